@@ -1,0 +1,108 @@
+//! Atomic file output: write to a temporary file in the target folder, then rename.
+//!
+//! A failed or cancelled write never leaves a partial file under the target name, and an
+//! existing file at the target is only replaced once the new one is complete.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// A file being written next to its final path; becomes visible only on [`AtomicFile::commit`].
+///
+/// Dropping it without committing removes the temporary file.
+#[derive(Debug)]
+pub struct AtomicFile {
+    temp: tempfile::TempPath,
+    target: PathBuf,
+}
+
+impl AtomicFile {
+    /// Reserve a temporary file beside `target`. `suffix` (e.g. `".mp4"`) lets tools that
+    /// look at the extension see the right one.
+    pub fn new(target: &Path, suffix: &str) -> io::Result<Self> {
+        let dir = parent_dir(target);
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "output".into());
+        let temp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(&format!(".part{suffix}"))
+            .tempfile_in(dir)?
+            .into_temp_path();
+        Ok(Self {
+            temp,
+            target: target.to_path_buf(),
+        })
+    }
+
+    /// Path of the temporary file to write into.
+    pub fn temp_path(&self) -> &Path {
+        &self.temp
+    }
+
+    /// The final path.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Move the finished temporary file onto the target path.
+    pub fn commit(self) -> io::Result<PathBuf> {
+        let target = self.target;
+        self.temp.persist(&target).map_err(|e| e.error)?;
+        Ok(target)
+    }
+}
+
+/// Write `bytes` to `path` atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let file = AtomicFile::new(path, "")?;
+    {
+        let mut f = fs::File::create(file.temp_path())?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    file.commit().map(|_| ())
+}
+
+/// The folder a path lives in (`.` for a bare file name).
+pub fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dropped_file_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.bin");
+        {
+            let f = AtomicFile::new(&target, ".bin").unwrap();
+            fs::write(f.temp_path(), b"partial").unwrap();
+        }
+        assert!(!target.exists());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn commit_replaces_existing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.txt");
+        fs::write(&target, b"old").unwrap();
+        write_atomic(&target, b"new").unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"new");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn missing_folder_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("no/such/dir/out.txt");
+        assert!(write_atomic(&target, b"x").is_err());
+    }
+}
