@@ -1,0 +1,360 @@
+//! Streaming video decoding through FFmpeg: metadata, an RGB frame iterator, seeking.
+//!
+//! Memory stays bounded whatever the length: frames are decoded one packet at a time and handed
+//! out as they come; nothing accumulates.
+
+use super::error::MediaError;
+use super::ffmpeg_setup::ensure_init;
+use super::frame_convert::{rgb_frame_to_image, rotate_clockwise};
+use super::video_info::{VideoInfo, rotation_from_display_matrix};
+use ffmpeg_next::codec::packet::side_data::Type as SideDataType;
+use ffmpeg_next::format::Pixel;
+use ffmpeg_next::software::scaling;
+use ffmpeg_next::util::error::EAGAIN;
+use ffmpeg_next::{Packet, Rational, codec, decoder, format, frame, media};
+use image::RgbImage;
+use std::path::{Path, PathBuf};
+
+/// One decoded frame.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    /// Index of the frame from the start of the video.
+    pub index: u64,
+    /// Presentation time in seconds from the start.
+    pub time: f64,
+    /// Pixels, already rotated for display.
+    pub image: RgbImage,
+}
+
+/// An open video: metadata plus a streaming decoder. Iterate it for frames.
+pub struct VideoReader {
+    path: PathBuf,
+    input: format::context::Input,
+    stream_index: usize,
+    time_base: Rational,
+    start_pts: i64,
+    decoder: decoder::Video,
+    scaler: Option<(scaling::Context, (Pixel, u32, u32))>,
+    info: VideoInfo,
+    next_index: u64,
+    skip_before: Option<f64>,
+    eof_sent: bool,
+    finished: bool,
+}
+
+impl std::fmt::Debug for VideoReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VideoReader")
+            .field("path", &self.path)
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VideoReader {
+    /// Open a video (mp4, mov, mkv, webm, avi, animated gif, …) and read its metadata.
+    ///
+    /// Fails with a clear error for a missing file, a file that is not a video, a container
+    /// without a video stream, a codec FFmpeg cannot decode, or a stream with no frames.
+    pub fn open(path: &Path) -> Result<Self, MediaError> {
+        ensure_init();
+        let meta = std::fs::metadata(path).map_err(|e| MediaError::io(path, e))?;
+        if meta.is_dir() {
+            return Err(MediaError::Open {
+                path: path.to_path_buf(),
+                reason: "is a folder".into(),
+            });
+        }
+        let input = format::input(path).map_err(|e| MediaError::Open {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        let stream =
+            input
+                .streams()
+                .best(media::Type::Video)
+                .ok_or_else(|| MediaError::NoVideo {
+                    path: path.to_path_buf(),
+                })?;
+        let stream_index = stream.index();
+        let time_base = stream.time_base();
+        let start_pts = if stream.start_time() == ffmpeg_next::ffi::AV_NOPTS_VALUE {
+            0
+        } else {
+            stream.start_time()
+        };
+        let params = stream.parameters();
+        let codec_id = params.id();
+        if decoder::find(codec_id).is_none() {
+            return Err(MediaError::UnsupportedCodec {
+                path: path.to_path_buf(),
+                codec: format!("{codec_id:?}").to_lowercase(),
+            });
+        }
+        let mut ctx = codec::context::Context::from_parameters(params)
+            .map_err(|e| MediaError::decode(path, e))?;
+        ctx.set_threading(codec::threading::Config {
+            kind: codec::threading::Type::Frame,
+            count: 0,
+            ..Default::default()
+        });
+        let decoder = ctx
+            .decoder()
+            .video()
+            .map_err(|e| MediaError::UnsupportedCodec {
+                path: path.to_path_buf(),
+                codec: format!("{codec_id:?} ({e})").to_lowercase(),
+            })?;
+
+        let rotation = stream
+            .side_data()
+            .find(|sd| sd.kind() == SideDataType::DisplayMatrix)
+            .and_then(|sd| rotation_from_display_matrix(sd.data()))
+            .or_else(|| {
+                stream
+                    .metadata()
+                    .get("rotate")
+                    .and_then(|r| r.trim().parse::<i64>().ok())
+                    .map(|r| (r.rem_euclid(360) as u32 / 90) * 90)
+            })
+            .unwrap_or(0);
+        let rate = stream.avg_frame_rate();
+        let rate = if rate.numerator() > 0 && rate.denominator() > 0 {
+            rate
+        } else {
+            stream.rate()
+        };
+        let fps = if rate.numerator() > 0 && rate.denominator() > 0 {
+            f64::from(rate)
+        } else {
+            25.0
+        };
+        let duration = if stream.duration() > 0 {
+            stream.duration() as f64 * f64::from(time_base)
+        } else if input.duration() > 0 {
+            input.duration() as f64 / f64::from(ffmpeg_next::ffi::AV_TIME_BASE)
+        } else {
+            0.0
+        };
+        let (frame_count, exact) = if stream.frames() > 0 {
+            (stream.frames() as u64, true)
+        } else {
+            ((duration * fps).round().max(0.0) as u64, false)
+        };
+        let (cw, ch) = (decoder.width(), decoder.height());
+        let (width, height) = if rotation % 180 == 90 {
+            (ch, cw)
+        } else {
+            (cw, ch)
+        };
+        let audio_codec = input
+            .streams()
+            .best(media::Type::Audio)
+            .map(|s| format!("{:?}", s.parameters().id()).to_lowercase());
+        let info = VideoInfo {
+            container: input.format().name().to_string(),
+            codec: decoder
+                .codec()
+                .map(|c| c.name().to_string())
+                .unwrap_or_else(|| format!("{codec_id:?}").to_lowercase()),
+            width,
+            height,
+            coded_width: cw,
+            coded_height: ch,
+            rotation,
+            fps,
+            duration,
+            frame_count,
+            frame_count_exact: exact,
+            audio_codec,
+        };
+        let mut reader = Self {
+            path: path.to_path_buf(),
+            input,
+            stream_index,
+            time_base,
+            start_pts,
+            decoder,
+            scaler: None,
+            info,
+            next_index: 0,
+            skip_before: None,
+            eof_sent: false,
+            finished: false,
+        };
+        if cw == 0 || ch == 0 {
+            return Err(MediaError::NoFrames {
+                path: path.to_path_buf(),
+            });
+        }
+        // Prove there is at least one decodable frame, then rewind.
+        match reader.next_frame()? {
+            Some(_) => reader.seek(0)?,
+            None => {
+                return Err(MediaError::NoFrames {
+                    path: path.to_path_buf(),
+                });
+            }
+        }
+        Ok(reader)
+    }
+
+    /// Metadata read at open.
+    pub fn info(&self) -> &VideoInfo {
+        &self.info
+    }
+
+    /// The file this reader decodes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Decode the next frame; `Ok(None)` at the end of the video.
+    pub fn next_frame(&mut self) -> Result<Option<Frame>, MediaError> {
+        let mut decoded = frame::Video::empty();
+        loop {
+            if self.finished {
+                return Ok(None);
+            }
+            match self.decoder.receive_frame(&mut decoded) {
+                Ok(()) => {
+                    let time = self.frame_time(&decoded);
+                    if let Some(target) = self.skip_before {
+                        if time < target {
+                            continue;
+                        }
+                        self.skip_before = None;
+                    }
+                    let image = self.convert_to_rgb(&decoded)?;
+                    let index = self.next_index;
+                    self.next_index += 1;
+                    return Ok(Some(Frame { index, time, image }));
+                }
+                Err(ffmpeg_next::Error::Eof) => {
+                    self.finished = true;
+                    return Ok(None);
+                }
+                Err(ffmpeg_next::Error::Other { errno }) if errno == EAGAIN => {
+                    self.feed()?;
+                }
+                Err(e) => return Err(MediaError::decode(&self.path, e)),
+            }
+        }
+    }
+
+    /// Position the reader so that the next frame returned is frame `index` (the nearest one
+    /// at or after its time). Seeks to the key frame before it and decodes forward.
+    pub fn seek(&mut self, index: u64) -> Result<(), MediaError> {
+        let target_time = index as f64 / self.info.fps;
+        let ts = (target_time * f64::from(ffmpeg_next::ffi::AV_TIME_BASE)) as i64;
+        let start_us = (self.start_pts as f64
+            * f64::from(self.time_base)
+            * f64::from(ffmpeg_next::ffi::AV_TIME_BASE)) as i64;
+        self.input
+            .seek(ts + start_us, ..ts + start_us + 1)
+            .map_err(|e| MediaError::decode(&self.path, format!("seek to frame {index}: {e}")))?;
+        self.decoder.flush();
+        self.eof_sent = false;
+        self.finished = false;
+        // Accept a frame whose time is within half a frame before the target.
+        self.skip_before = Some(target_time - 0.5 / self.info.fps);
+        self.next_index = index;
+        Ok(())
+    }
+
+    /// Decode frame `index` (for previews): a seek followed by one decoded frame.
+    pub fn frame_at(&mut self, index: u64) -> Result<Option<Frame>, MediaError> {
+        self.seek(index)?;
+        self.next_frame()
+    }
+
+    /// Send the next video packet (or end of stream) to the decoder.
+    fn feed(&mut self) -> Result<(), MediaError> {
+        if self.eof_sent {
+            self.finished = true;
+            return Ok(());
+        }
+        let mut packet = Packet::empty();
+        loop {
+            match packet.read(&mut self.input) {
+                Ok(()) => {
+                    if packet.stream() != self.stream_index {
+                        continue;
+                    }
+                    return match self.decoder.send_packet(&packet) {
+                        Ok(()) => Ok(()),
+                        // Corrupt data inside one packet: skip it, as players do.
+                        Err(ffmpeg_next::Error::InvalidData) => {
+                            tracing::warn!("{}: skipped a corrupt packet", self.path.display());
+                            Ok(())
+                        }
+                        Err(e) => Err(MediaError::decode(&self.path, e)),
+                    };
+                }
+                Err(ffmpeg_next::Error::Eof) => {
+                    self.eof_sent = true;
+                    self.decoder
+                        .send_eof()
+                        .map_err(|e| MediaError::decode(&self.path, e))?;
+                    return Ok(());
+                }
+                Err(e) => {
+                    // A truncated file ends here: flush what was decoded so far.
+                    tracing::warn!("{}: read stopped early: {e}", self.path.display());
+                    self.eof_sent = true;
+                    let _ = self.decoder.send_eof();
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    fn frame_time(&self, frame: &frame::Video) -> f64 {
+        match frame.timestamp().or(frame.pts()) {
+            Some(pts) => (pts - self.start_pts) as f64 * f64::from(self.time_base),
+            None => self.next_index as f64 / self.info.fps,
+        }
+    }
+
+    fn convert_to_rgb(&mut self, decoded: &frame::Video) -> Result<RgbImage, MediaError> {
+        let key = (decoded.format(), decoded.width(), decoded.height());
+        if self.scaler.as_ref().map(|(_, k)| *k) != Some(key) {
+            let ctx = scaling::Context::get(
+                key.0,
+                key.1,
+                key.2,
+                Pixel::RGB24,
+                key.1,
+                key.2,
+                scaling::Flags::BILINEAR,
+            )
+            .map_err(|e| MediaError::decode(&self.path, format!("pixel conversion: {e}")))?;
+            self.scaler = Some((ctx, key));
+        }
+        let mut rgb = frame::Video::empty();
+        if let Some((scaler, _)) = self.scaler.as_mut() {
+            scaler
+                .run(decoded, &mut rgb)
+                .map_err(|e| MediaError::decode(&self.path, format!("pixel conversion: {e}")))?;
+        }
+        Ok(rotate_clockwise(
+            rgb_frame_to_image(&rgb),
+            self.info.rotation,
+        ))
+    }
+}
+
+impl Iterator for VideoReader {
+    type Item = Result<Frame, MediaError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.next_frame() {
+            Ok(Some(f)) => Some(Ok(f)),
+            Ok(None) => None,
+            Err(e) => {
+                self.finished = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
