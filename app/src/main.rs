@@ -1,5 +1,65 @@
-//! The `faceshot` binary: headless subcommands (the GUI comes later).
+//! The `faceshot` binary: headless subcommands for scripts, batch work and tests.
 
-fn main() {
-    println!("faceshot {}", env!("CARGO_PKG_VERSION"));
+mod cmd;
+mod progress_bar;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// FaceShot: bring any character to life from one picture and a talking-face video.
+#[derive(Parser, Debug)]
+#[command(name = "faceshot", version, about, long_about = None)]
+struct Cli {
+    /// More log output (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// No progress bars.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print a video's metadata (size, rotation, fps, duration, frames, audio).
+    Probe(cmd::probe::ProbeArgs),
+    /// Decode a video and write it as MP4, GIF or a PNG-frame folder.
+    Transcode(cmd::transcode::TranscodeArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let result = match &cli.command {
+        Some(Command::Probe(args)) => cmd::probe::run(args),
+        Some(Command::Transcode(args)) => cmd::transcode::run(args, cli.quiet),
+        None => {
+            use clap::CommandFactory;
+            let _ = Cli::command().print_help();
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FACESHOT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
 }

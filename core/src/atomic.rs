@@ -28,7 +28,8 @@ impl AtomicFile {
         let temp = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
             .suffix(&format!(".part{suffix}"))
-            .tempfile_in(dir)?
+            .tempfile_in(dir)
+            .map_err(|e| folder_error(dir, &e))?
             .into_temp_path();
         Ok(Self {
             temp,
@@ -63,6 +64,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         f.sync_all()?;
     }
     file.commit().map(|_| ())
+}
+
+/// A short error for a folder that cannot take new files (tempfile's own repeats the path).
+pub fn folder_error(dir: &Path, e: &io::Error) -> io::Error {
+    let why = match e.kind() {
+        io::ErrorKind::NotFound => "folder does not exist".to_string(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        io::ErrorKind::ReadOnlyFilesystem => "read-only file system".to_string(),
+        kind => kind.to_string(),
+    };
+    io::Error::new(
+        e.kind(),
+        format!("cannot write in {}: {why}", dir.display()),
+    )
 }
 
 /// The folder a path lives in (`.` for a bare file name).

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
     /// The file could not be read, created or renamed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause (part of the message, so not chained again).
+        error: std::io::Error,
     },
     /// The file is not a readable video (unknown format, corrupt or truncated header).
     #[error("{path}: cannot open as video: {reason}")]
@@ -97,10 +97,10 @@ pub enum MediaError {
 }
 
 impl MediaError {
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: &Path, error: std::io::Error) -> Self {
         Self::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         }
     }
 

@@ -147,7 +147,7 @@ impl Mp4Writer {
             None => (None, None),
         };
         if let Some(note) = &audio_note {
-            tracing::warn!("{note}");
+            tracing::info!("{note}");
         }
         octx.write_header().map_err(enc_err)?;
         let scaler = scaling::Context::get(

@@ -33,7 +33,7 @@ impl PngSequenceWriter {
             .prefix(&format!(".{name}."))
             .suffix(".part")
             .tempdir_in(parent)
-            .map_err(|e| MediaError::io(target, e))?;
+            .map_err(|e| MediaError::io(target, crate::atomic::folder_error(parent, &e)))?;
         Ok(Self {
             staging,
             target: target.to_path_buf(),
