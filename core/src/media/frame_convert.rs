@@ -29,16 +29,29 @@ pub(crate) fn rgba_to_rgb_frame(
     let mut frame = VideoFrame::new(Pixel::RGB24, frame_w, frame_h);
     let stride = frame.stride(0);
     let data = frame.data_mut(0);
-    let (w, h) = image.dimensions();
-    for y in 0..frame_h {
-        let sy = y.min(h - 1);
-        let row = &mut data[y as usize * stride..y as usize * stride + frame_w as usize * 3];
-        for x in 0..frame_w {
-            let p = image.get_pixel(x.min(w - 1), sy).0;
-            let a = u32::from(p[3]);
-            for c in 0..3 {
-                let v = (u32::from(p[c]) * a + u32::from(background[c]) * (255 - a) + 127) / 255;
-                row[x as usize * 3 + c] = v as u8;
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    let (fw, fh) = (frame_w as usize, frame_h as usize);
+    let raw = image.as_raw();
+    for y in 0..fh {
+        let src = &raw[y.min(h - 1) * w * 4..][..w * 4];
+        let dst = &mut data[y * stride..][..fw * 3];
+        for (d, s) in dst.chunks_exact_mut(3).zip(src.chunks_exact(4)) {
+            if s[3] == 255 {
+                d.copy_from_slice(&s[..3]);
+            } else {
+                let a = u32::from(s[3]);
+                for c in 0..3 {
+                    let v = u32::from(s[c]) * a + u32::from(background[c]) * (255 - a);
+                    d[c] = ((v + 127) / 255) as u8;
+                }
+            }
+        }
+        // Padding columns repeat the last pixel of the row.
+        if fw > w {
+            let (body, pad) = dst.split_at_mut(w * 3);
+            let last = [body[w * 3 - 3], body[w * 3 - 2], body[w * 3 - 1]];
+            for p in pad.chunks_exact_mut(3) {
+                p.copy_from_slice(&last);
             }
         }
     }
@@ -52,5 +65,34 @@ pub(crate) fn rotate_clockwise(image: RgbImage, degrees: u32) -> RgbImage {
         180 => image::imageops::rotate180(&image),
         270 => image::imageops::rotate270(&image),
         _ => image,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Rgba;
+
+    #[test]
+    fn composites_alpha_and_pads_with_edge_pixels() {
+        crate::media::ffmpeg_setup::ensure_init();
+        let mut img = RgbaImage::from_pixel(3, 1, Rgba([10, 20, 30, 255]));
+        img.put_pixel(1, 0, Rgba([200, 200, 200, 0]));
+        img.put_pixel(2, 0, Rgba([255, 0, 0, 128]));
+        let f = rgba_to_rgb_frame(&img, [0, 0, 255], 4, 2);
+        let stride = f.stride(0);
+        let px = |x: usize, y: usize| {
+            let d = f.data(0);
+            [
+                d[y * stride + 3 * x],
+                d[y * stride + 3 * x + 1],
+                d[y * stride + 3 * x + 2],
+            ]
+        };
+        assert_eq!(px(0, 0), [10, 20, 30]);
+        assert_eq!(px(1, 0), [0, 0, 255], "transparent shows the background");
+        assert_eq!(px(2, 0), [128, 0, 127]);
+        assert_eq!(px(3, 0), px(2, 0), "padding column repeats the edge");
+        assert_eq!(px(1, 1), px(1, 0), "padding row repeats the edge");
     }
 }
