@@ -1,0 +1,67 @@
+//! Coordinate-based landmark retargeting (the paper's CLR): turn a driver's landmark motion
+//! into the character's landmark motion.
+//!
+//! Every facial part gets a local frame from its end points; the jaw's frame carries the head
+//! motion, the other parts' frames and local coordinates carry the expression, transferred in
+//! proportion to the character's own part sizes and kept inside its face. See
+//! [`Retargeter`] for the method and [`retarget`] for the one-call entry.
+
+mod boundary;
+mod error;
+mod frame;
+pub mod measure;
+mod options;
+mod parts;
+mod reference;
+mod transfer;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::RetargetError;
+pub use frame::PartFrame;
+pub use options::{Control, Gains, Reference, RetargetOptions};
+pub use reference::{choose_reference, neutrality_scores};
+pub use transfer::{MIN_EYE_OPENING, Retargeter};
+
+use crate::landmarks::{Face, Track};
+
+/// The character's landmark track driven by `driving`.
+///
+/// The output has the driving track's length and frame rate and the character's image size.
+/// At the reference frame the character keeps its own landmarks. A driving frame that cannot
+/// be used (a part collapsed to a point) repeats the previous output frame (the character's
+/// own landmarks if it is the first) and is marked not found; other frames copy the driver's
+/// found flag.
+pub fn retarget(
+    character: &Face,
+    driving: &Track,
+    opts: &RetargetOptions,
+) -> Result<Track, RetargetError> {
+    opts.gains.validate()?;
+    character.validate("character")?;
+    driving.validate("driving track")?;
+    let reference = choose_reference(driving, opts.reference)?;
+    let label = format!("driving frame {reference} (the reference)");
+    let retargeter = Retargeter::with_label(character, &driving.frames[reference], &label, opts)?;
+    let mut out = Track::new(driving.fps, character.image);
+    let mut last = character.points;
+    let mut held = 0usize;
+    for (frame, &found) in driving.frames.iter().zip(&driving.found) {
+        match retargeter.frame(frame) {
+            Some(points) => {
+                last = points;
+                out.push(points, found);
+            }
+            None => {
+                held += 1;
+                out.push(last, false);
+            }
+        }
+    }
+    if held > 0 {
+        tracing::warn!("{held} driving frame(s) had a collapsed face part; held the previous pose");
+    }
+    tracing::debug!(reference, frames = out.len(), "retargeted");
+    Ok(out)
+}

@@ -1,0 +1,580 @@
+//! Property tests of the retargeting: static and rigid drivers, expression ratios, gains,
+//! degenerate inputs.
+
+use super::frame::rotate;
+use super::measure::{Eye, eye_open_ratio, mouth_open_ratio};
+use super::*;
+use crate::landmarks::synthetic::{Expression, posed_face};
+use crate::landmarks::{Face, LANDMARK_COUNT, Landmarks, Point, Track};
+use proptest::prelude::*;
+use std::ops::Range;
+
+/// A cartoon character: the synthetic face with its eyes and mouth resized about their own
+/// centres, optionally jittered (units of the face half-width), then placed in the image.
+#[derive(Clone, Debug)]
+struct Shape {
+    centre: (f32, f32),
+    scale: f32,
+    roll: f32,
+    eye: (f32, f32),
+    mouth: (f32, f32),
+    jitter: Vec<(f32, f32)>,
+}
+
+impl Shape {
+    fn points(&self) -> Landmarks {
+        let mut p = posed_face(0.0, 0.0, 1.0, &Expression::default());
+        resize(&mut p, 36..42, self.eye);
+        resize(&mut p, 42..48, self.eye);
+        resize(&mut p, 48..68, self.mouth);
+        for (q, (jx, jy)) in p.iter_mut().zip(&self.jitter) {
+            *q = *q + Point::new(*jx, *jy);
+        }
+        let c = Point::new(self.centre.0, self.centre.1);
+        p.map(|q| c + rotate(q, self.roll) * self.scale)
+    }
+
+    fn face(&self) -> Face {
+        Face::new(self.points(), None)
+    }
+}
+
+fn resize(p: &mut Landmarks, range: Range<usize>, (sx, sy): (f32, f32)) {
+    let n = range.len() as f32;
+    let c = p[range.clone()]
+        .iter()
+        .fold(Point::default(), |a, &b| a + b)
+        * (1.0 / n);
+    for q in &mut p[range] {
+        *q = Point::new(c.x + (q.x - c.x) * sx, c.y + (q.y - c.y) * sy);
+    }
+}
+
+fn shape(jitter: f32) -> impl Strategy<Value = Shape> {
+    (
+        (100f32..900.0, 100f32..900.0),
+        20f32..400.0,
+        -0.6f32..0.6,
+        (0.6f32..1.6, 0.5f32..3.0),
+        (0.4f32..1.5, 0.5f32..2.0),
+        prop::collection::vec((-1f32..1.0, -1f32..1.0), LANDMARK_COUNT),
+    )
+        .prop_map(move |(centre, scale, roll, eye, mouth, j)| Shape {
+            centre,
+            scale,
+            roll,
+            eye,
+            mouth,
+            jitter: j
+                .into_iter()
+                .map(|(x, y)| (x * jitter, y * jitter))
+                .collect(),
+        })
+}
+
+fn expression() -> impl Strategy<Value = Expression> {
+    (0f32..1.0, 0f32..1.0, 0f32..1.0, -1f32..1.0, -1f32..1.0).prop_map(
+        |(mouth_open, right_eye_open, left_eye_open, brow_raise, smile)| Expression {
+            mouth_open,
+            right_eye_open,
+            left_eye_open,
+            brow_raise,
+            smile,
+            roll: 0.0,
+        },
+    )
+}
+
+/// Head pose of one driving frame relative to the driver's base pose.
+#[derive(Clone, Debug)]
+struct Pose {
+    shift: (f32, f32),
+    roll: f32,
+    zoom: f32,
+}
+
+fn pose() -> impl Strategy<Value = Pose> {
+    ((-150f32..150.0, -150f32..150.0), -0.7f32..0.7, 0.6f32..1.6)
+        .prop_map(|(shift, roll, zoom)| Pose { shift, roll, zoom })
+}
+
+/// A synthetic driver: frame 0 neutral at the base pose, then the given expressions and poses.
+fn driver(base: (f32, f32, f32), frames: &[(Expression, Pose)]) -> Track {
+    let (cx, cy, scale) = base;
+    let mut t = Track::new(30.0, None);
+    t.push(posed_face(cx, cy, scale, &Expression::default()), true);
+    for (e, p) in frames {
+        let e = Expression { roll: p.roll, ..*e };
+        t.push(
+            posed_face(cx + p.shift.0, cy + p.shift.1, scale * p.zoom, &e),
+            true,
+        );
+    }
+    t
+}
+
+fn driver_base() -> impl Strategy<Value = (f32, f32, f32)> {
+    (200f32..800.0, 200f32..800.0, 30f32..300.0)
+}
+
+fn gains() -> impl Strategy<Value = Gains> {
+    prop::array::uniform6(0f32..=2.0).prop_map(|g| Gains {
+        head_rotation: g[0],
+        head_translation: g[1],
+        eyes: g[2],
+        brows: g[3],
+        mouth: g[4],
+        nose: g[5],
+    })
+}
+
+fn max_distance(a: &Landmarks, b: &Landmarks) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(p, q)| p.distance(*q))
+        .fold(0.0, f32::max)
+}
+
+/// Similarity frame of the jaw end points: points expressed in it do not see head motion.
+fn in_jaw_frame(p: &Landmarks) -> Landmarks {
+    let f = PartFrame::from_ends(p[0], p[16]);
+    p.map(|q| f.to_local(q))
+}
+
+fn jaw_origin(p: &Landmarks) -> Point {
+    (p[0] + p[16]) * 0.5
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// A driver who does not move leaves the character exactly as it is, whatever the gains,
+    /// the reference choice or the shapes.
+    #[test]
+    fn static_driver_leaves_character_unchanged(
+        character in shape(0.03),
+        drv in shape(0.03),
+        frames in 1usize..6,
+        reference in prop_oneof![Just(Reference::First), Just(Reference::Auto), (0usize..6).prop_map(Reference::Frame)],
+        gains in gains(),
+        expression_only in any::<bool>(),
+    ) {
+        let mut track = Track::new(25.0, None);
+        for _ in 0..frames {
+            track.push(drv.points(), true);
+        }
+        let reference = match reference {
+            Reference::Frame(n) => Reference::Frame(n % frames),
+            r => r,
+        };
+        let opts = RetargetOptions { reference, gains, expression_only };
+        let face = character.face();
+        let out = retarget(&face, &track, &opts).unwrap();
+        prop_assert_eq!(out.len(), frames);
+        let tol = 1e-4 * character.scale + 1e-3;
+        for f in &out.frames {
+            let d = max_distance(f, &face.points);
+            prop_assert!(d < tol, "moved by {} px (tolerance {})", d, tol);
+        }
+    }
+
+    /// A rigid driver motion (rotation about the jaw origin plus a translation) moves the
+    /// character rigidly: same rotation about its own jaw origin, translation scaled by the
+    /// ratio of face sizes. With head gains, rotation and translation scale by them.
+    #[test]
+    fn rigid_driver_moves_character_rigidly(
+        character in shape(0.03),
+        drv in shape(0.03),
+        motions in prop::collection::vec((-1.2f32..1.2, (-300f32..300.0, -300f32..300.0)), 1..6),
+        head_gains in prop_oneof![Just((1.0f32, 1.0f32)), (0f32..=2.0, 0f32..=2.0)],
+        expression_gains in gains(),
+    ) {
+        let d0 = drv.points();
+        let o = jaw_origin(&d0);
+        let mut track = Track::new(25.0, None);
+        track.push(d0, true);
+        for (angle, (dx, dy)) in &motions {
+            let shift = Point::new(*dx, *dy);
+            track.push(d0.map(|p| o + shift + rotate(p - o, *angle)), true);
+        }
+        let gains = Gains {
+            head_rotation: head_gains.0,
+            head_translation: head_gains.1,
+            ..expression_gains
+        };
+        let opts = RetargetOptions { gains, ..Default::default() };
+        let face = character.face();
+        let out = retarget(&face, &track, &opts).unwrap();
+        let c = face.points;
+        let oc = jaw_origin(&c);
+        let ratio = c[0].distance(c[16]) / d0[0].distance(d0[16]);
+        let tol = 2e-4 * (character.scale + 300.0 * ratio) + 2e-3;
+        for (t, (angle, (dx, dy))) in motions.iter().enumerate() {
+            let shift = Point::new(*dx, *dy) * (ratio * head_gains.1);
+            let expected = c.map(|p| oc + shift + rotate(p - oc, angle * head_gains.0));
+            let d = max_distance(&out.frames[t + 1], &expected);
+            prop_assert!(d < tol, "frame {}: off by {} px (tolerance {})", t + 1, d, tol);
+        }
+    }
+
+    /// Eye-open ratios change by the driver's factor (within 5 % of the neutral opening), so a
+    /// huge eye blinks fully; mouth-open ratios change by the driver's amount (within 5 % of
+    /// the driver's change), so a small mouth opens in proportion to its width. Head motion
+    /// and other expressions do not disturb either. Part widths change by the driver's factor.
+    #[test]
+    fn eye_and_mouth_open_ratios_follow_the_driver(
+        character in shape(0.0),
+        base in driver_base(),
+        frames in prop::collection::vec((expression(), pose()), 1..8),
+    ) {
+        let track = driver(base, &frames);
+        let face = character.face();
+        let out = retarget(&face, &track, &RetargetOptions::default()).unwrap();
+        let (c0, d0) = (&face.points, &track.frames[0]);
+        for t in 1..track.len() {
+            let (c, d) = (&out.frames[t], &track.frames[t]);
+            for eye in [Eye::Right, Eye::Left] {
+                let rel_c = eye_open_ratio(c, eye) / eye_open_ratio(c0, eye);
+                let rel_d = eye_open_ratio(d, eye) / eye_open_ratio(d0, eye);
+                prop_assert!((rel_c - rel_d).abs() <= 0.05,
+                    "frame {} {:?} eye: character at {} of its opening, driver at {}", t, eye, rel_c, rel_d);
+            }
+            // Widths relative to the face: the mouth widens (smile) by the driver's factor.
+            let rel_width = |p: &Landmarks, a: usize, b: usize| p[a].distance(p[b]) / p[0].distance(p[16]);
+            for (a, b) in [(48, 54), (36, 39)] {
+                let w_c = rel_width(c, a, b) / rel_width(c0, a, b);
+                let w_d = rel_width(d, a, b) / rel_width(d0, a, b);
+                prop_assert!((w_c - w_d).abs() < 1e-3, "frame {}: width {}-{} at {} vs {}", t, a, b, w_c, w_d);
+            }
+            let change_c = mouth_open_ratio(c) - mouth_open_ratio(c0);
+            let change_d = mouth_open_ratio(d) - mouth_open_ratio(d0);
+            prop_assert!((change_c - change_d).abs() <= 0.05 * change_d.abs() + 1e-3,
+                "frame {}: mouth-open ratio changed by {} for the character, {} for the driver", t, change_c, change_d);
+        }
+    }
+
+    /// Gain 0 freezes a part: relative to the head (the jaw end points' frame) its points stay
+    /// where the character has them, whatever the driver and the other gains do.
+    #[test]
+    fn gain_zero_freezes_a_part(
+        character in shape(0.03),
+        base in driver_base(),
+        frames in prop::collection::vec((expression(), pose()), 1..6),
+        frozen in prop::sample::select(vec![Control::Eyes, Control::Brows, Control::Mouth, Control::Nose, Control::HeadRotation, Control::HeadTranslation]),
+        mut gains in gains(),
+    ) {
+        gains.set(frozen, 0.0).unwrap();
+        let track = driver(base, &frames);
+        let face = character.face();
+        let out = retarget(&face, &track, &RetargetOptions { gains, ..Default::default() }).unwrap();
+        let rest = in_jaw_frame(&face.points);
+        let c = &face.points;
+        let points: Vec<usize> = match frozen {
+            Control::Eyes => (36..48).collect(),
+            Control::Brows => (17..27).collect(),
+            Control::Nose => (27..36).collect(),
+            Control::Mouth => (0..17).chain(48..68).collect(),
+            Control::HeadRotation | Control::HeadTranslation => vec![],
+        };
+        for (t, f) in out.frames.iter().enumerate() {
+            let now = in_jaw_frame(f);
+            for &i in &points {
+                let d = now[i].distance(rest[i]);
+                prop_assert!(d < 1e-4, "frame {} point {} moved by {} half-face-widths", t, i, d);
+            }
+            let angle = |p: &Landmarks| { let v = p[16] - p[0]; v.y.atan2(v.x) };
+            match frozen {
+                Control::HeadRotation => prop_assert!((angle(f) - angle(c)).abs() < 1e-4),
+                Control::HeadTranslation => {
+                    prop_assert!(jaw_origin(f).distance(jaw_origin(c)) < 1e-4 * character.scale + 1e-3);
+                    prop_assert!((f[0].distance(f[16]) / c[0].distance(c[16]) - 1.0).abs() < 1e-4);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Garbage in (coincident, collinear or scattered points, for the character or any driving
+    /// frame) never gives NaN out: either a one-line error or finite landmarks.
+    #[test]
+    fn degenerate_inputs_never_produce_nan(
+        character in prop::collection::vec((0u8..5, 0u8..5), LANDMARK_COUNT),
+        use_garbage_character in any::<bool>(),
+        good in shape(0.03),
+        frames in prop::collection::vec(prop::collection::vec(prop::option::weighted(0.3, (0u8..3, 0u8..68)), LANDMARK_COUNT), 1..5),
+        gains in gains(),
+    ) {
+        let grid = |(x, y): (u8, u8)| Point::new(100.0 + 37.0 * f32::from(x), 80.0 + 53.0 * f32::from(y));
+        let face = if use_garbage_character {
+            let mut p = [Point::default(); LANDMARK_COUNT];
+            for (q, c) in p.iter_mut().zip(&character) {
+                *q = grid(*c);
+            }
+            Face::new(p, None)
+        } else {
+            good.face()
+        };
+        let base = good.points();
+        let mut track = Track::new(30.0, None);
+        track.push(base, true);
+        for edits in &frames {
+            let mut p = base;
+            for (i, e) in edits.iter().enumerate() {
+                match e {
+                    None => {}
+                    Some((0, j)) => p[i] = base[usize::from(*j)],       // coincident
+                    Some((1, j)) => p[i] = Point::new(base[usize::from(*j)].x, 300.0), // collinear
+                    Some((_, j)) => p[i] = base[0] + (base[usize::from(*j)] - base[0]) * 0.001, // squashed
+                }
+            }
+            track.push(p, true);
+        }
+        match retarget(&face, &track, &RetargetOptions { gains, reference: Reference::First, ..Default::default() }) {
+            Ok(out) => {
+                prop_assert_eq!(out.len(), track.len());
+                prop_assert!(out.frames.iter().flatten().all(|p| p.is_finite()));
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                prop_assert!(!msg.is_empty() && !msg.contains('\n'), "{}", msg);
+                prop_assert!(use_garbage_character, "a good character and reference were refused: {}", msg);
+            }
+        }
+    }
+}
+
+fn neutral_driver(frames: &[Expression]) -> Track {
+    let mut t = Track::new(30.0, None);
+    t.push(
+        posed_face(300.0, 300.0, 100.0, &Expression::default()),
+        true,
+    );
+    for e in frames {
+        t.push(posed_face(300.0, 300.0, 100.0, e), true);
+    }
+    t
+}
+
+#[test]
+fn a_huge_eye_blinks_fully_and_a_tiny_mouth_opens_in_proportion() {
+    let character = Shape {
+        centre: (500.0, 400.0),
+        scale: 200.0,
+        roll: 0.0,
+        eye: (1.5, 3.0),
+        mouth: (0.4, 0.5),
+        jitter: vec![],
+    };
+    let face = character.face();
+    let track = neutral_driver(&[Expression {
+        right_eye_open: 0.0,
+        left_eye_open: 0.0,
+        mouth_open: 1.0,
+        ..Default::default()
+    }]);
+    let out = retarget(&face, &track, &RetargetOptions::default()).unwrap();
+    let (rest, shut) = (&face.points, &out.frames[1]);
+    for eye in [Eye::Right, Eye::Left] {
+        let r = eye_open_ratio(shut, eye) / eye_open_ratio(rest, eye);
+        assert!(r < 0.06, "{eye:?} eye still {r} open");
+    }
+    let opened = mouth_open_ratio(shut) - mouth_open_ratio(rest);
+    let driver_opened = mouth_open_ratio(&track.frames[1]) - mouth_open_ratio(&track.frames[0]);
+    assert!(
+        (opened - driver_opened).abs() < 1e-3,
+        "{opened} vs {driver_opened}"
+    );
+    let width = |p: &Landmarks| p[60].distance(p[64]);
+    let gap = |p: &Landmarks| p[62].distance(p[66]);
+    // In pixels the tiny mouth opens much less than the driver's, in proportion to its width.
+    let px_ratio = (gap(shut) - gap(rest)) / (gap(&track.frames[1]) - gap(&track.frames[0]));
+    let width_ratio = width(rest) / width(&track.frames[0]);
+    assert!(
+        (px_ratio / width_ratio - 1.0).abs() < 0.01,
+        "{px_ratio} vs {width_ratio}"
+    );
+}
+
+#[test]
+fn a_part_never_leaves_the_face() {
+    // The character's mouth sits just above its chin: the driver's lip corners drop by 0.15
+    // face half-widths when the mouth opens wide, more than the character has room for.
+    let mut points = posed_face(400.0, 400.0, 100.0, &Expression::default());
+    for q in &mut points[48..68] {
+        q.y += 30.0;
+    }
+    let face = Face::new(points, None);
+    let track = neutral_driver(&[Expression {
+        mouth_open: 1.0,
+        ..Default::default()
+    }]);
+    let out = retarget(&face, &track, &RetargetOptions::default()).unwrap();
+    let corners = |p: &Landmarks| (p[48] + p[54]) * 0.5;
+    let drop_c = corners(&out.frames[1]).y - corners(&points).y;
+    let drop_d = corners(&track.frames[1]).y - corners(&track.frames[0]).y;
+    let room_c = points[8].y - corners(&points).y;
+    let room_d = track.frames[0][8].y - corners(&track.frames[0]).y;
+    assert!(drop_d > 10.0, "driver corners dropped {drop_d}");
+    assert!(
+        (drop_c - drop_d * room_c / room_d).abs() < 1e-3,
+        "{drop_c} vs {}",
+        drop_d * room_c / room_d
+    );
+    assert!(drop_c < room_c);
+    // With room to spare (the plain synthetic face) the corners drop exactly as the driver's.
+    let plain = Face::new(
+        posed_face(400.0, 400.0, 100.0, &Expression::default()),
+        None,
+    );
+    let out = retarget(&plain, &track, &RetargetOptions::default()).unwrap();
+    assert!((corners(&out.frames[1]).y - corners(&plain.points).y - drop_d).abs() < 1e-3);
+}
+
+#[test]
+fn expression_only_keeps_the_head_still() {
+    let face = Face::new(
+        posed_face(400.0, 400.0, 120.0, &Expression::default()),
+        None,
+    );
+    let mut track = neutral_driver(&[]);
+    track.push(
+        posed_face(
+            350.0,
+            420.0,
+            80.0,
+            &Expression {
+                roll: 0.5,
+                mouth_open: 0.7,
+                ..Default::default()
+            },
+        ),
+        true,
+    );
+    let opts = RetargetOptions {
+        expression_only: true,
+        ..Default::default()
+    };
+    let out = retarget(&face, &track, &opts).unwrap();
+    let f = &out.frames[1];
+    assert!(f[0].distance(face.points[0]) < 1e-3 && f[16].distance(face.points[16]) < 1e-3);
+    assert!(mouth_open_ratio(f) > 0.3);
+}
+
+#[test]
+fn the_reference_frame_keeps_the_character_as_drawn() {
+    let face = Shape {
+        centre: (300.0, 300.0),
+        scale: 90.0,
+        roll: 0.2,
+        eye: (1.2, 2.0),
+        mouth: (0.8, 1.3),
+        jitter: vec![],
+    }
+    .face();
+    let smile = Expression {
+        smile: 0.8,
+        ..Default::default()
+    };
+    let track = neutral_driver(&[smile, Expression::default(), smile]);
+    let opts = RetargetOptions {
+        reference: Reference::Frame(1),
+        ..Default::default()
+    };
+    let out = retarget(&face, &track, &opts).unwrap();
+    // Frames 1 and 3 smile like the reference; frames 0 and 2 are neutral.
+    assert!(max_distance(&out.frames[1], &face.points) < 1e-3);
+    assert!(max_distance(&out.frames[3], &face.points) < 1e-3);
+    assert!(max_distance(&out.frames[0], &face.points) > 1.0);
+    assert_eq!(out.frames[0], out.frames[2]);
+}
+
+#[test]
+fn bad_inputs_are_refused_with_a_clear_message() {
+    let good = Face::new(
+        posed_face(300.0, 300.0, 100.0, &Expression::default()),
+        None,
+    );
+    let track = neutral_driver(&[Expression::default()]);
+    let opts = RetargetOptions::default();
+
+    let mut nan = good.clone();
+    nan.points[40].y = f32::NAN;
+    let msg = retarget(&nan, &track, &opts).unwrap_err().to_string();
+    assert!(
+        msg.contains("character") && msg.contains("point 40"),
+        "{msg}"
+    );
+
+    let mut bad_track = track.clone();
+    bad_track.frames[1][3].x = f32::INFINITY;
+    let msg = retarget(&good, &bad_track, &opts).unwrap_err().to_string();
+    assert!(msg.contains("frame 1") && msg.contains("point 3"), "{msg}");
+
+    let mut flat = good.clone();
+    flat.points[39] = flat.points[36];
+    let msg = retarget(&flat, &track, &opts).unwrap_err().to_string();
+    assert!(
+        msg.contains("character") && msg.contains("right upper lid"),
+        "{msg}"
+    );
+    assert!(msg.contains("36") && msg.contains("39"), "{msg}");
+
+    let mut tiny = good.clone();
+    tiny.points = [Point::new(5.0, 5.0); LANDMARK_COUNT];
+    let msg = retarget(&tiny, &track, &opts).unwrap_err().to_string();
+    assert!(msg.contains("jaw"), "{msg}");
+
+    let mut collapsed_ref = track.clone();
+    collapsed_ref.frames[1][54] = collapsed_ref.frames[1][48];
+    let msg = retarget(
+        &good,
+        &collapsed_ref,
+        &RetargetOptions {
+            reference: Reference::Frame(1),
+            ..Default::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        msg.contains("driving frame 1") && msg.contains("outer upper lip"),
+        "{msg}"
+    );
+    assert!(msg.contains("another reference"), "{msg}");
+
+    let wild = RetargetOptions {
+        gains: Gains {
+            mouth: 7.0,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let msg = retarget(&good, &track, &wild).unwrap_err().to_string();
+    assert!(msg.contains("mouth=7"), "{msg}");
+
+    let far = RetargetOptions {
+        reference: Reference::Frame(9),
+        ..Default::default()
+    };
+    assert!(retarget(&good, &track, &far).is_err());
+    assert!(retarget(&good, &Track::new(30.0, None), &opts).is_err());
+}
+
+#[test]
+fn a_collapsed_driving_frame_is_held_not_nan() {
+    let face = Face::new(
+        posed_face(300.0, 300.0, 100.0, &Expression::default()),
+        None,
+    );
+    let mut track = neutral_driver(&[
+        Expression {
+            mouth_open: 0.5,
+            ..Default::default()
+        },
+        Expression::default(),
+    ]);
+    track.frames[2][45] = track.frames[2][42];
+    let out = retarget(&face, &track, &RetargetOptions::default()).unwrap();
+    assert_eq!(out.found, vec![true, true, false]);
+    assert_eq!(out.frames[2], out.frames[1]);
+}

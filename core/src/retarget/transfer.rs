@@ -1,0 +1,206 @@
+//! The retargeting itself: global head motion from the jaw frame, local motion per part.
+//!
+//! For a driving frame `D` with driver reference `D0` and character `C`:
+//!
+//! 1. **Head motion.** The jaw frame (points 0 and 16) of `D` against that of `D0` gives a
+//!    rotation `dθ`, a scale `σ` (the face growing as the head nears the camera) and a
+//!    translation `dO` of its origin. Undoing it yields a *stabilised* driver frame `D̃`
+//!    that lines up with `D0` wherever the head went.
+//! 2. **Local motion**, per part (13 arcs, see [`ARCS`]), from `D̃` against `D0`:
+//!    - the part frame's residual rotation `φ` and width ratio `ρ` carry over as they are;
+//!    - its origin displacement, taken in head axes, is scaled per direction by the room
+//!      the character's part has to the face boundary against the driver's, never more
+//!      than the ratio of face sizes ([`boundary`](super::boundary));
+//!    - each point's normalised local coordinates (units of the part's half width) move by the
+//!      driver's change, so a small mouth opens in proportion to its width. Eyelids move
+//!      vertically in units of the eye's opening instead: the character's lids move by the
+//!      driver's change times (character opening / driver opening), so the eye-open ratio
+//!      changes by the same factor and a huge eye blinks fully.
+//! 3. **Head motion re-applied** to the character about its own jaw origin: the same rotation
+//!    and scale, and the translation times the ratio of face sizes.
+//!
+//! Each part's gain `g` scales its `φ`, `log ρ`, origin displacement and local change; the
+//! head gains scale `dθ`, `log σ` and `dO`. With a static driver every change is zero, so the
+//! character is returned as it is; a rigid driver motion leaves `D̃ = D0` and moves the
+//! character rigidly.
+
+use super::boundary::{Clamp, room};
+use super::error::RetargetError;
+use super::frame::{PartFrame, rotate, wrap_angle};
+use super::options::{Gains, RetargetOptions};
+use super::parts::{ARCS, JAW, LID_PAIRS, collapsed_arc, owners};
+use crate::landmarks::{Face, LANDMARK_COUNT, Landmarks, Point, validate_points};
+
+/// Driver eye openings below this (lid gap over half the eye width, i.e. a gap under 12.5 % of
+/// the width) are raised to it before dividing, so a half-shut reference eye cannot blow the
+/// character's lid motion up without bound.
+pub const MIN_EYE_OPENING: f32 = 0.25;
+
+/// A prepared retargeting: character and driver reference measured once, then any number of
+/// driving frames mapped to character frames (see the module documentation for the method).
+#[derive(Clone, Debug)]
+pub struct Retargeter {
+    gains: Gains,
+    ref_head: PartFrame,
+    ref_frames: [PartFrame; ARCS.len()],
+    /// Driver reference points in their owning arc's normalised frame.
+    ref_local: Landmarks,
+    char_head: PartFrame,
+    char_frames: [PartFrame; ARCS.len()],
+    char_local: Landmarks,
+    /// Character face width over driver face width.
+    size_ratio: f32,
+    clamps: [Clamp; ARCS.len()],
+    /// Multiplier of each arc's local vertical change (eyelids: ratio of openings).
+    vertical: [f32; ARCS.len()],
+    owner: [usize; LANDMARK_COUNT],
+}
+
+impl Retargeter {
+    /// Measure the character and the driver's reference frame.
+    ///
+    /// Fails on invalid gains, non-finite or absurd points, or a part whose end points
+    /// coincide in either face.
+    pub fn new(
+        character: &Face,
+        reference: &Landmarks,
+        opts: &RetargetOptions,
+    ) -> Result<Self, RetargetError> {
+        Self::with_label(character, reference, "driving reference frame", opts)
+    }
+
+    /// [`Retargeter::new`], naming the reference frame `label` in errors.
+    pub(crate) fn with_label(
+        character: &Face,
+        reference: &Landmarks,
+        label: &str,
+        opts: &RetargetOptions,
+    ) -> Result<Self, RetargetError> {
+        opts.gains.validate()?;
+        character.validate("character")?;
+        validate_points(reference, None, label)?;
+        for (points, whose, hint) in [
+            (&character.points, "character", ""),
+            (reference, label, ", or pick another reference frame"),
+        ] {
+            if let Some(arc) = collapsed_arc(points) {
+                return Err(RetargetError::DegeneratePart {
+                    whose: whose.into(),
+                    part: arc.part.name(),
+                    first: arc.first(),
+                    last: arc.last(),
+                    hint,
+                });
+            }
+        }
+        let owner = owners();
+        let frames = |p: &Landmarks| ARCS.map(|a| a.frame(p));
+        let local = |p: &Landmarks, f: &[PartFrame; ARCS.len()]| {
+            std::array::from_fn(|i| f[owner[i]].to_local(p[i]))
+        };
+        let ref_frames = frames(reference);
+        let char_frames = frames(&character.points);
+        let ref_local: Landmarks = local(reference, &ref_frames);
+        let char_local: Landmarks = local(&character.points, &char_frames);
+        let ref_head = JAW.frame(reference);
+        let char_head = JAW.frame(&character.points);
+        let size_ratio = char_head.half_width / ref_head.half_width;
+
+        let ref_jaw: Vec<Point> = JAW.indices().iter().map(|&i| reference[i]).collect();
+        let char_jaw: Vec<Point> = JAW.indices().iter().map(|&i| character.points[i]).collect();
+        let clamps = std::array::from_fn(|k| {
+            if k == 0 {
+                Clamp::uniform(size_ratio)
+            } else {
+                Clamp::new(
+                    &room(&char_jaw, &char_head, char_frames[k].origin),
+                    &room(&ref_jaw, &ref_head, ref_frames[k].origin),
+                    size_ratio,
+                )
+            }
+        });
+
+        let mut vertical = [1.0; ARCS.len()];
+        let opening = |local: &Landmarks, (upper, lower): (usize, usize)| -> f32 {
+            [upper, lower]
+                .iter()
+                .map(|&k| {
+                    let inner = ARCS[k].interior();
+                    -inner.iter().map(|&i| local[i].y).sum::<f32>() / inner.len() as f32
+                })
+                .sum()
+        };
+        for pair in LID_PAIRS {
+            let c = opening(&char_local, pair).max(0.0);
+            let d = opening(&ref_local, pair).max(MIN_EYE_OPENING);
+            vertical[pair.0] = c / d;
+            vertical[pair.1] = c / d;
+        }
+
+        Ok(Self {
+            gains: opts.effective_gains(),
+            ref_head,
+            ref_frames,
+            ref_local,
+            char_head,
+            char_frames,
+            char_local,
+            size_ratio,
+            clamps,
+            vertical,
+            owner,
+        })
+    }
+
+    /// The character's landmarks for one driving frame, or `None` when that frame cannot be
+    /// used (its jaw or another part has collapsed to a point, or a coordinate is not finite);
+    /// [`retarget`](super::retarget) then repeats the previous output frame.
+    pub fn frame(&self, driving: &Landmarks) -> Option<Landmarks> {
+        if driving.iter().any(|p| !p.is_finite()) || collapsed_arc(driving).is_some() {
+            return None;
+        }
+        // 1. Head motion, and the driver frame with it undone.
+        let head = JAW.frame(driving);
+        let d_angle = wrap_angle(head.angle - self.ref_head.angle);
+        let scale = head.half_width / self.ref_head.half_width;
+        let shift = head.origin - self.ref_head.origin;
+        let stable: Landmarks = driving
+            .map(|p| self.ref_head.origin + rotate(p - head.origin, -d_angle) * (1.0 / scale));
+
+        // 2. Local motion of every arc, in the character's rest pose.
+        let mut out = [Point::default(); LANDMARK_COUNT];
+        for (k, arc) in ARCS.iter().enumerate() {
+            let g = self.gains.get(arc.control);
+            let now = arc.frame(&stable);
+            let was = &self.ref_frames[k];
+            let turn = wrap_angle(now.angle - was.angle);
+            let stretch = now.half_width / was.half_width;
+            let moved = self.ref_head.vector_to_local(now.origin - was.origin);
+            let moved = self.char_head.rotate(self.clamps[k].apply(moved));
+            let rest = &self.char_frames[k];
+            let target = PartFrame::new(
+                rest.origin + moved * g,
+                rest.angle + turn * g,
+                rest.half_width * stretch.powf(g),
+            );
+            for &i in arc.indices() {
+                if self.owner[i] != k {
+                    continue;
+                }
+                let change = now.to_local(stable[i]) - self.ref_local[i];
+                let change = Point::new(change.x, change.y * self.vertical[k]);
+                out[i] = target.to_image(self.char_local[i] + change * g);
+            }
+        }
+
+        // 3. Head motion, re-applied about the character's jaw origin.
+        let angle = d_angle * self.gains.head_rotation;
+        let scale = scale.powf(self.gains.head_translation);
+        let shift = shift * (self.size_ratio * self.gains.head_translation);
+        let centre = self.char_head.origin;
+        for p in &mut out {
+            *p = centre + shift + rotate(*p - centre, angle) * scale;
+        }
+        out.iter().all(|p| p.is_finite()).then_some(out)
+    }
+}
