@@ -1,6 +1,7 @@
 //! The `faceshot` binary: headless subcommands for scripts, batch work and tests.
 
 mod cmd;
+mod overlay;
 mod progress_bar;
 
 use clap::{Parser, Subcommand};
@@ -26,6 +27,8 @@ enum Command {
     Probe(cmd::probe::ProbeArgs),
     /// Decode a video and write it as MP4, GIF or a PNG-frame folder.
     Transcode(cmd::transcode::TranscodeArgs),
+    /// Drive the character's landmarks with a driving track (coordinate-based retargeting).
+    Retarget(cmd::retarget::RetargetArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Some(Command::Probe(args)) => cmd::probe::run(args),
         Some(Command::Transcode(args)) => cmd::transcode::run(args, cli.quiet),
+        Some(Command::Retarget(args)) => cmd::retarget::run(args, cli.quiet),
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();

@@ -24,7 +24,10 @@ fn main() {
             smile: (s * 0.7).sin() * 0.6,
             roll: (s * 0.9).sin() * 0.3,
         };
-        let (cx, cy) = (320.0 + 40.0 * (s * 0.5).sin(), 240.0 + 20.0 * (s * 0.8).cos());
+        let (cx, cy) = (
+            320.0 + 40.0 * (s * 0.5).sin(),
+            240.0 + 20.0 * (s * 0.8).cos(),
+        );
         driving.push(posed_face(cx, cy, 110.0 + 10.0 * s.sin(), &expr), true);
     }
     let mut points = posed_face(256.0, 256.0, 150.0, &Expression::default());
@@ -43,8 +46,8 @@ fn main() {
         let mut times: Vec<f64> = (0..RUNS)
             .map(|_| {
                 let start = Instant::now();
-                let out = retarget(black_box(&character), black_box(&driving), &opts)
-                    .expect("retarget");
+                let out =
+                    retarget(black_box(&character), black_box(&driving), &opts).expect("retarget");
                 let ms = start.elapsed().as_secs_f64() * 1e3;
                 black_box(out);
                 ms

@@ -1,4 +1,5 @@
 //! One module per subcommand: its clap arguments and its `run`.
 
 pub mod probe;
+pub mod retarget;
 pub mod transcode;
