@@ -5,6 +5,13 @@
 //! motion, the other parts' frames and local coordinates carry the expression, transferred in
 //! proportion to the character's own part sizes and kept inside its face. See
 //! [`Retargeter`] for the method and [`retarget`] for the one-call entry.
+//!
+//! Deliberate departures from the official implementation: the head's translation is scaled
+//! by the ratio of face sizes (the official code moves the character by the driver's raw
+//! pixels) and the head's scale change is transferred; the boundary clamp compares distances
+//! in face-relative units, measured along the head axes to the jaw line; local shapes move in
+//! units of the part's width (eyelids: of the eye's opening) instead of per-point coordinate
+//! ratios with special cases and outlier smoothing; the nostrils use their own frame.
 
 mod boundary;
 mod error;

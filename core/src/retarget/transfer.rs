@@ -1,28 +1,4 @@
 //! The retargeting itself: global head motion from the jaw frame, local motion per part.
-//!
-//! For a driving frame `D` with driver reference `D0` and character `C`:
-//!
-//! 1. **Head motion.** The jaw frame (points 0 and 16) of `D` against that of `D0` gives a
-//!    rotation `dθ`, a scale `σ` (the face growing as the head nears the camera) and a
-//!    translation `dO` of its origin. Undoing it yields a *stabilised* driver frame `D̃`
-//!    that lines up with `D0` wherever the head went.
-//! 2. **Local motion**, per part (13 arcs, see [`ARCS`]), from `D̃` against `D0`:
-//!    - the part frame's residual rotation `φ` and width ratio `ρ` carry over as they are;
-//!    - its origin displacement, taken in head axes, is scaled per direction by the room
-//!      the character's part has to the face boundary against the driver's, never more
-//!      than the ratio of face sizes ([`boundary`](super::boundary));
-//!    - each point's normalised local coordinates (units of the part's half width) move by the
-//!      driver's change, so a small mouth opens in proportion to its width. Eyelids move
-//!      vertically in units of the eye's opening instead: the character's lids move by the
-//!      driver's change times (character opening / driver opening), so the eye-open ratio
-//!      changes by the same factor and a huge eye blinks fully.
-//! 3. **Head motion re-applied** to the character about its own jaw origin: the same rotation
-//!    and scale, and the translation times the ratio of face sizes.
-//!
-//! Each part's gain `g` scales its `φ`, `log ρ`, origin displacement and local change; the
-//! head gains scale `dθ`, `log σ` and `dO`. With a static driver every change is zero, so the
-//! character is returned as it is; a rigid driver motion leaves `D̃ = D0` and moves the
-//! character rigidly.
 
 use super::boundary::{Clamp, room};
 use super::error::RetargetError;
@@ -37,7 +13,32 @@ use crate::landmarks::{Face, LANDMARK_COUNT, Landmarks, Point, validate_points};
 pub const MIN_EYE_OPENING: f32 = 0.25;
 
 /// A prepared retargeting: character and driver reference measured once, then any number of
-/// driving frames mapped to character frames (see the module documentation for the method).
+/// driving frames mapped to character frames.
+///
+/// For a driving frame `D` with driver reference `D0` and character `C`:
+///
+/// 1. **Head motion.** The jaw frame (points 0 and 16) of `D` against that of `D0` gives a
+///    rotation `dθ`, a scale `σ` (the face growing as the head nears the camera) and a
+///    translation `dO` of its origin. Undoing it yields a *stabilised* driver frame `D̃`
+///    that lines up with `D0` wherever the head went.
+/// 2. **Local motion**, per part (13 arcs: jaw, brows, nose bridge, nostrils, each eyelid,
+///    each lip contour), from `D̃` against `D0`:
+///    - the part frame's residual rotation `φ` and width ratio `ρ` carry over as they are;
+///    - its origin displacement, taken in head axes, is scaled per direction by the room
+///      the character's part has to the face boundary against the driver's, never more
+///      than the ratio of face sizes (a part cannot be pushed out of the face);
+///    - each point's normalised local coordinates (units of the part's half width) move by the
+///      driver's change, so a small mouth opens in proportion to its width. Eyelids move
+///      vertically in units of the eye's opening instead: the character's lids move by the
+///      driver's change times (character opening / driver opening), so the eye-open ratio
+///      changes by the same factor and a huge eye blinks fully.
+/// 3. **Head motion re-applied** to the character about its own jaw origin: the same rotation
+///    and scale, and the translation times the ratio of face sizes.
+///
+/// Each part's gain `g` scales its `φ`, `log ρ`, origin displacement and local change; the
+/// head gains scale `dθ`, `log σ` and `dO`. With a static driver every change is zero, so the
+/// character is returned as it is; a rigid driver motion leaves `D̃ = D0` and moves the
+/// character rigidly.
 #[derive(Clone, Debug)]
 pub struct Retargeter {
     gains: Gains,
