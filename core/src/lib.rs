@@ -3,10 +3,12 @@
 //! - [`landmarks`]: the 68-point layout, faces, tracks and their files;
 //! - [`media`]: still images, video decoding and MP4 / GIF / PNG-sequence export;
 //! - [`nn`]: the candle networks (MediaPipe face detector, face mesh, eye model);
+//! - [`track`]: driving-face tracking, 68 landmarks per video frame;
 //! - [`progress`]: progress reporting and cancellation for long jobs.
 
 pub mod atomic;
 pub mod landmarks;
 pub mod media;
+pub mod track;
 pub mod nn;
 pub mod progress;
