@@ -2,11 +2,15 @@
 //!
 //! - [`landmarks`]: the 68-point layout, faces, tracks and their files;
 //! - [`media`]: still images, video decoding and MP4 / GIF / PNG-sequence export;
-//! - [`progress`]: progress reporting and cancellation for long jobs;
-//! - [`retarget`]: driver landmark motion to character landmark motion.
+//! - [`nn`]: the candle networks (MediaPipe face detector, face mesh, eye model);
+//! - [`track`]: driving-face tracking, 68 landmarks per video frame;
+//! - [`retarget`]: driver landmark motion to character landmark motion;
+//! - [`progress`]: progress reporting and cancellation for long jobs.
 
 pub mod atomic;
 pub mod landmarks;
 pub mod media;
+pub mod nn;
 pub mod progress;
 pub mod retarget;
+pub mod track;
