@@ -26,6 +26,8 @@ enum Command {
     Probe(cmd::probe::ProbeArgs),
     /// Decode a video and write it as MP4, GIF or a PNG-frame folder.
     Transcode(cmd::transcode::TranscodeArgs),
+    /// Track the face in a driving video: 68 landmarks per frame (JSON, optional .npy, overlay).
+    Detect(cmd::detect::DetectArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Some(Command::Probe(args)) => cmd::probe::run(args),
         Some(Command::Transcode(args)) => cmd::transcode::run(args, cli.quiet),
+        Some(Command::Detect(args)) => cmd::detect::run(args, cli.quiet),
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();

@@ -1,4 +1,5 @@
 //! One module per subcommand: its clap arguments and its `run`.
 
+pub mod detect;
 pub mod probe;
 pub mod transcode;
