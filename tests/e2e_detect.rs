@@ -82,7 +82,12 @@ fn detect_without_a_face_fails_clearly() {
     let clip = dir.path().join("empty.mp4");
     make_clip(&clip, 3, &[0, 1, 2]);
     let json = dir.path().join("track.json");
-    let o = faceshot(&["detect", clip.to_str().unwrap(), "-o", json.to_str().unwrap()]);
+    let o = faceshot(&[
+        "detect",
+        clip.to_str().unwrap(),
+        "-o",
+        json.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("no face found"), "{err}");

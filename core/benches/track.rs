@@ -42,7 +42,15 @@ fn noise(seed: u64) -> f32 {
 
 /// The astronaut photo scaled by `scale`, rotated by `angle` and centred at (cx, cy) on a
 /// 640×480 canvas; `grain` adds per-pixel noise (different for each `seed`).
-fn compose(photo: &RgbImage, cx: f32, cy: f32, scale: f32, angle: f32, grain: f32, seed: u64) -> RgbImage {
+fn compose(
+    photo: &RgbImage,
+    cx: f32,
+    cy: f32,
+    scale: f32,
+    angle: f32,
+    grain: f32,
+    seed: u64,
+) -> RgbImage {
     let (s, c) = angle.sin_cos();
     let (pw, ph) = (photo.width() as f32, photo.height() as f32);
     RgbImage::from_fn(W, H, |x, y| {
@@ -78,7 +86,15 @@ fn moving_clip(photo: &RgbImage) -> Vec<RgbImage> {
     (0..FRAMES)
         .map(|t| {
             let a = t as f32 / FRAMES as f32 * std::f32::consts::TAU;
-            compose(photo, 320.0 + 60.0 * a.sin(), 240.0 + 25.0 * (2.0 * a).sin(), 1.6, 0.2 * a.sin(), 0.0, 0)
+            compose(
+                photo,
+                320.0 + 60.0 * a.sin(),
+                240.0 + 25.0 * (2.0 * a).sin(),
+                1.6,
+                0.2 * a.sin(),
+                0.0,
+                0,
+            )
         })
         .collect()
 }
@@ -91,7 +107,8 @@ fn write_clip(frames: &[RgbImage], path: &Path) {
     };
     let mut out = Exporter::create(path, W, H, &opts).unwrap();
     for f in frames {
-        out.push(&image::DynamicImage::ImageRgb8(f.clone()).into_rgba8()).unwrap();
+        out.push(&image::DynamicImage::ImageRgb8(f.clone()).into_rgba8())
+            .unwrap();
     }
     out.finish().unwrap();
 }
@@ -199,17 +216,30 @@ fn driving_agreement(python: &str, dir: &Path, tmp: &Path) {
             let smoothed = ours_full
                 .as_ref()
                 .map(|f| filter.filter(&f.landmarks, 1.0 / 30.0, interocular(&f.landmarks)));
-            if let (Some(o), Some(s), Some(r)) = (&ours, smoothed, frames.get(i).filter(|r| !r.is_null())) {
+            if let (Some(o), Some(s), Some(r)) =
+                (&ours, smoothed, frames.get(i).filter(|r| !r.is_null()))
+            {
                 let mesh: Vec<[f32; 3]> = r
                     .as_array()
                     .unwrap()
                     .iter()
-                    .map(|p| [p[0].as_f64().unwrap() as f32, p[1].as_f64().unwrap() as f32, 0.0])
+                    .map(|p| {
+                        [
+                            p[0].as_f64().unwrap() as f32,
+                            p[1].as_f64().unwrap() as f32,
+                            0.0,
+                        ]
+                    })
                     .collect();
                 let want = map.apply(&mesh);
                 let io = interocular(&want) as f64;
                 let dist = |a: &Landmarks| {
-                    a.iter().zip(&want).map(|(p, q): (&Point, &Point)| p.distance(*q) as f64).sum::<f64>() / 68.0 / io
+                    a.iter()
+                        .zip(&want)
+                        .map(|(p, q): (&Point, &Point)| p.distance(*q) as f64)
+                        .sum::<f64>()
+                        / 68.0
+                        / io
                 };
                 d_plain += dist(&o.landmarks);
                 d_full += dist(&s);

@@ -9,6 +9,6 @@
 pub mod atomic;
 pub mod landmarks;
 pub mod media;
-pub mod track;
 pub mod nn;
 pub mod progress;
+pub mod track;

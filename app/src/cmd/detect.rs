@@ -140,7 +140,14 @@ pub fn draw_landmarks(img: &mut RgbaImage, points: &Landmarks, found: bool) {
             segments.push((last, first));
         }
         for (a, b) in segments {
-            draw_line(img, points[a].x, points[a].y, points[b].x, points[b].y, colour);
+            draw_line(
+                img,
+                points[a].x,
+                points[a].y,
+                points[b].x,
+                points[b].y,
+                colour,
+            );
         }
     }
     let dot = Rgba([255, 255, 255, 255]);
@@ -161,7 +168,11 @@ fn draw_line(img: &mut RgbaImage, x0: f32, y0: f32, x1: f32, y1: f32, c: Rgba<u8
     if !(x0.is_finite() && y0.is_finite() && x1.is_finite() && y1.is_finite()) {
         return;
     }
-    let steps = (x1 - x0).abs().max((y1 - y0).abs()).ceil().clamp(1.0, 10_000.0) as usize;
+    let steps = (x1 - x0)
+        .abs()
+        .max((y1 - y0).abs())
+        .ceil()
+        .clamp(1.0, 10_000.0) as usize;
     for s in 0..=steps {
         let t = s as f32 / steps as f32;
         put(

@@ -138,7 +138,12 @@ impl Conv {
     }
 
     /// `act(conv(x) + bias + pad_c(skip))`.
-    pub fn forward_residual(&self, x: &Tensor, skip: &Tensor, act: &Act) -> Result<Tensor, NnError> {
+    pub fn forward_residual(
+        &self,
+        x: &Tensor,
+        skip: &Tensor,
+        act: &Act,
+    ) -> Result<Tensor, NnError> {
         let (y, _) = self.matmul(x)?;
         Ok(y.apply_op2_no_bwd(
             skip,
@@ -207,13 +212,7 @@ pub struct Block {
 
 impl Block {
     /// A MobileNet-style block `dw → pw (+ skip) → act` (BlazeFace, face mesh).
-    pub fn load(
-        w: &Weights,
-        dw: &str,
-        pw: &str,
-        act: Act,
-        stride: usize,
-    ) -> Result<Self, NnError> {
+    pub fn load(w: &Weights, dw: &str, pw: &str, act: Act, stride: usize) -> Result<Self, NnError> {
         Ok(Self {
             pre: None,
             dw: Depthwise::load(w, dw, stride)?,
@@ -235,7 +234,10 @@ impl Block {
         let downsample = kernel.dims4()?.1 == 2;
         let stride = if downsample { 2 } else { 1 };
         Ok(Self {
-            pre: Some((Conv::load(w, pre.0, stride, Padding::Valid)?, prelu(w, pre.1)?)),
+            pre: Some((
+                Conv::load(w, pre.0, stride, Padding::Valid)?,
+                prelu(w, pre.1)?,
+            )),
             dw: Depthwise::load(w, dw, 1)?,
             pw: Conv::load(w, pw.0, 1, Padding::Valid)?,
             act: prelu(w, pw.1)?,
