@@ -33,7 +33,7 @@ fn make_clip(path: &Path, frames: u32, blank: &[u32]) {
     for i in 0..frames {
         let img = RgbaImage::from_fn(320, 256, |x, y| {
             let sx = x as i64 - 20 - 2 * i as i64;
-            if blank.contains(&i) || sx < 0 || sx >= 256 {
+            if blank.contains(&i) || !(0..256).contains(&sx) {
                 Rgba([80, 90, 100, 255])
             } else {
                 *src.get_pixel(sx as u32, y)

@@ -2,6 +2,7 @@
 //!
 //! `assets/parity/reference.json` and the input PNGs are written by `tools/parity_reference.py`.
 //! The network inputs are 8-bit PNGs, so both runtimes see the same numbers.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 

@@ -9,7 +9,7 @@ use faceshot_core::media::{ExportOptions, Exporter, VideoReader};
 use faceshot_core::progress::Progress;
 use faceshot_core::track::{OneEuro, Tracker, TrackerOptions};
 use image::{Rgba, RgbaImage};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `faceshot detect`.
 #[derive(Args, Debug)]
@@ -95,7 +95,7 @@ pub fn run(args: &DetectArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
-fn write_overlay(args: &DetectArgs, track: &Track, path: &PathBuf, quiet: bool) -> Result<()> {
+fn write_overlay(args: &DetectArgs, track: &Track, path: &Path, quiet: bool) -> Result<()> {
     let mut reader = VideoReader::open(&args.video)?;
     let info = reader.info().clone();
     let opts = ExportOptions {

@@ -59,6 +59,9 @@ impl Weights {
     }
 }
 
+/// NHWC shape `(N, H, W, C)`.
+type Nhwc = (usize, usize, usize, usize);
+
 /// Dense convolution `k × k`, stride `s`, with bias, as matmul (1×1) or im2col + matmul.
 #[derive(Debug, Clone)]
 pub struct Conv {
@@ -110,7 +113,7 @@ impl Conv {
 
     /// Runs the convolution up to the matmul: returns the `(N·Ho·Wo, C_out)` product (no bias)
     /// and the NHWC output shape.
-    fn matmul(&self, x: &Tensor) -> Result<(Tensor, (usize, usize, usize, usize)), NnError> {
+    fn matmul(&self, x: &Tensor) -> Result<(Tensor, Nhwc), NnError> {
         let (n, h, w, c) = x.dims4()?;
         if self.k == 1 && self.stride == 1 {
             let y = x.reshape((n * h * w, c))?.matmul(&self.weight)?;

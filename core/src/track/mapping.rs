@@ -1,8 +1,8 @@
 //! 468 mesh vertices → the 68-point iBUG layout.
 //!
 //! Two maps: the widely used single-vertex table ([`Mesh68Map::single_vertex`]) and a fitted one
-//! ([`Mesh68Map::fitted`]) where each of the 68 points is an affine combination (weights sum to
-//! 1) of a few nearby mesh vertices, fitted on annotated faces by `tools/fit_mesh68.py` and
+//! ([`Mesh68Map::fitted`]) where each of the 68 points is an affine combination (weights summing
+//! to one) of a few nearby mesh vertices, fitted on annotated faces by `tools/fit_mesh68.py` and
 //! stored in `models/mesh68.json`. Mesh vertices do not sit where the 300-W jaw and brow points
 //! are defined (the 300-W jaw follows the visible outline, the brows their lower-middle line),
 //! so a combination lands closer than any one vertex. The eye model's eyelid contour replaces the
