@@ -29,6 +29,8 @@ enum Command {
     Transcode(cmd::transcode::TranscodeArgs),
     /// Drive the character's landmarks with a driving track (coordinate-based retargeting).
     Retarget(cmd::retarget::RetargetArgs),
+    /// Track the face in a driving video: 68 landmarks per frame (JSON, optional .npy, overlay).
+    Detect(cmd::detect::DetectArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
         Some(Command::Probe(args)) => cmd::probe::run(args),
         Some(Command::Transcode(args)) => cmd::transcode::run(args, cli.quiet),
         Some(Command::Retarget(args)) => cmd::retarget::run(args, cli.quiet),
+        Some(Command::Detect(args)) => cmd::detect::run(args, cli.quiet),
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();

@@ -8,12 +8,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut tracker = Tracker::with_defaults()?;
     for path in std::env::args().skip(1) {
         let img = image::open(&path)?.to_rgb8();
-        let mesh = tracker.process_still(&img)?.map(|f| {
-            f.mesh
-                .iter()
-                .map(|p| [p[0], p[1]])
-                .collect::<Vec<_>>()
-        });
+        let mesh = tracker
+            .process_still(&img)?
+            .map(|f| f.mesh.iter().map(|p| [p[0], p[1]]).collect::<Vec<_>>());
         println!("{}", serde_json::json!({ "image": path, "mesh": mesh }));
     }
     Ok(())

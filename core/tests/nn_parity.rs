@@ -2,6 +2,7 @@
 //!
 //! `assets/parity/reference.json` and the input PNGs are written by `tools/parity_reference.py`.
 //! The network inputs are 8-bit PNGs, so both runtimes see the same numbers.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 
@@ -11,7 +12,9 @@ use faceshot_core::nn::{Detection, FaceNets};
 use serde_json::Value;
 
 fn asset(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets/parity").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../assets/parity")
+        .join(name)
 }
 
 fn reference() -> Value {
@@ -73,9 +76,17 @@ fn assert_detections_match(ours: &[Detection], want: &[Detection], what: &str) {
     assert_eq!(ours.len(), want.len(), "{what}: detection count");
     for (o, w) in ours.iter().zip(want) {
         let iou = o.iou(w);
-        println!("{what}: IoU {iou:.4}, score {:.4} vs {:.4}", o.score, w.score);
+        println!(
+            "{what}: IoU {iou:.4}, score {:.4} vs {:.4}",
+            o.score, w.score
+        );
         assert!(iou >= 0.95, "{what}: IoU {iou} < 0.95 ({o:?} vs {w:?})");
-        assert!((o.score - w.score).abs() <= 0.02, "{what}: score {} vs {}", o.score, w.score);
+        assert!(
+            (o.score - w.score).abs() <= 0.02,
+            "{what}: score {} vs {}",
+            o.score,
+            w.score
+        );
     }
 }
 
@@ -133,7 +144,9 @@ fn detector_matches_mediapipe_solution_on_photos() {
     let nets = FaceNets::embedded().unwrap();
     let r = reference();
     for name in ["astronaut", "astronaut_rot"] {
-        let img = image::open(asset(&format!("{name}.png"))).unwrap().to_rgb8();
+        let img = image::open(asset(&format!("{name}.png")))
+            .unwrap()
+            .to_rgb8();
         let ours = nets.detector.detect(&img).unwrap();
         let want: Vec<Detection> = r["photos"][name]["detections"]
             .as_array()

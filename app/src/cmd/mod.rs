@@ -1,5 +1,6 @@
 //! One module per subcommand: its clap arguments and its `run`.
 
+pub mod detect;
 pub mod probe;
 pub mod retarget;
 pub mod transcode;

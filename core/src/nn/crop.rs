@@ -138,7 +138,10 @@ mod tests {
         };
         // The crop's top-left corner sits at centre + R(90°)(−10, −10) = (60, 30).
         let (x, y) = rect.to_image(0.0, 0.0, 192.0);
-        assert!((x - 60.0).abs() < 1e-4 && (y - 30.0).abs() < 1e-4, "{x} {y}");
+        assert!(
+            (x - 60.0).abs() < 1e-4 && (y - 30.0).abs() < 1e-4,
+            "{x} {y}"
+        );
     }
 
     #[test]

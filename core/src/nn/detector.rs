@@ -172,7 +172,10 @@ impl FaceDetector {
         let f8 = run_blocks(&self.blocks8, &f16)?;
         // NHWC outputs flatten in (y, x, anchor) order, the anchor order.
         let c16 = self.cls16.forward(&f16, &Act::None)?.reshape((n, 512))?;
-        let r16 = self.reg16.forward(&f16, &Act::None)?.reshape((n, 512 * 16))?;
+        let r16 = self
+            .reg16
+            .forward(&f16, &Act::None)?
+            .reshape((n, 512 * 16))?;
         let c8 = self.cls8.forward(&f8, &Act::None)?.reshape((n, 384))?;
         let r8 = self.reg8.forward(&f8, &Act::None)?.reshape((n, 384 * 16))?;
         let logits = Tensor::cat(&[c16, c8], 1)?.to_vec2::<f32>()?;

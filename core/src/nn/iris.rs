@@ -54,7 +54,10 @@ fn branch(w: &Weights, c0: usize, d0: usize, count: usize) -> Result<Vec<Block>,
                 w,
                 (&format!("conv2d_{pre}"), &format!("p_re_lu_{pre}")),
                 &dw_name(d0 + m),
-                (&format!("conv2d_{}", pre + 1), &format!("p_re_lu_{}", pre + 1)),
+                (
+                    &format!("conv2d_{}", pre + 1),
+                    &format!("p_re_lu_{}", pre + 1),
+                ),
             )
         })
         .collect()

@@ -59,6 +59,9 @@ impl Weights {
     }
 }
 
+/// NHWC shape `(N, H, W, C)`.
+type Nhwc = (usize, usize, usize, usize);
+
 /// Dense convolution `k × k`, stride `s`, with bias, as matmul (1×1) or im2col + matmul.
 #[derive(Debug, Clone)]
 pub struct Conv {
@@ -110,7 +113,7 @@ impl Conv {
 
     /// Runs the convolution up to the matmul: returns the `(N·Ho·Wo, C_out)` product (no bias)
     /// and the NHWC output shape.
-    fn matmul(&self, x: &Tensor) -> Result<(Tensor, (usize, usize, usize, usize)), NnError> {
+    fn matmul(&self, x: &Tensor) -> Result<(Tensor, Nhwc), NnError> {
         let (n, h, w, c) = x.dims4()?;
         if self.k == 1 && self.stride == 1 {
             let y = x.reshape((n * h * w, c))?.matmul(&self.weight)?;
@@ -138,7 +141,12 @@ impl Conv {
     }
 
     /// `act(conv(x) + bias + pad_c(skip))`.
-    pub fn forward_residual(&self, x: &Tensor, skip: &Tensor, act: &Act) -> Result<Tensor, NnError> {
+    pub fn forward_residual(
+        &self,
+        x: &Tensor,
+        skip: &Tensor,
+        act: &Act,
+    ) -> Result<Tensor, NnError> {
         let (y, _) = self.matmul(x)?;
         Ok(y.apply_op2_no_bwd(
             skip,
@@ -207,13 +215,7 @@ pub struct Block {
 
 impl Block {
     /// A MobileNet-style block `dw → pw (+ skip) → act` (BlazeFace, face mesh).
-    pub fn load(
-        w: &Weights,
-        dw: &str,
-        pw: &str,
-        act: Act,
-        stride: usize,
-    ) -> Result<Self, NnError> {
+    pub fn load(w: &Weights, dw: &str, pw: &str, act: Act, stride: usize) -> Result<Self, NnError> {
         Ok(Self {
             pre: None,
             dw: Depthwise::load(w, dw, stride)?,
@@ -235,7 +237,10 @@ impl Block {
         let downsample = kernel.dims4()?.1 == 2;
         let stride = if downsample { 2 } else { 1 };
         Ok(Self {
-            pre: Some((Conv::load(w, pre.0, stride, Padding::Valid)?, prelu(w, pre.1)?)),
+            pre: Some((
+                Conv::load(w, pre.0, stride, Padding::Valid)?,
+                prelu(w, pre.1)?,
+            )),
             dw: Depthwise::load(w, dw, 1)?,
             pw: Conv::load(w, pw.0, 1, Padding::Valid)?,
             act: prelu(w, pw.1)?,

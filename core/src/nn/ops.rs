@@ -111,7 +111,8 @@ impl CustomOp1 for DepthwiseOp {
                             }
                             let i = (iy as usize * w + ix as usize) * c;
                             let src = &xin[i..i + c];
-                            let wk = &self.weight[(ky * self.k + kx) * c..(ky * self.k + kx + 1) * c];
+                            let wk =
+                                &self.weight[(ky * self.k + kx) * c..(ky * self.k + kx + 1) * c];
                             for ((a, s), wv) in acc.iter_mut().zip(src).zip(wk) {
                                 *a += s * wv;
                             }
@@ -292,7 +293,10 @@ impl CustomOp2 for ResidualOp {
         let (n, h, w, cs) = dims4(l2, self.name())?;
         let c = self.bias.len();
         if cs > c || y.len() != n * h * w * c {
-            bail!("residual: {} values / {cs} skip channels do not fit {c} channels", y.len());
+            bail!(
+                "residual: {} values / {cs} skip channels do not fit {c} channels",
+                y.len()
+            );
         }
         let mut out = y.to_vec();
         for (row, srow) in out.chunks_exact_mut(c).zip(skip.chunks_exact(cs)) {
@@ -350,7 +354,11 @@ mod tests {
                 }
             }
         }
-        assert!((y[(2 + 1) * 2 + 1] - want).abs() < 1e-4, "{} vs {want}", y[7]);
+        assert!(
+            (y[(2 + 1) * 2 + 1] - want).abs() < 1e-4,
+            "{} vs {want}",
+            y[7]
+        );
     }
 
     #[test]
@@ -368,7 +376,9 @@ mod tests {
 
     #[test]
     fn maxpool_takes_window_max() {
-        let x: Vec<f32> = vec![1., 5., 2., 0., 3., 4., 9., 7., 0., 0., 0., 0., 6., 1., 1., 8.];
+        let x: Vec<f32> = vec![
+            1., 5., 2., 0., 3., 4., 9., 7., 0., 0., 0., 0., 6., 1., 1., 8.,
+        ];
         let t = Tensor::from_vec(x, (1, 4, 4, 1), &Device::Cpu).unwrap();
         let y = t.apply_op1_no_bwd(&MaxPool2Op).unwrap();
         let v = y.flatten_all().unwrap().to_vec1::<f32>().unwrap();

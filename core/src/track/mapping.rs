@@ -1,8 +1,8 @@
 //! 468 mesh vertices → the 68-point iBUG layout.
 //!
 //! Two maps: the widely used single-vertex table ([`Mesh68Map::single_vertex`]) and a fitted one
-//! ([`Mesh68Map::fitted`]) where each of the 68 points is an affine combination (weights sum to
-//! 1) of a few nearby mesh vertices, fitted on annotated faces by `tools/fit_mesh68.py` and
+//! ([`Mesh68Map::fitted`]) where each of the 68 points is an affine combination (weights summing
+//! to one) of a few nearby mesh vertices, fitted on annotated faces by `tools/fit_mesh68.py` and
 //! stored in `models/mesh68.json`. Mesh vertices do not sit where the 300-W jaw and brow points
 //! are defined (the 300-W jaw follows the visible outline, the brows their lower-middle line),
 //! so a combination lands closer than any one vertex. The eye model's eyelid contour replaces the
@@ -21,8 +21,7 @@ pub const SINGLE_VERTEX: [usize; LANDMARK_COUNT] = [
     70, 63, 105, 66, 107, 336, 296, 334, 293, 300, // nose bridge 27–30
     168, 197, 5, 4, // nostrils 31–35
     75, 97, 2, 326, 305, // eyes 36–41, 42–47
-    33, 160, 158, 133, 153, 144, 362, 385, 387, 263, 373, 380,
-    // outer lips 48–59
+    33, 160, 158, 133, 153, 144, 362, 385, 387, 263, 373, 380, // outer lips 48–59
     61, 39, 37, 0, 267, 269, 291, 405, 314, 17, 84, 181, // inner lips 60–67
     78, 82, 13, 312, 308, 317, 14, 87,
 ];
@@ -68,7 +67,9 @@ impl Mesh68Map {
             let sum: f32 = t.iter().map(|(_, w)| w).sum();
             if t.is_empty() || t.iter().any(|&(v, _)| v >= MESH_POINTS) || (sum - 1.0).abs() > 1e-3
             {
-                return Err(format!("entry {i}: bad vertices or weights not summing to 1"));
+                return Err(format!(
+                    "entry {i}: bad vertices or weights not summing to 1"
+                ));
             }
         }
         Ok(Self { terms: f.landmarks })
@@ -102,7 +103,9 @@ mod tests {
 
     #[test]
     fn single_vertex_picks_vertices() {
-        let mesh: Vec<[f32; 3]> = (0..MESH_POINTS).map(|i| [i as f32, 2.0 * i as f32, 0.0]).collect();
+        let mesh: Vec<[f32; 3]> = (0..MESH_POINTS)
+            .map(|i| [i as f32, 2.0 * i as f32, 0.0])
+            .collect();
         let l = Mesh68Map::single_vertex().apply(&mesh);
         assert_eq!(l[8], Point::new(152.0, 304.0));
         assert_eq!(l[36], Point::new(33.0, 66.0));

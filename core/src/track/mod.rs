@@ -191,12 +191,25 @@ impl Tracker {
     }
 
     /// Runs the mesh (and eye model) in `roi`.
-    fn mesh_in(&self, image: &RgbImage, roi: &RotatedRect) -> Result<(Vec<[f32; 3]>, f32), NnError> {
-        let input = crop_to_tensor(image, roi, MESH_SIZE, Border::Replicate, Range::ZeroOne, false);
+    fn mesh_in(
+        &self,
+        image: &RgbImage,
+        roi: &RotatedRect,
+    ) -> Result<(Vec<[f32; 3]>, f32), NnError> {
+        let input = crop_to_tensor(
+            image,
+            roi,
+            MESH_SIZE,
+            Border::Replicate,
+            Range::ZeroOne,
+            false,
+        );
         let x = Tensor::from_vec(input, (1, MESH_SIZE, MESH_SIZE, 3), &Device::Cpu)?;
         let out = self.nets.mesh.forward(&x)?;
         let Some(out) = out.into_iter().next() else {
-            return Err(NnError::Candle(candle_core::Error::Msg("empty mesh output".into())));
+            return Err(NnError::Candle(candle_core::Error::Msg(
+                "empty mesh output".into(),
+            )));
         };
         let zscale = roi.width / MESH_SIZE as f32;
         let n = MESH_SIZE as f32;
@@ -223,7 +236,14 @@ impl Tracker {
         ];
         let mut data = Vec::with_capacity(2 * EYE_SIZE * EYE_SIZE * 3);
         for (k, r) in rois.iter().enumerate() {
-            data.extend(crop_to_tensor(image, r, EYE_SIZE, Border::Replicate, Range::ZeroOne, k == 1));
+            data.extend(crop_to_tensor(
+                image,
+                r,
+                EYE_SIZE,
+                Border::Replicate,
+                Range::ZeroOne,
+                k == 1,
+            ));
         }
         let x = Tensor::from_vec(data, (2, EYE_SIZE, EYE_SIZE, 3), &Device::Cpu)?;
         let outs = self.nets.eye.forward(&x)?;
@@ -358,7 +378,11 @@ impl TrackBuilder {
     /// An empty builder for a clip at `fps`.
     pub fn new(fps: f64) -> Self {
         Self {
-            fps: if fps.is_finite() && fps > 0.0 { fps } else { 30.0 },
+            fps: if fps.is_finite() && fps > 0.0 {
+                fps
+            } else {
+                30.0
+            },
             size: None,
             frames: Vec::new(),
             detector_runs: 0,

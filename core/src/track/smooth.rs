@@ -75,7 +75,10 @@ impl LandmarkFilter {
             let dx_hat = ch.dx + a_d * (dx - ch.dx);
             let cutoff = self.params.min_cutoff + self.params.beta * dx_hat.abs() / scale;
             let x_hat = ch.x + alpha(cutoff, dt) * (x - ch.x);
-            *ch = Channel { x: x_hat, dx: dx_hat };
+            *ch = Channel {
+                x: x_hat,
+                dx: dx_hat,
+            };
             let p = &mut out[i / 2];
             if i % 2 == 0 {
                 p.x = x_hat;
@@ -184,14 +187,29 @@ mod tests {
         for t in 1..=5 {
             out = f.filter(&shifted(&base, 100.0 * t as f32), 1.0 / 30.0, io);
         }
-        assert!((out[30].x - (base[30].x + 500.0)).abs() < 30.0, "{}", out[30].x);
+        assert!(
+            (out[30].x - (base[30].x + 500.0)).abs() < 30.0,
+            "{}",
+            out[30].x
+        );
     }
 
     #[test]
     fn gaps_are_interpolated_or_held() {
         let a = frontal_face(256.0, 256.0, 200.0);
         let b = shifted(&a, 10.0);
-        let frames = vec![None, Some(a), None, None, Some(b), None, None, None, None, Some(a)];
+        let frames = vec![
+            None,
+            Some(a),
+            None,
+            None,
+            Some(b),
+            None,
+            None,
+            None,
+            None,
+            Some(a),
+        ];
         let (filled, gaps) = fill_gaps(&frames, 2).unwrap();
         assert_eq!(filled.len(), 10);
         assert_eq!(filled[0], a); // leading gap holds the first face
@@ -200,9 +218,21 @@ mod tests {
         assert_eq!(
             gaps,
             vec![
-                Gap { start: 0, end: 1, interpolated: false },
-                Gap { start: 2, end: 4, interpolated: true },
-                Gap { start: 5, end: 9, interpolated: false },
+                Gap {
+                    start: 0,
+                    end: 1,
+                    interpolated: false
+                },
+                Gap {
+                    start: 2,
+                    end: 4,
+                    interpolated: true
+                },
+                Gap {
+                    start: 5,
+                    end: 9,
+                    interpolated: false
+                },
             ]
         );
         assert!(fill_gaps(&[None, None], 3).is_none());

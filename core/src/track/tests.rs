@@ -4,7 +4,9 @@ use super::*;
 use crate::landmarks::Point;
 
 fn asset(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets/parity").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../assets/parity")
+        .join(name)
 }
 
 fn photo(name: &str) -> RgbImage {
@@ -36,7 +38,10 @@ fn tracker(refine_eyes: bool) -> Tracker {
 fn still_image_mesh_matches_mediapipe_solution() {
     let mut t = tracker(false);
     for name in ["astronaut", "astronaut_rot"] {
-        let face = t.process_still(&photo(&format!("{name}.png"))).unwrap().unwrap();
+        let face = t
+            .process_still(&photo(&format!("{name}.png")))
+            .unwrap()
+            .unwrap();
         assert!(face.detected && face.usable && face.presence > 0.9);
         let want = reference_mesh(name);
         let to_crop = MESH_SIZE as f32 / face.roi.width;
@@ -99,7 +104,10 @@ fn eye_model_moves_eyelids_only() {
     let img = photo("astronaut.png");
     let plain = tracker(false).process_still(&img).unwrap().unwrap();
     let refined = tracker(true).process_still(&img).unwrap().unwrap();
-    let lid: Vec<usize> = EYE_VERTICES.iter().flat_map(|e| e[..EYELID_POINTS].to_vec()).collect();
+    let lid: Vec<usize> = EYE_VERTICES
+        .iter()
+        .flat_map(|e| e[..EYELID_POINTS].to_vec())
+        .collect();
     let mut moved = 0.0f32;
     for (v, (a, b)) in plain.mesh.iter().zip(&refined.mesh).enumerate() {
         let d = ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt();
@@ -116,7 +124,9 @@ fn eye_model_moves_eyelids_only() {
 #[test]
 fn no_face_is_an_error_and_gaps_are_flagged() {
     let mut t = tracker(false);
-    let blank = RgbImage::from_fn(200, 160, |x, y| image::Rgb([(x / 2) as u8, (y / 2) as u8, 60]));
+    let blank = RgbImage::from_fn(200, 160, |x, y| {
+        image::Rgb([(x / 2) as u8, (y / 2) as u8, 60])
+    });
     assert!(t.process(&blank).unwrap().is_none());
     let mut acc = TrackBuilder::new(25.0);
     acc.push(None);

@@ -1,0 +1,206 @@
+//! `faceshot detect VIDEO -o track.json [--npy track.npy] [--overlay overlay.mp4]`: track the
+//! driving face and write its 68 landmarks per frame.
+
+use crate::progress_bar::BarProgress;
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use faceshot_core::landmarks::{Landmarks, Part, Track};
+use faceshot_core::media::{ExportOptions, Exporter, VideoReader};
+use faceshot_core::progress::Progress;
+use faceshot_core::track::{OneEuro, Tracker, TrackerOptions};
+use image::{Rgba, RgbaImage};
+use std::path::{Path, PathBuf};
+
+/// Arguments of `faceshot detect`.
+#[derive(Args, Debug)]
+pub struct DetectArgs {
+    /// Driving video.
+    pub video: PathBuf,
+    /// Output track (JSON).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Also write the points as a T × 68 × 2 float32 `.npy` array (frames without a face hold
+    /// interpolated or repeated points; the JSON keeps the per-frame found flags).
+    #[arg(long)]
+    pub npy: Option<PathBuf>,
+    /// Also write a video with the points and part contours drawn on the frames.
+    #[arg(long)]
+    pub overlay: Option<PathBuf>,
+    /// Stop after this many frames.
+    #[arg(long)]
+    pub frames: Option<u64>,
+    /// No temporal smoothing.
+    #[arg(long)]
+    pub no_smoothing: bool,
+    /// One Euro filter: cut-off at rest in Hz (lower = steadier).
+    #[arg(long, default_value_t = OneEuro::default().min_cutoff)]
+    pub min_cutoff: f32,
+    /// One Euro filter: speed coefficient (higher = less lag on fast motion).
+    #[arg(long, default_value_t = OneEuro::default().beta)]
+    pub beta: f32,
+    /// Skip the eye model (eyelids from the face mesh alone; faster).
+    #[arg(long)]
+    pub no_eyes: bool,
+}
+
+/// Track the face, write the track (and optionally `.npy` and an overlay video).
+pub fn run(args: &DetectArgs, quiet: bool) -> Result<()> {
+    let options = TrackerOptions {
+        refine_eyes: !args.no_eyes,
+        smoothing: (!args.no_smoothing).then_some(OneEuro {
+            min_cutoff: args.min_cutoff,
+            beta: args.beta,
+            ..OneEuro::default()
+        }),
+        ..TrackerOptions::default()
+    };
+    let nets = faceshot_core::nn::FaceNets::embedded().context("loading the face networks")?;
+    let mut tracker = Tracker::new(nets, options);
+    let progress = BarProgress::new(None, quiet);
+    let started = std::time::Instant::now();
+    let result = tracker.track_video(&args.video, args.frames, &progress);
+    progress.finish();
+    let result = result.with_context(|| format!("tracking {}", args.video.display()))?;
+    let track = &result.track;
+    let found = track.found.iter().filter(|&&f| f).count();
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "tracked {} frames in {:.1} s ({:.0} frames/s): face in {found}, detector ran {} times",
+        track.len(),
+        secs,
+        track.len() as f64 / secs.max(1e-9),
+        result.detector_runs
+    );
+    for g in result.long_gaps() {
+        eprintln!(
+            "warning: no usable face in frames {}..{} ({:.2} s); points held",
+            g.start,
+            g.end,
+            (g.end - g.start) as f64 / track.fps
+        );
+    }
+    track
+        .save(&args.output)
+        .with_context(|| format!("writing {}", args.output.display()))?;
+    eprintln!("wrote {}", args.output.display());
+    if let Some(npy) = &args.npy {
+        faceshot_core::atomic::write_atomic(npy, &track.to_npy())
+            .with_context(|| format!("writing {}", npy.display()))?;
+        eprintln!("wrote {}", npy.display());
+    }
+    if let Some(path) = &args.overlay {
+        write_overlay(args, track, path, quiet)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn write_overlay(args: &DetectArgs, track: &Track, path: &Path, quiet: bool) -> Result<()> {
+    let mut reader = VideoReader::open(&args.video)?;
+    let info = reader.info().clone();
+    let opts = ExportOptions {
+        fps: info.fps,
+        ..Default::default()
+    };
+    let mut out = Exporter::create(path, info.width, info.height, &opts)?;
+    let progress = BarProgress::new(Some(track.len() as u64), quiet);
+    for (i, (points, &found)) in track.frames.iter().zip(&track.found).enumerate() {
+        if progress.cancelled() {
+            progress.finish();
+            bail!("cancelled; {} was not written", path.display());
+        }
+        let Some(frame) = reader.next_frame()? else {
+            break;
+        };
+        let mut rgba = image::DynamicImage::ImageRgb8(frame.image).into_rgba8();
+        draw_landmarks(&mut rgba, points, found);
+        out.push(&rgba)?;
+        progress.update("overlay", i as u64 + 1, Some(track.len() as u64));
+    }
+    progress.finish();
+    out.finish()
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// Draws part contours and points: green where a face was found, orange where the points are
+/// interpolated or held.
+pub fn draw_landmarks(img: &mut RgbaImage, points: &Landmarks, found: bool) {
+    let colour = if found {
+        Rgba([40, 230, 90, 255])
+    } else {
+        Rgba([255, 150, 30, 255])
+    };
+    for part in Part::BASE {
+        let idx = part.indices();
+        let mut segments: Vec<(usize, usize)> = idx.windows(2).map(|w| (w[0], w[1])).collect();
+        if part.is_closed()
+            && let (Some(&first), Some(&last)) = (idx.first(), idx.last())
+        {
+            segments.push((last, first));
+        }
+        for (a, b) in segments {
+            draw_line(
+                img,
+                points[a].x,
+                points[a].y,
+                points[b].x,
+                points[b].y,
+                colour,
+            );
+        }
+    }
+    let dot = Rgba([255, 255, 255, 255]);
+    for p in points {
+        for (dx, dy) in [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)] {
+            put(img, p.x.round() as i64 + dx, p.y.round() as i64 + dy, dot);
+        }
+    }
+}
+
+fn put(img: &mut RgbaImage, x: i64, y: i64, c: Rgba<u8>) {
+    if x >= 0 && y >= 0 && x < img.width() as i64 && y < img.height() as i64 {
+        img.put_pixel(x as u32, y as u32, c);
+    }
+}
+
+fn draw_line(img: &mut RgbaImage, x0: f32, y0: f32, x1: f32, y1: f32, c: Rgba<u8>) {
+    if !(x0.is_finite() && y0.is_finite() && x1.is_finite() && y1.is_finite()) {
+        return;
+    }
+    let steps = (x1 - x0)
+        .abs()
+        .max((y1 - y0).abs())
+        .ceil()
+        .clamp(1.0, 10_000.0) as usize;
+    for s in 0..=steps {
+        let t = s as f32 / steps as f32;
+        put(
+            img,
+            (x0 + (x1 - x0) * t).round() as i64,
+            (y0 + (y1 - y0) * t).round() as i64,
+            c,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faceshot_core::landmarks::synthetic::frontal_face;
+
+    #[test]
+    fn overlay_draws_on_the_face_only() {
+        let mut img = RgbaImage::from_pixel(200, 200, Rgba([0, 0, 0, 255]));
+        let face = frontal_face(100.0, 100.0, 60.0);
+        draw_landmarks(&mut img, &face, true);
+        let chin = face[8];
+        assert_eq!(
+            *img.get_pixel(chin.x.round() as u32, chin.y.round() as u32),
+            Rgba([255, 255, 255, 255])
+        );
+        assert_eq!(*img.get_pixel(2, 2), Rgba([0, 0, 0, 255]));
+        let green = img.pixels().filter(|p| p.0 == [40, 230, 90, 255]).count();
+        assert!(green > 100, "{green} contour pixels");
+    }
+}

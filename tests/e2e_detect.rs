@@ -1,0 +1,95 @@
+//! End-to-end: `faceshot detect` on short clips made from the shipped test photo.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use faceshot_core::landmarks::Track;
+use faceshot_core::media::{ExportOptions, Exporter, VideoReader};
+use image::{Rgba, RgbaImage};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn faceshot(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_faceshot"))
+        .args(args)
+        .arg("--quiet")
+        .output()
+        .expect("run faceshot")
+}
+
+fn photo() -> RgbaImage {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets/parity/astronaut.png");
+    image::open(p).unwrap().into_rgba8()
+}
+
+/// Frames of the photo sliding right by 2 px per frame on a 320×256 canvas, with `blank` frames
+/// replaced by a plain background.
+fn make_clip(path: &Path, frames: u32, blank: &[u32]) {
+    let src = photo();
+    let opts = ExportOptions {
+        fps: 25.0,
+        quality: 95,
+        ..Default::default()
+    };
+    let mut out = Exporter::create(path, 320, 256, &opts).unwrap();
+    for i in 0..frames {
+        let img = RgbaImage::from_fn(320, 256, |x, y| {
+            let sx = x as i64 - 20 - 2 * i as i64;
+            if blank.contains(&i) || !(0..256).contains(&sx) {
+                Rgba([80, 90, 100, 255])
+            } else {
+                *src.get_pixel(sx as u32, y)
+            }
+        });
+        out.push(&img).unwrap();
+    }
+    out.finish().unwrap();
+}
+
+#[test]
+fn detect_writes_track_npy_and_overlay() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    make_clip(&clip, 6, &[3]);
+    let json = dir.path().join("track.json");
+    let npy = dir.path().join("track.npy");
+    let overlay = dir.path().join("overlay.mp4");
+    let o = faceshot(&[
+        "detect",
+        clip.to_str().unwrap(),
+        "-o",
+        json.to_str().unwrap(),
+        "--npy",
+        npy.to_str().unwrap(),
+        "--overlay",
+        overlay.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let track = Track::load(&json, None).unwrap();
+    assert_eq!(track.len(), 6);
+    assert_eq!(track.found, vec![true, true, true, false, true, true]);
+    assert_eq!(track.fps, 25.0);
+    // The face slides right: the nose tip (30) moves by about 2 px per frame.
+    let dx = track.frames[5][30].x - track.frames[0][30].x;
+    assert!((dx - 10.0).abs() < 3.0, "nose moved {dx} px");
+    let from_npy = Track::load(&npy, Some(25.0)).unwrap();
+    assert_eq!(from_npy.frames, track.frames);
+    let reader = VideoReader::open(&overlay).unwrap();
+    assert_eq!((reader.info().width, reader.info().height), (320, 256));
+}
+
+#[test]
+fn detect_without_a_face_fails_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("empty.mp4");
+    make_clip(&clip, 3, &[0, 1, 2]);
+    let json = dir.path().join("track.json");
+    let o = faceshot(&[
+        "detect",
+        clip.to_str().unwrap(),
+        "-o",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no face found"), "{err}");
+    assert!(!json.exists());
+}
