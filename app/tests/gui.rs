@@ -1,0 +1,291 @@
+//! UI tests: drive the real app through egui_kittest (no window, no GPU) and check the
+//! document, the worker's results and the files written.
+
+mod common;
+
+use common::{astronaut, harness, settle, with_character, write_track};
+use eframe::egui::{Key, Modifiers, Pos2, ViewportEvent, ViewportId, vec2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use faceshot::gui::project::Project;
+use faceshot::gui::state::RigSource;
+use faceshot::gui::{FaceShotApp, LaunchOptions};
+use faceshot_core::landmarks::{Landmarks, Part, Point};
+
+fn points(h: &Harness<'static, FaceShotApp>) -> Landmarks {
+    h.state().doc.rig.as_ref().expect("rig").face.points
+}
+
+fn screen(h: &Harness<'static, FaceShotApp>, i: usize) -> Pos2 {
+    h.state()
+        .canvas
+        .screen_pos(&points(h), i)
+        .expect("canvas has been drawn")
+}
+
+/// Press at `from`, move in two steps, release at `to` (hovering first, as egui expects).
+fn drag(h: &mut Harness<'static, FaceShotApp>, from: Pos2, to: Pos2) {
+    h.hover_at(from);
+    h.step();
+    h.drag_at(from);
+    h.step();
+    h.hover_at(from + (to - from) * 0.5);
+    h.step();
+    h.hover_at(to);
+    h.step();
+    h.drop_at(to);
+    h.step();
+    h.step();
+}
+
+#[test]
+fn first_start_loads_the_sample_and_says_what_is_missing() {
+    let mut h = harness(LaunchOptions {
+        load_sample: true,
+        assets: Some(common::assets()),
+        ..Default::default()
+    });
+    settle(&mut h);
+    let app = h.state();
+    let c = app.doc.character.as_ref().expect("sample character");
+    assert!(c.path.ends_with("astronaut.png"));
+    assert_eq!(c.image.dimensions(), (512, 512));
+    let rig = app.doc.rig.as_ref().expect("rig");
+    let clip = common::assets().join("driving").join("sample_talk.mp4");
+    if clip.is_file() {
+        assert!(app.doc.driving.is_some(), "the sample clip is present but did not load");
+    } else {
+        assert!(app.sample_note().is_some_and(|n| n.contains("sample_talk.mp4")));
+        h.get_by_label_contains("sample driving clip");
+    }
+    if rig.source == RigSource::Template {
+        // The template is labelled as such and its points are flagged for checking.
+        assert!(rig.face.confidence.iter().all(|&c| c == 0.0));
+        h.get_by_label_contains("starting template (not a detection)");
+    }
+    assert!(!h.state().doc.is_dirty(), "loading the sample is not an edit");
+}
+
+#[test]
+fn dragging_a_landmark_moves_it_and_undo_redo_restore_it() {
+    let mut h = with_character();
+    h.state_mut().mirror = false;
+    h.step();
+    let before = points(&h);
+    let zoom = h.state().canvas.zoom();
+    let from = screen(&h, 30);
+    drag(&mut h, from, from + vec2(30.0, 20.0));
+    let after = points(&h);
+    let moved = after[30] - before[30];
+    let want = Point::new(30.0 / zoom, 20.0 / zoom);
+    assert!(moved.distance(want) < 0.6 / zoom + 0.01, "moved {moved:?}, want {want:?}");
+    for i in (0..68).filter(|&i| i != 30) {
+        assert_eq!(after[i], before[i], "point {i} must stay");
+    }
+    let conf = h.state().doc.rig.as_ref().unwrap().face.confidence;
+    assert_eq!(conf[30], 1.0, "a point placed by hand is confident");
+    assert_eq!(h.state().doc.undo_depth(), 1, "one drag is one undo step");
+    assert!(h.state().doc.is_dirty());
+
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.step();
+    assert_eq!(points(&h), before, "Ctrl+Z undoes the drag");
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    h.step();
+    assert_eq!(points(&h), after, "Ctrl+Shift+Z redoes it");
+}
+
+#[test]
+fn mirror_editing_moves_the_counterpart() {
+    let mut h = with_character();
+    h.state_mut().mirror = true;
+    h.step();
+    let before = points(&h);
+    let from = screen(&h, 36);
+    drag(&mut h, from, from + vec2(-12.0, -8.0));
+    let after = points(&h);
+    let d36 = after[36] - before[36];
+    let d45 = after[45] - before[45];
+    assert!(d36.x < -1.0 && d36.y < -1.0, "{d36:?}");
+    // The template is upright, so the counterpart mirrors horizontally.
+    assert!((d45.x + d36.x).abs() < 1e-3 && (d45.y - d36.y).abs() < 1e-3, "{d36:?} {d45:?}");
+}
+
+#[test]
+fn clicking_a_contour_selects_the_part_and_dragging_its_box_moves_it() {
+    let mut h = with_character();
+    h.state_mut().mirror = false;
+    h.step();
+    let before = points(&h);
+    // Click between two outer-lip points (on the contour, not on a point).
+    let a = screen(&h, 57);
+    let b = screen(&h, 58);
+    let on_contour = a + (b - a) * 0.5;
+    h.hover_at(on_contour);
+    h.step();
+    h.get_by_label_contains("Click a contour");
+    h.event(eframe::egui::Event::PointerButton {
+        pos: on_contour,
+        button: eframe::egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: Modifiers::NONE,
+    });
+    h.step();
+    h.event(eframe::egui::Event::PointerButton {
+        pos: on_contour,
+        button: eframe::egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::NONE,
+    });
+    h.step();
+    h.step();
+    assert_eq!(h.state().selected_part, Some(Part::OuterLips));
+
+    // Drag from inside the lips' box (the middle of the mouth, away from any point).
+    let inside = (screen(&h, 51) + screen(&h, 57).to_vec2()) * 0.5;
+    let inside = inside + vec2(6.0, 0.0);
+    drag(&mut h, inside, inside + vec2(0.0, 15.0));
+    let after = points(&h);
+    let zoom = h.state().canvas.zoom();
+    for &i in Part::OuterLips.indices() {
+        let d = after[i] - before[i];
+        assert!((d.y - 15.0 / zoom).abs() < 0.05 && d.x.abs() < 0.05, "point {i}: {d:?}");
+    }
+    assert_eq!(after[30], before[30]);
+    assert_eq!(h.state().doc.undo_label(), Some("move outer lips"));
+}
+
+#[test]
+fn reset_returns_to_the_loaded_landmarks_and_is_undoable() {
+    let mut h = with_character();
+    let before = points(&h);
+    let from = screen(&h, 8);
+    drag(&mut h, from, from + vec2(0.0, 25.0));
+    assert_ne!(points(&h), before);
+    h.get_by_label("Reset").click();
+    h.step();
+    h.step();
+    assert_eq!(points(&h), before);
+    h.state_mut().undo();
+    assert_ne!(points(&h), before);
+}
+
+#[test]
+fn a_driving_track_fills_the_timeline_and_the_plot_and_scrubbing_moves_the_playhead() {
+    let dir = tempfile::tempdir().unwrap();
+    let track = write_track(dir.path(), 40);
+    let mut h = with_character();
+    h.state_mut().open_path(&track);
+    settle(&mut h);
+    assert_eq!(h.state().frame_count(), 40);
+    assert!(h.state_mut().driving_curves().is_some_and(|c| c.mouth.len() == 40));
+    h.get_by_label_contains("40 frames from driving.track.json");
+    // Step with the keyboard and with the frame slider.
+    h.key_press(Key::ArrowRight);
+    h.step();
+    assert_eq!(h.state().playhead, 1);
+    h.get_by_role_and_label(egui_kittest::kittest::accesskit::Role::Slider, "frame")
+        .set_value_accesskit(25.0);
+    h.step();
+    h.step();
+    assert_eq!(h.state().playhead, 25);
+    // Pick it as the reference frame (an undoable settings edit).
+    h.get_by_label("Use as reference").click();
+    h.step();
+    h.step();
+    assert_eq!(h.state().reference_frame(), Some(25));
+    assert_eq!(h.state().doc.undo_label(), Some("pick reference frame"));
+}
+
+#[test]
+fn project_save_and_reopen_keeps_the_rig_and_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let track = write_track(dir.path(), 12);
+    let mut h = with_character();
+    h.state_mut().open_path(&track);
+    settle(&mut h);
+    let from = screen(&h, 48);
+    drag(&mut h, from, from + vec2(-10.0, 4.0));
+    h.state_mut()
+        .doc
+        .edit_settings("smoothing", |s| s.smoothing = 0.4);
+    let edited = points(&h);
+    let path = dir.path().join("hero.faceshot");
+    h.state_mut().save_project_as(path.clone());
+    settle(&mut h);
+    assert!(!h.state().doc.is_dirty(), "saved");
+    let p = Project::load(&path).unwrap();
+    assert_eq!(p.rig.as_ref().unwrap().points, edited);
+    assert_eq!(p.settings.smoothing, 0.4);
+    assert_eq!(p.character.as_deref(), Some(astronaut().as_path()));
+    assert_eq!(p.driving_track.as_deref(), Some(track.as_path()));
+
+    let mut h2 = harness(LaunchOptions {
+        project: Some(path.clone()),
+        ..Default::default()
+    });
+    settle(&mut h2);
+    let app = h2.state();
+    assert_eq!(app.doc.rig.as_ref().unwrap().face.points, edited);
+    assert!(matches!(app.doc.rig.as_ref().unwrap().source, RigSource::Project(_)));
+    assert_eq!(app.doc.settings.smoothing, 0.4);
+    assert_eq!(app.frame_count(), 12);
+    assert!(!app.doc.is_dirty(), "a freshly opened project has no unsaved changes");
+}
+
+#[test]
+fn closing_with_unsaved_changes_asks_first() {
+    let mut h = with_character();
+    let from = screen(&h, 20);
+    drag(&mut h, from, from + vec2(5.0, 5.0));
+    assert!(h.state().doc.is_dirty());
+    h.input_mut()
+        .viewports
+        .entry(ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(ViewportEvent::Close);
+    h.step();
+    h.step();
+    assert!(h.state().quit_prompt_open());
+    h.get_by_label("Save changes before quitting?");
+    h.get_by_label("Cancel").click();
+    h.step();
+    h.step();
+    assert!(!h.state().quit_prompt_open());
+}
+
+#[test]
+fn a_failing_load_shows_a_message_and_the_app_keeps_working() {
+    let mut h = with_character();
+    h.state_mut().open_path(std::path::Path::new("/no/such/picture.png"));
+    settle(&mut h);
+    let n = h.state().notices.last().expect("a message");
+    assert!(n.text.contains("picture.png") && n.text.contains("failed"), "{}", n.text);
+    h.get_by_label_contains("picture.png");
+    // Still editable.
+    let before = points(&h);
+    let from = screen(&h, 8);
+    drag(&mut h, from, from + vec2(0.0, 10.0));
+    assert_ne!(points(&h), before);
+}
+
+#[test]
+fn a_face_file_replaces_the_template() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = with_character();
+    let mut face = h.state().doc.rig.as_ref().unwrap().face.clone();
+    for p in &mut face.points {
+        *p = *p + Point::new(7.0, -3.0);
+    }
+    face.confidence = [0.9; 68];
+    face.confidence[5] = 0.2;
+    let path = dir.path().join("astronaut.face.json");
+    face.save(&path).unwrap();
+    h.state_mut().open_path(&path);
+    settle(&mut h);
+    let rig = h.state().doc.rig.as_ref().unwrap();
+    assert_eq!(rig.face.points, face.points);
+    assert!(matches!(rig.source, RigSource::File(_)));
+    h.get_by_label_contains("1 points to check");
+}
