@@ -75,7 +75,10 @@ fn run_gui(args: &GuiArgs) -> anyhow::Result<()> {
             FileKind::Video => &mut options.driving,
             FileKind::Track => &mut options.track,
             FileKind::Face | FileKind::Unknown => {
-                anyhow::bail!("{}: open a project, a picture, a video or a track file", f.display())
+                anyhow::bail!(
+                    "{}: open a project, a picture, a video or a track file",
+                    f.display()
+                )
             }
         };
         *slot = Some(f.clone());

@@ -58,7 +58,9 @@ impl JobEntry {
     /// Fraction done, when the total is known.
     pub fn fraction(&self) -> Option<f32> {
         match &self.progress {
-            Some((_, done, Some(total))) if *total > 0 => Some((*done as f32 / *total as f32).min(1.0)),
+            Some((_, done, Some(total))) if *total > 0 => {
+                Some((*done as f32 / *total as f32).min(1.0))
+            }
             _ => None,
         }
     }
@@ -140,7 +142,10 @@ impl PerfStats {
     /// A result for `revision` arrived: record the latency from the edit that made it.
     fn arrived(&mut self, revision: u64) {
         if let Some(&(_, t)) = self.edit_times.iter().find(|(r, _)| *r == revision) {
-            Self::push(&mut self.edit_to_preview_ms, t.elapsed().as_secs_f32() * 1000.0);
+            Self::push(
+                &mut self.edit_to_preview_ms,
+                t.elapsed().as_secs_f32() * 1000.0,
+            );
             self.edit_times.retain(|(r, _)| *r > revision);
         }
     }
@@ -192,6 +197,7 @@ pub struct FaceShotApp {
     sample_note: Option<String>,
     show_perf: bool,
     loading_project: bool,
+    used_reference: Option<usize>,
 }
 
 impl FaceShotApp {
@@ -227,6 +233,7 @@ impl FaceShotApp {
             sample_note: None,
             show_perf: false,
             loading_project: false,
+            used_reference: None,
         };
         if let Some(p) = &options.project {
             app.submit(Request::LoadProject(p.clone()));
@@ -266,7 +273,7 @@ impl FaceShotApp {
         } else {
             self.sample_note = Some(format!(
                 "The sample driving clip ({}) is not in this checkout yet. Open a driving video \
-                 (File ▸ Open driving video…) or drop one here.",
+                 (File > Open driving video…) or drop one here.",
                 clip.display()
             ));
         }
@@ -423,7 +430,9 @@ impl FaceShotApp {
     pub fn save_project(&mut self) {
         match self.doc.project_path.clone() {
             Some(p) => self.save_project_as(p),
-            None => self.dialogs.open(DialogPurpose::SaveProject, self.dialog_dir()),
+            None => self
+                .dialogs
+                .open(DialogPurpose::SaveProject, self.dialog_dir()),
         }
     }
 
@@ -456,7 +465,10 @@ impl FaceShotApp {
             return Err(format!("retargeting is {}", Stage::Retarget.missing_note()));
         }
         if kind == ExportKind::Video && !Stage::Animator.available() {
-            return Err(format!("the animator is {}", Stage::Animator.missing_note()));
+            return Err(format!(
+                "the animator is {}",
+                Stage::Animator.missing_note()
+            ));
         }
         match &self.character_track {
             Some((rev, _)) if *rev == self.doc.revision() => Ok(()),
@@ -590,7 +602,7 @@ impl FaceShotApp {
                     },
                 );
                 self.selected_part = None;
-                self.canvas.refit();
+                self.canvas.fit_face();
                 self.preview = None;
             }
             JobOutput::Face { path, mut face } => {
@@ -660,7 +672,12 @@ impl FaceShotApp {
                     ctx.send_viewport_cmd(egui::ViewportCommand::Close);
                 }
             }
-            JobOutput::Retargeted { revision, track } => {
+            JobOutput::Retargeted {
+                revision,
+                track,
+                reference,
+            } => {
+                self.used_reference = Some(reference);
                 if Stage::Animator.available() {
                     // The preview frame that follows closes the latency measurement.
                 } else {
@@ -764,13 +781,7 @@ impl FaceShotApp {
     /// The loads a project triggers leave the document "changed"; once they are done, the
     /// document counts as saved again.
     fn settle_after_project_load(&mut self) {
-        if self.doc.project_path.is_some()
-            && self.pending_rig.is_none()
-            && self.jobs.iter().all(|j| j.quiet)
-            && self.doc.undo_depth() == 0
-            && self.doc.is_dirty()
-            && self.loading_project
-        {
+        if self.loading_project && self.pending_rig.is_none() && self.jobs.iter().all(|j| j.quiet) {
             self.doc.mark_saved();
             self.loading_project = false;
         }
@@ -799,7 +810,11 @@ impl FaceShotApp {
             revision: key.0,
             image: Arc::clone(&character.image),
             face: rig.face.clone(),
-            driving: self.doc.driving_track.as_ref().map(|t| Arc::clone(&t.track)),
+            driving: self
+                .doc
+                .driving_track
+                .as_ref()
+                .map(|t| Arc::clone(&t.track)),
             settings: self.doc.settings.clone(),
             frame: key.1,
         };
@@ -860,18 +875,23 @@ impl FaceShotApp {
     pub fn character_motion_curves(&mut self) -> Option<&MotionCurves> {
         let (_, t) = self.character_track.as_ref()?;
         let key = Arc::as_ptr(t) as usize;
-        if self.character_curves.as_ref().is_none_or(|(k, _)| *k != key) {
+        if self
+            .character_curves
+            .as_ref()
+            .is_none_or(|(k, _)| *k != key)
+        {
             self.character_curves = Some((key, MotionCurves::of(t)));
         }
         self.character_curves.as_ref().map(|(_, c)| c)
     }
 
-    /// The reference frame index shown on the timeline, when it is a fixed frame.
+    /// The reference frame shown on the timeline: the fixed frame, or the one retargeting
+    /// chose automatically.
     pub fn reference_frame(&self) -> Option<usize> {
         match self.doc.settings.reference {
             super::settings::ReferenceSetting::First => Some(0),
             super::settings::ReferenceSetting::Frame(f) => Some(f),
-            super::settings::ReferenceSetting::Auto => None,
+            super::settings::ReferenceSetting::Auto => self.used_reference,
         }
     }
 
@@ -921,6 +941,9 @@ impl FaceShotApp {
         if escape {
             self.selected_part = None;
         }
+        if ctx.input(|i| i.key_pressed(Key::F)) {
+            self.canvas.fit_face();
+        }
     }
 
     fn advance_playback(&mut self, ctx: &egui::Context) {
@@ -944,7 +967,8 @@ impl FaceShotApp {
             i.raw
                 .dropped_files
                 .iter()
-                .filter_map(|f| f.path.clone())
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
                 .collect()
         });
         for p in dropped {
@@ -973,7 +997,10 @@ impl FaceShotApp {
         let Some(rig) = &self.doc.rig else { return };
         let path = with_extension(path, "json");
         match rig.face.save(&path) {
-            Ok(()) => self.notify(NoticeLevel::Info, format!("Saved landmarks to {}", path.display())),
+            Ok(()) => self.notify(
+                NoticeLevel::Info,
+                format!("Saved landmarks to {}", path.display()),
+            ),
             Err(e) => self.notify(NoticeLevel::Error, e.to_string()),
         }
     }
@@ -995,7 +1022,7 @@ impl FaceShotApp {
         if !self.quit_prompt {
             return;
         }
-        let modal = egui::Modal::new(egui::Id::new("unsaved-changes")).show(ui.ctx(), |ui| {
+        let modal = egui::Modal::new(egui::Id::unique("unsaved-changes")).show(ui.ctx(), |ui| {
             ui.heading("Save changes before quitting?");
             ui.label("Your landmark edits and settings are not saved in a project.");
             ui.horizontal(|ui| {
@@ -1119,7 +1146,10 @@ pub fn classify(path: &Path) -> FileKind {
 }
 
 fn with_extension(path: PathBuf, ext: &str) -> PathBuf {
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case(ext)) {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case(ext))
+    {
         path
     } else {
         let mut s = path.into_os_string();
@@ -1146,6 +1176,8 @@ pub fn find_assets() -> Option<PathBuf> {
             }
         }
     }
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("assets");
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("assets");
     ok(&p).then_some(p)
 }

@@ -71,11 +71,10 @@ impl Dialogs {
                         all.extend_from_slice(&project);
                         d.add_filter("FaceShot inputs", &all).pick_file()
                     }
-                    DialogPurpose::OpenCharacter => {
-                        d.set_title("Open character picture")
-                            .add_filter("Pictures", PICTURES)
-                            .pick_file()
-                    }
+                    DialogPurpose::OpenCharacter => d
+                        .set_title("Open character picture")
+                        .add_filter("Pictures", PICTURES)
+                        .pick_file(),
                     DialogPurpose::OpenDriving => d
                         .set_title("Open driving video")
                         .add_filter("Videos", VIDEOS)

@@ -35,7 +35,12 @@ pub fn mirror_point(p: Point, origin: Point, dir: Point) -> Point {
 
 /// Move point `index` to `to`. With `mirror`, its left/right counterpart moves by the mirrored
 /// displacement (a mid-line point only moves itself). Returns the indices that changed.
-pub fn move_point(start: &Landmarks, index: usize, to: Point, mirror: bool) -> (Landmarks, Vec<usize>) {
+pub fn move_point(
+    start: &Landmarks,
+    index: usize,
+    to: Point,
+    mirror: bool,
+) -> (Landmarks, Vec<usize>) {
     let mut out = *start;
     let Some(from) = start.get(index).copied() else {
         return (out, Vec::new());
@@ -108,9 +113,7 @@ pub fn mirror_part(part: Part) -> Option<Part> {
 /// Centroid of a part's points.
 pub fn part_centre(points: &Landmarks, part: Part) -> Point {
     let idx = part.indices();
-    let sum = idx
-        .iter()
-        .fold(Point::default(), |acc, &i| acc + points[i]);
+    let sum = idx.iter().fold(Point::default(), |acc, &i| acc + points[i]);
     sum * (1.0 / idx.len().max(1) as f32)
 }
 
@@ -236,7 +239,11 @@ mod tests {
             *p = Point::new(-p.y, p.x);
         }
         let (g, _) = move_point(&f, 36, f[36] + Point::new(0.0, 5.0), true);
-        assert!(close(g[45], f[45] + Point::new(0.0, -5.0)), "{:?}", g[45] - f[45]);
+        assert!(
+            close(g[45], f[45] + Point::new(0.0, -5.0)),
+            "{:?}",
+            g[45] - f[45]
+        );
     }
 
     #[test]
@@ -256,7 +263,10 @@ mod tests {
         assert!(close(g[48], expect));
         assert_eq!(g[36], f[36]);
         // Centre moves by the translation only.
-        assert!(close(part_centre(&g, Part::OuterLips), c + Point::new(1.0, 2.0)));
+        assert!(close(
+            part_centre(&g, Part::OuterLips),
+            c + Point::new(1.0, 2.0)
+        ));
     }
 
     #[test]

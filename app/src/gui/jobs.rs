@@ -156,6 +156,8 @@ pub enum JobOutput {
         revision: u64,
         /// Landmarks over time.
         track: Arc<Track>,
+        /// The driving frame used as the reference (neutral) face.
+        reference: usize,
     },
     /// A rendered preview frame.
     Preview {
@@ -189,7 +191,7 @@ pub struct JobContext<'a> {
 #[derive(Default)]
 pub struct WorkerState {
     /// Inputs and output of the last retargeting run.
-    retargeted: Option<(RetargetKey, Arc<Track>)>,
+    retargeted: Option<(RetargetKey, Arc<Track>, usize)>,
     /// The prepared animator and what it was prepared for.
     animator: Option<(AnimatorKey, Arc<dyn Render>)>,
 }
@@ -212,7 +214,11 @@ fn ptr_key<T>(a: &Arc<T>) -> usize {
 }
 
 /// Run one request.
-pub fn run(state: &mut WorkerState, request: Request, ctx: &JobContext<'_>) -> Result<Vec<JobOutput>> {
+pub fn run(
+    state: &mut WorkerState,
+    request: Request,
+    ctx: &JobContext<'_>,
+) -> Result<Vec<JobOutput>> {
     Ok(match request {
         Request::LoadCharacter(path) => vec![load_character(path)?],
         Request::LoadFace(path) => {
@@ -330,13 +336,15 @@ fn refresh(state: &mut WorkerState, req: &RefreshRequest) -> Result<Vec<JobOutpu
                 settings: req.settings.clone(),
             };
             match &state.retargeted {
-                Some((k, t)) if *k == key => Some(Arc::clone(t)),
+                Some((k, t, _)) if *k == key => Some(Arc::clone(t)),
                 _ => {
-                    let t = Arc::new(pipeline::retarget(&req.face, driving, &req.settings)?);
-                    state.retargeted = Some((key, Arc::clone(&t)));
+                    let (t, reference) = pipeline::retarget(&req.face, driving, &req.settings)?;
+                    let t = Arc::new(t);
+                    state.retargeted = Some((key, Arc::clone(&t), reference));
                     out.push(JobOutput::Retargeted {
                         revision: req.revision,
                         track: Arc::clone(&t),
+                        reference,
                     });
                     Some(t)
                 }
@@ -378,7 +386,11 @@ fn refresh(state: &mut WorkerState, req: &RefreshRequest) -> Result<Vec<JobOutpu
     Ok(out)
 }
 
-fn export(state: &mut WorkerState, req: &ExportRequest, progress: &dyn Progress) -> Result<JobOutput> {
+fn export(
+    state: &mut WorkerState,
+    req: &ExportRequest,
+    progress: &dyn Progress,
+) -> Result<JobOutput> {
     let frames = req.track.len();
     match req.kind {
         ExportKind::Landmarks => {

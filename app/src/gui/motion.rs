@@ -147,7 +147,10 @@ mod tests {
         let mut t = Track::new(30.0, None);
         for k in 0..60 {
             let jitter = if k % 2 == 0 { 3.0 } else { -3.0 };
-            t.push(posed_face(200.0 + jitter, 200.0, 80.0, &Expression::default()), true);
+            t.push(
+                posed_face(200.0 + jitter, 200.0, 80.0, &Expression::default()),
+                true,
+            );
         }
         assert_eq!(smooth_track(&t, 0.0), t);
         let s = smooth_track(&t, 0.5);
@@ -156,7 +159,12 @@ mod tests {
                 .map(|k| (tr.frames[k][30].x - tr.frames[k + 1][30].x).abs())
                 .fold(0.0f32, f32::max)
         };
-        assert!(swing(&s) < swing(&t) * 0.5, "{} vs {}", swing(&s), swing(&t));
+        assert!(
+            swing(&s) < swing(&t) * 0.5,
+            "{} vs {}",
+            swing(&s),
+            swing(&t)
+        );
         // The mean position is kept.
         let mean = |tr: &Track| tr.frames.iter().map(|f| f[30].x).sum::<f32>() / 60.0;
         assert!((mean(&s) - mean(&t)).abs() < 0.5);

@@ -4,9 +4,10 @@
 //! [`Stage::available`] and shows a missing stage as unavailable, never a stand-in result.
 
 use super::motion::smooth_track;
-use super::settings::Settings;
+use super::settings::{ReferenceSetting, Settings};
 use anyhow::{Result, bail};
 use faceshot_core::landmarks::{Face, Landmarks, Track};
+use faceshot_core::retarget::{Gains, Reference, RetargetOptions, choose_reference};
 use image::RgbaImage;
 use std::sync::Arc;
 
@@ -25,7 +26,12 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in pipeline order.
-    pub const ALL: [Stage; 4] = [Stage::Tracker, Stage::Matcher, Stage::Retarget, Stage::Animator];
+    pub const ALL: [Stage; 4] = [
+        Stage::Tracker,
+        Stage::Matcher,
+        Stage::Retarget,
+        Stage::Animator,
+    ];
 
     /// Display name.
     pub fn name(self) -> &'static str {
@@ -40,7 +46,8 @@ impl Stage {
     /// Whether this build has the stage.
     pub fn available(self) -> bool {
         match self {
-            Stage::Tracker | Stage::Matcher | Stage::Retarget | Stage::Animator => false,
+            Stage::Retarget => true,
+            Stage::Tracker | Stage::Matcher | Stage::Animator => false,
         }
     }
 
@@ -61,11 +68,35 @@ impl Stage {
     }
 }
 
-/// The character's landmark track driven by `driving` under `settings`.
-pub fn retarget(face: &Face, driving: &Track, settings: &Settings) -> Result<Track> {
+/// Core retargeting options from the app's settings.
+pub fn retarget_options(settings: &Settings) -> RetargetOptions {
+    let g = &settings.gains;
+    RetargetOptions {
+        reference: match settings.reference {
+            ReferenceSetting::First => Reference::First,
+            ReferenceSetting::Auto => Reference::Auto,
+            ReferenceSetting::Frame(f) => Reference::Frame(f),
+        },
+        gains: Gains {
+            head_rotation: g.head_rotation,
+            head_translation: g.head_translation,
+            eyes: g.eyes,
+            brows: g.brows,
+            mouth: g.mouth,
+            nose: g.nose,
+        },
+        expression_only: settings.expression_only,
+    }
+}
+
+/// The character's landmark track driven by `driving` under `settings` (the driving track is
+/// smoothed first), and the reference frame used.
+pub fn retarget(face: &Face, driving: &Track, settings: &Settings) -> Result<(Track, usize)> {
     let driving = smooth_track(driving, settings.smoothing);
-    let _ = (face, &driving);
-    bail!("retargeting is {}", Stage::Retarget.missing_note())
+    let opts = retarget_options(settings);
+    let reference = choose_reference(&driving, opts.reference)?;
+    let track = faceshot_core::retarget::retarget(face, &driving, &opts)?;
+    Ok((track, reference))
 }
 
 /// A prepared renderer for one character and rig.

@@ -97,7 +97,8 @@ impl Project {
             );
         }
         let base = faceshot_core::atomic::parent_dir(path);
-        let resolve = |p: Option<PathBuf>| p.map(|p| if p.is_absolute() { p } else { base.join(p) });
+        let resolve =
+            |p: Option<PathBuf>| p.map(|p| if p.is_absolute() { p } else { base.join(p) });
         let rig = match file.rig {
             Some(v) => Some(
                 Face::from_json(&v.to_string(), path)
@@ -163,9 +164,12 @@ mod tests {
     fn bad_files_are_refused_with_reasons() {
         let p = Path::new("x.faceshot");
         let err = Project::from_json("{\"format\":\"other\",\"version\":1}", p).unwrap_err();
-        assert!(err.to_string().contains("expected \"faceshot-project\""), "{err}");
-        let err = Project::from_json("{\"format\":\"faceshot-project\",\"version\":9}", p)
-            .unwrap_err();
+        assert!(
+            err.to_string().contains("expected \"faceshot-project\""),
+            "{err}"
+        );
+        let err =
+            Project::from_json("{\"format\":\"faceshot-project\",\"version\":9}", p).unwrap_err();
         assert!(err.to_string().contains("newer"), "{err}");
         assert!(Project::from_json("not json", p).is_err());
         let err = Project::from_json(

@@ -150,8 +150,13 @@ pub struct Document {
     redo: Vec<Step>,
     /// Open gesture: the snapshot from before it started, pushed when it ends with a change.
     gesture: Option<Step>,
+    /// Bumped by every change that needs re-computation (edits and inputs).
     revision: u64,
-    saved_revision: u64,
+    /// Bumped by every edit of the landmarks or settings (what saving preserves).
+    edit_revision: u64,
+    saved_edit_revision: u64,
+    /// Inputs changed since the project was saved (only tracked once there is a project).
+    inputs_changed: bool,
 }
 
 /// Most undo steps kept.
@@ -163,19 +168,28 @@ impl Document {
         self.revision
     }
 
-    /// Whether there are changes since the last save or load.
+    /// Whether there are unsaved edits (or, in a saved project, changed inputs).
     pub fn is_dirty(&self) -> bool {
-        self.revision != self.saved_revision
+        self.edit_revision != self.saved_edit_revision || self.inputs_changed
     }
 
     /// Mark the current state as saved.
     pub fn mark_saved(&mut self) {
-        self.saved_revision = self.revision;
+        self.saved_edit_revision = self.edit_revision;
+        self.inputs_changed = false;
     }
 
     /// Note an input change (not undoable).
     pub fn touch(&mut self) {
         self.revision += 1;
+        if self.project_path.is_some() {
+            self.inputs_changed = true;
+        }
+    }
+
+    fn edited(&mut self) {
+        self.revision += 1;
+        self.edit_revision += 1;
     }
 
     fn snapshot(&self) -> Snapshot {
@@ -190,7 +204,7 @@ impl Document {
             rig.face = face;
         }
         self.settings = s.settings;
-        self.revision += 1;
+        self.edited();
     }
 
     /// Set a new character picture and its rig; clears undo history (old steps refer to the
@@ -201,7 +215,7 @@ impl Document {
         self.undo.clear();
         self.redo.clear();
         self.gesture = None;
-        self.revision += 1;
+        self.touch();
     }
 
     /// Replace the landmarks with a loaded face (undoable).
@@ -215,7 +229,7 @@ impl Document {
         rig.original = face;
         rig.source = source;
         self.push_step("load landmarks", before);
-        self.revision += 1;
+        self.edited();
     }
 
     /// Start a gesture (a drag): later [`Document::update_gesture`] calls change the face and
@@ -236,7 +250,11 @@ impl Document {
 
     /// Set the landmarks during a gesture; points in `touched` become fully confident (placed
     /// by hand).
-    pub fn update_gesture(&mut self, points: faceshot_core::landmarks::Landmarks, touched: &[usize]) {
+    pub fn update_gesture(
+        &mut self,
+        points: faceshot_core::landmarks::Landmarks,
+        touched: &[usize],
+    ) {
         let Some(rig) = self.rig.as_mut() else { return };
         if rig.face.points == points {
             return;
@@ -247,7 +265,7 @@ impl Document {
                 *c = 1.0;
             }
         }
-        self.revision += 1;
+        self.edited();
     }
 
     /// Close the gesture; records an undo step if anything changed.
@@ -264,13 +282,11 @@ impl Document {
         let before = self.snapshot();
         f(&mut self.settings);
         if before.settings != self.settings {
-            if let Some(g) = &self.gesture {
-                // Part of an open gesture (e.g. a slider drag): recorded when it ends.
-                let _ = g;
-            } else {
+            // Inside an open gesture (a slider drag) the step is recorded when it ends.
+            if self.gesture.is_none() {
                 self.push_step(label, before);
             }
-            self.revision += 1;
+            self.edited();
         }
     }
 
@@ -285,7 +301,7 @@ impl Document {
             rig.face = rig.original.clone();
         }
         self.push_step("reset landmarks", before);
-        self.revision += 1;
+        self.edited();
     }
 
     fn push_step(&mut self, label: &str, before: Snapshot) {
@@ -412,7 +428,10 @@ mod tests {
         drag(&mut d, 5, Point::new(1.0, 1.0));
         d.edit_settings("mouth gain", |s| s.gains.mouth = 1.5);
         d.reset_rig();
-        assert_eq!(d.rig.as_ref().unwrap().face.points[5], frontal_face(50.0, 50.0, 20.0)[5]);
+        assert_eq!(
+            d.rig.as_ref().unwrap().face.points[5],
+            frontal_face(50.0, 50.0, 20.0)[5]
+        );
         assert_eq!(d.undo_label(), Some("reset landmarks"));
         assert!(d.undo());
         assert_eq!(d.rig.as_ref().unwrap().face.points[5], Point::new(1.0, 1.0));

@@ -8,7 +8,7 @@
 //! several are waiting, only the newest runs and the others end as `Superseded`.
 
 use super::jobs::{self, JobContext, JobOutput, WorkerState};
-use crossbeam_channel::{Receiver, Sender, TryRecvError, unbounded};
+use crossbeam_channel::{Receiver, Sender, unbounded};
 use faceshot_core::progress::{CancelFlag, Progress};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
@@ -98,7 +98,9 @@ pub struct Worker {
 
 impl std::fmt::Debug for Worker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Worker").field("next", &self.next).finish_non_exhaustive()
+        f.debug_struct("Worker")
+            .field("next", &self.next)
+            .finish_non_exhaustive()
     }
 }
 
@@ -221,7 +223,10 @@ pub fn catch_job<T>(f: impl FnOnce() -> anyhow::Result<T>) -> Result<T, String> 
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(format!("{e:#}")),
-        Err(payload) => Err(format!("internal error: {}", panic_message(payload.as_ref()))),
+        Err(payload) => Err(format!(
+            "internal error: {}",
+            panic_message(payload.as_ref())
+        )),
     }
 }
 
@@ -232,14 +237,10 @@ fn worker_loop(
     running: &Mutex<Option<CancelFlag>>,
 ) {
     let mut state = WorkerState::default();
-    loop {
-        let Ok(first) = rx.recv() else { break };
+    while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
-        loop {
-            match rx.try_recv() {
-                Ok(m) => batch.push(m),
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-            }
+        while let Ok(m) = rx.try_recv() {
+            batch.push(m);
         }
         let shutdown = batch.iter().any(|m| matches!(m, Msg::Shutdown));
         if shutdown {
@@ -361,7 +362,13 @@ mod tests {
 
     #[test]
     fn only_the_newest_refresh_runs_and_other_jobs_keep_their_order() {
-        let batch = vec![refresh(1, 0), load(2), refresh(3, 5), load(4), refresh(5, 9)];
+        let batch = vec![
+            refresh(1, 0),
+            load(2),
+            refresh(3, 5),
+            load(4),
+            refresh(5, 9),
+        ];
         let (run, newest, superseded) = coalesce(batch);
         assert_eq!(run.iter().map(|e| e.job).collect::<Vec<_>>(), vec![2, 4]);
         assert_eq!(newest.map(|e| e.job), Some(5));
@@ -395,7 +402,9 @@ mod tests {
         match w.recv_timeout(Duration::from_secs(10)).unwrap() {
             Event::Finished { job, outputs } => {
                 assert_eq!(job, good);
-                assert!(matches!(&outputs[..], [JobOutput::Track { track, .. }] if track.len() == 1));
+                assert!(
+                    matches!(&outputs[..], [JobOutput::Track { track, .. }] if track.len() == 1)
+                );
             }
             other => panic!("expected success, got {other:?}"),
         }
@@ -409,6 +418,9 @@ mod tests {
         let (job, cancel) = w.submit(Request::LoadTrack("/no/such/file.json".into()));
         cancel.cancel();
         let ev = w.recv_timeout(Duration::from_secs(10)).unwrap();
-        assert!(matches!(ev, Event::Cancelled { job: j } if j == job), "{ev:?}");
+        assert!(
+            matches!(ev, Event::Cancelled { job: j } if j == job),
+            "{ev:?}"
+        );
     }
 }

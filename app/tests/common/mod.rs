@@ -1,7 +1,7 @@
 //! Shared helpers for the UI tests: a harness around the real app, waiting for the worker,
 //! and generated driving landmarks.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use egui_kittest::Harness;
 use faceshot::gui::{FaceShotApp, LaunchOptions};
@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 /// The repository's `assets/` folder.
 pub fn assets() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("assets")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("assets")
 }
 
 /// The sample character.
@@ -53,14 +55,23 @@ pub fn settle(h: &mut Harness<'static, FaceShotApp>) {
                 break;
             }
         }
-        assert!(start.elapsed() < Duration::from_secs(60), "the worker did not finish");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the worker did not finish"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
 
 /// A talking-face track: the mouth opens and closes, one blink, a little head roll.
 pub fn talking_track(frames: usize) -> Track {
-    let mut t = Track::new(25.0, Some(ImageSize { width: 640, height: 480 }));
+    let mut t = Track::new(
+        25.0,
+        Some(ImageSize {
+            width: 640,
+            height: 480,
+        }),
+    );
     for k in 0..frames {
         let phase = k as f32 / 6.0;
         let e = Expression {

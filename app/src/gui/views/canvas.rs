@@ -67,6 +67,7 @@ pub struct CanvasState {
     /// Offset of the image centre from the canvas centre, in screen pixels.
     pan: Vec2,
     needs_fit: bool,
+    needs_face_fit: bool,
     drag: Option<Drag>,
     /// The mapping used in the last frame.
     pub last_xform: Option<Xform>,
@@ -81,7 +82,8 @@ impl Default for CanvasState {
         Self {
             zoom: 1.0,
             pan: Vec2::ZERO,
-            needs_fit: true,
+            needs_fit: false,
+            needs_face_fit: true,
             drag: None,
             last_xform: None,
             last_rect: None,
@@ -91,9 +93,14 @@ impl Default for CanvasState {
 }
 
 impl CanvasState {
-    /// Fit the picture to the canvas on the next frame.
+    /// Fit the whole picture to the canvas on the next frame.
     pub fn refit(&mut self) {
         self.needs_fit = true;
+    }
+
+    /// Zoom to the face (its landmarks with a margin) on the next frame.
+    pub fn fit_face(&mut self) {
+        self.needs_face_fit = true;
     }
 
     /// Current zoom (screen pixels per image pixel).
@@ -125,7 +132,8 @@ pub fn part_colour(part: Part) -> Color32 {
     }
 }
 
-/// Draw landmark contours and dots through `xform`. `confidence` highlights weak points.
+/// Draw landmark contours and dots through `xform`. `confidence` highlights weak points. Dots
+/// and lines scale with the face's size on screen; `emphasis` multiplies the dot size.
 pub fn paint_landmarks(
     painter: &egui::Painter,
     xform: &Xform,
@@ -133,11 +141,21 @@ pub fn paint_landmarks(
     confidence: Option<&[f32; 68]>,
     selected: Option<Part>,
     hovered: Option<usize>,
-    dot: f32,
+    emphasis: f32,
 ) {
+    let face_px = points[0]
+        .distance(points[16])
+        .max(points[8].distance(points[27]))
+        * xform.zoom;
+    let dot = (face_px / 50.0).clamp(1.2, 4.0) * emphasis;
+    let line = (face_px / 160.0).clamp(0.8, 1.5);
     for part in Part::BASE {
         let colour = part_colour(part);
-        let width = if selected == Some(part) { 2.5 } else { 1.2 };
+        let width = if selected == Some(part) {
+            line * 2.0
+        } else {
+            line
+        };
         let mut line: Vec<Pos2> = part
             .indices()
             .iter()
@@ -153,9 +171,9 @@ pub fn paint_landmarks(
             let p = xform.to_screen(points[i]);
             let weak = confidence.is_some_and(|c| c[i] < LOW_CONFIDENCE);
             let r = if hovered == Some(i) { dot * 1.7 } else { dot };
-            painter.circle(p, r, colour, Stroke::new(1.0, Color32::BLACK));
+            painter.circle(p, r, colour, Stroke::new(0.6, Color32::BLACK));
             if weak {
-                painter.circle_stroke(p, r + 2.5, Stroke::new(1.5, Color32::from_rgb(255, 40, 40)));
+                painter.circle_stroke(p, r + 2.0, Stroke::new(1.5, Color32::from_rgb(255, 40, 40)));
             }
         }
     }
@@ -189,25 +207,57 @@ pub fn character_canvas(
         painter.text(
             rect.center(),
             egui::Align2::CENTER_CENTER,
-            "Drop a character picture here\nor File ▸ Open character…",
+            "Drop a character picture here\nor File > Open character…",
             egui::FontId::proportional(16.0),
             Color32::GRAY,
         );
         state.last_xform = None;
         return false;
     };
-    let img_size = vec2(character.image.width() as f32, character.image.height() as f32);
+    let img_size = vec2(
+        character.image.width() as f32,
+        character.image.height() as f32,
+    );
     let fit = (rect.width() / img_size.x).min(rect.height() / img_size.y) * 0.95;
     if state.needs_fit || !state.zoom.is_finite() || state.zoom <= 0.0 {
         state.zoom = fit.max(1e-3);
         state.pan = Vec2::ZERO;
         state.needs_fit = false;
+        state.needs_face_fit = false;
+    }
+    if state.needs_face_fit {
+        state.needs_face_fit = false;
+        state.zoom = fit.max(1e-3);
+        state.pan = Vec2::ZERO;
+        if let Some(rig) = doc.rig.as_ref() {
+            // The landmarks' box, grown 2.2× about its centre, fills the canvas.
+            let mut lo = vec2(f32::INFINITY, f32::INFINITY);
+            let mut hi = vec2(f32::NEG_INFINITY, f32::NEG_INFINITY);
+            for p in &rig.face.points {
+                lo = lo.min(vec2(p.x, p.y));
+                hi = hi.max(vec2(p.x, p.y));
+            }
+            let size = (hi - lo) * 2.2;
+            if size.x > 1.0 && size.y > 1.0 {
+                let zoom = (rect.width() / size.x)
+                    .min(rect.height() / size.y)
+                    .clamp(fit, fit * 40.0);
+                let centre = (lo + hi) * 0.5;
+                state.zoom = zoom;
+                state.pan = -(centre - img_size * 0.5) * zoom;
+            }
+        }
     }
 
     // Zoom about the pointer (scroll wheel or pinch).
     if response.hovered() {
-        let (scroll, pinch, pointer) =
-            ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta(), i.pointer.hover_pos()));
+        let (scroll, pinch, pointer) = ui.input(|i| {
+            (
+                i.smooth_scroll_delta.y,
+                i.zoom_delta(),
+                i.pointer.hover_pos(),
+            )
+        });
         let factor = (scroll * 0.0025).exp() * pinch;
         if (factor - 1.0).abs() > 1e-4
             && let Some(pointer) = pointer
@@ -236,7 +286,9 @@ pub fn character_canvas(
 
     // Start of a drag: decide what is being dragged from where the button went down.
     if response.drag_started() {
-        let press = ui.input(|i| i.pointer.press_origin()).or(response.interact_pointer_pos());
+        let press = ui
+            .input(|i| i.pointer.press_origin())
+            .or(response.interact_pointer_pos());
         let secondary = ui.input(|i| {
             i.pointer.button_down(egui::PointerButton::Secondary)
                 || i.pointer.button_down(egui::PointerButton::Middle)
@@ -293,43 +345,50 @@ pub fn character_canvas(
     }
 
     if let Some(drag) = state.drag.clone() {
-        if response.dragged() || response.drag_stopped() {
-            if let Some(pointer) = response.interact_pointer_pos().or(ui.input(|i| i.pointer.latest_pos())) {
-                let cur = xform.to_image(pointer);
-                let delta = cur - drag.start_image;
-                let start = &drag.start_points;
-                let edit = match drag.kind {
-                    DragKind::Point(i) => Some(move_point(start, i, start[i] + delta, mirror)),
-                    DragKind::PartMove(part) => {
-                        let mut t = GroupTransform::identity(drag.pivot);
-                        t.translate = delta;
-                        Some(transform_part(start, part, &t, mirror))
-                    }
-                    DragKind::PartRotate(part) => {
-                        let a0 = drag.start_image - drag.pivot;
-                        let a1 = cur - drag.pivot;
-                        let mut t = GroupTransform::identity(drag.pivot);
-                        t.angle = a1.y.atan2(a1.x) - a0.y.atan2(a0.x);
-                        Some(transform_part(start, part, &t, mirror))
-                    }
-                    DragKind::PartScale(part) => {
-                        let d0 = drag.start_image.distance(drag.pivot).max(1e-3);
-                        let mut t = GroupTransform::identity(drag.pivot);
-                        t.scale = (cur.distance(drag.pivot) / d0).clamp(0.05, 20.0);
-                        Some(transform_part(start, part, &t, mirror))
-                    }
-                    DragKind::Pan => {
-                        state.pan += response.drag_delta();
-                        xform.origin += response.drag_delta();
-                        None
-                    }
-                };
-                if let Some((new_points, touched)) = edit
-                    && new_points != doc.rig.as_ref().map(|r| r.face.points).unwrap_or(new_points)
-                {
-                    doc.update_gesture(new_points, &touched);
-                    changed = true;
+        if (response.dragged() || response.drag_stopped())
+            && let Some(pointer) = response
+                .interact_pointer_pos()
+                .or(ui.input(|i| i.pointer.latest_pos()))
+        {
+            let cur = xform.to_image(pointer);
+            let delta = cur - drag.start_image;
+            let start = &drag.start_points;
+            let edit = match drag.kind {
+                DragKind::Point(i) => Some(move_point(start, i, start[i] + delta, mirror)),
+                DragKind::PartMove(part) => {
+                    let mut t = GroupTransform::identity(drag.pivot);
+                    t.translate = delta;
+                    Some(transform_part(start, part, &t, mirror))
                 }
+                DragKind::PartRotate(part) => {
+                    let a0 = drag.start_image - drag.pivot;
+                    let a1 = cur - drag.pivot;
+                    let mut t = GroupTransform::identity(drag.pivot);
+                    t.angle = a1.y.atan2(a1.x) - a0.y.atan2(a0.x);
+                    Some(transform_part(start, part, &t, mirror))
+                }
+                DragKind::PartScale(part) => {
+                    let d0 = drag.start_image.distance(drag.pivot).max(1e-3);
+                    let mut t = GroupTransform::identity(drag.pivot);
+                    t.scale = (cur.distance(drag.pivot) / d0).clamp(0.05, 20.0);
+                    Some(transform_part(start, part, &t, mirror))
+                }
+                DragKind::Pan => {
+                    state.pan += response.drag_delta();
+                    xform.origin += response.drag_delta();
+                    None
+                }
+            };
+            if let Some((new_points, touched)) = edit
+                && new_points
+                    != doc
+                        .rig
+                        .as_ref()
+                        .map(|r| r.face.points)
+                        .unwrap_or(new_points)
+            {
+                doc.update_gesture(new_points, &touched);
+                changed = true;
             }
         }
         if response.drag_stopped() || !ui.input(|i| i.pointer.any_down()) {
@@ -371,7 +430,7 @@ pub fn character_canvas(
         Some(&rig.face.confidence),
         *selected,
         state.hovered,
-        3.2,
+        1.0,
     );
     if let Some(part) = *selected {
         let (lo, hi) = part_bounds(&points, part);
@@ -385,8 +444,16 @@ pub fn character_canvas(
         );
         let (rot, scale) = handles(&points, part, xform.zoom);
         let (rot, scale) = (xform.to_screen(rot), xform.to_screen(scale));
-        painter.line_segment([pos2(r.center().x, r.top()), rot], Stroke::new(1.0, Color32::WHITE));
-        painter.circle(rot, HANDLE, Color32::from_rgb(60, 160, 255), Stroke::new(1.0, Color32::WHITE));
+        painter.line_segment(
+            [pos2(r.center().x, r.top()), rot],
+            Stroke::new(1.0, Color32::WHITE),
+        );
+        painter.circle(
+            rot,
+            HANDLE,
+            Color32::from_rgb(60, 160, 255),
+            Stroke::new(1.0, Color32::WHITE),
+        );
         painter.rect_filled(
             Rect::from_center_size(scale, Vec2::splat(HANDLE * 2.0)),
             CornerRadius::ZERO,
@@ -396,7 +463,9 @@ pub fn character_canvas(
     if let Some(i) = state.hovered {
         let conf = rig.face.confidence[i];
         let part = Part::of_index(i).map(Part::name).unwrap_or("");
-        response.clone().on_hover_text(format!("point {i} ({part}), confidence {conf:.2}"));
+        response
+            .clone()
+            .on_hover_text(format!("point {i} ({part}), confidence {conf:.2}"));
     }
     state.last_xform = Some(xform);
     changed

@@ -210,7 +210,7 @@ pub fn export_window(app: &mut FaceShotApp, ctx: &egui::Context) {
                 }
             });
             if let Some(p) = app.export.final_path() {
-                ui.label(RichText::new(format!("→ {}", p.display())).small().weak());
+                ui.label(RichText::new(format!("-> {}", p.display())).small().weak());
             }
             let ready = app.export_readiness(app.export.kind());
             if let Err(why) = &ready {

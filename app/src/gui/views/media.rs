@@ -9,7 +9,9 @@ use faceshot_core::landmarks::Point;
 
 /// Fit an image of `size` into `rect`, centred; returns the mapping.
 fn fit(rect: Rect, size: egui::Vec2) -> Xform {
-    let zoom = (rect.width() / size.x).min(rect.height() / size.y).max(1e-3);
+    let zoom = (rect.width() / size.x)
+        .min(rect.height() / size.y)
+        .max(1e-3);
     let origin = rect.center() - size * zoom * 0.5;
     Xform { origin, zoom }
 }
@@ -41,11 +43,12 @@ pub fn driving_view(app: &mut FaceShotApp, ui: &mut egui::Ui) {
     painter.rect_filled(rect, CornerRadius::ZERO, Color32::from_gray(20));
     let texture = app.driving_texture(ui.ctx());
     let frame = app.playhead;
-    let track_points = app
-        .doc
-        .driving_track
-        .as_ref()
-        .and_then(|t| t.track.frames.get(frame).map(|p| (*p, t.track.found[frame])));
+    let track_points = app.doc.driving_track.as_ref().and_then(|t| {
+        t.track
+            .frames
+            .get(frame)
+            .map(|p| (*p, t.track.found[frame]))
+    });
     match (&app.doc.driving, texture) {
         (Some(clip), Some(texture)) => {
             let size = texture.size_vec2();
@@ -55,7 +58,7 @@ pub fn driving_view(app: &mut FaceShotApp, ui: &mut egui::Ui) {
                 // Track coordinates are in video pixels; the display frames are scaled.
                 let s = clip.scale;
                 let scaled = points.map(|p| Point::new(p.x * s, p.y * s));
-                paint_landmarks(&painter, &xform, &scaled, None, None, None, 1.8);
+                paint_landmarks(&painter, &xform, &scaled, None, None, None, 0.7);
                 if !found {
                     painter.text(
                         rect.left_top() + vec2(6.0, 6.0),
@@ -69,7 +72,10 @@ pub fn driving_view(app: &mut FaceShotApp, ui: &mut egui::Ui) {
                 let note = if Stage::Tracker.available() {
                     "Track the faces to see the driving landmarks.".to_string()
                 } else {
-                    format!("No driving landmarks. Face tracker {}", Stage::Tracker.missing_note())
+                    format!(
+                        "No driving landmarks. Face tracker {}",
+                        Stage::Tracker.missing_note()
+                    )
                 };
                 painter.text(
                     rect.left_bottom() + vec2(6.0, -6.0),
@@ -88,10 +94,10 @@ pub fn driving_view(app: &mut FaceShotApp, ui: &mut egui::Ui) {
                     .map(|s| vec2(s.width as f32, s.height as f32))
                     .unwrap_or(vec2(640.0, 480.0));
                 let xform = fit(rect, size);
-                paint_landmarks(&painter, &xform, &points, None, None, None, 1.8);
+                paint_landmarks(&painter, &xform, &points, None, None, None, 0.7);
             } else {
                 let text = app.sample_note().map(str::to_string).unwrap_or_else(|| {
-                    "Drop a driving video (a human face talking) here\nor File ▸ Open driving video…"
+                    "Drop a driving video (a human face talking) here\nor File > Open driving video…"
                         .to_string()
                 });
                 message(&painter, rect, &text);
@@ -106,7 +112,11 @@ pub fn preview_view(app: &mut FaceShotApp, ui: &mut egui::Ui) {
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, CornerRadius::ZERO, Color32::from_gray(20));
     if app.doc.character.is_none() {
-        message(&painter, rect, "Open a character picture to see the preview.");
+        message(
+            &painter,
+            rect,
+            "Open a character picture to see the preview.",
+        );
         return;
     }
     if Stage::Animator.available()
@@ -148,7 +158,7 @@ pub fn preview_view(app: &mut FaceShotApp, ui: &mut egui::Ui) {
         format!("Animator {}", Stage::Animator.missing_note())
     };
     if let Some(points) = points {
-        paint_landmarks(&painter, &xform, &points, None, None, None, 2.2);
+        paint_landmarks(&painter, &xform, &points, None, None, None, 0.8);
     }
     let galley = painter.layout(
         note,
@@ -156,5 +166,9 @@ pub fn preview_view(app: &mut FaceShotApp, ui: &mut egui::Ui) {
         Color32::from_rgb(255, 200, 90),
         rect.width() - 12.0,
     );
-    painter.galley(rect.left_bottom() + vec2(6.0, -6.0 - galley.size().y), galley, Color32::WHITE);
+    painter.galley(
+        rect.left_bottom() + vec2(6.0, -6.0 - galley.size().y),
+        galley,
+        Color32::WHITE,
+    );
 }

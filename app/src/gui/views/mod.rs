@@ -32,7 +32,8 @@ pub fn layout(app: &mut FaceShotApp, ui: &mut egui::Ui) {
         let right = egui::Rect::from_min_max(egui::pos2(left.max.x + 6.0, full.min.y), full.max);
         let half = right.height() * 0.5;
         let top = egui::Rect::from_min_size(right.min, egui::vec2(right.width(), half - 3.0));
-        let bottom = egui::Rect::from_min_max(egui::pos2(right.min.x, right.min.y + half + 3.0), right.max);
+        let bottom =
+            egui::Rect::from_min_max(egui::pos2(right.min.x, right.min.y + half + 3.0), right.max);
         ui.scope_builder(egui::UiBuilder::new().max_rect(left), |ui| {
             area_title(ui, "Character", character_subtitle(app));
             let texture = app.character_texture(ui.ctx());
@@ -127,7 +128,10 @@ fn menu_bar(app: &mut FaceShotApp, ui: &mut egui::Ui) {
             if ui.button("Open driving video…").clicked() {
                 app.open_dialog(DialogPurpose::OpenDriving);
             }
-            if ui.button("Open driving landmarks (.json / .npy)…").clicked() {
+            if ui
+                .button("Open driving landmarks (.json / .npy)…")
+                .clicked()
+            {
                 app.open_dialog(DialogPurpose::OpenTrack);
             }
             if ui.button("Open character landmarks (.json)…").clicked() {
@@ -161,14 +165,23 @@ fn menu_bar(app: &mut FaceShotApp, ui: &mut egui::Ui) {
         ui.menu_button("Edit", |ui| {
             let undo = app.doc.undo_label().map(|l| format!("Undo {l}  (Ctrl+Z)"));
             if ui
-                .add_enabled(undo.is_some(), egui::Button::new(undo.unwrap_or("Undo".into())))
+                .add_enabled(
+                    undo.is_some(),
+                    egui::Button::new(undo.unwrap_or("Undo".into())),
+                )
                 .clicked()
             {
                 app.undo();
             }
-            let redo = app.doc.redo_label().map(|l| format!("Redo {l}  (Ctrl+Shift+Z)"));
+            let redo = app
+                .doc
+                .redo_label()
+                .map(|l| format!("Redo {l}  (Ctrl+Shift+Z)"));
             if ui
-                .add_enabled(redo.is_some(), egui::Button::new(redo.unwrap_or("Redo".into())))
+                .add_enabled(
+                    redo.is_some(),
+                    egui::Button::new(redo.unwrap_or("Redo".into())),
+                )
                 .clicked()
             {
                 app.redo();
@@ -181,7 +194,10 @@ fn menu_bar(app: &mut FaceShotApp, ui: &mut egui::Ui) {
             }
         });
         ui.menu_button("View", |ui| {
-            if ui.button("Fit picture").clicked() {
+            if ui.button("Zoom to face  (F)").clicked() {
+                app.canvas.fit_face();
+            }
+            if ui.button("Whole picture  (double-click)").clicked() {
                 app.canvas.refit();
             }
             let mut perf = app.perf_visible();
@@ -190,7 +206,11 @@ fn menu_bar(app: &mut FaceShotApp, ui: &mut egui::Ui) {
             }
         });
         if app.doc.is_dirty() && app.doc.character.is_some() {
-            ui.label(RichText::new("● unsaved changes").small().color(Color32::from_rgb(230, 180, 60)));
+            ui.label(
+                RichText::new("* unsaved changes")
+                    .small()
+                    .color(Color32::from_rgb(230, 180, 60)),
+            );
         }
     });
 }
@@ -202,7 +222,7 @@ fn drop_overlay(ctx: &egui::Context) {
     }
     let painter = ctx.layer_painter(egui::LayerId::new(
         egui::Order::Foreground,
-        egui::Id::new("drop-overlay"),
+        egui::Id::unique("drop-overlay"),
     ));
     let rect = ctx.content_rect();
     painter.rect_filled(rect, 0.0, Color32::from_black_alpha(180));

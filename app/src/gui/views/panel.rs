@@ -55,7 +55,13 @@ fn inputs(app: &mut FaceShotApp, ui: &mut egui::Ui) {
         .doc
         .driving_track
         .as_ref()
-        .map(|t| format!("{} frames from {}", t.track.len(), file_name(t.source.path())))
+        .map(|t| {
+            format!(
+                "{} frames from {}",
+                t.track.len(),
+                file_name(t.source.path())
+            )
+        })
         .unwrap_or_else(|| "none".into());
     ui.label(format!("Driving landmarks: {track}"));
     ui.horizontal(|ui| {
@@ -66,10 +72,17 @@ fn inputs(app: &mut FaceShotApp, ui: &mut egui::Ui) {
             app.open_dialog(DialogPurpose::OpenTrack);
         }
     });
-    ui.add_enabled(Stage::Tracker.available() && app.doc.driving.is_some(), egui::Button::new("Track faces"))
-        .on_disabled_hover_text(format!("Face tracker {}", Stage::Tracker.missing_note()));
+    ui.add_enabled(
+        Stage::Tracker.available() && app.doc.driving.is_some(),
+        egui::Button::new("Track faces"),
+    )
+    .on_disabled_hover_text(format!("Face tracker {}", Stage::Tracker.missing_note()));
     if let Some(note) = app.sample_note() {
-        ui.label(RichText::new(note).small().color(Color32::from_rgb(255, 200, 90)));
+        ui.label(
+            RichText::new(note)
+                .small()
+                .color(Color32::from_rgb(255, 200, 90)),
+        );
     }
 }
 
@@ -100,20 +113,35 @@ fn editing(app: &mut FaceShotApp, ui: &mut egui::Ui) {
     ui.label(RichText::new(selected).small());
     ui.horizontal(|ui| {
         let can_undo = app.doc.undo_label().is_some();
-        if ui.add_enabled(can_undo, egui::Button::new("Undo")).clicked() {
+        if ui
+            .add_enabled(can_undo, egui::Button::new("Undo"))
+            .clicked()
+        {
             app.undo();
         }
         let can_redo = app.doc.redo_label().is_some();
-        if ui.add_enabled(can_redo, egui::Button::new("Redo")).clicked() {
+        if ui
+            .add_enabled(can_redo, egui::Button::new("Redo"))
+            .clicked()
+        {
             app.redo();
         }
         let can_reset = app.doc.rig.as_ref().is_some_and(|r| r.face != r.original);
-        if ui.add_enabled(can_reset, egui::Button::new("Reset")).clicked() {
+        if ui
+            .add_enabled(can_reset, egui::Button::new("Reset"))
+            .clicked()
+        {
             app.doc.reset_rig();
             app.perf.edited(app.doc.revision());
         }
-        ui.add_enabled(Stage::Matcher.available() && app.doc.character.is_some(), egui::Button::new("Re-match"))
-            .on_disabled_hover_text(format!("Landmark matcher {}", Stage::Matcher.missing_note()));
+        ui.add_enabled(
+            Stage::Matcher.available() && app.doc.character.is_some(),
+            egui::Button::new("Re-match"),
+        )
+        .on_disabled_hover_text(format!(
+            "Landmark matcher {}",
+            Stage::Matcher.missing_note()
+        ));
     });
 }
 
@@ -132,9 +160,9 @@ fn retargeting(app: &mut FaceShotApp, ui: &mut egui::Ui) {
         let mut any_drag_start = false;
         let mut any_drag_stop = false;
         let mut changed_label = None;
-        egui::Grid::new("gains").num_columns(2).show(ui, |ui| {
+        ui.label(RichText::new("Gains: 0 freezes, 1 follows the driver, 2 exaggerates").small());
+        egui::Grid::new("gains").num_columns(1).show(ui, |ui| {
             for (label, value) in gains.fields_mut() {
-                ui.label(label);
                 let r = ui.add(
                     egui::Slider::new(value, GainSettings::MIN..=GainSettings::MAX)
                         .step_by(0.05)
@@ -174,20 +202,30 @@ fn retargeting(app: &mut FaceShotApp, ui: &mut egui::Ui) {
                     ui.selectable_value(&mut choice, ReferenceSetting::First, "first");
                     ui.selectable_value(&mut choice, ReferenceSetting::Auto, "auto (most neutral)");
                     let here = ReferenceSetting::Frame(app.playhead);
-                    ui.selectable_value(&mut choice, here, format!("frame {} (playhead)", app.playhead));
+                    ui.selectable_value(
+                        &mut choice,
+                        here,
+                        format!("frame {} (playhead)", app.playhead),
+                    );
                 });
             if choice != current {
-                app.doc.edit_settings("reference frame", |s| s.reference = choice);
+                app.doc
+                    .edit_settings("reference frame", |s| s.reference = choice);
                 app.perf.edited(app.doc.revision());
             }
         });
         let mut smoothing = app.doc.settings.smoothing;
-        let r = ui.add(egui::Slider::new(&mut smoothing, 0.0..=1.0).step_by(0.05).text("smoothing"));
+        let r = ui.add(
+            egui::Slider::new(&mut smoothing, 0.0..=1.0)
+                .step_by(0.05)
+                .text("smoothing"),
+        );
         if r.drag_started() {
             app.doc.begin_gesture("smoothing");
         }
         if r.changed() {
-            app.doc.edit_settings("smoothing", |s| s.smoothing = smoothing);
+            app.doc
+                .edit_settings("smoothing", |s| s.smoothing = smoothing);
             app.perf.edited(app.doc.revision());
         }
         if r.drag_stopped() {
@@ -198,7 +236,8 @@ fn retargeting(app: &mut FaceShotApp, ui: &mut egui::Ui) {
             .checkbox(&mut expr, "Expression only (keep the head still)")
             .changed()
         {
-            app.doc.edit_settings("expression only", |s| s.expression_only = expr);
+            app.doc
+                .edit_settings("expression only", |s| s.expression_only = expr);
             app.perf.edited(app.doc.revision());
         }
     });
@@ -210,10 +249,10 @@ fn stages(ui: &mut egui::Ui) {
         .show(ui, |ui| {
             for s in Stage::ALL {
                 if s.available() {
-                    ui.label(format!("✔ {}", s.name()));
+                    ui.label(format!("available: {}", s.name()));
                 } else {
                     ui.label(
-                        RichText::new(format!("✖ {}: {}", s.name(), s.missing_note()))
+                        RichText::new(format!("missing: {}: {}", s.name(), s.missing_note()))
                             .small()
                             .color(Color32::from_rgb(255, 200, 90)),
                     );
@@ -227,7 +266,15 @@ fn jobs(app: &mut FaceShotApp, ui: &mut egui::Ui) {
         .jobs()
         .iter()
         .filter(|j| !j.quiet)
-        .map(|j| (j.id, j.label.clone(), j.fraction(), j.eta(), j.progress.clone()))
+        .map(|j| {
+            (
+                j.id,
+                j.label.clone(),
+                j.fraction(),
+                j.eta(),
+                j.progress.clone(),
+            )
+        })
         .collect();
     if visible.is_empty() {
         return;
@@ -293,10 +340,14 @@ fn stats(v: &std::collections::VecDeque<f32>) -> Option<(f32, f32, f32)> {
 fn perf(app: &mut FaceShotApp, ui: &mut egui::Ui) {
     ui.heading("Performance");
     if let Some((m, p, x)) = stats(&app.perf.frame_ms) {
-        ui.label(format!("UI frame build: median {m:.2} ms, p95 {p:.2} ms, max {x:.2} ms"));
+        ui.label(format!(
+            "UI frame build: median {m:.2} ms, p95 {p:.2} ms, max {x:.2} ms"
+        ));
     }
     if let Some((m, p, x)) = stats(&app.perf.edit_to_preview_ms) {
-        ui.label(format!("edit → preview: median {m:.1} ms, p95 {p:.1} ms, max {x:.1} ms"));
+        ui.label(format!(
+            "edit -> preview: median {m:.1} ms, p95 {p:.1} ms, max {x:.1} ms"
+        ));
     }
     if let Some(p) = &app.preview {
         ui.label(format!("last preview render: {:.1} ms", p.millis));

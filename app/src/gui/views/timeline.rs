@@ -9,7 +9,7 @@ use egui_plot::{Legend, Line, Plot, PlotPoints, VLine};
 pub fn timeline(app: &mut FaceShotApp, ui: &mut egui::Ui) {
     let n = app.frame_count();
     ui.horizontal(|ui| {
-        let play_label = if app.playing { "⏸ Pause" } else { "▶ Play" };
+        let play_label = if app.playing { "Pause" } else { "Play" };
         if ui
             .add_enabled(n > 1, egui::Button::new(play_label))
             .on_hover_text("Space")
@@ -17,13 +17,25 @@ pub fn timeline(app: &mut FaceShotApp, ui: &mut egui::Ui) {
         {
             app.playing = !app.playing;
         }
-        if ui.add_enabled(n > 1, egui::Button::new("⏮")).on_hover_text("First frame").clicked() {
+        if ui
+            .add_enabled(n > 1, egui::Button::new("|<"))
+            .on_hover_text("First frame")
+            .clicked()
+        {
             app.seek(0);
         }
-        if ui.add_enabled(n > 1, egui::Button::new("◀")).on_hover_text("Previous frame (←)").clicked() {
+        if ui
+            .add_enabled(n > 1, egui::Button::new("<"))
+            .on_hover_text("Previous frame (Left)")
+            .clicked()
+        {
             app.seek(app.playhead.saturating_sub(1));
         }
-        if ui.add_enabled(n > 1, egui::Button::new("▶")).on_hover_text("Next frame (→)").clicked() {
+        if ui
+            .add_enabled(n > 1, egui::Button::new(">"))
+            .on_hover_text("Next frame (Right)")
+            .clicked()
+        {
             app.seek(app.playhead + 1);
         }
         let mut frame = app.playhead;
@@ -37,15 +49,23 @@ pub fn timeline(app: &mut FaceShotApp, ui: &mut egui::Ui) {
             app.playing = false;
         }
         let fps = app.fps();
-        ui.label(format!("{:.2} s / {:.2} s", app.playhead as f64 / fps, n as f64 / fps));
+        ui.label(format!(
+            "{:.2} s / {:.2} s",
+            app.playhead as f64 / fps,
+            n as f64 / fps
+        ));
         let is_ref = app.doc.settings.reference == ReferenceSetting::Frame(app.playhead);
         if ui
             .add_enabled(n > 0 && !is_ref, egui::Button::new("Use as reference"))
-            .on_hover_text("Take this driving frame as the neutral face the character's picture shows")
+            .on_hover_text(
+                "Take this driving frame as the neutral face the character's picture shows",
+            )
             .clicked()
         {
             let f = app.playhead;
-            app.doc.edit_settings("pick reference frame", |s| s.reference = ReferenceSetting::Frame(f));
+            app.doc.edit_settings("pick reference frame", |s| {
+                s.reference = ReferenceSetting::Frame(f)
+            });
             app.perf.edited(app.doc.revision());
         }
     });
@@ -57,13 +77,20 @@ fn motion_plot(app: &mut FaceShotApp, ui: &mut egui::Ui) {
     let reference = app.reference_frame();
     let Some(curves) = app.driving_curves().cloned() else {
         ui.centered_and_justified(|ui| {
-            ui.label(RichText::new("The motion plot appears once the driving landmarks are loaded.").weak());
+            ui.label(
+                RichText::new("The motion plot appears once the driving landmarks are loaded.")
+                    .weak(),
+            );
         });
         return;
     };
     let character = app.character_motion_curves().cloned();
     let response = Plot::new("motion")
-        .legend(Legend::default())
+        .legend(
+            Legend::default()
+                .position(egui_plot::Corner::LeftTop)
+                .background_alpha(0.6),
+        )
         .allow_scroll(false)
         .allow_zoom(false)
         .allow_drag(false)
@@ -74,14 +101,34 @@ fn motion_plot(app: &mut FaceShotApp, ui: &mut egui::Ui) {
         .show(ui, |plot| {
             let series: [(&str, &Vec<[f64; 2]>, Color32); 6] = [
                 ("mouth open", &curves.mouth, Color32::from_rgb(255, 80, 130)),
-                ("right eye open", &curves.right_eye, Color32::from_rgb(80, 240, 120)),
-                ("left eye open", &curves.left_eye, Color32::from_rgb(40, 170, 90)),
+                (
+                    "right eye open",
+                    &curves.right_eye,
+                    Color32::from_rgb(80, 240, 120),
+                ),
+                (
+                    "left eye open",
+                    &curves.left_eye,
+                    Color32::from_rgb(40, 170, 90),
+                ),
                 ("roll (÷45°)", &curves.roll, Color32::from_rgb(90, 200, 255)),
-                ("shift x (face widths)", &curves.shift_x, Color32::from_rgb(255, 210, 60)),
-                ("shift y (face widths)", &curves.shift_y, Color32::from_rgb(200, 150, 40)),
+                (
+                    "shift x (face widths)",
+                    &curves.shift_x,
+                    Color32::from_rgb(255, 210, 60),
+                ),
+                (
+                    "shift y (face widths)",
+                    &curves.shift_y,
+                    Color32::from_rgb(200, 150, 40),
+                ),
             ];
             for (name, pts, colour) in series {
-                plot.line(Line::new(name, PlotPoints::from(pts.clone())).color(colour).width(1.5));
+                plot.line(
+                    Line::new(name, PlotPoints::from(pts.clone()))
+                        .color(colour)
+                        .width(1.5),
+                );
             }
             if let Some(c) = &character {
                 plot.line(
@@ -91,7 +138,11 @@ fn motion_plot(app: &mut FaceShotApp, ui: &mut egui::Ui) {
                         .width(1.5),
                 );
             }
-            plot.vline(VLine::new("playhead", playhead).color(Color32::WHITE).width(1.5));
+            plot.vline(
+                VLine::new("playhead", playhead)
+                    .color(Color32::WHITE)
+                    .width(1.5),
+            );
             if let Some(r) = reference {
                 plot.vline(
                     VLine::new("reference", r as f64)
