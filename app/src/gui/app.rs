@@ -419,11 +419,30 @@ impl FaceShotApp {
         }
     }
 
-    /// Save the project to `path` (in the background).
+    /// Save the project to `path` (in the background). A driving track made in the app is
+    /// saved beside it as `<project name>.track.json`.
     pub fn save_project_as(&mut self, path: PathBuf) {
         let path = with_extension(path, PROJECT_EXTENSION);
-        let project = Box::new(self.project());
-        self.submit(Request::SaveProject(path, project));
+        let mut project = Box::new(self.project());
+        let tracked = match &self.doc.driving_track {
+            Some(t) if matches!(t.source, TrackSource::Tracked(_)) => {
+                project.driving_track = None;
+                Some(Arc::clone(&t.track))
+            }
+            _ => None,
+        };
+        self.submit(Request::SaveProject(path, project, tracked));
+    }
+
+    /// Track the face through the driving video (in the background).
+    pub fn track_faces(&mut self) {
+        if !Stage::Tracker.available() {
+            return;
+        }
+        if let Some(clip) = &self.doc.driving {
+            let path = clip.path.clone();
+            self.submit(Request::TrackFaces(path));
+        }
     }
 
     /// Save to the current project path, or ask for one.
@@ -648,19 +667,40 @@ impl FaceShotApp {
                     self.doc.driving_track.as_ref().map(|t| &t.source),
                     Some(TrackSource::File(_))
                 );
+                let clip_path = clip.path.clone();
                 self.doc.driving = Some(clip);
                 self.sample_note = None;
+                let video = clip_path.clone();
                 if let Some((p, t)) = track {
                     self.set_track(t, TrackSource::Sidecar(p));
-                } else if !had_track_from_file {
+                } else if !had_track_from_file && !self.loading_project {
                     self.doc.driving_track = None;
                     self.character_track = None;
+                    // No landmarks for this video yet: track them right away.
+                    if Stage::Tracker.available() {
+                        self.submit(Request::TrackFaces(video));
+                    }
                 }
                 self.textures.driving = None;
                 self.doc.touch();
                 self.seek(0);
             }
             JobOutput::Track { path, track } => self.set_track(track, TrackSource::File(path)),
+            JobOutput::Tracked {
+                video,
+                track,
+                gap_frames,
+            } => {
+                let n = track.len();
+                self.set_track(track, TrackSource::Tracked(video));
+                let mut text = format!("Tracked the face in {n} frames");
+                if gap_frames > 0 {
+                    text.push_str(&format!(
+                        " ({gap_frames} without a usable face were filled)"
+                    ));
+                }
+                self.notify(NoticeLevel::Info, text);
+            }
             JobOutput::Project { path, project } => self.apply_project(path, *project),
             JobOutput::ProjectSaved(path) => {
                 self.doc.project_path = Some(path.clone());

@@ -72,10 +72,12 @@ pub enum Request {
     LoadDriving(PathBuf),
     /// Read a driving landmark track (JSON or `.npy`).
     LoadTrack(PathBuf),
+    /// Track the face through a driving video.
+    TrackFaces(PathBuf),
     /// Read a project file.
     LoadProject(PathBuf),
-    /// Write a project file.
-    SaveProject(PathBuf, Box<Project>),
+    /// Write a project file (and, when given, the driving track made in the app beside it).
+    SaveProject(PathBuf, Box<Project>, Option<Arc<Track>>),
     /// Retarget and render the preview frame (newest wins).
     Refresh(Box<RefreshRequest>),
     /// Write an output.
@@ -91,8 +93,9 @@ impl Request {
             Request::LoadFace(p) => format!("Reading landmarks {}", name(p)),
             Request::LoadDriving(p) => format!("Decoding {}", name(p)),
             Request::LoadTrack(p) => format!("Reading track {}", name(p)),
+            Request::TrackFaces(p) => format!("Tracking the face in {}", name(p)),
             Request::LoadProject(p) => format!("Opening {}", name(p)),
-            Request::SaveProject(p, _) => format!("Saving {}", name(p)),
+            Request::SaveProject(p, _, _) => format!("Saving {}", name(p)),
             Request::Refresh(_) => "Updating preview".into(),
             Request::Export(e) => format!("Exporting {}", name(&e.path)),
         }
@@ -140,6 +143,15 @@ pub enum JobOutput {
         path: PathBuf,
         /// Landmarks.
         track: Track,
+    },
+    /// A driving track made by the face tracker.
+    Tracked {
+        /// The video.
+        video: PathBuf,
+        /// Landmarks.
+        track: Track,
+        /// Frames without a usable face that were filled from their neighbours or held.
+        gap_frames: usize,
     },
     /// A project read from disk.
     Project {
@@ -230,11 +242,32 @@ pub fn run(
             let track = Track::load(&path, None)?;
             vec![JobOutput::Track { path, track }]
         }
+        Request::TrackFaces(video) => {
+            let mut tracker = faceshot_core::track::Tracker::with_defaults()?;
+            let result = tracker.track_video(&video, None, ctx.progress)?;
+            let gap_frames = result.track.found.iter().filter(|f| !**f).count();
+            vec![JobOutput::Tracked {
+                video,
+                track: result.track,
+                gap_frames,
+            }]
+        }
         Request::LoadProject(path) => {
             let project = Box::new(Project::load(&path)?);
             vec![JobOutput::Project { path, project }]
         }
-        Request::SaveProject(path, project) => {
+        Request::SaveProject(path, mut project, tracked) => {
+            if let Some(track) = tracked {
+                // A track made in the app is saved beside the project, which refers to it.
+                let stem = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "project".into());
+                let track_path =
+                    faceshot_core::atomic::parent_dir(&path).join(format!("{stem}.track.json"));
+                track.save(&track_path)?;
+                project.driving_track = Some(track_path);
+            }
             project.save(&path)?;
             vec![JobOutput::ProjectSaved(path)]
         }

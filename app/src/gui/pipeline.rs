@@ -46,8 +46,8 @@ impl Stage {
     /// Whether this build has the stage.
     pub fn available(self) -> bool {
         match self {
-            Stage::Retarget => true,
-            Stage::Tracker | Stage::Matcher | Stage::Animator => false,
+            Stage::Retarget | Stage::Tracker => true,
+            Stage::Matcher | Stage::Animator => false,
         }
     }
 

@@ -98,13 +98,15 @@ pub enum TrackSource {
     File(PathBuf),
     /// `<video stem>.track.json` / `.track.npy` found next to the video.
     Sidecar(PathBuf),
+    /// Tracked in the app from this video (not saved in a file yet).
+    Tracked(PathBuf),
 }
 
 impl TrackSource {
-    /// The file the track was read from.
+    /// The file the track was read from (the video, for a track made in the app).
     pub fn path(&self) -> &std::path::Path {
         match self {
-            TrackSource::File(p) | TrackSource::Sidecar(p) => p,
+            TrackSource::File(p) | TrackSource::Sidecar(p) | TrackSource::Tracked(p) => p,
         }
     }
 }
