@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Install what FaceShot needs to build and test on Debian/Ubuntu: FFmpeg development
-# libraries, clang (for the FFmpeg bindings), pkg-config, a C toolchain, and Rust if missing.
+# libraries, clang (for the FFmpeg bindings), pkg-config, a C toolchain, Mesa's CPU Vulkan
+# driver (lavapipe: the UI tests render their screenshots with it), the X11 libraries the
+# desktop window loads at run time, and Rust if missing.
 # Safe to re-run: only missing packages are installed.
 set -euo pipefail
 
 packages=(
   build-essential pkg-config clang libclang-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
+  mesa-vulkan-drivers libvulkan1
+  libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0
 )
 
 missing=()

@@ -31,6 +31,18 @@ enum Command {
     Retarget(cmd::retarget::RetargetArgs),
     /// Track the face in a driving video: 68 landmarks per frame (JSON, optional .npy, overlay).
     Detect(cmd::detect::DetectArgs),
+    /// Open the desktop app (the default with no subcommand).
+    Gui(GuiArgs),
+}
+
+/// Desktop app options.
+#[derive(clap::Args, Debug, Default)]
+struct GuiArgs {
+    /// A `.faceshot` project, character picture, driving video or landmark file to open.
+    files: Vec<std::path::PathBuf>,
+    /// Start empty instead of loading the shipped sample.
+    #[arg(long)]
+    no_sample: bool,
 }
 
 fn main() -> ExitCode {
@@ -41,11 +53,8 @@ fn main() -> ExitCode {
         Some(Command::Transcode(args)) => cmd::transcode::run(args, cli.quiet),
         Some(Command::Retarget(args)) => cmd::retarget::run(args, cli.quiet),
         Some(Command::Detect(args)) => cmd::detect::run(args, cli.quiet),
-        None => {
-            use clap::CommandFactory;
-            let _ = Cli::command().print_help();
-            return ExitCode::from(2);
-        }
+        Some(Command::Gui(args)) => run_gui(args),
+        None => run_gui(&GuiArgs::default()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -54,6 +63,30 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn run_gui(args: &GuiArgs) -> anyhow::Result<()> {
+    use faceshot::gui::app::{FileKind, classify};
+    let mut options = faceshot::gui::LaunchOptions {
+        load_sample: !args.no_sample && args.files.is_empty(),
+        ..Default::default()
+    };
+    for f in &args.files {
+        let slot = match classify(f) {
+            FileKind::Project => &mut options.project,
+            FileKind::Picture => &mut options.character,
+            FileKind::Video => &mut options.driving,
+            FileKind::Track => &mut options.track,
+            FileKind::Face | FileKind::Unknown => {
+                anyhow::bail!(
+                    "{}: open a project, a picture, a video or a track file",
+                    f.display()
+                )
+            }
+        };
+        *slot = Some(f.clone());
+    }
+    faceshot::gui::run(options)
 }
 
 fn init_logging(verbose: u8) {

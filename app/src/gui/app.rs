@@ -1,0 +1,1223 @@
+//! The eframe application: owns the document, the worker handle and the view state, routes
+//! worker events into the document, and lays out the window.
+
+use super::dialogs::{DialogPurpose, Dialogs};
+use super::jobs::{ExportKind, ExportRequest, JobOutput, RefreshRequest, Request};
+use super::motion::MotionCurves;
+use super::pipeline::Stage;
+use super::project::{PROJECT_EXTENSION, Project};
+use super::state::{Character, Document, DrivingTrack, Rig, RigSource, TrackSource, file_name};
+use super::views;
+use super::views::canvas::CanvasState;
+use super::views::export::ExportDialog;
+use super::worker::{Event, JobId, Worker};
+use eframe::egui::{self, ColorImage, TextureHandle, TextureOptions};
+use faceshot_core::landmarks::synthetic::frontal_face;
+use faceshot_core::landmarks::{Face, ImageSize, Part, Track};
+use faceshot_core::progress::CancelFlag;
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How the app starts.
+#[derive(Clone, Debug, Default)]
+pub struct LaunchOptions {
+    /// Open this project.
+    pub project: Option<PathBuf>,
+    /// Open this character picture.
+    pub character: Option<PathBuf>,
+    /// Open this driving video.
+    pub driving: Option<PathBuf>,
+    /// Open this driving landmark track.
+    pub track: Option<PathBuf>,
+    /// Load the shipped sample when no project or character is given.
+    pub load_sample: bool,
+    /// Folder with the shipped samples (default: found next to the binary or the sources).
+    pub assets: Option<PathBuf>,
+}
+
+/// A job the UI is waiting for.
+#[derive(Debug)]
+pub struct JobEntry {
+    /// Id.
+    pub id: JobId,
+    /// What it does.
+    pub label: String,
+    /// When it was submitted.
+    pub started: Instant,
+    /// Latest progress: stage, done, total.
+    pub progress: Option<(String, u64, Option<u64>)>,
+    /// Cancels it.
+    pub cancel: CancelFlag,
+    /// Hidden from the jobs list.
+    pub quiet: bool,
+}
+
+impl JobEntry {
+    /// Fraction done, when the total is known.
+    pub fn fraction(&self) -> Option<f32> {
+        match &self.progress {
+            Some((_, done, Some(total))) if *total > 0 => {
+                Some((*done as f32 / *total as f32).min(1.0))
+            }
+            _ => None,
+        }
+    }
+
+    /// Estimated time left, from the elapsed time and the fraction done.
+    pub fn eta(&self) -> Option<Duration> {
+        let f = self.fraction()?;
+        if f <= 0.01 {
+            return None;
+        }
+        let elapsed = self.started.elapsed().as_secs_f32();
+        Some(Duration::from_secs_f32((elapsed / f - elapsed).max(0.0)))
+    }
+}
+
+/// How serious a notice is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoticeLevel {
+    /// Something finished.
+    Info,
+    /// Something the user should know.
+    Warning,
+    /// Something failed.
+    Error,
+}
+
+/// A message shown to the user until dismissed.
+#[derive(Clone, Debug)]
+pub struct Notice {
+    /// Severity.
+    pub level: NoticeLevel,
+    /// Text.
+    pub text: String,
+}
+
+/// The latest rendered preview.
+pub struct PreviewFrame {
+    /// Document revision it reflects.
+    pub revision: u64,
+    /// Timeline frame.
+    pub frame: usize,
+    /// Texture.
+    pub texture: TextureHandle,
+    /// Render time.
+    pub millis: f32,
+}
+
+/// UI timing figures, for the performance readout and the bench.
+#[derive(Debug, Default)]
+pub struct PerfStats {
+    /// Recent UI frame build times (ms).
+    pub frame_ms: VecDeque<f32>,
+    /// Recent edit → updated preview (or retargeted track) latencies (ms).
+    pub edit_to_preview_ms: VecDeque<f32>,
+    /// When each recent revision was made by an edit.
+    edit_times: VecDeque<(u64, Instant)>,
+}
+
+impl PerfStats {
+    const KEEP: usize = 600;
+
+    fn push(q: &mut VecDeque<f32>, v: f32) {
+        if q.len() == Self::KEEP {
+            q.pop_front();
+        }
+        q.push_back(v);
+    }
+
+    /// Note that an edit produced `revision` now.
+    pub fn edited(&mut self, revision: u64) {
+        if self.edit_times.back().is_none_or(|(r, _)| *r != revision) {
+            if self.edit_times.len() == 64 {
+                self.edit_times.pop_front();
+            }
+            self.edit_times.push_back((revision, Instant::now()));
+        }
+    }
+
+    /// A result for `revision` arrived: record the latency from the edit that made it.
+    fn arrived(&mut self, revision: u64) {
+        if let Some(&(_, t)) = self.edit_times.iter().find(|(r, _)| *r == revision) {
+            Self::push(
+                &mut self.edit_to_preview_ms,
+                t.elapsed().as_secs_f32() * 1000.0,
+            );
+            self.edit_times.retain(|(r, _)| *r > revision);
+        }
+    }
+}
+
+/// Shared texture handles.
+#[derive(Default)]
+struct Textures {
+    character: Option<(usize, TextureHandle)>,
+    driving: Option<(usize, TextureHandle)>,
+}
+
+/// The FaceShot desktop app.
+pub struct FaceShotApp {
+    /// The document being edited.
+    pub doc: Document,
+    worker: Worker,
+    jobs: Vec<JobEntry>,
+    /// Messages for the user.
+    pub notices: Vec<Notice>,
+    /// The character's landmark track (retargeted) and the revision it belongs to.
+    pub character_track: Option<(u64, Arc<Track>)>,
+    curves: Option<(usize, MotionCurves)>,
+    character_curves: Option<(usize, MotionCurves)>,
+    /// The latest preview frame.
+    pub preview: Option<PreviewFrame>,
+    textures: Textures,
+    /// Timeline position (frame index).
+    pub playhead: usize,
+    /// Whether playback runs.
+    pub playing: bool,
+    play_clock: f64,
+    /// Character canvas view state.
+    pub canvas: CanvasState,
+    /// Mirror editing: the left/right counterpart follows.
+    pub mirror: bool,
+    /// The part selected for group editing.
+    pub selected_part: Option<Part>,
+    /// Export dialog state.
+    pub export: ExportDialog,
+    dialogs: Dialogs,
+    quit_prompt: bool,
+    allow_close: bool,
+    last_refresh: Option<(u64, usize)>,
+    pending_rig: Option<(Face, RigSource)>,
+    /// Timing figures.
+    pub perf: PerfStats,
+    assets: Option<PathBuf>,
+    sample_note: Option<String>,
+    show_perf: bool,
+    loading_project: bool,
+    used_reference: Option<usize>,
+}
+
+impl FaceShotApp {
+    /// Create the app; starts the worker and queues the initial loads.
+    pub fn new(ctx: &egui::Context, options: &LaunchOptions) -> Self {
+        let repaint = ctx.clone();
+        let worker = Worker::spawn(Arc::new(move || repaint.request_repaint()));
+        let assets = options.assets.clone().or_else(find_assets);
+        let mut app = Self {
+            doc: Document::default(),
+            worker,
+            jobs: Vec::new(),
+            notices: Vec::new(),
+            character_track: None,
+            curves: None,
+            character_curves: None,
+            preview: None,
+            textures: Textures::default(),
+            playhead: 0,
+            playing: false,
+            play_clock: 0.0,
+            canvas: CanvasState::default(),
+            mirror: true,
+            selected_part: None,
+            export: ExportDialog::default(),
+            dialogs: Dialogs::default(),
+            quit_prompt: false,
+            allow_close: false,
+            last_refresh: None,
+            pending_rig: None,
+            perf: PerfStats::default(),
+            assets,
+            sample_note: None,
+            show_perf: false,
+            loading_project: false,
+            used_reference: None,
+        };
+        if let Some(p) = &options.project {
+            app.submit(Request::LoadProject(p.clone()));
+        }
+        if let Some(p) = &options.character {
+            app.submit(Request::LoadCharacter(p.clone()));
+        }
+        if let Some(p) = &options.driving {
+            app.submit(Request::LoadDriving(p.clone()));
+        }
+        if let Some(p) = &options.track {
+            app.submit(Request::LoadTrack(p.clone()));
+        }
+        if options.load_sample && options.project.is_none() && options.character.is_none() {
+            app.load_sample();
+        }
+        app
+    }
+
+    /// Queue the shipped sample character and, when present, the sample driving clip.
+    pub fn load_sample(&mut self) {
+        let Some(assets) = self.assets.clone() else {
+            self.notify(
+                NoticeLevel::Warning,
+                "The sample assets folder was not found; open a character picture and a driving video.",
+            );
+            return;
+        };
+        let character = assets.join("characters").join("astronaut.png");
+        if character.is_file() {
+            self.submit(Request::LoadCharacter(character));
+        }
+        let clip = assets.join("driving").join("sample_talk.mp4");
+        if clip.is_file() {
+            self.submit(Request::LoadDriving(clip));
+            self.sample_note = None;
+        } else {
+            self.sample_note = Some(format!(
+                "The sample driving clip ({}) is not in this checkout yet. Open a driving video \
+                 (File > Open driving video…) or drop one here.",
+                clip.display()
+            ));
+        }
+    }
+
+    /// Why the sample driving clip did not load, if it did not.
+    pub fn sample_note(&self) -> Option<&str> {
+        self.sample_note.as_deref()
+    }
+
+    /// Queue a worker request and track it.
+    pub fn submit(&mut self, request: Request) -> JobId {
+        let label = request.label();
+        let quiet = request.is_quiet();
+        let (id, cancel) = self.worker.submit(request);
+        self.jobs.push(JobEntry {
+            id,
+            label,
+            started: Instant::now(),
+            progress: None,
+            cancel,
+            quiet,
+        });
+        id
+    }
+
+    /// Jobs in progress.
+    pub fn jobs(&self) -> &[JobEntry] {
+        &self.jobs
+    }
+
+    /// Whether any job (including preview refreshes) is pending.
+    pub fn is_busy(&self) -> bool {
+        !self.jobs.is_empty()
+    }
+
+    /// Ask a job to stop.
+    pub fn cancel_job(&mut self, id: JobId) {
+        if let Some(j) = self.jobs.iter().find(|j| j.id == id) {
+            j.cancel.cancel();
+        }
+    }
+
+    /// Add a notice.
+    pub fn notify(&mut self, level: NoticeLevel, text: impl Into<String>) {
+        let text = text.into();
+        match level {
+            NoticeLevel::Error => tracing::error!("{text}"),
+            NoticeLevel::Warning => tracing::warn!("{text}"),
+            NoticeLevel::Info => tracing::info!("{text}"),
+        }
+        self.notices.push(Notice { level, text });
+        if self.notices.len() > 8 {
+            self.notices.remove(0);
+        }
+    }
+
+    /// Open a file by its kind (as if dropped on the window): picture → character, video →
+    /// driving, `.faceshot` → project, `.npy` → driving track, `.json` → face or track file.
+    pub fn open_path(&mut self, path: &Path) {
+        match classify(path) {
+            FileKind::Project => self.request_open_project(path.to_path_buf()),
+            FileKind::Picture => {
+                self.submit(Request::LoadCharacter(path.to_path_buf()));
+            }
+            FileKind::Video => {
+                self.submit(Request::LoadDriving(path.to_path_buf()));
+            }
+            FileKind::Track => {
+                self.submit(Request::LoadTrack(path.to_path_buf()));
+            }
+            FileKind::Face => {
+                self.submit(Request::LoadFace(path.to_path_buf()));
+            }
+            FileKind::Unknown => self.notify(
+                NoticeLevel::Error,
+                format!(
+                    "{}: not a picture, video, landmark file or project",
+                    path.display()
+                ),
+            ),
+        }
+    }
+
+    fn request_open_project(&mut self, path: PathBuf) {
+        self.submit(Request::LoadProject(path));
+    }
+
+    /// Number of frames on the timeline.
+    pub fn frame_count(&self) -> usize {
+        if let Some(t) = &self.doc.driving_track {
+            t.track.len()
+        } else if let Some(c) = &self.doc.driving {
+            c.frames.len()
+        } else {
+            0
+        }
+    }
+
+    /// Timeline frame rate.
+    pub fn fps(&self) -> f64 {
+        if let Some(c) = &self.doc.driving {
+            c.fps()
+        } else if let Some(t) = &self.doc.driving_track {
+            t.track.fps
+        } else {
+            30.0
+        }
+    }
+
+    /// Move the playhead (clamped).
+    pub fn seek(&mut self, frame: usize) {
+        let n = self.frame_count();
+        self.playhead = if n == 0 { 0 } else { frame.min(n - 1) };
+    }
+
+    /// Undo the last edit.
+    pub fn undo(&mut self) {
+        if self.doc.undo() {
+            self.perf.edited(self.doc.revision());
+        }
+    }
+
+    /// Redo the last undone edit.
+    pub fn redo(&mut self) {
+        if self.doc.redo() {
+            self.perf.edited(self.doc.revision());
+        }
+    }
+
+    /// The project as it would be saved now.
+    pub fn project(&self) -> Project {
+        Project {
+            character: self.doc.character.as_ref().map(|c| c.path.clone()),
+            driving: self.doc.driving.as_ref().map(|d| d.path.clone()),
+            driving_track: self
+                .doc
+                .driving_track
+                .as_ref()
+                .map(|t| t.source.path().to_path_buf()),
+            rig: self.doc.rig.as_ref().map(|r| r.face.clone()),
+            settings: self.doc.settings.clone(),
+        }
+    }
+
+    /// Save the project to `path` (in the background). A driving track made in the app is
+    /// saved beside it as `<project name>.track.json`.
+    pub fn save_project_as(&mut self, path: PathBuf) {
+        let path = with_extension(path, PROJECT_EXTENSION);
+        let mut project = Box::new(self.project());
+        let tracked = match &self.doc.driving_track {
+            Some(t) if matches!(t.source, TrackSource::Tracked(_)) => {
+                project.driving_track = None;
+                Some(Arc::clone(&t.track))
+            }
+            _ => None,
+        };
+        self.submit(Request::SaveProject(path, project, tracked));
+    }
+
+    /// Track the face through the driving video (in the background).
+    pub fn track_faces(&mut self) {
+        if !Stage::Tracker.available() {
+            return;
+        }
+        if let Some(clip) = &self.doc.driving {
+            let path = clip.path.clone();
+            self.submit(Request::TrackFaces(path));
+        }
+    }
+
+    /// Save to the current project path, or ask for one.
+    pub fn save_project(&mut self) {
+        match self.doc.project_path.clone() {
+            Some(p) => self.save_project_as(p),
+            None => self
+                .dialogs
+                .open(DialogPurpose::SaveProject, self.dialog_dir()),
+        }
+    }
+
+    fn dialog_dir(&self) -> Option<PathBuf> {
+        self.doc
+            .project_path
+            .as_deref()
+            .or(self.doc.character.as_ref().map(|c| c.path.as_path()))
+            .map(|p| faceshot_core::atomic::parent_dir(p).to_path_buf())
+    }
+
+    /// Open a file dialog (off the UI thread).
+    pub fn open_dialog(&mut self, purpose: DialogPurpose) {
+        self.dialogs.open(purpose, self.dialog_dir());
+    }
+
+    /// Whether an export can run now, or why not.
+    pub fn export_readiness(&self, kind: ExportKind) -> Result<(), String> {
+        if self.doc.character.is_none() || self.doc.rig.is_none() {
+            return Err("open a character picture first".into());
+        }
+        if self.doc.driving_track.is_none() {
+            return Err(if Stage::Tracker.available() {
+                "track the driving video first".into()
+            } else {
+                "load the driving landmarks (a track file) first".into()
+            });
+        }
+        if !Stage::Retarget.available() {
+            return Err(format!("retargeting is {}", Stage::Retarget.missing_note()));
+        }
+        if kind == ExportKind::Video && !Stage::Animator.available() {
+            return Err(format!(
+                "the animator is {}",
+                Stage::Animator.missing_note()
+            ));
+        }
+        match &self.character_track {
+            Some((rev, _)) if *rev == self.doc.revision() => Ok(()),
+            _ => Err("the motion is still being computed".into()),
+        }
+    }
+
+    /// Start an export with the dialog's settings.
+    pub fn start_export(&mut self) {
+        let kind = self.export.kind();
+        if let Err(why) = self.export_readiness(kind) {
+            self.notify(NoticeLevel::Error, format!("Cannot export: {why}"));
+            return;
+        }
+        let path = self.export.final_path();
+        let Some(path) = path else {
+            self.notify(NoticeLevel::Error, "Choose where to export first.");
+            return;
+        };
+        let (Some(character), Some(rig), Some((_, track))) =
+            (&self.doc.character, &self.doc.rig, &self.character_track)
+        else {
+            return;
+        };
+        let audio = self
+            .doc
+            .driving
+            .as_ref()
+            .map(|d| d.path.clone())
+            .filter(|_| self.export.include_audio());
+        let options = self.export.options(track.fps, audio);
+        let request = ExportRequest {
+            kind,
+            path,
+            image: Arc::clone(&character.image),
+            face: rig.face.clone(),
+            track: Arc::clone(track),
+            options,
+        };
+        self.export.running = Some(self.submit(Request::Export(Box::new(request))));
+    }
+
+    /// Apply worker events (never blocks).
+    pub fn poll_worker(&mut self, ctx: &egui::Context) {
+        while let Some(event) = self.worker.try_recv() {
+            self.handle_event(ctx, event);
+        }
+    }
+
+    fn finish_job(&mut self, id: JobId) -> Option<JobEntry> {
+        let pos = self.jobs.iter().position(|j| j.id == id)?;
+        Some(self.jobs.remove(pos))
+    }
+
+    fn handle_event(&mut self, ctx: &egui::Context, event: Event) {
+        match event {
+            Event::Progress {
+                job,
+                stage,
+                done,
+                total,
+            } => {
+                if let Some(j) = self.jobs.iter_mut().find(|j| j.id == job) {
+                    j.progress = Some((stage, done, total));
+                }
+            }
+            Event::Finished { job, outputs } => {
+                self.finish_job(job);
+                if self.export.running == Some(job) {
+                    self.export.running = None;
+                }
+                for output in outputs {
+                    self.apply_output(ctx, output);
+                }
+            }
+            Event::Failed { job, message } => {
+                let entry = self.finish_job(job);
+                if self.export.running == Some(job) {
+                    self.export.running = None;
+                }
+                let what = entry.map(|e| e.label).unwrap_or_else(|| "A job".into());
+                self.notify(NoticeLevel::Error, format!("{what} failed: {message}"));
+            }
+            Event::Cancelled { job } => {
+                let entry = self.finish_job(job);
+                if self.export.running == Some(job) {
+                    self.export.running = None;
+                }
+                if let Some(e) = entry
+                    && !e.quiet
+                {
+                    self.notify(NoticeLevel::Info, format!("{}: cancelled", e.label));
+                }
+            }
+            Event::Superseded { job } => {
+                self.finish_job(job);
+            }
+        }
+    }
+
+    fn apply_output(&mut self, ctx: &egui::Context, output: JobOutput) {
+        match output {
+            JobOutput::Character {
+                path,
+                image,
+                rig,
+                rig_error,
+            } => {
+                let size = ImageSize {
+                    width: image.width(),
+                    height: image.height(),
+                };
+                if let Some(e) = rig_error {
+                    self.notify(NoticeLevel::Warning, format!("Rig file not used: {e}"));
+                }
+                let (face, source) = if let Some((face, source)) = self.pending_rig.take() {
+                    (face, source)
+                } else if let Some((p, face)) = rig {
+                    (face, RigSource::Sidecar(p))
+                } else {
+                    (template_face(size), RigSource::Template)
+                };
+                let mut face = face;
+                face.image = Some(size);
+                self.doc.set_character(
+                    Character { path, image },
+                    Rig {
+                        original: face.clone(),
+                        face,
+                        source,
+                    },
+                );
+                self.selected_part = None;
+                self.canvas.fit_face();
+                self.preview = None;
+            }
+            JobOutput::Face { path, mut face } => {
+                if let Some(c) = &self.doc.character {
+                    let size = ImageSize {
+                        width: c.image.width(),
+                        height: c.image.height(),
+                    };
+                    if let Some(fs) = face.image
+                        && fs != size
+                    {
+                        self.notify(
+                            NoticeLevel::Warning,
+                            format!(
+                                "{} was made for a {}×{} picture; this one is {}×{}",
+                                file_name(&path),
+                                fs.width,
+                                fs.height,
+                                size.width,
+                                size.height
+                            ),
+                        );
+                    }
+                    face.image = Some(size);
+                    self.doc.replace_rig(face, RigSource::File(path));
+                    self.perf.edited(self.doc.revision());
+                } else {
+                    self.notify(
+                        NoticeLevel::Error,
+                        "Open a character picture before loading its landmarks.",
+                    );
+                }
+            }
+            JobOutput::Driving {
+                clip,
+                track,
+                track_error,
+            } => {
+                if let Some(e) = track_error {
+                    self.notify(NoticeLevel::Warning, format!("Track file not used: {e}"));
+                }
+                let had_track_from_file = matches!(
+                    self.doc.driving_track.as_ref().map(|t| &t.source),
+                    Some(TrackSource::File(_))
+                );
+                let clip_path = clip.path.clone();
+                self.doc.driving = Some(clip);
+                self.sample_note = None;
+                let video = clip_path.clone();
+                if let Some((p, t)) = track {
+                    self.set_track(t, TrackSource::Sidecar(p));
+                } else if !had_track_from_file && !self.loading_project {
+                    self.doc.driving_track = None;
+                    self.character_track = None;
+                    // No landmarks for this video yet: track them right away.
+                    if Stage::Tracker.available() {
+                        self.submit(Request::TrackFaces(video));
+                    }
+                }
+                self.textures.driving = None;
+                self.doc.touch();
+                self.seek(0);
+            }
+            JobOutput::Track { path, track } => self.set_track(track, TrackSource::File(path)),
+            JobOutput::Tracked {
+                video,
+                track,
+                gap_frames,
+            } => {
+                let n = track.len();
+                self.set_track(track, TrackSource::Tracked(video));
+                let mut text = format!("Tracked the face in {n} frames");
+                if gap_frames > 0 {
+                    text.push_str(&format!(
+                        " ({gap_frames} without a usable face were filled)"
+                    ));
+                }
+                self.notify(NoticeLevel::Info, text);
+            }
+            JobOutput::Project { path, project } => self.apply_project(path, *project),
+            JobOutput::ProjectSaved(path) => {
+                self.doc.project_path = Some(path.clone());
+                self.doc.mark_saved();
+                self.notify(NoticeLevel::Info, format!("Saved {}", path.display()));
+                if self.quit_prompt {
+                    self.quit_prompt = false;
+                    self.allow_close = true;
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            }
+            JobOutput::Retargeted {
+                revision,
+                track,
+                reference,
+            } => {
+                self.used_reference = Some(reference);
+                if Stage::Animator.available() {
+                    // The preview frame that follows closes the latency measurement.
+                } else {
+                    self.perf.arrived(revision);
+                }
+                self.character_track = Some((revision, track));
+                self.character_curves = None;
+            }
+            JobOutput::Preview {
+                revision,
+                frame,
+                image,
+                millis,
+            } => {
+                self.perf.arrived(revision);
+                match &mut self.preview {
+                    Some(p) => {
+                        p.texture.set(image, TextureOptions::LINEAR);
+                        p.revision = revision;
+                        p.frame = frame;
+                        p.millis = millis;
+                    }
+                    None => {
+                        let texture = ctx.load_texture("preview", image, TextureOptions::LINEAR);
+                        self.preview = Some(PreviewFrame {
+                            revision,
+                            frame,
+                            texture,
+                            millis,
+                        });
+                    }
+                }
+            }
+            JobOutput::Exported { path, frames, note } => {
+                let mut text = format!("Exported {frames} frames to {}", path.display());
+                if let Some(n) = note {
+                    text.push_str(&format!(" ({n})"));
+                }
+                self.export.last_output = Some(path);
+                self.notify(NoticeLevel::Info, text);
+            }
+        }
+    }
+
+    fn set_track(&mut self, track: Track, source: TrackSource) {
+        if let Some(c) = &self.doc.driving
+            && c.frames.len() != track.len()
+        {
+            self.notify(
+                NoticeLevel::Warning,
+                format!(
+                    "The track has {} frames and the video {}; the timeline follows the track",
+                    track.len(),
+                    c.frames.len()
+                ),
+            );
+        }
+        self.doc.driving_track = Some(DrivingTrack {
+            track: Arc::new(track),
+            source,
+        });
+        self.curves = None;
+        self.character_track = None;
+        self.doc.touch();
+        let n = self.frame_count();
+        if let super::settings::ReferenceSetting::Frame(f) = self.doc.settings.reference
+            && f >= n
+        {
+            self.doc.settings.reference = super::settings::ReferenceSetting::First;
+        }
+        self.seek(self.playhead);
+    }
+
+    fn apply_project(&mut self, path: PathBuf, project: Project) {
+        self.doc = Document::default();
+        self.character_track = None;
+        self.preview = None;
+        self.curves = None;
+        self.character_curves = None;
+        self.textures = Textures::default();
+        self.playhead = 0;
+        self.doc.settings = project.settings;
+        self.pending_rig = project
+            .rig
+            .map(|face| (face, RigSource::Project(path.clone())));
+        if let Some(c) = project.character {
+            self.submit(Request::LoadCharacter(c));
+        }
+        if let Some(d) = project.driving {
+            self.submit(Request::LoadDriving(d));
+        }
+        if let Some(t) = project.driving_track {
+            self.submit(Request::LoadTrack(t));
+        }
+        self.doc.project_path = Some(path);
+        self.loading_project = true;
+        self.sample_note = None;
+        self.notify(NoticeLevel::Info, "Project opened");
+    }
+
+    /// The loads a project triggers leave the document "changed"; once they are done, the
+    /// document counts as saved again.
+    fn settle_after_project_load(&mut self) {
+        if self.loading_project && self.pending_rig.is_none() && self.jobs.iter().all(|j| j.quiet) {
+            self.doc.mark_saved();
+            self.loading_project = false;
+        }
+    }
+
+    /// Send a refresh when the document or playhead changed and a stage can use it.
+    fn maybe_refresh(&mut self) {
+        let wants = Stage::Animator.available()
+            || (Stage::Retarget.available() && self.doc.driving_track.is_some());
+        if !wants {
+            return;
+        }
+        let (Some(character), Some(rig)) = (&self.doc.character, &self.doc.rig) else {
+            return;
+        };
+        let key = (self.doc.revision(), self.playhead);
+        if self.last_refresh == Some(key) {
+            return;
+        }
+        // Scrubbing with an up-to-date track needs no new request unless the animator renders.
+        if !Stage::Animator.available() && self.last_refresh.map(|k| k.0) == Some(key.0) {
+            self.last_refresh = Some(key);
+            return;
+        }
+        let request = RefreshRequest {
+            revision: key.0,
+            image: Arc::clone(&character.image),
+            face: rig.face.clone(),
+            driving: self
+                .doc
+                .driving_track
+                .as_ref()
+                .map(|t| Arc::clone(&t.track)),
+            settings: self.doc.settings.clone(),
+            frame: key.1,
+        };
+        self.submit(Request::Refresh(Box::new(request)));
+        self.last_refresh = Some(key);
+    }
+
+    /// The character texture (uploaded once per picture).
+    pub fn character_texture(&mut self, ctx: &egui::Context) -> Option<TextureHandle> {
+        let c = self.doc.character.as_ref()?;
+        let key = Arc::as_ptr(&c.image) as usize;
+        match &self.textures.character {
+            Some((k, t)) if *k == key => Some(t.clone()),
+            _ => {
+                let img = ColorImage::from_rgba_unmultiplied(
+                    [c.image.width() as usize, c.image.height() as usize],
+                    c.image.as_raw(),
+                );
+                let t = ctx.load_texture("character", img, TextureOptions::LINEAR);
+                self.textures.character = Some((key, t.clone()));
+                Some(t)
+            }
+        }
+    }
+
+    /// The driving frame texture at the playhead.
+    pub fn driving_texture(&mut self, ctx: &egui::Context) -> Option<TextureHandle> {
+        let clip = self.doc.driving.as_ref()?;
+        let idx = self.playhead.min(clip.frames.len().saturating_sub(1));
+        let image = Arc::clone(clip.frames.get(idx)?);
+        match &mut self.textures.driving {
+            Some((k, t)) => {
+                if *k != idx {
+                    t.set(image, TextureOptions::LINEAR);
+                    *k = idx;
+                }
+                Some(t.clone())
+            }
+            None => {
+                let t = ctx.load_texture("driving", image, TextureOptions::LINEAR);
+                self.textures.driving = Some((idx, t.clone()));
+                Some(t)
+            }
+        }
+    }
+
+    /// Motion curves of the driving track.
+    pub fn driving_curves(&mut self) -> Option<&MotionCurves> {
+        let t = self.doc.driving_track.as_ref()?;
+        let key = Arc::as_ptr(&t.track) as usize;
+        if self.curves.as_ref().is_none_or(|(k, _)| *k != key) {
+            self.curves = Some((key, MotionCurves::of(&t.track)));
+        }
+        self.curves.as_ref().map(|(_, c)| c)
+    }
+
+    /// Motion curves of the character's (retargeted) track.
+    pub fn character_motion_curves(&mut self) -> Option<&MotionCurves> {
+        let (_, t) = self.character_track.as_ref()?;
+        let key = Arc::as_ptr(t) as usize;
+        if self
+            .character_curves
+            .as_ref()
+            .is_none_or(|(k, _)| *k != key)
+        {
+            self.character_curves = Some((key, MotionCurves::of(t)));
+        }
+        self.character_curves.as_ref().map(|(_, c)| c)
+    }
+
+    /// The reference frame shown on the timeline: the fixed frame, or the one retargeting
+    /// chose automatically.
+    pub fn reference_frame(&self) -> Option<usize> {
+        match self.doc.settings.reference {
+            super::settings::ReferenceSetting::First => Some(0),
+            super::settings::ReferenceSetting::Frame(f) => Some(f),
+            super::settings::ReferenceSetting::Auto => self.used_reference,
+        }
+    }
+
+    fn handle_shortcuts(&mut self, ctx: &egui::Context) {
+        use egui::{Key, KeyboardShortcut, Modifiers};
+        if ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        let redo = KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+        let redo_y = KeyboardShortcut::new(Modifiers::COMMAND, Key::Y);
+        let undo = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
+        let save = KeyboardShortcut::new(Modifiers::COMMAND, Key::S);
+        let open = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
+        let export = KeyboardShortcut::new(Modifiers::COMMAND, Key::E);
+        if ctx.input_mut(|i| i.consume_shortcut(&redo) || i.consume_shortcut(&redo_y)) {
+            self.redo();
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&undo)) {
+            self.undo();
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&save)) {
+            self.save_project();
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&open)) {
+            self.open_dialog(DialogPurpose::OpenAny);
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&export)) {
+            self.export.open = true;
+        }
+        let (space, left, right, escape) = ctx.input(|i| {
+            (
+                i.key_pressed(Key::Space),
+                i.key_pressed(Key::ArrowLeft),
+                i.key_pressed(Key::ArrowRight),
+                i.key_pressed(Key::Escape),
+            )
+        });
+        if space && self.frame_count() > 1 {
+            self.playing = !self.playing;
+        }
+        if left {
+            self.seek(self.playhead.saturating_sub(1));
+        }
+        if right {
+            self.seek(self.playhead + 1);
+        }
+        if escape {
+            self.selected_part = None;
+        }
+        if ctx.input(|i| i.key_pressed(Key::F)) {
+            self.canvas.fit_face();
+        }
+    }
+
+    fn advance_playback(&mut self, ctx: &egui::Context) {
+        let n = self.frame_count();
+        if !self.playing || n < 2 {
+            self.playing = false;
+            return;
+        }
+        let dt = ctx.input(|i| f64::from(i.stable_dt).min(0.1));
+        self.play_clock += dt * self.fps();
+        let steps = self.play_clock.floor();
+        if steps >= 1.0 {
+            self.play_clock -= steps;
+            self.playhead = (self.playhead + steps as usize) % n;
+        }
+        ctx.request_repaint();
+    }
+
+    fn handle_drops(&mut self, ctx: &egui::Context) {
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        });
+        for p in dropped {
+            self.open_path(&p);
+        }
+    }
+
+    fn handle_dialog_results(&mut self) {
+        while let Some((purpose, path)) = self.dialogs.poll() {
+            match purpose {
+                DialogPurpose::OpenAny
+                | DialogPurpose::OpenCharacter
+                | DialogPurpose::OpenDriving
+                | DialogPurpose::OpenTrack
+                | DialogPurpose::OpenFace => self.open_path(&path),
+                DialogPurpose::OpenProject => self.request_open_project(path),
+                DialogPurpose::SaveProject => self.save_project_as(path),
+                DialogPurpose::SaveFace => self.save_face(path),
+                DialogPurpose::ExportTarget => self.export.set_path(path),
+            }
+        }
+    }
+
+    /// Save the character's current landmarks as a face file (small; written atomically).
+    pub fn save_face(&mut self, path: PathBuf) {
+        let Some(rig) = &self.doc.rig else { return };
+        let path = with_extension(path, "json");
+        match rig.face.save(&path) {
+            Ok(()) => self.notify(
+                NoticeLevel::Info,
+                format!("Saved landmarks to {}", path.display()),
+            ),
+            Err(e) => self.notify(NoticeLevel::Error, e.to_string()),
+        }
+    }
+
+    fn handle_close(&mut self, ctx: &egui::Context) {
+        if ctx.input(|i| i.viewport().close_requested()) && !self.allow_close && self.doc.is_dirty()
+        {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.quit_prompt = true;
+        }
+    }
+
+    /// Whether the "save changes?" prompt is showing.
+    pub fn quit_prompt_open(&self) -> bool {
+        self.quit_prompt
+    }
+
+    fn quit_prompt_ui(&mut self, ui: &mut egui::Ui) {
+        if !self.quit_prompt {
+            return;
+        }
+        let modal = egui::Modal::new(egui::Id::unique("unsaved-changes")).show(ui.ctx(), |ui| {
+            ui.heading("Save changes before quitting?");
+            ui.label("Your landmark edits and settings are not saved in a project.");
+            ui.horizontal(|ui| {
+                if ui.button("Save").clicked() {
+                    self.save_project();
+                }
+                if ui.button("Discard").clicked() {
+                    self.quit_prompt = false;
+                    self.allow_close = true;
+                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+                if ui.button("Cancel").clicked() {
+                    self.quit_prompt = false;
+                }
+            });
+        });
+        if modal.should_close() {
+            self.quit_prompt = false;
+        }
+    }
+
+    /// Build one frame of UI (the body of [`eframe::App::ui`], callable from tests).
+    pub fn frame(&mut self, ui: &mut egui::Ui) {
+        let t0 = Instant::now();
+        let ctx = ui.ctx().clone();
+        self.poll_worker(&ctx);
+        self.handle_dialog_results();
+        self.handle_drops(&ctx);
+        self.handle_close(&ctx);
+        self.handle_shortcuts(&ctx);
+        self.advance_playback(&ctx);
+        self.settle_after_project_load();
+
+        views::layout(self, ui);
+
+        self.quit_prompt_ui(ui);
+        self.maybe_refresh();
+        if self.is_busy() || self.dialogs.is_open() {
+            ctx.request_repaint_after(Duration::from_millis(30));
+        }
+        PerfStats::push(&mut self.perf.frame_ms, t0.elapsed().as_secs_f32() * 1000.0);
+    }
+
+    /// Show or hide the performance readout.
+    pub fn toggle_perf(&mut self) {
+        self.show_perf = !self.show_perf;
+    }
+
+    /// Whether the performance readout shows.
+    pub fn perf_visible(&self) -> bool {
+        self.show_perf
+    }
+
+    /// Where the shipped samples are, if found.
+    pub fn assets_dir(&self) -> Option<&Path> {
+        self.assets.as_deref()
+    }
+
+    /// Whether a dialog or file chooser is waiting.
+    pub fn dialogs(&self) -> &Dialogs {
+        &self.dialogs
+    }
+}
+
+impl eframe::App for FaceShotApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.frame(ui);
+    }
+}
+
+/// The default starting template: a generic frontal face in the middle of the picture, its
+/// points marked as unconfirmed (confidence 0) until the user moves them.
+pub fn template_face(size: ImageSize) -> Face {
+    let (w, h) = (size.width as f32, size.height as f32);
+    let scale = 0.28 * w.min(h);
+    let mut face = Face::new(frontal_face(w * 0.5, h * 0.5, scale), Some(size));
+    face.confidence = [0.0; 68];
+    face
+}
+
+/// What a dropped or opened file is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// `.faceshot`.
+    Project,
+    /// A still picture (character).
+    Picture,
+    /// A video (driving).
+    Video,
+    /// A landmark track.
+    Track,
+    /// A face (landmark) file.
+    Face,
+    /// Anything else.
+    Unknown,
+}
+
+/// Classify by extension (and, for JSON, by a peek at the content).
+pub fn classify(path: &Path) -> FileKind {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        e if e == PROJECT_EXTENSION => FileKind::Project,
+        "png" | "jpg" | "jpeg" | "webp" => FileKind::Picture,
+        "mp4" | "m4v" | "mov" | "mkv" | "webm" | "avi" | "gif" => FileKind::Video,
+        "npy" => FileKind::Track,
+        "json" => {
+            let head: String = std::fs::read_to_string(path)
+                .map(|t| t.chars().take(4096).collect())
+                .unwrap_or_default();
+            if head.contains("faceshot-track") || head.contains("\"frames\"") {
+                FileKind::Track
+            } else {
+                FileKind::Face
+            }
+        }
+        _ => FileKind::Unknown,
+    }
+}
+
+fn with_extension(path: PathBuf, ext: &str) -> PathBuf {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case(ext))
+    {
+        path
+    } else {
+        let mut s = path.into_os_string();
+        s.push(".");
+        s.push(ext);
+        PathBuf::from(s)
+    }
+}
+
+/// Find the shipped `assets/` folder: `$FACESHOT_ASSETS`, beside or above the binary, or the
+/// source checkout this binary was built from.
+pub fn find_assets() -> Option<PathBuf> {
+    let ok = |p: &Path| p.join("characters").join("astronaut.png").is_file();
+    if let Some(p) = std::env::var_os("FACESHOT_ASSETS").map(PathBuf::from)
+        && ok(&p)
+    {
+        return Some(p);
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        for dir in exe.ancestors().skip(1).take(5) {
+            let p = dir.join("assets");
+            if ok(&p) {
+                return Some(p);
+            }
+        }
+    }
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("assets");
+    ok(&p).then_some(p)
+}

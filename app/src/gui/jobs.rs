@@ -1,0 +1,494 @@
+//! What the worker does for each request. Runs on the worker thread only.
+
+use super::pipeline::{self, Render, Stage};
+use super::project::Project;
+use super::settings::Settings;
+use super::state::DrivingClip;
+use anyhow::{Context, Result, bail};
+use eframe::egui::ColorImage;
+use faceshot_core::landmarks::{Face, Track};
+use faceshot_core::media::{ExportOptions, Exporter, VideoReader, load_image};
+use faceshot_core::progress::Progress;
+use image::RgbaImage;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Longest side of the driving frames kept for display.
+pub const DRIVING_DISPLAY_SIDE: u32 = 480;
+/// Most bytes of decoded driving frames kept in memory for scrubbing.
+pub const DRIVING_CACHE_BYTES: u64 = 384 << 20;
+
+/// Recompute the character's motion and the preview frame.
+#[derive(Clone, Debug)]
+pub struct RefreshRequest {
+    /// Document revision this request reflects (echoed in the outputs).
+    pub revision: u64,
+    /// The character picture.
+    pub image: Arc<RgbaImage>,
+    /// The character's (edited) landmarks.
+    pub face: Face,
+    /// The driving landmarks, if loaded.
+    pub driving: Option<Arc<Track>>,
+    /// Settings.
+    pub settings: Settings,
+    /// Timeline frame to preview.
+    pub frame: usize,
+}
+
+/// What to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportKind {
+    /// Animated video: MP4, GIF or a PNG folder, by the path.
+    Video,
+    /// The character's landmark track as JSON or `.npy`, by the path.
+    Landmarks,
+}
+
+/// An export job.
+#[derive(Clone, Debug)]
+pub struct ExportRequest {
+    /// What to write.
+    pub kind: ExportKind,
+    /// Target path.
+    pub path: PathBuf,
+    /// The character picture (for video).
+    pub image: Arc<RgbaImage>,
+    /// The character's rest landmarks (for video).
+    pub face: Face,
+    /// The character's landmark track to write or render.
+    pub track: Arc<Track>,
+    /// Video options (fps, audio source, GIF size and rate).
+    pub options: ExportOptions,
+}
+
+/// A request to the worker.
+#[derive(Clone, Debug)]
+pub enum Request {
+    /// Decode a character picture (and find its rig file).
+    LoadCharacter(PathBuf),
+    /// Read a face (landmark) file.
+    LoadFace(PathBuf),
+    /// Decode a driving video for display (and find its track file).
+    LoadDriving(PathBuf),
+    /// Read a driving landmark track (JSON or `.npy`).
+    LoadTrack(PathBuf),
+    /// Track the face through a driving video.
+    TrackFaces(PathBuf),
+    /// Read a project file.
+    LoadProject(PathBuf),
+    /// Write a project file (and, when given, the driving track made in the app beside it).
+    SaveProject(PathBuf, Box<Project>, Option<Arc<Track>>),
+    /// Retarget and render the preview frame (newest wins).
+    Refresh(Box<RefreshRequest>),
+    /// Write an output.
+    Export(Box<ExportRequest>),
+}
+
+impl Request {
+    /// A label for the jobs list.
+    pub fn label(&self) -> String {
+        let name = |p: &Path| super::state::file_name(p);
+        match self {
+            Request::LoadCharacter(p) => format!("Loading {}", name(p)),
+            Request::LoadFace(p) => format!("Reading landmarks {}", name(p)),
+            Request::LoadDriving(p) => format!("Decoding {}", name(p)),
+            Request::LoadTrack(p) => format!("Reading track {}", name(p)),
+            Request::TrackFaces(p) => format!("Tracking the face in {}", name(p)),
+            Request::LoadProject(p) => format!("Opening {}", name(p)),
+            Request::SaveProject(p, _, _) => format!("Saving {}", name(p)),
+            Request::Refresh(_) => "Updating preview".into(),
+            Request::Export(e) => format!("Exporting {}", name(&e.path)),
+        }
+    }
+
+    /// Whether the jobs list should hide it (frequent, short).
+    pub fn is_quiet(&self) -> bool {
+        matches!(self, Request::Refresh(_))
+    }
+}
+
+/// A job's result.
+#[derive(Debug)]
+pub enum JobOutput {
+    /// A decoded character picture.
+    Character {
+        /// Image file.
+        path: PathBuf,
+        /// Pixels.
+        image: Arc<RgbaImage>,
+        /// `<stem>.face.json` beside the image, if present and valid.
+        rig: Option<(PathBuf, Face)>,
+        /// Why a rig file beside the image was not used.
+        rig_error: Option<String>,
+    },
+    /// A face file.
+    Face {
+        /// File.
+        path: PathBuf,
+        /// Landmarks.
+        face: Face,
+    },
+    /// A decoded driving video.
+    Driving {
+        /// Display frames and metadata.
+        clip: Arc<DrivingClip>,
+        /// `<stem>.track.json` / `.track.npy` beside the video, if present and valid.
+        track: Option<(PathBuf, Track)>,
+        /// Why a track file beside the video was not used.
+        track_error: Option<String>,
+    },
+    /// A driving track.
+    Track {
+        /// File.
+        path: PathBuf,
+        /// Landmarks.
+        track: Track,
+    },
+    /// A driving track made by the face tracker.
+    Tracked {
+        /// The video.
+        video: PathBuf,
+        /// Landmarks.
+        track: Track,
+        /// Frames without a usable face that were filled from their neighbours or held.
+        gap_frames: usize,
+    },
+    /// A project read from disk.
+    Project {
+        /// File.
+        path: PathBuf,
+        /// Contents.
+        project: Box<Project>,
+    },
+    /// A project written.
+    ProjectSaved(PathBuf),
+    /// The character's landmark track for a document revision.
+    Retargeted {
+        /// Revision.
+        revision: u64,
+        /// Landmarks over time.
+        track: Arc<Track>,
+        /// The driving frame used as the reference (neutral) face.
+        reference: usize,
+    },
+    /// A rendered preview frame.
+    Preview {
+        /// Revision.
+        revision: u64,
+        /// Timeline frame.
+        frame: usize,
+        /// Pixels.
+        image: Arc<ColorImage>,
+        /// Render time in milliseconds.
+        millis: f32,
+    },
+    /// An output written.
+    Exported {
+        /// Final path.
+        path: PathBuf,
+        /// Frames written (video) or landmark frames (track).
+        frames: usize,
+        /// A note for the user (e.g. audio not copied).
+        note: Option<String>,
+    },
+}
+
+/// What a job gets besides its request.
+pub struct JobContext<'a> {
+    /// Progress and cancellation.
+    pub progress: &'a dyn Progress,
+}
+
+/// Pipeline objects the worker keeps between jobs.
+#[derive(Default)]
+pub struct WorkerState {
+    /// Inputs and output of the last retargeting run.
+    retargeted: Option<(RetargetKey, Arc<Track>, usize)>,
+    /// The prepared animator and what it was prepared for.
+    animator: Option<(AnimatorKey, Arc<dyn Render>)>,
+}
+
+#[derive(Clone, PartialEq)]
+struct RetargetKey {
+    face: Face,
+    driving: usize,
+    settings: Settings,
+}
+
+#[derive(Clone, PartialEq)]
+struct AnimatorKey {
+    image: usize,
+    face: Face,
+}
+
+fn ptr_key<T>(a: &Arc<T>) -> usize {
+    Arc::as_ptr(a) as usize
+}
+
+/// Run one request.
+pub fn run(
+    state: &mut WorkerState,
+    request: Request,
+    ctx: &JobContext<'_>,
+) -> Result<Vec<JobOutput>> {
+    Ok(match request {
+        Request::LoadCharacter(path) => vec![load_character(path)?],
+        Request::LoadFace(path) => {
+            let face = Face::load(&path)?;
+            vec![JobOutput::Face { path, face }]
+        }
+        Request::LoadDriving(path) => vec![load_driving(path, ctx.progress)?],
+        Request::LoadTrack(path) => {
+            let track = Track::load(&path, None)?;
+            vec![JobOutput::Track { path, track }]
+        }
+        Request::TrackFaces(video) => {
+            let mut tracker = faceshot_core::track::Tracker::with_defaults()?;
+            let result = tracker.track_video(&video, None, ctx.progress)?;
+            let gap_frames = result.track.found.iter().filter(|f| !**f).count();
+            vec![JobOutput::Tracked {
+                video,
+                track: result.track,
+                gap_frames,
+            }]
+        }
+        Request::LoadProject(path) => {
+            let project = Box::new(Project::load(&path)?);
+            vec![JobOutput::Project { path, project }]
+        }
+        Request::SaveProject(path, mut project, tracked) => {
+            if let Some(track) = tracked {
+                // A track made in the app is saved beside the project, which refers to it.
+                let stem = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "project".into());
+                let track_path =
+                    faceshot_core::atomic::parent_dir(&path).join(format!("{stem}.track.json"));
+                track.save(&track_path)?;
+                project.driving_track = Some(track_path);
+            }
+            project.save(&path)?;
+            vec![JobOutput::ProjectSaved(path)]
+        }
+        Request::Refresh(req) => refresh(state, &req)?,
+        Request::Export(req) => vec![export(state, &req, ctx.progress)?],
+    })
+}
+
+/// `<dir>/<stem><suffix>` for each suffix, the first that exists.
+fn sidecar(path: &Path, suffixes: &[&str]) -> Option<PathBuf> {
+    let stem = path.file_stem()?.to_string_lossy().into_owned();
+    let dir = faceshot_core::atomic::parent_dir(path);
+    suffixes
+        .iter()
+        .map(|s| dir.join(format!("{stem}{s}")))
+        .find(|p| p.is_file())
+}
+
+fn load_character(path: PathBuf) -> Result<JobOutput> {
+    let image = load_image(&path)?;
+    let (mut rig, mut rig_error) = (None, None);
+    if let Some(face_path) = sidecar(&path, &[".face.json"]) {
+        match Face::load(&face_path) {
+            Ok(face) => rig = Some((face_path, face)),
+            Err(e) => rig_error = Some(e.to_string()),
+        }
+    }
+    Ok(JobOutput::Character {
+        path,
+        image: Arc::new(image),
+        rig,
+        rig_error,
+    })
+}
+
+/// Display scale for `count` frames of `w` × `h` within the side and memory limits.
+pub fn display_scale(w: u32, h: u32, count: u64) -> f32 {
+    let long = w.max(h).max(1) as f32;
+    let by_side = (DRIVING_DISPLAY_SIDE as f32 / long).min(1.0);
+    let per_frame_budget = DRIVING_CACHE_BYTES as f64 / count.max(1) as f64 / 4.0;
+    let by_memory = (per_frame_budget / (f64::from(w.max(1)) * f64::from(h.max(1)))).sqrt() as f32;
+    by_side.min(by_memory).clamp(0.02, 1.0)
+}
+
+fn load_driving(path: PathBuf, progress: &dyn Progress) -> Result<JobOutput> {
+    let mut reader = VideoReader::open(&path)?;
+    let info = reader.info().clone();
+    let scale = display_scale(info.width, info.height, info.frame_count);
+    let dw = ((info.width as f32 * scale).round() as u32).max(1);
+    let dh = ((info.height as f32 * scale).round() as u32).max(1);
+    let total = (info.frame_count > 0).then_some(info.frame_count);
+    let mut frames = Vec::new();
+    while let Some(frame) = reader.next_frame()? {
+        if progress.cancelled() {
+            bail!("cancelled");
+        }
+        let small = if (dw, dh) == frame.image.dimensions() {
+            frame.image
+        } else {
+            image::imageops::resize(&frame.image, dw, dh, image::imageops::FilterType::Triangle)
+        };
+        frames.push(Arc::new(ColorImage::from_rgb(
+            [dw as usize, dh as usize],
+            small.as_raw(),
+        )));
+        progress.update("decoding", frames.len() as u64, total);
+    }
+    if frames.is_empty() {
+        bail!("{}: the video has no frames", path.display());
+    }
+    let (mut track, mut track_error) = (None, None);
+    if let Some(track_path) = sidecar(&path, &[".track.json", ".track.npy"]) {
+        match Track::load(&track_path, Some(info.fps)) {
+            Ok(t) => track = Some((track_path, t)),
+            Err(e) => track_error = Some(e.to_string()),
+        }
+    }
+    let clip_scale = dw as f32 / info.width.max(1) as f32;
+    Ok(JobOutput::Driving {
+        clip: Arc::new(DrivingClip {
+            path,
+            frames,
+            info,
+            scale: clip_scale,
+        }),
+        track,
+        track_error,
+    })
+}
+
+fn refresh(state: &mut WorkerState, req: &RefreshRequest) -> Result<Vec<JobOutput>> {
+    let mut out = Vec::new();
+    // 1. The character's motion (cached while face, track and settings are unchanged).
+    let track = match &req.driving {
+        Some(driving) if Stage::Retarget.available() => {
+            let key = RetargetKey {
+                face: req.face.clone(),
+                driving: ptr_key(driving),
+                settings: req.settings.clone(),
+            };
+            match &state.retargeted {
+                Some((k, t, _)) if *k == key => Some(Arc::clone(t)),
+                _ => {
+                    let (t, reference) = pipeline::retarget(&req.face, driving, &req.settings)?;
+                    let t = Arc::new(t);
+                    state.retargeted = Some((key, Arc::clone(&t), reference));
+                    out.push(JobOutput::Retargeted {
+                        revision: req.revision,
+                        track: Arc::clone(&t),
+                        reference,
+                    });
+                    Some(t)
+                }
+            }
+        }
+        _ => None,
+    };
+    // 2. The preview frame.
+    if Stage::Animator.available() {
+        let key = AnimatorKey {
+            image: ptr_key(&req.image),
+            face: req.face.clone(),
+        };
+        let animator = match &state.animator {
+            Some((k, a)) if *k == key => Arc::clone(a),
+            _ => {
+                let a = pipeline::prepare_animator(&req.image, &req.face)?;
+                state.animator = Some((key, Arc::clone(&a)));
+                a
+            }
+        };
+        let target = match &track {
+            Some(t) if !t.frames.is_empty() => t.frames[req.frame.min(t.frames.len() - 1)],
+            _ => req.face.points,
+        };
+        let t0 = std::time::Instant::now();
+        let rgba = animator.render(&target)?;
+        let millis = t0.elapsed().as_secs_f32() * 1000.0;
+        out.push(JobOutput::Preview {
+            revision: req.revision,
+            frame: req.frame,
+            image: Arc::new(ColorImage::from_rgba_unmultiplied(
+                [rgba.width() as usize, rgba.height() as usize],
+                rgba.as_raw(),
+            )),
+            millis,
+        });
+    }
+    Ok(out)
+}
+
+fn export(
+    state: &mut WorkerState,
+    req: &ExportRequest,
+    progress: &dyn Progress,
+) -> Result<JobOutput> {
+    let frames = req.track.len();
+    match req.kind {
+        ExportKind::Landmarks => {
+            progress.update("writing landmarks", 0, Some(1));
+            req.track.save(&req.path)?;
+            progress.update("writing landmarks", 1, Some(1));
+            Ok(JobOutput::Exported {
+                path: req.path.clone(),
+                frames,
+                note: None,
+            })
+        }
+        ExportKind::Video => {
+            let key = AnimatorKey {
+                image: ptr_key(&req.image),
+                face: req.face.clone(),
+            };
+            let animator = match &state.animator {
+                Some((k, a)) if *k == key => Arc::clone(a),
+                _ => pipeline::prepare_animator(&req.image, &req.face)?,
+            };
+            let (w, h) = animator.size();
+            let mut exporter = Exporter::create(&req.path, w, h, &req.options)?;
+            for (t, points) in req.track.frames.iter().enumerate() {
+                if progress.cancelled() {
+                    // Dropping the exporter removes the partial output.
+                    bail!("cancelled");
+                }
+                let frame = animator
+                    .render(points)
+                    .with_context(|| format!("rendering frame {t}"))?;
+                exporter.push(&frame)?;
+                progress.update("rendering", t as u64 + 1, Some(frames as u64));
+            }
+            let note = exporter.note().map(str::to_string);
+            progress.update("finishing", frames as u64, Some(frames as u64));
+            let path = exporter.finish()?;
+            Ok(JobOutput::Exported { path, frames, note })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_scale_respects_side_and_memory() {
+        assert_eq!(display_scale(320, 240, 100), 1.0);
+        assert!((display_scale(1920, 1080, 10) - 0.25).abs() < 1e-6);
+        // 9000 frames of 640x480 must fit the budget.
+        let s = display_scale(640, 480, 9000);
+        let bytes = 9000.0 * 4.0 * (640.0 * s as f64) * (480.0 * s as f64);
+        assert!(bytes <= DRIVING_CACHE_BYTES as f64 * 1.01, "{bytes}");
+    }
+
+    #[test]
+    fn sidecars_are_found_by_stem() {
+        let dir = tempfile::tempdir().unwrap();
+        let img = dir.path().join("hero.png");
+        std::fs::write(dir.path().join("hero.face.json"), "{}").unwrap();
+        assert_eq!(
+            sidecar(&img, &[".face.json"]),
+            Some(dir.path().join("hero.face.json"))
+        );
+        assert_eq!(sidecar(&img, &[".track.json"]), None);
+    }
+}

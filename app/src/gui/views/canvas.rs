@@ -1,0 +1,472 @@
+//! The character canvas: the picture with its 68 landmarks, zoom (scroll) and pan (drag on
+//! empty space or with the secondary/middle button), point dragging, part selection with
+//! move / rotate / scale handles, and mirror editing.
+
+use crate::gui::edit::{
+    GroupTransform, move_point, part_bounds, part_centre, part_near, point_near, transform_part,
+};
+use crate::gui::state::Document;
+use eframe::egui::{
+    self, Color32, CornerRadius, Pos2, Rect, Sense, Shape, Stroke, TextureHandle, Vec2, pos2, vec2,
+};
+use faceshot_core::landmarks::{Landmarks, Part, Point};
+
+/// Points below this confidence are highlighted for checking.
+pub const LOW_CONFIDENCE: f32 = 0.5;
+/// Pick radius for points, in screen pixels.
+const POINT_PICK: f32 = 7.0;
+/// Pick radius for contours, in screen pixels.
+const CONTOUR_PICK: f32 = 5.0;
+/// Radius of the rotate / scale handles, in screen pixels.
+const HANDLE: f32 = 6.0;
+
+/// Image ↔ screen mapping of one frame.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Xform {
+    /// Screen position of image pixel (0, 0).
+    pub origin: Pos2,
+    /// Screen pixels per image pixel.
+    pub zoom: f32,
+}
+
+impl Xform {
+    /// Image → screen.
+    pub fn to_screen(&self, p: Point) -> Pos2 {
+        self.origin + vec2(p.x, p.y) * self.zoom
+    }
+
+    /// Screen → image.
+    pub fn to_image(&self, p: Pos2) -> Point {
+        let d = (p - self.origin) / self.zoom;
+        Point::new(d.x, d.y)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum DragKind {
+    Point(usize),
+    PartMove(Part),
+    PartRotate(Part),
+    PartScale(Part),
+    Pan,
+}
+
+#[derive(Clone, Debug)]
+struct Drag {
+    kind: DragKind,
+    start_points: Landmarks,
+    start_image: Point,
+    pivot: Point,
+}
+
+/// Zoom, pan and gesture state of the canvas.
+#[derive(Clone, Debug)]
+pub struct CanvasState {
+    /// Screen pixels per image pixel (relative to the fitted size when `fitted`).
+    zoom: f32,
+    /// Offset of the image centre from the canvas centre, in screen pixels.
+    pan: Vec2,
+    needs_fit: bool,
+    needs_face_fit: bool,
+    drag: Option<Drag>,
+    /// The mapping used in the last frame.
+    pub last_xform: Option<Xform>,
+    /// Canvas rectangle of the last frame.
+    pub last_rect: Option<Rect>,
+    /// Point under the pointer.
+    pub hovered: Option<usize>,
+}
+
+impl Default for CanvasState {
+    fn default() -> Self {
+        Self {
+            zoom: 1.0,
+            pan: Vec2::ZERO,
+            needs_fit: false,
+            needs_face_fit: true,
+            drag: None,
+            last_xform: None,
+            last_rect: None,
+            hovered: None,
+        }
+    }
+}
+
+impl CanvasState {
+    /// Fit the whole picture to the canvas on the next frame.
+    pub fn refit(&mut self) {
+        self.needs_fit = true;
+    }
+
+    /// Zoom to the face (its landmarks with a margin) on the next frame.
+    pub fn fit_face(&mut self) {
+        self.needs_face_fit = true;
+    }
+
+    /// Current zoom (screen pixels per image pixel).
+    pub fn zoom(&self) -> f32 {
+        self.zoom
+    }
+
+    /// Screen position of landmark `i` in the last frame.
+    pub fn screen_pos(&self, points: &Landmarks, i: usize) -> Option<Pos2> {
+        Some(self.last_xform?.to_screen(*points.get(i)?))
+    }
+
+    /// Whether a drag gesture is in progress.
+    pub fn dragging(&self) -> bool {
+        self.drag.is_some()
+    }
+}
+
+/// Colour of each base part's contour and points.
+pub fn part_colour(part: Part) -> Color32 {
+    match part {
+        Part::Jaw => Color32::from_rgb(255, 210, 60),
+        Part::RightBrow | Part::LeftBrow => Color32::from_rgb(255, 140, 50),
+        Part::NoseBridge | Part::Nostrils => Color32::from_rgb(90, 220, 255),
+        Part::RightEye | Part::LeftEye => Color32::from_rgb(80, 240, 120),
+        Part::OuterLips => Color32::from_rgb(255, 80, 130),
+        Part::InnerLips => Color32::from_rgb(200, 110, 255),
+        _ => Color32::WHITE,
+    }
+}
+
+/// Draw landmark contours and dots through `xform`. `confidence` highlights weak points. Dots
+/// and lines scale with the face's size on screen; `emphasis` multiplies the dot size.
+pub fn paint_landmarks(
+    painter: &egui::Painter,
+    xform: &Xform,
+    points: &Landmarks,
+    confidence: Option<&[f32; 68]>,
+    selected: Option<Part>,
+    hovered: Option<usize>,
+    emphasis: f32,
+) {
+    let face_px = points[0]
+        .distance(points[16])
+        .max(points[8].distance(points[27]))
+        * xform.zoom;
+    let dot = (face_px / 50.0).clamp(1.2, 4.0) * emphasis;
+    let line = (face_px / 160.0).clamp(0.8, 1.5);
+    for part in Part::BASE {
+        let colour = part_colour(part);
+        let width = if selected == Some(part) {
+            line * 2.0
+        } else {
+            line
+        };
+        let mut line: Vec<Pos2> = part
+            .indices()
+            .iter()
+            .map(|&i| xform.to_screen(points[i]))
+            .collect();
+        if part.is_closed()
+            && let Some(&first) = line.first()
+        {
+            line.push(first);
+        }
+        painter.add(Shape::line(line, Stroke::new(width, colour)));
+        for &i in part.indices() {
+            let p = xform.to_screen(points[i]);
+            let weak = confidence.is_some_and(|c| c[i] < LOW_CONFIDENCE);
+            let r = if hovered == Some(i) { dot * 1.7 } else { dot };
+            painter.circle(p, r, colour, Stroke::new(0.6, Color32::BLACK));
+            if weak {
+                painter.circle_stroke(p, r + 2.0, Stroke::new(1.5, Color32::from_rgb(255, 40, 40)));
+            }
+        }
+    }
+}
+
+/// Handle positions of a selected part: (rotate, scale) in image coordinates.
+fn handles(points: &Landmarks, part: Part, zoom: f32) -> (Point, Point) {
+    let (lo, hi) = part_bounds(points, part);
+    let pad = 8.0 / zoom;
+    let centre_x = (lo.x + hi.x) * 0.5;
+    let rotate = Point::new(centre_x, lo.y - pad - 18.0 / zoom);
+    let scale = Point::new(hi.x + pad, hi.y + pad);
+    (rotate, scale)
+}
+
+/// Show the canvas. Edits go through `doc`'s gesture methods (one undo step per drag).
+/// Returns true when the landmarks changed this frame.
+pub fn character_canvas(
+    ui: &mut egui::Ui,
+    state: &mut CanvasState,
+    doc: &mut Document,
+    texture: Option<&TextureHandle>,
+    mirror: bool,
+    selected: &mut Option<Part>,
+) -> bool {
+    let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, CornerRadius::ZERO, Color32::from_gray(28));
+    state.last_rect = Some(rect);
+    let (Some(texture), Some(character)) = (texture, doc.character.as_ref()) else {
+        painter.text(
+            rect.center(),
+            egui::Align2::CENTER_CENTER,
+            "Drop a character picture here\nor File > Open character…",
+            egui::FontId::proportional(16.0),
+            Color32::GRAY,
+        );
+        state.last_xform = None;
+        return false;
+    };
+    let img_size = vec2(
+        character.image.width() as f32,
+        character.image.height() as f32,
+    );
+    let fit = (rect.width() / img_size.x).min(rect.height() / img_size.y) * 0.95;
+    if state.needs_fit || !state.zoom.is_finite() || state.zoom <= 0.0 {
+        state.zoom = fit.max(1e-3);
+        state.pan = Vec2::ZERO;
+        state.needs_fit = false;
+        state.needs_face_fit = false;
+    }
+    if state.needs_face_fit {
+        state.needs_face_fit = false;
+        state.zoom = fit.max(1e-3);
+        state.pan = Vec2::ZERO;
+        if let Some(rig) = doc.rig.as_ref() {
+            // The landmarks' box, grown 2.2× about its centre, fills the canvas.
+            let mut lo = vec2(f32::INFINITY, f32::INFINITY);
+            let mut hi = vec2(f32::NEG_INFINITY, f32::NEG_INFINITY);
+            for p in &rig.face.points {
+                lo = lo.min(vec2(p.x, p.y));
+                hi = hi.max(vec2(p.x, p.y));
+            }
+            let size = (hi - lo) * 2.2;
+            if size.x > 1.0 && size.y > 1.0 {
+                let zoom = (rect.width() / size.x)
+                    .min(rect.height() / size.y)
+                    .clamp(fit, fit * 40.0);
+                let centre = (lo + hi) * 0.5;
+                state.zoom = zoom;
+                state.pan = -(centre - img_size * 0.5) * zoom;
+            }
+        }
+    }
+
+    // Zoom about the pointer (scroll wheel or pinch).
+    if response.hovered() {
+        let (scroll, pinch, pointer) = ui.input(|i| {
+            (
+                i.smooth_scroll_delta.y,
+                i.zoom_delta(),
+                i.pointer.hover_pos(),
+            )
+        });
+        let factor = (scroll * 0.0025).exp() * pinch;
+        if (factor - 1.0).abs() > 1e-4
+            && let Some(pointer) = pointer
+        {
+            let new_zoom = (state.zoom * factor).clamp(fit * 0.2, fit * 40.0);
+            let centre = rect.center() + state.pan;
+            let rel = pointer - centre;
+            state.pan += rel - rel * (new_zoom / state.zoom);
+            state.zoom = new_zoom;
+        }
+    }
+    if response.double_clicked() {
+        state.needs_fit = true;
+    }
+
+    let mut xform = Xform {
+        origin: rect.center() + state.pan - img_size * state.zoom * 0.5,
+        zoom: state.zoom,
+    };
+
+    let Some(rig) = doc.rig.as_ref() else {
+        return false;
+    };
+    let points = rig.face.points;
+    let mut changed = false;
+
+    // Start of a drag: decide what is being dragged from where the button went down.
+    if response.drag_started() {
+        let press = ui
+            .input(|i| i.pointer.press_origin())
+            .or(response.interact_pointer_pos());
+        let secondary = ui.input(|i| {
+            i.pointer.button_down(egui::PointerButton::Secondary)
+                || i.pointer.button_down(egui::PointerButton::Middle)
+        });
+        if let Some(press) = press {
+            let img = xform.to_image(press);
+            let kind = if secondary {
+                DragKind::Pan
+            } else if let Some(i) = point_near(&points, img, POINT_PICK / xform.zoom) {
+                DragKind::Point(i)
+            } else if let Some(part) = *selected {
+                let (rot, scale) = handles(&points, part, xform.zoom);
+                let (lo, hi) = part_bounds(&points, part);
+                let pad = 8.0 / xform.zoom;
+                if rot.distance(img) * xform.zoom <= HANDLE + 3.0 {
+                    DragKind::PartRotate(part)
+                } else if scale.distance(img) * xform.zoom <= HANDLE + 3.0 {
+                    DragKind::PartScale(part)
+                } else if img.x >= lo.x - pad
+                    && img.x <= hi.x + pad
+                    && img.y >= lo.y - pad
+                    && img.y <= hi.y + pad
+                {
+                    DragKind::PartMove(part)
+                } else {
+                    DragKind::Pan
+                }
+            } else {
+                DragKind::Pan
+            };
+            let pivot = match kind {
+                DragKind::PartMove(p) | DragKind::PartRotate(p) | DragKind::PartScale(p) => {
+                    part_centre(&points, p)
+                }
+                _ => img,
+            };
+            let label = match kind {
+                DragKind::Point(i) => Some(format!("move point {i}")),
+                DragKind::PartMove(p) => Some(format!("move {}", p.name())),
+                DragKind::PartRotate(p) => Some(format!("rotate {}", p.name())),
+                DragKind::PartScale(p) => Some(format!("scale {}", p.name())),
+                DragKind::Pan => None,
+            };
+            if let Some(label) = label {
+                doc.begin_gesture(&label);
+            }
+            state.drag = Some(Drag {
+                kind,
+                start_points: points,
+                start_image: img,
+                pivot,
+            });
+        }
+    }
+
+    if let Some(drag) = state.drag.clone() {
+        if (response.dragged() || response.drag_stopped())
+            && let Some(pointer) = response
+                .interact_pointer_pos()
+                .or(ui.input(|i| i.pointer.latest_pos()))
+        {
+            let cur = xform.to_image(pointer);
+            let delta = cur - drag.start_image;
+            let start = &drag.start_points;
+            let edit = match drag.kind {
+                DragKind::Point(i) => Some(move_point(start, i, start[i] + delta, mirror)),
+                DragKind::PartMove(part) => {
+                    let mut t = GroupTransform::identity(drag.pivot);
+                    t.translate = delta;
+                    Some(transform_part(start, part, &t, mirror))
+                }
+                DragKind::PartRotate(part) => {
+                    let a0 = drag.start_image - drag.pivot;
+                    let a1 = cur - drag.pivot;
+                    let mut t = GroupTransform::identity(drag.pivot);
+                    t.angle = a1.y.atan2(a1.x) - a0.y.atan2(a0.x);
+                    Some(transform_part(start, part, &t, mirror))
+                }
+                DragKind::PartScale(part) => {
+                    let d0 = drag.start_image.distance(drag.pivot).max(1e-3);
+                    let mut t = GroupTransform::identity(drag.pivot);
+                    t.scale = (cur.distance(drag.pivot) / d0).clamp(0.05, 20.0);
+                    Some(transform_part(start, part, &t, mirror))
+                }
+                DragKind::Pan => {
+                    state.pan += response.drag_delta();
+                    xform.origin += response.drag_delta();
+                    None
+                }
+            };
+            if let Some((new_points, touched)) = edit
+                && new_points
+                    != doc
+                        .rig
+                        .as_ref()
+                        .map(|r| r.face.points)
+                        .unwrap_or(new_points)
+            {
+                doc.update_gesture(new_points, &touched);
+                changed = true;
+            }
+        }
+        if response.drag_stopped() || !ui.input(|i| i.pointer.any_down()) {
+            doc.end_gesture();
+            state.drag = None;
+        }
+    }
+
+    // A click selects the part whose contour (or point) is under the pointer.
+    if response.clicked()
+        && let Some(pos) = response.interact_pointer_pos()
+    {
+        let img = xform.to_image(pos);
+        let points = doc.rig.as_ref().map(|r| r.face.points).unwrap_or(points);
+        *selected = point_near(&points, img, POINT_PICK / xform.zoom)
+            .and_then(Part::of_index)
+            .or_else(|| part_near(&points, img, CONTOUR_PICK / xform.zoom));
+    }
+
+    // Paint.
+    let img_rect = Rect::from_min_size(xform.origin, img_size * xform.zoom);
+    painter.image(
+        texture.id(),
+        img_rect,
+        Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
+        Color32::WHITE,
+    );
+    let Some(rig) = doc.rig.as_ref() else {
+        return changed;
+    };
+    let points = rig.face.points;
+    state.hovered = response
+        .hover_pos()
+        .and_then(|p| point_near(&points, xform.to_image(p), POINT_PICK / xform.zoom));
+    paint_landmarks(
+        &painter,
+        &xform,
+        &points,
+        Some(&rig.face.confidence),
+        *selected,
+        state.hovered,
+        1.0,
+    );
+    if let Some(part) = *selected {
+        let (lo, hi) = part_bounds(&points, part);
+        let pad = 8.0;
+        let r = Rect::from_min_max(xform.to_screen(lo), xform.to_screen(hi)).expand(pad);
+        painter.rect_stroke(
+            r,
+            CornerRadius::ZERO,
+            Stroke::new(1.0, Color32::from_white_alpha(160)),
+            egui::StrokeKind::Outside,
+        );
+        let (rot, scale) = handles(&points, part, xform.zoom);
+        let (rot, scale) = (xform.to_screen(rot), xform.to_screen(scale));
+        painter.line_segment(
+            [pos2(r.center().x, r.top()), rot],
+            Stroke::new(1.0, Color32::WHITE),
+        );
+        painter.circle(
+            rot,
+            HANDLE,
+            Color32::from_rgb(60, 160, 255),
+            Stroke::new(1.0, Color32::WHITE),
+        );
+        painter.rect_filled(
+            Rect::from_center_size(scale, Vec2::splat(HANDLE * 2.0)),
+            CornerRadius::ZERO,
+            Color32::from_rgb(60, 160, 255),
+        );
+    }
+    if let Some(i) = state.hovered {
+        let conf = rig.face.confidence[i];
+        let part = Part::of_index(i).map(Part::name).unwrap_or("");
+        response
+            .clone()
+            .on_hover_text(format!("point {i} ({part}), confidence {conf:.2}"));
+    }
+    state.last_xform = Some(xform);
+    changed
+}

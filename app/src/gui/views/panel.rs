@@ -1,0 +1,355 @@
+//! The side panel: inputs, landmark editing, retargeting controls, pipeline stages, jobs
+//! (progress, ETA, cancel), messages and performance figures.
+
+use crate::gui::app::{FaceShotApp, NoticeLevel};
+use crate::gui::dialogs::DialogPurpose;
+use crate::gui::pipeline::Stage;
+use crate::gui::settings::{GainSettings, ReferenceSetting};
+use crate::gui::state::file_name;
+use eframe::egui::{self, Color32, RichText};
+
+/// The controls column.
+pub fn controls(app: &mut FaceShotApp, ui: &mut egui::Ui) {
+    inputs(app, ui);
+    ui.separator();
+    editing(app, ui);
+    ui.separator();
+    retargeting(app, ui);
+    ui.separator();
+    stages(ui);
+    jobs(app, ui);
+    notices(app, ui);
+    if app.perf_visible() {
+        ui.separator();
+        perf(app, ui);
+    }
+}
+
+fn inputs(app: &mut FaceShotApp, ui: &mut egui::Ui) {
+    ui.heading("Inputs");
+    let character = app
+        .doc
+        .character
+        .as_ref()
+        .map(|c| file_name(&c.path))
+        .unwrap_or_else(|| "none".into());
+    ui.horizontal(|ui| {
+        ui.label(format!("Character: {character}"));
+    });
+    ui.horizontal(|ui| {
+        if ui.button("Open picture…").clicked() {
+            app.open_dialog(DialogPurpose::OpenCharacter);
+        }
+        if ui.button("Load landmarks…").clicked() {
+            app.open_dialog(DialogPurpose::OpenFace);
+        }
+    });
+    let video = app
+        .doc
+        .driving
+        .as_ref()
+        .map(|c| file_name(&c.path))
+        .unwrap_or_else(|| "none".into());
+    ui.label(format!("Driving video: {video}"));
+    let track = app
+        .doc
+        .driving_track
+        .as_ref()
+        .map(|t| {
+            format!(
+                "{} frames from {}",
+                t.track.len(),
+                file_name(t.source.path())
+            )
+        })
+        .unwrap_or_else(|| "none".into());
+    ui.label(format!("Driving landmarks: {track}"));
+    ui.horizontal(|ui| {
+        if ui.button("Open video…").clicked() {
+            app.open_dialog(DialogPurpose::OpenDriving);
+        }
+        if ui.button("Load track…").clicked() {
+            app.open_dialog(DialogPurpose::OpenTrack);
+        }
+    });
+    ui.add_enabled(
+        Stage::Tracker.available() && app.doc.driving.is_some(),
+        egui::Button::new("Track faces"),
+    )
+    .on_disabled_hover_text(format!("Face tracker {}", Stage::Tracker.missing_note()));
+    if let Some(note) = app.sample_note() {
+        ui.label(
+            RichText::new(note)
+                .small()
+                .color(Color32::from_rgb(255, 200, 90)),
+        );
+    }
+}
+
+fn editing(app: &mut FaceShotApp, ui: &mut egui::Ui) {
+    ui.heading("Landmarks");
+    if let Some(rig) = &app.doc.rig {
+        let weak = rig
+            .face
+            .confidence
+            .iter()
+            .filter(|&&c| c < super::canvas::LOW_CONFIDENCE)
+            .count();
+        ui.label(RichText::new(rig.source.describe()).small());
+        if weak > 0 {
+            ui.label(
+                RichText::new(format!("{weak} points to check (red rings)"))
+                    .small()
+                    .color(Color32::from_rgb(255, 110, 110)),
+            );
+        }
+    }
+    ui.checkbox(&mut app.mirror, "Mirror editing")
+        .on_hover_text("The left/right counterpart follows each edit");
+    let selected = app
+        .selected_part
+        .map(|p| format!("Selected: {} — drag inside its box to move, the round handle to rotate, the square to scale", p.name()))
+        .unwrap_or_else(|| "Click a contour to select a part".into());
+    ui.label(RichText::new(selected).small());
+    ui.horizontal(|ui| {
+        let can_undo = app.doc.undo_label().is_some();
+        if ui
+            .add_enabled(can_undo, egui::Button::new("Undo"))
+            .clicked()
+        {
+            app.undo();
+        }
+        let can_redo = app.doc.redo_label().is_some();
+        if ui
+            .add_enabled(can_redo, egui::Button::new("Redo"))
+            .clicked()
+        {
+            app.redo();
+        }
+        let can_reset = app.doc.rig.as_ref().is_some_and(|r| r.face != r.original);
+        if ui
+            .add_enabled(can_reset, egui::Button::new("Reset"))
+            .clicked()
+        {
+            app.doc.reset_rig();
+            app.perf.edited(app.doc.revision());
+        }
+        ui.add_enabled(
+            Stage::Matcher.available() && app.doc.character.is_some(),
+            egui::Button::new("Re-match"),
+        )
+        .on_disabled_hover_text(format!(
+            "Landmark matcher {}",
+            Stage::Matcher.missing_note()
+        ));
+    });
+}
+
+fn retargeting(app: &mut FaceShotApp, ui: &mut egui::Ui) {
+    ui.heading("Retargeting");
+    let enabled = Stage::Retarget.available();
+    if !enabled {
+        ui.label(
+            RichText::new(format!("Retargeting {}", Stage::Retarget.missing_note()))
+                .small()
+                .color(Color32::from_rgb(255, 200, 90)),
+        );
+    }
+    ui.add_enabled_ui(enabled, |ui| {
+        let mut gains = app.doc.settings.gains;
+        let mut any_drag_start = false;
+        let mut any_drag_stop = false;
+        let mut changed_label = None;
+        ui.label(RichText::new("Gains: 0 freezes, 1 follows the driver, 2 exaggerates").small());
+        egui::Grid::new("gains").num_columns(1).show(ui, |ui| {
+            for (label, value) in gains.fields_mut() {
+                let r = ui.add(
+                    egui::Slider::new(value, GainSettings::MIN..=GainSettings::MAX)
+                        .step_by(0.05)
+                        .text(format!("{label} gain")),
+                );
+                any_drag_start |= r.drag_started();
+                any_drag_stop |= r.drag_stopped();
+                if r.changed() {
+                    changed_label = Some(format!("{label} gain"));
+                }
+                ui.end_row();
+            }
+        });
+        if any_drag_start {
+            app.doc.begin_gesture("gain");
+        }
+        if let Some(label) = changed_label {
+            app.doc.edit_settings(&label, |s| s.gains = gains);
+            app.perf.edited(app.doc.revision());
+        }
+        if any_drag_stop {
+            app.doc.end_gesture();
+        }
+
+        ui.horizontal(|ui| {
+            ui.label("Reference frame");
+            let current = app.doc.settings.reference;
+            let text = match current {
+                ReferenceSetting::First => "first".to_string(),
+                ReferenceSetting::Auto => "auto (most neutral)".to_string(),
+                ReferenceSetting::Frame(f) => format!("frame {f}"),
+            };
+            let mut choice = current;
+            egui::ComboBox::from_id_salt("reference")
+                .selected_text(text)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut choice, ReferenceSetting::First, "first");
+                    ui.selectable_value(&mut choice, ReferenceSetting::Auto, "auto (most neutral)");
+                    let here = ReferenceSetting::Frame(app.playhead);
+                    ui.selectable_value(
+                        &mut choice,
+                        here,
+                        format!("frame {} (playhead)", app.playhead),
+                    );
+                });
+            if choice != current {
+                app.doc
+                    .edit_settings("reference frame", |s| s.reference = choice);
+                app.perf.edited(app.doc.revision());
+            }
+        });
+        let mut smoothing = app.doc.settings.smoothing;
+        let r = ui.add(
+            egui::Slider::new(&mut smoothing, 0.0..=1.0)
+                .step_by(0.05)
+                .text("smoothing"),
+        );
+        if r.drag_started() {
+            app.doc.begin_gesture("smoothing");
+        }
+        if r.changed() {
+            app.doc
+                .edit_settings("smoothing", |s| s.smoothing = smoothing);
+            app.perf.edited(app.doc.revision());
+        }
+        if r.drag_stopped() {
+            app.doc.end_gesture();
+        }
+        let mut expr = app.doc.settings.expression_only;
+        if ui
+            .checkbox(&mut expr, "Expression only (keep the head still)")
+            .changed()
+        {
+            app.doc
+                .edit_settings("expression only", |s| s.expression_only = expr);
+            app.perf.edited(app.doc.revision());
+        }
+    });
+}
+
+fn stages(ui: &mut egui::Ui) {
+    egui::CollapsingHeader::new("Pipeline stages")
+        .default_open(false)
+        .show(ui, |ui| {
+            for s in Stage::ALL {
+                if s.available() {
+                    ui.label(format!("available: {}", s.name()));
+                } else {
+                    ui.label(
+                        RichText::new(format!("missing: {}: {}", s.name(), s.missing_note()))
+                            .small()
+                            .color(Color32::from_rgb(255, 200, 90)),
+                    );
+                }
+            }
+        });
+}
+
+fn jobs(app: &mut FaceShotApp, ui: &mut egui::Ui) {
+    let visible: Vec<_> = app
+        .jobs()
+        .iter()
+        .filter(|j| !j.quiet)
+        .map(|j| {
+            (
+                j.id,
+                j.label.clone(),
+                j.fraction(),
+                j.eta(),
+                j.progress.clone(),
+            )
+        })
+        .collect();
+    if visible.is_empty() {
+        return;
+    }
+    ui.separator();
+    ui.heading("Jobs");
+    for (id, label, fraction, eta, progress) in visible {
+        ui.label(label);
+        ui.horizontal(|ui| {
+            let mut text = match &progress {
+                Some((stage, done, Some(total))) => format!("{stage} {done}/{total}"),
+                Some((stage, done, None)) => format!("{stage} {done}"),
+                None => "waiting".into(),
+            };
+            if let Some(eta) = eta {
+                text.push_str(&format!(" · {:.0} s left", eta.as_secs_f32().ceil()));
+            }
+            let bar = egui::ProgressBar::new(fraction.unwrap_or(0.0))
+                .desired_width(170.0)
+                .text(text)
+                .animate(fraction.is_none());
+            ui.add(bar);
+            if ui.button("Cancel").clicked() {
+                app.cancel_job(id);
+            }
+        });
+    }
+}
+
+fn notices(app: &mut FaceShotApp, ui: &mut egui::Ui) {
+    if app.notices.is_empty() {
+        return;
+    }
+    ui.separator();
+    ui.horizontal(|ui| {
+        ui.heading("Messages");
+        if ui.small_button("Clear").clicked() {
+            app.notices.clear();
+        }
+    });
+    for n in app.notices.iter().rev() {
+        let colour = match n.level {
+            NoticeLevel::Info => Color32::from_rgb(150, 210, 150),
+            NoticeLevel::Warning => Color32::from_rgb(255, 200, 90),
+            NoticeLevel::Error => Color32::from_rgb(255, 110, 110),
+        };
+        ui.label(RichText::new(&n.text).small().color(colour));
+    }
+}
+
+fn stats(v: &std::collections::VecDeque<f32>) -> Option<(f32, f32, f32)> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut s: Vec<f32> = v.iter().copied().collect();
+    s.sort_by(f32::total_cmp);
+    let median = s[s.len() / 2];
+    let p95 = s[(s.len() * 95 / 100).min(s.len() - 1)];
+    let max = s[s.len() - 1];
+    Some((median, p95, max))
+}
+
+fn perf(app: &mut FaceShotApp, ui: &mut egui::Ui) {
+    ui.heading("Performance");
+    if let Some((m, p, x)) = stats(&app.perf.frame_ms) {
+        ui.label(format!(
+            "UI frame build: median {m:.2} ms, p95 {p:.2} ms, max {x:.2} ms"
+        ));
+    }
+    if let Some((m, p, x)) = stats(&app.perf.edit_to_preview_ms) {
+        ui.label(format!(
+            "edit -> preview: median {m:.1} ms, p95 {p:.1} ms, max {x:.1} ms"
+        ));
+    }
+    if let Some(p) = &app.preview {
+        ui.label(format!("last preview render: {:.1} ms", p.millis));
+    }
+}

@@ -1,0 +1,456 @@
+//! UI tests: drive the real app through egui_kittest (no window, no GPU) and check the
+//! document, the worker's results and the files written.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{astronaut, harness, settle, with_character, write_track};
+use eframe::egui::{Key, Modifiers, Pos2, ViewportEvent, ViewportId, vec2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use faceshot::gui::edit::{face_axis, mirror_vector, part_bounds};
+use faceshot::gui::project::Project;
+use faceshot::gui::state::RigSource;
+use faceshot::gui::{FaceShotApp, LaunchOptions};
+use faceshot_core::landmarks::{Landmarks, Part, Point};
+
+fn points(h: &Harness<'static, FaceShotApp>) -> Landmarks {
+    h.state().doc.rig.as_ref().expect("rig").face.points
+}
+
+fn screen(h: &Harness<'static, FaceShotApp>, i: usize) -> Pos2 {
+    h.state()
+        .canvas
+        .screen_pos(&points(h), i)
+        .expect("canvas has been drawn")
+}
+
+/// Press at `from`, move in two steps, release at `to` (hovering first, as egui expects).
+fn drag(h: &mut Harness<'static, FaceShotApp>, from: Pos2, to: Pos2) {
+    h.hover_at(from);
+    h.step();
+    h.drag_at(from);
+    h.step();
+    h.hover_at(from + (to - from) * 0.5);
+    h.step();
+    h.hover_at(to);
+    h.step();
+    h.drop_at(to);
+    h.step();
+    h.step();
+}
+
+#[test]
+fn first_start_loads_the_sample_and_says_what_is_missing() {
+    let mut h = harness(LaunchOptions {
+        load_sample: true,
+        assets: Some(common::assets()),
+        ..Default::default()
+    });
+    settle(&mut h);
+    let app = h.state();
+    let c = app.doc.character.as_ref().expect("sample character");
+    assert!(c.path.ends_with("astronaut.png"));
+    assert_eq!(c.image.dimensions(), (512, 512));
+    let rig = app.doc.rig.as_ref().expect("rig");
+    let clip = common::assets().join("driving").join("sample_talk.mp4");
+    if clip.is_file() {
+        assert!(
+            app.doc.driving.is_some(),
+            "the sample clip is present but did not load"
+        );
+    } else {
+        assert!(
+            app.sample_note()
+                .is_some_and(|n| n.contains("sample_talk.mp4"))
+        );
+        h.get_by_label_contains("sample driving clip");
+    }
+    if rig.source == RigSource::Template {
+        // The template is labelled as such and its points are flagged for checking.
+        assert!(rig.face.confidence.iter().all(|&c| c == 0.0));
+        h.get_by_label_contains("starting template (not a detection)");
+    }
+    assert!(
+        !h.state().doc.is_dirty(),
+        "loading the sample is not an edit"
+    );
+}
+
+#[test]
+fn dragging_a_landmark_moves_it_and_undo_redo_restore_it() {
+    let mut h = with_character();
+    h.state_mut().mirror = false;
+    h.step();
+    let before = points(&h);
+    let zoom = h.state().canvas.zoom();
+    let from = screen(&h, 30);
+    drag(&mut h, from, from + vec2(30.0, 20.0));
+    let after = points(&h);
+    let moved = after[30] - before[30];
+    let want = Point::new(30.0 / zoom, 20.0 / zoom);
+    assert!(
+        moved.distance(want) < 0.6 / zoom + 0.01,
+        "moved {moved:?}, want {want:?}"
+    );
+    for i in (0..68).filter(|&i| i != 30) {
+        assert_eq!(after[i], before[i], "point {i} must stay");
+    }
+    let conf = h.state().doc.rig.as_ref().unwrap().face.confidence;
+    assert_eq!(conf[30], 1.0, "a point placed by hand is confident");
+    assert_eq!(h.state().doc.undo_depth(), 1, "one drag is one undo step");
+    assert!(h.state().doc.is_dirty());
+
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.step();
+    assert_eq!(points(&h), before, "Ctrl+Z undoes the drag");
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    h.step();
+    assert_eq!(points(&h), after, "Ctrl+Shift+Z redoes it");
+}
+
+#[test]
+fn mirror_editing_moves_the_counterpart() {
+    let mut h = with_character();
+    h.state_mut().mirror = true;
+    h.step();
+    let before = points(&h);
+    let from = screen(&h, 36);
+    drag(&mut h, from, from + vec2(-12.0, -8.0));
+    let after = points(&h);
+    let d36 = after[36] - before[36];
+    let d45 = after[45] - before[45];
+    assert!(d36.x < -1.0 && d36.y < -1.0, "{d36:?}");
+    // The counterpart moves by the displacement mirrored across the face's axis.
+    let (_, axis) = face_axis(&before);
+    let want = mirror_vector(d36, axis);
+    assert!(d45.distance(want) < 1e-3, "{d36:?} {d45:?} {want:?}");
+    // Roughly a horizontal flip for this upright face.
+    assert!((d45.x + d36.x).abs() < 0.5 && (d45.y - d36.y).abs() < 0.5);
+}
+
+/// A screen position inside `part`'s box at least 12 px from every landmark.
+fn free_spot_in_box(h: &Harness<'static, FaceShotApp>, part: Part) -> Pos2 {
+    let pts = points(h);
+    let (lo, hi) = part_bounds(&pts, part);
+    let xf = h.state().canvas.last_xform.expect("drawn");
+    let (lo, hi) = (xf.to_screen(lo), xf.to_screen(hi));
+    let screen_pts: Vec<Pos2> = pts.iter().map(|p| xf.to_screen(*p)).collect();
+    let mut best = (0.0f32, lo);
+    for i in 1..20 {
+        for j in 1..20 {
+            let p = Pos2::new(
+                lo.x + (hi.x - lo.x) * i as f32 / 20.0,
+                lo.y + (hi.y - lo.y) * j as f32 / 20.0,
+            );
+            let d = screen_pts
+                .iter()
+                .map(|q| q.distance(p))
+                .fold(f32::MAX, f32::min);
+            if d > best.0 {
+                best = (d, p);
+            }
+        }
+    }
+    assert!(best.0 >= 12.0, "no free spot in the box");
+    best.1
+}
+
+#[test]
+fn clicking_a_contour_selects_the_part_and_dragging_its_box_moves_it() {
+    let mut h = with_character();
+    h.state_mut().mirror = false;
+    h.step();
+    let before = points(&h);
+    // Click between two jaw points (on the contour, not on a point).
+    let a = screen(&h, 3);
+    let b = screen(&h, 4);
+    let on_contour = a + (b - a) * 0.5;
+    h.hover_at(on_contour);
+    h.step();
+    h.get_by_label_contains("Click a contour");
+    h.event(eframe::egui::Event::PointerButton {
+        pos: on_contour,
+        button: eframe::egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: Modifiers::NONE,
+    });
+    h.step();
+    h.event(eframe::egui::Event::PointerButton {
+        pos: on_contour,
+        button: eframe::egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::NONE,
+    });
+    h.step();
+    h.step();
+    assert_eq!(h.state().selected_part, Some(Part::Jaw));
+
+    // Drag from inside the jaw's box, away from any point: the whole jaw moves.
+    let inside = free_spot_in_box(&h, Part::Jaw);
+    drag(&mut h, inside, inside + vec2(0.0, 15.0));
+    let after = points(&h);
+    let zoom = h.state().canvas.zoom();
+    for &i in Part::Jaw.indices() {
+        let d = after[i] - before[i];
+        assert!(
+            (d.y - 15.0 / zoom).abs() < 0.05 && d.x.abs() < 0.05,
+            "point {i}: {d:?}"
+        );
+    }
+    assert_eq!(after[30], before[30]);
+    assert_eq!(h.state().doc.undo_label(), Some("move jaw"));
+}
+
+#[test]
+fn reset_returns_to_the_loaded_landmarks_and_is_undoable() {
+    let mut h = with_character();
+    let before = points(&h);
+    let from = screen(&h, 8);
+    drag(&mut h, from, from + vec2(0.0, 25.0));
+    assert_ne!(points(&h), before);
+    h.get_by_label("Reset").click();
+    h.step();
+    h.step();
+    assert_eq!(points(&h), before);
+    h.state_mut().undo();
+    assert_ne!(points(&h), before);
+}
+
+#[test]
+fn a_driving_track_fills_the_timeline_and_the_plot_and_scrubbing_moves_the_playhead() {
+    let dir = tempfile::tempdir().unwrap();
+    let track = write_track(dir.path(), 40);
+    let mut h = with_character();
+    h.state_mut().open_path(&track);
+    settle(&mut h);
+    assert_eq!(h.state().frame_count(), 40);
+    assert!(
+        h.state_mut()
+            .driving_curves()
+            .is_some_and(|c| c.mouth.len() == 40)
+    );
+    h.get_by_label_contains("40 frames from driving.track.json");
+    // Step with the keyboard and with the frame slider.
+    h.key_press(Key::ArrowRight);
+    h.step();
+    assert_eq!(h.state().playhead, 1);
+    h.get_by_role_and_label(eframe::egui::accesskit::Role::Slider, "frame")
+        .set_value_accesskit(25.0);
+    h.step();
+    h.step();
+    assert_eq!(h.state().playhead, 25);
+    // Pick it as the reference frame (an undoable settings edit).
+    h.get_by_label("Use as reference").click();
+    h.step();
+    h.step();
+    assert_eq!(h.state().reference_frame(), Some(25));
+    assert_eq!(h.state().doc.undo_label(), Some("pick reference frame"));
+}
+
+#[test]
+fn project_save_and_reopen_keeps_the_rig_and_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let track = write_track(dir.path(), 12);
+    let mut h = with_character();
+    h.state_mut().open_path(&track);
+    settle(&mut h);
+    let from = screen(&h, 48);
+    drag(&mut h, from, from + vec2(-10.0, 4.0));
+    h.state_mut()
+        .doc
+        .edit_settings("smoothing", |s| s.smoothing = 0.4);
+    let edited = points(&h);
+    let path = dir.path().join("hero.faceshot");
+    h.state_mut().save_project_as(path.clone());
+    settle(&mut h);
+    assert!(!h.state().doc.is_dirty(), "saved");
+    let p = Project::load(&path).unwrap();
+    assert_eq!(p.rig.as_ref().unwrap().points, edited);
+    assert_eq!(p.settings.smoothing, 0.4);
+    assert_eq!(p.character.as_deref(), Some(astronaut().as_path()));
+    assert_eq!(p.driving_track.as_deref(), Some(track.as_path()));
+
+    let mut h2 = harness(LaunchOptions {
+        project: Some(path.clone()),
+        ..Default::default()
+    });
+    settle(&mut h2);
+    let app = h2.state();
+    assert_eq!(app.doc.rig.as_ref().unwrap().face.points, edited);
+    assert!(matches!(
+        app.doc.rig.as_ref().unwrap().source,
+        RigSource::Project(_)
+    ));
+    assert_eq!(app.doc.settings.smoothing, 0.4);
+    assert_eq!(app.frame_count(), 12);
+    assert!(
+        !app.doc.is_dirty(),
+        "a freshly opened project has no unsaved changes"
+    );
+}
+
+#[test]
+fn closing_with_unsaved_changes_asks_first() {
+    let mut h = with_character();
+    let from = screen(&h, 20);
+    drag(&mut h, from, from + vec2(5.0, 5.0));
+    assert!(h.state().doc.is_dirty());
+    h.input_mut()
+        .viewports
+        .entry(ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(ViewportEvent::Close);
+    h.step();
+    h.step();
+    assert!(h.state().quit_prompt_open());
+    h.get_by_label("Save changes before quitting?");
+    h.get_by_label("Cancel").click();
+    h.step();
+    h.step();
+    assert!(!h.state().quit_prompt_open());
+}
+
+#[test]
+fn a_failing_load_shows_a_message_and_the_app_keeps_working() {
+    let mut h = with_character();
+    h.state_mut()
+        .open_path(std::path::Path::new("/no/such/picture.png"));
+    settle(&mut h);
+    let n = h.state().notices.last().expect("a message");
+    assert!(
+        n.text.contains("picture.png") && n.text.contains("failed"),
+        "{}",
+        n.text
+    );
+    h.get_by_label_contains("picture.png");
+    // Still editable.
+    let before = points(&h);
+    let from = screen(&h, 8);
+    drag(&mut h, from, from + vec2(0.0, 10.0));
+    assert_ne!(points(&h), before);
+}
+
+#[test]
+fn a_face_file_replaces_the_template() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = with_character();
+    let mut face = h.state().doc.rig.as_ref().unwrap().face.clone();
+    for p in &mut face.points {
+        *p = *p + Point::new(7.0, -3.0);
+    }
+    face.confidence = [0.9; 68];
+    face.confidence[5] = 0.2;
+    let path = dir.path().join("astronaut.face.json");
+    face.save(&path).unwrap();
+    h.state_mut().open_path(&path);
+    settle(&mut h);
+    let rig = h.state().doc.rig.as_ref().unwrap();
+    assert_eq!(rig.face.points, face.points);
+    assert!(matches!(rig.source, RigSource::File(_)));
+    h.get_by_label_contains("1 points to check");
+}
+
+fn mouth_gap(p: &Landmarks) -> f32 {
+    p[66].y - p[62].y
+}
+
+#[test]
+fn edits_and_gains_rerun_retargeting_and_the_landmarks_export_writes_the_result() {
+    use eframe::egui::accesskit::Role;
+    use faceshot::gui::views::export::ExportChoice;
+    use faceshot_core::landmarks::Track;
+
+    let dir = tempfile::tempdir().unwrap();
+    let track = write_track(dir.path(), 30);
+    let mut h = with_character();
+    h.state_mut().open_path(&track);
+    settle(&mut h);
+    let rev = h.state().doc.revision();
+    let (r, base) = h.state().character_track.clone().expect("retargeted");
+    assert_eq!(r, rev);
+    assert_eq!(base.len(), 30);
+    // At the reference frame (the first) the character keeps its own landmarks.
+    assert_eq!(base.frames[0], points(&h));
+
+    // A landmark drag re-runs retargeting.
+    let from = screen(&h, 8);
+    drag(&mut h, from, from + vec2(0.0, 12.0));
+    settle(&mut h);
+    let (r, edited) = h.state().character_track.clone().unwrap();
+    assert_eq!(r, h.state().doc.revision());
+    assert_eq!(edited.frames[0], points(&h));
+    assert!(!h.state().perf.edit_to_preview_ms.is_empty());
+
+    // Raise the mouth gain with its slider: the mouth opens wider.
+    let widest = (0..30)
+        .max_by(|&a, &b| mouth_gap(&edited.frames[a]).total_cmp(&mouth_gap(&edited.frames[b])))
+        .unwrap();
+    h.get_by_role_and_label(Role::Slider, "mouth gain")
+        .set_value_accesskit(2.0);
+    h.step();
+    settle(&mut h);
+    assert_eq!(h.state().doc.settings.gains.mouth, 2.0);
+    assert_eq!(h.state().doc.undo_label(), Some("mouth gain"));
+    let (_, strong) = h.state().character_track.clone().unwrap();
+    assert!(
+        mouth_gap(&strong.frames[widest]) > mouth_gap(&edited.frames[widest]) + 1.0,
+        "{} vs {}",
+        mouth_gap(&strong.frames[widest]),
+        mouth_gap(&edited.frames[widest])
+    );
+
+    // Export the character's landmarks as .npy through the dialog.
+    {
+        let app = h.state_mut();
+        app.export.open = true;
+        app.export.choice = ExportChoice::LandmarksNpy;
+        app.export.path = dir.path().join("motion").display().to_string();
+    }
+    h.run_steps(3);
+    h.get_by_role_and_label(Role::Button, "Export").click();
+    h.step();
+    settle(&mut h);
+    let out = dir.path().join("motion.npy");
+    assert_eq!(h.state().export.last_output.as_deref(), Some(out.as_path()));
+    let written = Track::load(&out, Some(strong.fps)).unwrap();
+    assert_eq!(written.len(), 30);
+    for (a, b) in written.frames.iter().zip(&strong.frames) {
+        for (p, q) in a.iter().zip(b) {
+            assert!(p.distance(*q) < 1e-3);
+        }
+    }
+    let note = &h.state().notices.last().expect("a message").text;
+    assert!(
+        note.starts_with("Exported 30 frames to") && note.contains("motion.npy"),
+        "{note}"
+    );
+
+    // Undo the gain: retargeting runs again with the old gain.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.step();
+    settle(&mut h);
+    assert_eq!(h.state().doc.settings.gains.mouth, 1.0);
+    let (_, back) = h.state().character_track.clone().unwrap();
+    assert_eq!(back.frames, edited.frames);
+}
+
+#[test]
+fn video_export_is_refused_with_a_reason_while_the_animator_is_missing() {
+    use faceshot::gui::jobs::ExportKind;
+    use faceshot::gui::pipeline::Stage;
+    let dir = tempfile::tempdir().unwrap();
+    let track = write_track(dir.path(), 10);
+    let mut h = with_character();
+    h.state_mut().open_path(&track);
+    settle(&mut h);
+    let ready = h.state().export_readiness(ExportKind::Video);
+    if Stage::Animator.available() {
+        assert!(ready.is_ok(), "{ready:?}");
+    } else {
+        assert!(ready.unwrap_err().contains("animator"));
+        assert!(h.state().export_readiness(ExportKind::Landmarks).is_ok());
+    }
+}

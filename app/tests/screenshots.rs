@@ -1,0 +1,78 @@
+//! Screenshots of the main window states, rendered on the CPU (wgpu on Mesa lavapipe or
+//! llvmpipe) and compared with the images in `screenshots/` (shown in the README).
+//!
+//! Regenerate them with `UPDATE_SNAPSHOTS=1 WGPU_BACKEND=vulkan cargo test -p faceshot --test
+//! screenshots` (see the README).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{SIZE, astronaut, settle, write_track};
+use eframe::egui::Pos2;
+use egui_kittest::{Harness, SnapshotOptions};
+use faceshot::gui::{FaceShotApp, LaunchOptions};
+use std::path::{Path, PathBuf};
+
+fn screenshots_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("screenshots")
+}
+
+fn options() -> SnapshotOptions {
+    // Small tolerance: text anti-aliasing differs by a few pixels between Mesa drivers.
+    SnapshotOptions::new()
+        .output_path(screenshots_dir())
+        .threshold(1.5)
+        .max_failed_pixels(1500)
+}
+
+fn point(h: &Harness<'static, FaceShotApp>, i: usize) -> Pos2 {
+    let points = h.state().doc.rig.as_ref().expect("rig").face.points;
+    h.state().canvas.screen_pos(&points, i).expect("drawn")
+}
+
+#[test]
+fn main_window_states() {
+    let dir = tempfile::tempdir().unwrap();
+    let track = write_track(dir.path(), 60);
+    let mut h = Harness::builder()
+        .with_size(SIZE)
+        .with_accessibility_check(false)
+        .wgpu()
+        .build_eframe(move |cc| {
+            FaceShotApp::new(
+                &cc.egui_ctx,
+                &LaunchOptions {
+                    character: Some(astronaut()),
+                    track: Some(track.clone()),
+                    ..Default::default()
+                },
+            )
+        });
+    settle(&mut h);
+    h.state_mut().seek(18);
+    settle(&mut h);
+    h.snapshot_options("main_window", &options());
+
+    // Select the jaw: the part's box with its rotate and scale handles.
+    let a = point(&h, 3);
+    let b = point(&h, 4);
+    let on_contour = a + (b - a) * 0.5;
+    h.hover_at(on_contour);
+    h.step();
+    h.drag_at(on_contour);
+    h.step();
+    h.drop_at(on_contour);
+    h.step();
+    h.remove_cursor();
+    settle(&mut h);
+    assert!(h.state().selected_part.is_some());
+    h.snapshot_options("part_selected", &options());
+
+    h.state_mut().export.open = true;
+    h.state_mut().export.path = "talk.mp4".into();
+    settle(&mut h);
+    h.snapshot_options("export_dialog", &options());
+}
