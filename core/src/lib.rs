@@ -1,5 +1,6 @@
 //! FaceShot core: everything that brings a character to life, without any UI.
 //!
+//! - [`animate`]: the animator interface and the built-in real-time warp animator;
 //! - [`landmarks`]: the 68-point layout, faces, tracks and their files;
 //! - [`media`]: still images, video decoding and MP4 / GIF / PNG-sequence export;
 //! - [`nn`]: the candle networks (MediaPipe face detector, face mesh, eye model);
@@ -7,6 +8,7 @@
 //! - [`retarget`]: driver landmark motion to character landmark motion;
 //! - [`progress`]: progress reporting and cancellation for long jobs.
 
+pub mod animate;
 pub mod atomic;
 pub mod landmarks;
 pub mod media;
