@@ -8,10 +8,10 @@
 //! is covered too. With the lids at rest nothing is painted at all.
 
 use super::geometry::{ArcFrame, smoothstep};
-use super::paint::{blend, for_each_in_box, mix, scale};
+use super::paint::{blend, for_each_local, mix, scale};
 use super::palette::{EyePalette, Palette};
 use super::targets::EYES;
-use crate::landmarks::{Landmarks, Point};
+use crate::landmarks::Landmarks;
 use image::RgbaImage;
 
 /// Paint both eyelids. `requested` holds the lids the frame asks for, `effective` the pinned
@@ -67,14 +67,15 @@ fn draw_one(
     let lash_w = (pal.lash_width * k).max(1.0);
     let margin = lash_above + lash_w + 2.0;
     let lid_dark = scale(pal.upper_lid, 0.86);
-    for_each_in_box(out, open.bbox(margin), |p: Point, px| {
-        let (s_raw, v) = open.local(p);
+    let (open_t, asked_t) = (open.table(64), asked.table(64));
+    for_each_local(out, &open, margin, |s_raw, v, px| {
         if !(-0.05..=1.05).contains(&s_raw) {
             return;
         }
         let s = s_raw.clamp(0.0, 1.0);
-        let (ue, le) = (open.upper(s), open.lower(s));
-        let (ur, lr) = clamp_lids(ue, le, asked.upper(s), asked.lower(s));
+        let (ue, le) = open_t.at(s);
+        let (ar, al) = asked_t.at(s);
+        let (ur, lr) = clamp_lids(ue, le, ar, al);
         // Fade everything out just beyond the corners.
         let ends = smoothstep(-0.05, 0.02, s_raw) * (1.0 - smoothstep(0.98, 1.05, s_raw));
         // Lower lid rising.

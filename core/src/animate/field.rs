@@ -232,16 +232,21 @@ fn evaluate(tps: &Tps, falloff: &Ellipse, inner: f32, spec: GridSpec) -> Grid {
     let mut d = vec![[0.0f32; 2]; spec.nx * spec.ny];
     d.par_chunks_mut(spec.nx).enumerate().for_each(|(j, row)| {
         let y = (spec.y0 + (j as i32) * spec.step as i32) as f32;
-        for (i, node) in row.iter_mut().enumerate() {
-            let x = (spec.x0 + (i as i32) * spec.step as i32) as f32;
-            let p = Point::new(x, y);
-            let rho = falloff.rho(p);
-            if rho >= 1.0 {
-                continue;
+        let x_at = |i: usize| (spec.x0 + (i as i32) * spec.step as i32) as f32;
+        // Only the stretch of the row inside the falloff ellipse needs the spline.
+        let inside = |i: &usize| falloff.rho(Point::new(x_at(*i), y)) < 1.0;
+        let Some(first) = (0..row.len()).find(inside) else {
+            return;
+        };
+        let last = (first..row.len()).rev().find(inside).unwrap_or(first);
+        let mut values = vec![Point::default(); last - first + 1];
+        tps.eval_row(x_at(first), spec.step as f32, y, &mut values);
+        for (i, v) in (first..=last).zip(values) {
+            let rho = falloff.rho(Point::new(x_at(i), y));
+            if rho < 1.0 {
+                let w = 1.0 - smoothstep(inner, 1.0, rho);
+                row[i] = [v.x * w, v.y * w];
             }
-            let w = 1.0 - smoothstep(inner, 1.0, rho);
-            let v = tps.eval(p);
-            *node = [v.x * w, v.y * w];
         }
     });
     Grid {

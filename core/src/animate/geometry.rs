@@ -165,7 +165,7 @@ impl Ellipse {
         let d = p - self.centre;
         let u = d.dot(self.axis) / self.a;
         let v = d.cross(self.axis) / self.b;
-        u.hypot(v)
+        (u * u + v * v).sqrt()
     }
 
     /// The point at parameter angle `theta` (0 along `axis`).
@@ -303,6 +303,27 @@ impl ArcFrame {
         }
     }
 
+    /// Heights of the upper and lower arc at `n` evenly spaced `s` from 0 to 1, for fast
+    /// lookup with [`ArcTable::at`].
+    pub fn table(&self, n: usize) -> ArcTable {
+        let n = n.max(2);
+        let rows = (0..n)
+            .map(|k| {
+                let s = k as f32 / (n - 1) as f32;
+                (self.upper(s), self.lower(s))
+            })
+            .collect();
+        ArcTable { rows }
+    }
+
+    /// How `(s, v)` change per pixel step in x and in y: `((ds/dx, dv/dx), (ds/dy, dv/dy))`.
+    pub fn gradients(&self) -> ((f32, f32), (f32, f32)) {
+        (
+            (self.axis.x / self.len, self.normal.x),
+            (self.axis.y / self.len, self.normal.y),
+        )
+    }
+
     /// `(s, v)` of an image point.
     pub fn local(&self, p: Point) -> (f32, f32) {
         let d = p - self.a;
@@ -357,6 +378,25 @@ impl ArcFrame {
             Point::new(lo.x - margin, lo.y - margin),
             Point::new(hi.x + margin, hi.y + margin),
         )
+    }
+}
+
+/// Arc heights sampled over `s` (see [`ArcFrame::table`]).
+#[derive(Clone, Debug)]
+pub struct ArcTable {
+    rows: Vec<(f32, f32)>,
+}
+
+impl ArcTable {
+    /// `(upper, lower)` heights at `s` (clamped to 0..1), linearly interpolated.
+    #[inline]
+    pub fn at(&self, s: f32) -> (f32, f32) {
+        let last = self.rows.len() - 1;
+        let x = s.clamp(0.0, 1.0) * last as f32;
+        let i = (x as usize).min(last - 1);
+        let t = x - i as f32;
+        let (a, b) = (self.rows[i], self.rows[i + 1]);
+        (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t)
     }
 }
 

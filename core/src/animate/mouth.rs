@@ -15,9 +15,9 @@
 //! mouth is open at rest, openings up to the rest size keep the character's own interior.
 
 use super::geometry::{ArcFrame, smoothstep};
-use super::paint::{blend, for_each_in_box, mix, scale};
+use super::paint::{blend, for_each_local, mix, scale};
 use super::palette::Palette;
-use crate::landmarks::{Landmarks, Point};
+use crate::landmarks::Landmarks;
 use image::RgbaImage;
 
 /// The inner-lip outline as an arc frame (corners 60 and 64).
@@ -60,12 +60,12 @@ pub(crate) fn draw_mouth(
     let tongue = mix(lip, skin, 0.25);
     let teeth_colour = mix(skin, [250.0, 248.0, 242.0], 0.88);
     let open_ratio = gap / len.max(1.0);
-    for_each_in_box(out, mouth.bbox(1.0), |p: Point, px| {
-        let (s, v) = mouth.local(p);
+    let table = mouth.table(128);
+    for_each_local(out, &mouth, 1.0, |s, v, px| {
         if !(0.0..=1.0).contains(&s) {
             return;
         }
-        let (up, lo) = (mouth.upper(s), mouth.lower(s));
+        let (up, lo) = table.at(s);
         let local_gap = up - lo;
         if local_gap <= 0.0 || v > up || v < lo {
             return;
@@ -80,7 +80,8 @@ pub(crate) fn draw_mouth(
         let depth = smoothstep(0.0, 0.5 * gap.max(1.0), edge);
         let mut colour = mix(wall, deep, depth);
         // Tongue: a soft lobe resting on the lower lip, visible once the mouth is well open.
-        let r = ((s - 0.5) / 0.3).hypot((w - 1.05) / 0.5);
+        let (rs, rw) = ((s - 0.5) / 0.3, (w - 1.05) / 0.5);
+        let r = (rs * rs + rw * rw).sqrt();
         let tongue_a = (1.0 - smoothstep(0.7, 1.0, r)) * smoothstep(0.12, 0.3, open_ratio);
         colour = mix(colour, mix(tongue, deep, 0.35 + 0.4 * (1.0 - w)), 0.8 * tongue_a);
         if teeth {

@@ -1,31 +1,43 @@
 //! Painting helpers for the synthesised parts: visit the pixels of a box, blend a colour.
 
+use super::geometry::ArcFrame;
 use super::palette::Rgb;
 use crate::landmarks::Point;
 use image::RgbaImage;
 
-/// Call `f(position, pixel)` for every pixel of `out` inside the box `lo..=hi`.
-pub(crate) fn for_each_in_box(
+/// Call `f(s, v, pixel)` for every pixel of `out` inside `frame.bbox(margin)`, with the pixel's
+/// `(s, v)` coordinates in `frame` (stepped incrementally along each row).
+pub(crate) fn for_each_local(
     out: &mut RgbaImage,
-    (lo, hi): (Point, Point),
-    mut f: impl FnMut(Point, &mut [u8; 4]),
+    frame: &ArcFrame,
+    margin: f32,
+    mut f: impl FnMut(f32, f32, &mut [u8; 4]),
 ) {
+    let (lo, hi) = frame.bbox(margin);
     let (w, h) = (out.width() as f32, out.height() as f32);
     if !(lo.x.is_finite() && lo.y.is_finite() && hi.x.is_finite() && hi.y.is_finite()) {
         return;
     }
-    let x0 = lo.x.floor().max(0.0) as u32;
-    let y0 = lo.y.floor().max(0.0) as u32;
+    let x0 = lo.x.floor().max(0.0);
+    let y0 = lo.y.floor().max(0.0);
     let x1 = hi.x.ceil().min(w - 1.0);
     let y1 = hi.y.ceil().min(h - 1.0);
-    if x1 < 0.0 || y1 < 0.0 {
+    if x1 < x0 || y1 < y0 {
         return;
     }
-    let (x1, y1) = (x1 as u32, y1 as u32);
+    let ((dsx, dvx), _) = frame.gradients();
+    let width = out.width() as usize;
+    let (x0, x1, y0, y1) = (x0 as usize, x1 as usize, y0 as usize, y1 as usize);
+    let buf: &mut [u8] = out.as_mut();
     for y in y0..=y1 {
-        for x in x0..=x1 {
-            let px = out.get_pixel_mut(x, y);
-            f(Point::new(x as f32, y as f32), &mut px.0);
+        let (mut s, mut v) = frame.local(Point::new(x0 as f32, y as f32));
+        let row = &mut buf[(y * width + x0) * 4..(y * width + x1 + 1) * 4];
+        for px in row.chunks_exact_mut(4) {
+            let mut p = [px[0], px[1], px[2], px[3]];
+            f(s, v, &mut p);
+            px.copy_from_slice(&p);
+            s += dsx;
+            v += dvx;
         }
     }
 }

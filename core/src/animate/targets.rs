@@ -12,12 +12,13 @@
 //! The head's overall motion is a least-squares similarity over points that expressions barely
 //! move; the fold guard scales that part and the residual (expression) part separately.
 
-use super::geometry::{Similarity, up_normal, unit};
+use super::geometry::{Similarity, unit, up_normal};
 use crate::landmarks::{Landmarks, Point};
 
-/// Landmarks that follow the skull rather than the expression: upper jaw, nose, eye corners.
-pub(crate) const STABLE: [usize; 23] = [
-    0, 1, 2, 3, 4, 12, 13, 14, 15, 16, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 39, 42, 45,
+/// Landmarks that follow the skull rather than the expression: the jaw near the ears (the
+/// lower jaw moves with the mouth), nose, eye corners.
+pub(crate) const STABLE: [usize; 19] = [
+    0, 1, 2, 14, 15, 16, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 39, 42, 45,
 ];
 
 /// The eyes as (corner a, upper inner 1, upper inner 2, corner b, lower inner 2, lower inner 1).
@@ -90,49 +91,64 @@ pub(crate) fn mouth_interior(rest: &Landmarks, target: &Landmarks) -> Vec<(Point
     out
 }
 
-/// The similarity that carries eye `eye`'s corners from `rest` to `target`, with the unit normal
-/// (in the target) pointing towards the upper lid. `None` for collapsed corners.
-pub(crate) fn eye_motion(
+/// Where eye `eye`'s rest lids go when carried rigidly: along the corner line they keep their
+/// place between the target corners; across it their rest height times `scale` (the head's
+/// scale — not the corner distance, so a widened or squashed eye keeps a head-sized opening).
+/// Returns the carried lid points `[u1, u2, l2, l1]` and the target's unit normal towards the
+/// upper lid; `None` for collapsed corners.
+pub(crate) fn carried_lids(
     rest: &Landmarks,
     target: &Landmarks,
     eye: [usize; 6],
-) -> Option<(Similarity, Point)> {
+    scale: f32,
+) -> Option<([Point; 4], Point)> {
     let [a, u1, u2, b, l2, l1] = eye;
-    let sim = Similarity::from_two_points(rest[a], rest[b], target[a], target[b])?;
-    let mut n_rest = up_normal(unit(rest[b] - rest[a])?);
+    let rest_axis = unit(rest[b] - rest[a])?;
+    let axis = unit(target[b] - target[a])?;
+    let (rest_len, len) = (rest[a].distance(rest[b]), target[a].distance(target[b]));
+    let mut rest_n = up_normal(rest_axis);
     let up = (rest[u1] + rest[u2]) - (rest[l1] + rest[l2]);
-    if up.dot(n_rest) < 0.0 {
-        n_rest = n_rest * -1.0;
-    }
-    let n = unit(sim.apply_vector(n_rest))?;
-    Some((sim, n))
+    let flip = if up.dot(rest_n) < 0.0 { -1.0 } else { 1.0 };
+    rest_n = rest_n * flip;
+    let n = up_normal(axis) * flip;
+    let carry = |i: usize| {
+        let d = rest[i] - rest[a];
+        let s = d.dot(rest_axis) / rest_len;
+        let v = d.dot(rest_n);
+        target[a] + axis * (s * len) + n * (v * scale)
+    };
+    Some(([carry(u1), carry(u2), carry(l2), carry(l1)], n))
 }
 
 /// Replace closing lids by their rigidly carried rest positions (see the module docs).
-pub(crate) fn pin_lids(rest: &Landmarks, target: &mut Landmarks) {
+pub(crate) fn pin_lids(rest: &Landmarks, target: &mut Landmarks, scale: f32) {
     for eye in EYES {
-        let Some((sim, n)) = eye_motion(rest, target, eye) else {
+        let Some((carried, n)) = carried_lids(rest, target, eye, scale) else {
             continue;
         };
         let [_, u1, u2, _, l2, l1] = eye;
-        for u in [u1, u2] {
-            let q = sim.apply(rest[u]);
-            let h = (target[u] - q).dot(n);
-            target[u] = q + n * h.max(0.0);
-        }
-        for l in [l1, l2] {
-            let q = sim.apply(rest[l]);
-            let h = (target[l] - q).dot(n);
-            target[l] = q + n * h.min(0.0);
+        for (k, i) in [u1, u2, l2, l1].into_iter().enumerate() {
+            let q = carried[k];
+            let h = (target[i] - q).dot(n);
+            // Upper lids may rise (warped), not fall; lower lids may fall, not rise.
+            let h = if k < 2 { h.max(0.0) } else { h.min(0.0) };
+            target[i] = q + n * h;
         }
     }
 }
 
 /// The warp's control targets for the requested (already motion-limited) landmarks.
-pub(crate) fn effective(rest: &Landmarks, requested: &Landmarks, pin: bool) -> Landmarks {
+///
+/// `head_scale` is the scale of the head's similarity motion (1 for none).
+pub(crate) fn effective(
+    rest: &Landmarks,
+    requested: &Landmarks,
+    pin: bool,
+    head_scale: f32,
+) -> Landmarks {
     let mut out = *requested;
     if pin {
-        pin_lids(rest, &mut out);
+        pin_lids(rest, &mut out, head_scale);
     }
     open_lips(&mut out);
     out
@@ -148,7 +164,7 @@ mod tests {
         let rest = frontal_face(100.0, 100.0, 60.0);
         let mut rest_eff = rest;
         open_lips(&mut rest_eff);
-        let eff = effective(&rest_eff, &rest_eff, true);
+        let eff = effective(&rest_eff, &rest_eff, true, 1.0);
         for i in 0..68 {
             assert!(eff[i].distance(rest_eff[i]) < 1e-4, "point {i}");
         }
@@ -167,7 +183,7 @@ mod tests {
                 ..Default::default()
             },
         );
-        let eff = effective(&rest, &shut, true);
+        let eff = effective(&rest, &shut, true, 1.0);
         // The shut right eye keeps its rest opening, moved and turned with the head.
         let gap = |p: &Landmarks| p[37].distance(p[41]);
         assert!((gap(&eff) - gap(&rest)).abs() < 0.1, "{} vs {}", gap(&eff), gap(&rest));

@@ -251,7 +251,7 @@ impl WarpAnimator {
                 let rigid = head.apply(self.rig.rest[i]);
                 *p = partial.apply(self.rig.rest[i]) + (*p - rigid) * m.expression;
             }
-            let eff = effective(&self.rig.rest, &limited, self.options.eyelids);
+            let eff = effective(&self.rig.rest, &limited, self.options.eyelids, partial.scale());
             let field = self.solve(&eff, &partial)?;
             let min_det = field.min_jacobian();
             Some(Attempt {
