@@ -31,6 +31,8 @@ enum Command {
     Retarget(cmd::retarget::RetargetArgs),
     /// Track the face in a driving video: 68 landmarks per frame (JSON, optional .npy, overlay).
     Detect(cmd::detect::DetectArgs),
+    /// Animate a character picture with its landmark track (built-in real-time animator).
+    Render(cmd::render::RenderArgs),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         Some(Command::Transcode(args)) => cmd::transcode::run(args, cli.quiet),
         Some(Command::Retarget(args)) => cmd::retarget::run(args, cli.quiet),
         Some(Command::Detect(args)) => cmd::detect::run(args, cli.quiet),
+        Some(Command::Render(args)) => cmd::render::run(args, cli.quiet),
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();

@@ -62,7 +62,8 @@ fn drive(rest: &Landmarks, t: usize) -> Landmarks {
     let mut out = *rest;
     for i in 0..68 {
         let local = neutral[i] + (moved[i] - neutral[i]);
-        let turned = Point::new(c * local.x - s * local.y, s * local.x + c * local.y) * scale + sway;
+        let turned =
+            Point::new(c * local.x - s * local.y, s * local.x + c * local.y) * scale + sway;
         out[i] = rest[i] + align.apply_vector(turned - neutral[i]);
     }
     out
@@ -102,7 +103,12 @@ fn process_cpu_time() -> Option<Duration> {
 
 fn load_average() -> Option<String> {
     let text = std::fs::read_to_string("/proc/loadavg").ok()?;
-    Some(text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+    Some(
+        text.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
 }
 
 fn run(anim: &WarpAnimator, rest: &Landmarks, frames: usize, out: Option<&Path>) -> Timing {
@@ -169,7 +175,10 @@ fn report(label: &str, t: &Timing, threads: usize) {
 
 fn cartoon_character(size: u32) -> (RgbaImage, Face) {
     let c = size as f32 * 0.5;
-    let rest = cartoon::big_eyes(posed_face(c, c * 1.04, size as f32 * 0.27, &Expression::default()), 2.2);
+    let rest = cartoon::big_eyes(
+        posed_face(c, c * 1.04, size as f32 * 0.27, &Expression::default()),
+        2.2,
+    );
     let img = cartoon::draw(size, size, &rest, &Style::default());
     (img, Face::new(rest, None))
 }
@@ -183,11 +192,19 @@ fn load_character(image: &Path, landmarks: &Path) -> (RgbaImage, Face) {
         let pts: Vec<Point> = text
             .lines()
             .filter_map(|l| {
-                let v: Vec<f32> = l.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+                let v: Vec<f32> = l
+                    .split_whitespace()
+                    .filter_map(|x| x.parse().ok())
+                    .collect();
                 (v.len() >= 2).then(|| Point::new(v[0], v[1]))
             })
             .collect();
-        assert_eq!(pts.len(), 68, "{}: expected 68 lines \"x y\"", landmarks.display());
+        assert_eq!(
+            pts.len(),
+            68,
+            "{}: expected 68 lines \"x y\"",
+            landmarks.display()
+        );
         let mut points = [Point::default(); 68];
         points.copy_from_slice(&pts);
         Face::new(points, None)
@@ -232,7 +249,10 @@ fn opencv_tps(img: &RgbaImage, rest: &Landmarks, frames: usize) -> Option<f64> {
         .output()
         .ok()?;
     if !out.status.success() {
-        eprintln!("OpenCV run failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        eprintln!(
+            "OpenCV run failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
         return None;
     }
     String::from_utf8_lossy(&out.stdout)
@@ -259,13 +279,23 @@ fn main() {
     let anim512 = WarpAnimator::new(&img512, &face512).unwrap();
     let one = single_thread(|| run(&anim512, &face512.points, frames, None));
     report("cartoon 512x512, 1 thread", &one, 1);
-    let all = run(&anim512, &face512.points, frames, out_dir("cartoon512").as_deref());
+    let all = run(
+        &anim512,
+        &face512.points,
+        frames,
+        out_dir("cartoon512").as_deref(),
+    );
     report(&format!("cartoon 512x512, {cores} threads"), &all, cores);
 
     let (img2k, face2k) = cartoon_character(2048);
     let anim2k = WarpAnimator::new(&img2k, &face2k).unwrap();
     let big_frames = (frames / 4).max(10);
-    let big = run(&anim2k, &face2k.points, big_frames, out_dir("cartoon2048").as_deref());
+    let big = run(
+        &anim2k,
+        &face2k.points,
+        big_frames,
+        out_dir("cartoon2048").as_deref(),
+    );
     report(&format!("cartoon 2048x2048, {cores} threads"), &big, cores);
     let big_one = single_thread(|| run(&anim2k, &face2k.points, big_frames, None));
     report("cartoon 2048x2048, 1 thread", &big_one, 1);
@@ -278,7 +308,11 @@ fn main() {
         let anim = WarpAnimator::new(&img, &face).unwrap();
         let t = run(&anim, &face.points, frames, out_dir("character").as_deref());
         report(
-            &format!("character {}x{}, {cores} threads", img.width(), img.height()),
+            &format!(
+                "character {}x{}, {cores} threads",
+                img.width(),
+                img.height()
+            ),
             &t,
             cores,
         );

@@ -2,5 +2,6 @@
 
 pub mod detect;
 pub mod probe;
+pub mod render;
 pub mod retarget;
 pub mod transcode;

@@ -140,7 +140,10 @@ pub fn draw(width: u32, height: u32, face: &Landmarks, style: &Style) -> RgbaIma
         skin_poly.push(frame.origin + across + up * (top * t.sin()));
     }
     let eyes = [&face[36..42], &face[42..48]];
-    let uppers = [[face[36], face[37], face[38], face[39]], [face[42], face[43], face[44], face[45]]];
+    let uppers = [
+        [face[36], face[37], face[38], face[39]],
+        [face[42], face[43], face[44], face[45]],
+    ];
     let brows = [&face[17..22], &face[22..27]];
     let nose: Vec<Point> = face[27..31].iter().chain(&face[31..36]).copied().collect();
     let outer = &face[48..60];

@@ -22,7 +22,9 @@ pub enum AnimateError {
         height: u32,
     },
     /// The character image is smaller than [`MIN_SIDE`] on a side.
-    #[error("the character image is {width}x{height} px; at least {MIN_SIDE} px per side is needed")]
+    #[error(
+        "the character image is {width}x{height} px; at least {MIN_SIDE} px per side is needed"
+    )]
     ImageTooSmall {
         /// Image width.
         width: u32,

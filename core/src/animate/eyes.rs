@@ -45,7 +45,10 @@ fn draw_one(
     ) else {
         return;
     };
-    let asked = open.with_arcs(&[requested[u1], requested[u2]], &[requested[l1], requested[l2]]);
+    let asked = open.with_arcs(
+        &[requested[u1], requested[u2]],
+        &[requested[l1], requested[l2]],
+    );
     // How far the lids are closed (fraction of the open height), to fade the drawn lash in.
     let samples = [0.3f32, 0.5, 0.7];
     let mut closure = 0.0f32;
@@ -93,12 +96,17 @@ fn draw_one(
             let a = smoothstep(bottom - 0.5, bottom + 0.5, v)
                 * (1.0 - smoothstep(top - 0.5, top + 0.5, v));
             let shade = smoothstep(ur, ur + 0.6 * (ue - ur).max(1.0), v);
-            blend(px, mix(lid_dark, pal.upper_lid, shade), a * upper_amt * ends);
+            blend(
+                px,
+                mix(lid_dark, pal.upper_lid, shade),
+                a * upper_amt * ends,
+            );
             // The lash line along the new lid edge, thinner towards the corners.
             let taper = 0.45 + 0.55 * (std::f32::consts::PI * s).sin();
             let w = lash_w * taper;
             let (lo, hi) = (ur - 0.35 * w, ur + 0.65 * w);
-            let line = smoothstep(lo - 0.5, lo + 0.5, v) * (1.0 - smoothstep(hi - 0.5, hi + 0.5, v));
+            let line =
+                smoothstep(lo - 0.5, lo + 0.5, v) * (1.0 - smoothstep(hi - 0.5, hi + 0.5, v));
             blend(px, pal.lash, line * pal.lash_strength * fade * ends);
         }
     });

@@ -354,7 +354,9 @@ impl WarpField {
         });
         if let Some(fine) = &mut self.fine {
             let (nx, ny) = (fine.nx, fine.ny);
-            fine.pin(&fine_pts, |i, j| i == 0 || j == 0 || i == nx - 1 || j == ny - 1);
+            fine.pin(&fine_pts, |i, j| {
+                i == 0 || j == 0 || i == nx - 1 || j == ny - 1
+            });
         }
     }
 
@@ -391,10 +393,10 @@ impl WarpField {
     /// derivative along x, along y).
     pub fn jacobian(&self, p: Point) -> [[f32; 2]; 2] {
         let h = 0.25f32;
-        let dx = (self.sample(p + Point::new(h, 0.0)) - self.sample(p - Point::new(h, 0.0)))
-            * (0.5 / h);
-        let dy = (self.sample(p + Point::new(0.0, h)) - self.sample(p - Point::new(0.0, h)))
-            * (0.5 / h);
+        let dx =
+            (self.sample(p + Point::new(h, 0.0)) - self.sample(p - Point::new(h, 0.0))) * (0.5 / h);
+        let dy =
+            (self.sample(p + Point::new(0.0, h)) - self.sample(p - Point::new(0.0, h))) * (0.5 / h);
         [[dx.x, dx.y], [dy.x, dy.y]]
     }
 
@@ -409,7 +411,10 @@ impl WarpField {
             let (x, y) = (cx0 + i as i32 * cs, cy0 + j as i32 * cs);
             patch.is_some_and(|(x0, y0, x1, y1)| x >= x0 && x < x1 && y >= y0 && y < y1)
         });
-        let fine = self.fine.as_ref().map_or(f32::INFINITY, |f| f.min_det(|_, _| false));
+        let fine = self
+            .fine
+            .as_ref()
+            .map_or(f32::INFINITY, |f| f.min_det(|_, _| false));
         coarse.min(fine).min(1.0)
     }
 }
@@ -472,7 +477,11 @@ mod tests {
         ];
         f.pin(&wants);
         for (p, w) in wants {
-            assert!(f.displacement(p).distance(w) < 1e-3, "{:?}", f.displacement(p));
+            assert!(
+                f.displacement(p).distance(w) < 1e-3,
+                "{:?}",
+                f.displacement(p)
+            );
         }
         // A patch whose interior is constant: continuous with the coarse grid at its border.
         let centres = [
@@ -488,24 +497,33 @@ mod tests {
             a: 1000.0,
             b: 1000.0,
         };
-        f.refine(&tps, &all, 0.9, (Point::new(9.0, 9.0), Point::new(15.0, 15.0)), 4);
+        f.refine(
+            &tps,
+            &all,
+            0.9,
+            (Point::new(9.0, 9.0), Point::new(15.0, 15.0)),
+            4,
+        );
         let edge = Point::new(8.0, 12.0);
         let inside = f.displacement(edge + Point::new(0.01, 0.0));
         let outside = f.displacement(edge - Point::new(0.01, 0.0));
         assert!(inside.distance(outside) < 0.01, "{inside:?} {outside:?}");
-        assert!(f.displacement(Point::new(12.0, 12.0)).distance(Point::new(0.5, 0.0)) < 1e-3);
+        assert!(
+            f.displacement(Point::new(12.0, 12.0))
+                .distance(Point::new(0.5, 0.0))
+                < 1e-3
+        );
     }
 
     #[test]
     fn grid_covers_the_box_clipped_to_the_image() {
-        let g = GridSpec::covering(Point::new(-20.0, 5.5), Point::new(30.2, 200.0), 64, 64, 8)
-            .unwrap();
+        let g =
+            GridSpec::covering(Point::new(-20.0, 5.5), Point::new(30.2, 200.0), 64, 64, 8).unwrap();
         assert_eq!((g.x0, g.y0), (0, 0));
         assert!(g.x0 + (g.nx as i32 - 1) * 8 >= 31);
         assert!(g.y0 + (g.ny as i32 - 1) * 8 >= 63);
         assert!(
-            GridSpec::covering(Point::new(100.0, 0.0), Point::new(200.0, 9.0), 64, 64, 8)
-                .is_none()
+            GridSpec::covering(Point::new(100.0, 0.0), Point::new(200.0, 9.0), 64, 64, 8).is_none()
         );
     }
 }

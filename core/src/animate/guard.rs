@@ -115,15 +115,32 @@ mod tests {
 
     #[test]
     fn full_motion_passes_untouched() {
-        let gentle = |m: Motion| Some(Attempt { min_det: 1.0 - 0.5 * m.head - 0.3 * m.expression, value: m });
-        let (m, det, _) = limit_motion(0.1, 6, gentle, || Motion { head: 0.0, expression: 0.0 });
-        assert_eq!(m, Motion { head: 1.0, expression: 1.0 });
+        let gentle = |m: Motion| {
+            Some(Attempt {
+                min_det: 1.0 - 0.5 * m.head - 0.3 * m.expression,
+                value: m,
+            })
+        };
+        let (m, det, _) = limit_motion(0.1, 6, gentle, || Motion {
+            head: 0.0,
+            expression: 0.0,
+        });
+        assert_eq!(
+            m,
+            Motion {
+                head: 1.0,
+                expression: 1.0
+            }
+        );
         assert!(det >= 0.1);
     }
 
     #[test]
     fn expression_is_limited_before_the_head() {
-        let (m, det, v) = limit_motion(0.05, 8, fake, || Motion { head: 0.0, expression: 0.0 });
+        let (m, det, v) = limit_motion(0.05, 8, fake, || Motion {
+            head: 0.0,
+            expression: 0.0,
+        });
         assert_eq!(m.head, 1.0);
         // 1 − 0.8 − 1.5e ≥ 0.05  ⇔  e ≤ 0.1
         assert!(m.expression <= 0.1 && m.expression > 0.09, "{m:?}");
@@ -133,13 +150,24 @@ mod tests {
 
     #[test]
     fn head_is_limited_when_the_pose_alone_folds() {
-        let steep = |m: Motion| Some(Attempt { min_det: 1.0 - 2.0 * m.head - m.expression, value: m });
-        let (m, det, _) = limit_motion(0.0, 10, steep, || Motion { head: 0.0, expression: 0.0 });
+        let steep = |m: Motion| {
+            Some(Attempt {
+                min_det: 1.0 - 2.0 * m.head - m.expression,
+                value: m,
+            })
+        };
+        let (m, det, _) = limit_motion(0.0, 10, steep, || Motion {
+            head: 0.0,
+            expression: 0.0,
+        });
         assert_eq!(m.expression, 0.0);
         assert!(m.head <= 0.5 && m.head > 0.49, "{m:?}");
         assert!(det >= 0.0);
         let never = |_m: Motion| -> Option<Attempt<Motion>> { None };
-        let (m, det, v) = limit_motion(0.0, 4, never, || Motion { head: -1.0, expression: -1.0 });
+        let (m, det, v) = limit_motion(0.0, 4, never, || Motion {
+            head: -1.0,
+            expression: -1.0,
+        });
         assert_eq!((m.head, m.expression, det, v.head), (0.0, 0.0, 1.0, -1.0));
     }
 }

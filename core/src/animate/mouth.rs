@@ -83,7 +83,11 @@ pub(crate) fn draw_mouth(
         let (rs, rw) = ((s - 0.5) / 0.3, (w - 1.05) / 0.5);
         let r = (rs * rs + rw * rw).sqrt();
         let tongue_a = (1.0 - smoothstep(0.7, 1.0, r)) * smoothstep(0.12, 0.3, open_ratio);
-        colour = mix(colour, mix(tongue, deep, 0.35 + 0.4 * (1.0 - w)), 0.8 * tongue_a);
+        colour = mix(
+            colour,
+            mix(tongue, deep, 0.35 + 0.4 * (1.0 - w)),
+            0.8 * tongue_a,
+        );
         if teeth {
             let band = (0.28 * local_gap).min(0.1 * len);
             let visible = smoothstep(1.5, 3.0, band);

@@ -80,9 +80,9 @@ impl Palette {
         ];
         let skin = median(src, skin_points).unwrap_or([200.0, 170.0, 150.0]);
         let lip_pairs = [(50, 61), (51, 62), (52, 63), (58, 67), (57, 66), (56, 65)];
-        let lip_points = lip_pairs.iter().flat_map(|&(o, i)| {
-            [0.35f32, 0.5, 0.65].map(move |t| rest[o].lerp(rest[i], t))
-        });
+        let lip_points = lip_pairs
+            .iter()
+            .flat_map(|&(o, i)| [0.35f32, 0.5, 0.65].map(move |t| rest[o].lerp(rest[i], t)));
         let lip = median(src, lip_points).unwrap_or([skin[0] * 0.8, skin[1] * 0.5, skin[2] * 0.5]);
         let eyes = [
             eye_palette(src, rest, [36, 37, 38, 39, 40, 41], 17..22, skin),

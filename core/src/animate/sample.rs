@@ -203,7 +203,10 @@ fn row_of(grid: &Grid, y: i32, out: &mut [[f32; 2]]) -> bool {
     let gy = y - grid.y0;
     let j = ((gy / s) as usize).min(grid.ny - 2);
     let fy = (gy - j as i32 * s) as f32 / s as f32;
-    let (a, b) = (&grid.d[j * nx..(j + 1) * nx], &grid.d[(j + 1) * nx..(j + 2) * nx]);
+    let (a, b) = (
+        &grid.d[j * nx..(j + 1) * nx],
+        &grid.d[(j + 1) * nx..(j + 2) * nx],
+    );
     for ((d, p), q) in out.iter_mut().zip(a).zip(b) {
         *d = [p[0] + (q[0] - p[0]) * fy, p[1] + (q[1] - p[1]) * fy];
     }
@@ -261,7 +264,14 @@ fn positions(
 
 /// Blend pixels `first..=last` of a row from the positions in `scratch`; still pixels are
 /// copied from `raw`.
-fn blend_span(src: &Source, scratch: &Scratch, first: usize, last: usize, raw: &[u8], row: &mut [u8]) {
+fn blend_span(
+    src: &Source,
+    scratch: &Scratch,
+    first: usize,
+    last: usize,
+    raw: &[u8],
+    row: &mut [u8],
+) {
     let mut x = first;
     while x <= last {
         let n = (last + 1 - x).min(BATCH);
@@ -347,6 +357,9 @@ mod tests {
         let src = Source::new(&img);
         let c = src.sample(1.5, 0.0);
         assert!((c[3] - 127.5).abs() < 1.5, "{c:?}");
-        assert!((c[0] - 200.0).abs() < 3.0 && (c[1] - 100.0).abs() < 3.0, "{c:?}");
+        assert!(
+            (c[0] - 200.0).abs() < 3.0 && (c[1] - 100.0).abs() < 3.0,
+            "{c:?}"
+        );
     }
 }

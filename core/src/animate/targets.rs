@@ -186,7 +186,12 @@ mod tests {
         let eff = effective(&rest, &shut, true, 1.0);
         // The shut right eye keeps its rest opening, moved and turned with the head.
         let gap = |p: &Landmarks| p[37].distance(p[41]);
-        assert!((gap(&eff) - gap(&rest)).abs() < 0.1, "{} vs {}", gap(&eff), gap(&rest));
+        assert!(
+            (gap(&eff) - gap(&rest)).abs() < 0.1,
+            "{} vs {}",
+            gap(&eff),
+            gap(&rest)
+        );
         assert!(gap(&shut) < 0.3 * gap(&rest));
         // The open left eye is followed exactly.
         for i in 42..48 {

@@ -120,31 +120,56 @@ fn is_iris(p: &image::Rgba<u8>) -> bool {
 fn forward_mapped_rest_landmarks_land_on_their_targets() {
     let (_, anim) = animator();
     let frames = [
-        pose(0.0, 0.0, 1.0, Expression {
-            mouth_open: 0.6,
-            ..expr()
-        }),
-        pose(0.0, 0.0, 1.0, Expression {
-            smile: 1.0,
-            brow_raise: 1.0,
-            ..expr()
-        }),
-        pose(6.0, -4.0, 1.08, Expression {
-            roll: 0.25,
-            mouth_open: 0.3,
-            ..expr()
-        }),
-        pose(-5.0, 3.0, 0.92, Expression {
-            brow_raise: -1.0,
-            smile: -0.8,
-            ..expr()
-        }),
+        pose(
+            0.0,
+            0.0,
+            1.0,
+            Expression {
+                mouth_open: 0.6,
+                ..expr()
+            },
+        ),
+        pose(
+            0.0,
+            0.0,
+            1.0,
+            Expression {
+                smile: 1.0,
+                brow_raise: 1.0,
+                ..expr()
+            },
+        ),
+        pose(
+            6.0,
+            -4.0,
+            1.08,
+            Expression {
+                roll: 0.25,
+                mouth_open: 0.3,
+                ..expr()
+            },
+        ),
+        pose(
+            -5.0,
+            3.0,
+            0.92,
+            Expression {
+                brow_raise: -1.0,
+                smile: -0.8,
+                ..expr()
+            },
+        ),
         // A blink: the lids are pinned, so the map targets are the pinned positions.
-        pose(0.0, 0.0, 1.0, Expression {
-            right_eye_open: 0.0,
-            left_eye_open: 0.4,
-            ..expr()
-        }),
+        pose(
+            0.0,
+            0.0,
+            1.0,
+            Expression {
+                right_eye_open: 0.0,
+                left_eye_open: 0.4,
+                ..expr()
+            },
+        ),
     ];
     for (k, target) in frames.iter().enumerate() {
         let plan = anim.plan(target).unwrap();
@@ -200,15 +225,31 @@ fn pixels_outside_the_head_region_stay_still() {
     let head = anim.head_region();
     let ring = anim.options().ring;
     let frames = [
-        (0.0, pose(0.0, 0.0, 1.0, Expression {
-            mouth_open: 1.0,
-            right_eye_open: 0.0,
-            ..expr()
-        })),
-        (0.0, pose(0.0, 0.0, 1.0, Expression {
-            roll: 0.52,
-            ..expr()
-        })),
+        (
+            0.0,
+            pose(
+                0.0,
+                0.0,
+                1.0,
+                Expression {
+                    mouth_open: 1.0,
+                    right_eye_open: 0.0,
+                    ..expr()
+                },
+            ),
+        ),
+        (
+            0.0,
+            pose(
+                0.0,
+                0.0,
+                1.0,
+                Expression {
+                    roll: 0.52,
+                    ..expr()
+                },
+            ),
+        ),
         (14.0, pose(14.0, 0.0, 1.0, expr())),
         (0.0, deform(rest_points(), 1.25, 0.75)),
     ];
@@ -238,10 +279,15 @@ fn pixels_outside_the_head_region_stay_still() {
 #[test]
 fn extreme_frames_never_fold() {
     let (_, anim) = animator();
-    let mut past_chin = pose(0.0, 0.0, 1.0, Expression {
-        mouth_open: 1.0,
-        ..expr()
-    });
+    let mut past_chin = pose(
+        0.0,
+        0.0,
+        1.0,
+        Expression {
+            mouth_open: 1.0,
+            ..expr()
+        },
+    );
     for i in [55, 56, 57, 58, 59, 65, 66, 67] {
         past_chin[i].y += 0.9 * SCALE;
     }
@@ -255,10 +301,60 @@ fn extreme_frames_never_fold() {
     }
     let collapsed = [Point::new(CX, CY); 68];
     let battery: Vec<(&str, Landmarks, bool)> = vec![
-        ("mouth wide open", pose(0.0, 0.0, 1.0, Expression { mouth_open: 1.0, ..expr() }), true),
-        ("eyes shut", pose(0.0, 0.0, 1.0, Expression { right_eye_open: 0.0, left_eye_open: 0.0, ..expr() }), true),
-        ("roll +30°", pose(0.0, 0.0, 1.0, Expression { roll: 0.52, ..expr() }), true),
-        ("roll -30°", pose(0.0, 0.0, 1.0, Expression { roll: -0.52, mouth_open: 0.7, ..expr() }), true),
+        (
+            "mouth wide open",
+            pose(
+                0.0,
+                0.0,
+                1.0,
+                Expression {
+                    mouth_open: 1.0,
+                    ..expr()
+                },
+            ),
+            true,
+        ),
+        (
+            "eyes shut",
+            pose(
+                0.0,
+                0.0,
+                1.0,
+                Expression {
+                    right_eye_open: 0.0,
+                    left_eye_open: 0.0,
+                    ..expr()
+                },
+            ),
+            true,
+        ),
+        (
+            "roll +30°",
+            pose(
+                0.0,
+                0.0,
+                1.0,
+                Expression {
+                    roll: 0.52,
+                    ..expr()
+                },
+            ),
+            true,
+        ),
+        (
+            "roll -30°",
+            pose(
+                0.0,
+                0.0,
+                1.0,
+                Expression {
+                    roll: -0.52,
+                    mouth_open: 0.7,
+                    ..expr()
+                },
+            ),
+            true,
+        ),
         ("large translation", pose(22.0, -16.0, 1.0, expr()), false),
         ("squashed", deform(rest_points(), 1.25, 0.65), false),
         ("stretched", deform(rest_points(), 0.75, 1.4), false),
@@ -308,22 +404,36 @@ fn a_blink_covers_the_eye_with_the_lid_instead_of_squashing_it() {
     let at_rest = iris_rows(&img);
     assert!(at_rest.len() >= 3, "{at_rest:?}");
     let half = anim
-        .render(&pose(0.0, 0.0, 1.0, Expression {
-            right_eye_open: 0.5,
-            ..expr()
-        }))
+        .render(&pose(
+            0.0,
+            0.0,
+            1.0,
+            Expression {
+                right_eye_open: 0.5,
+                ..expr()
+            },
+        ))
         .unwrap();
     let half_rows = iris_rows(&half);
     // Half closed: the lid hides the top of the iris; the bottom of the iris stays where it was
     // (a squash would lift it).
     assert!(!half_rows.is_empty());
-    assert_eq!(half_rows.last(), at_rest.last(), "{half_rows:?} vs {at_rest:?}");
+    assert_eq!(
+        half_rows.last(),
+        at_rest.last(),
+        "{half_rows:?} vs {at_rest:?}"
+    );
     assert!(half_rows[0] > at_rest[0], "{half_rows:?} vs {at_rest:?}");
     let shut = anim
-        .render(&pose(0.0, 0.0, 1.0, Expression {
-            right_eye_open: 0.0,
-            ..expr()
-        }))
+        .render(&pose(
+            0.0,
+            0.0,
+            1.0,
+            Expression {
+                right_eye_open: 0.0,
+                ..expr()
+            },
+        ))
         .unwrap();
     assert!(iris_rows(&shut).is_empty(), "{:?}", iris_rows(&shut));
     // What covers it is skin-coloured lid, plus a dark lash line; no white of the eye is left.
@@ -333,7 +443,9 @@ fn a_blink_covers_the_eye_with_the_lid_instead_of_squashing_it() {
     for y in rest[37].y as u32..=rest[41].y as u32 {
         for x in rest[37].x as u32..=rest[38].x as u32 {
             let p = shut.get_pixel(x, y);
-            let d: i32 = (0..3).map(|k| (i32::from(p[k]) - i32::from(skin[k])).abs()).sum();
+            let d: i32 = (0..3)
+                .map(|k| (i32::from(p[k]) - i32::from(skin[k])).abs())
+                .sum();
             lid += usize::from(d < 60);
             white += usize::from(p[0] > 235 && p[1] > 235 && p[2] > 235);
         }
@@ -341,22 +453,27 @@ fn a_blink_covers_the_eye_with_the_lid_instead_of_squashing_it() {
     assert!(lid > 10, "lid pixels {lid}");
     assert_eq!(white, 0);
     // The other eye is untouched.
-    let other = |x: u32, y: u32| {
-        x >= rest[42].x as u32 && x <= rest[45].x as u32 && y >= lo_y && y <= hi_y
-    };
+    let other =
+        |x: u32, y: u32| x >= rest[42].x as u32 && x <= rest[45].x as u32 && y >= lo_y && y <= hi_y;
     assert!(psnr(&img, &shut, other) > 40.0);
 }
 
 #[test]
 fn an_opening_mouth_shows_a_dark_cavity_with_teeth() {
     let (img, anim) = animator();
-    let target = pose(0.0, 0.0, 1.0, Expression {
-        mouth_open: 1.0,
-        ..expr()
-    });
+    let target = pose(
+        0.0,
+        0.0,
+        1.0,
+        Expression {
+            mouth_open: 1.0,
+            ..expr()
+        },
+    );
     let out = anim.render(&target).unwrap();
     let lips = Style::default().lips;
-    let lip_luma = 0.299 * f32::from(lips[0]) + 0.587 * f32::from(lips[1]) + 0.114 * f32::from(lips[2]);
+    let lip_luma =
+        0.299 * f32::from(lips[0]) + 0.587 * f32::from(lips[1]) + 0.114 * f32::from(lips[2]);
     // The middle of the opening (between points 62 and 66): dark, reddish, not lip colour.
     let (top, bottom) = (target[62], target[66]);
     let mut dark = 0;
@@ -378,10 +495,14 @@ fn an_opening_mouth_shows_a_dark_cavity_with_teeth() {
     assert!(teeth, "no teeth under the upper lip");
     // Without teeth the same spot is dark.
     let (_, face) = character(Background::Pattern);
-    let plain = WarpAnimator::prepare_with(&img, &face, WarpOptions {
-        teeth: false,
-        ..WarpOptions::default()
-    })
+    let plain = WarpAnimator::prepare_with(
+        &img,
+        &face,
+        WarpOptions {
+            teeth: false,
+            ..WarpOptions::default()
+        },
+    )
     .unwrap()
     .render(&target)
     .unwrap();
@@ -392,10 +513,15 @@ fn an_opening_mouth_shows_a_dark_cavity_with_teeth() {
 #[test]
 fn lips_of_an_open_rest_mouth_close_without_a_smear() {
     // A character drawn with its mouth open (dark interior and teeth at rest).
-    let rest = pose(0.0, 0.0, 1.0, Expression {
-        mouth_open: 0.7,
-        ..expr()
-    });
+    let rest = pose(
+        0.0,
+        0.0,
+        1.0,
+        Expression {
+            mouth_open: 0.7,
+            ..expr()
+        },
+    );
     let img = cartoon::draw(SIZE, SIZE, &rest, &Style::default());
     let anim = WarpAnimator::new(&img, &Face::new(rest, None)).unwrap();
     assert!(psnr(&img, &anim.render(&rest).unwrap(), |_, _| true) > 50.0);
@@ -424,11 +550,16 @@ fn transparency_is_kept_without_dark_fringes() {
     let (img, face) = character(Background::Transparent);
     let anim = WarpAnimator::new(&img, &face).unwrap();
     let out = anim
-        .render(&pose(3.0, -2.0, 1.0, Expression {
-            roll: 0.3,
-            mouth_open: 0.5,
-            ..expr()
-        }))
+        .render(&pose(
+            3.0,
+            -2.0,
+            1.0,
+            Expression {
+                roll: 0.3,
+                mouth_open: 0.5,
+                ..expr()
+            },
+        ))
         .unwrap();
     let (mut clear, mut solid, mut edge) = (0, 0, 0);
     let hair = Style::default().hair;
@@ -440,29 +571,43 @@ fn transparency_is_kept_without_dark_fringes() {
                 edge += 1;
                 // Edge pixels keep the hair/outline colours, not a blend with black.
                 let ink = Style::default().ink;
-                let near = |c: [u8; 3]| (0..3).all(|k| (i32::from(p[k]) - i32::from(c[k])).abs() < 60);
+                let near =
+                    |c: [u8; 3]| (0..3).all(|k| (i32::from(p[k]) - i32::from(c[k])).abs() < 60);
                 assert!(near(hair) || near(ink), "fringe colour {:?}", p.0);
             }
         }
     }
     assert!(clear > 5000 && solid > 5000, "{clear} {solid}");
-    assert!(edge > 0, "no soft edge at all: the warp did not move the outline");
+    assert!(
+        edge > 0,
+        "no soft edge at all: the warp did not move the outline"
+    );
     assert_eq!(out.get_pixel(0, 0)[3], 0);
 }
 
 #[test]
 fn renders_are_stateless_and_deterministic() {
     let (_, anim) = animator();
-    let a = pose(0.0, 0.0, 1.0, Expression {
-        mouth_open: 0.5,
-        ..expr()
-    });
+    let a = pose(
+        0.0,
+        0.0,
+        1.0,
+        Expression {
+            mouth_open: 0.5,
+            ..expr()
+        },
+    );
     let first = anim.render(&a).unwrap();
     let _ = anim
-        .render(&pose(10.0, 0.0, 1.1, Expression {
-            left_eye_open: 0.0,
-            ..expr()
-        }))
+        .render(&pose(
+            10.0,
+            0.0,
+            1.1,
+            Expression {
+                left_eye_open: 0.0,
+                ..expr()
+            },
+        ))
         .unwrap();
     assert_eq!(first, anim.render(&a).unwrap());
 }
@@ -494,7 +639,10 @@ fn bad_input_is_a_clear_error() {
     let mut nan = face.points;
     nan[30] = Point::new(f32::NAN, 3.0);
     let err = anim.render(&nan).unwrap_err();
-    assert!(matches!(err, AnimateError::Landmarks(LandmarkError::Invalid { .. })));
+    assert!(matches!(
+        err,
+        AnimateError::Landmarks(LandmarkError::Invalid { .. })
+    ));
     assert!(err.to_string().contains("point 30"), "{err}");
     let mut far = face.points;
     far[3] = Point::new(1e7, 0.0);
@@ -511,10 +659,55 @@ fn dump_frames() {
     std::fs::create_dir_all(dir).unwrap();
     let (img, anim) = animator();
     let frames = [
-        ("mouth06", pose(0.0, 0.0, 1.0, Expression { mouth_open: 0.6, ..expr() })),
-        ("mouth10", pose(0.0, 0.0, 1.0, Expression { mouth_open: 1.0, ..expr() })),
-        ("blink", pose(0.0, 0.0, 1.0, Expression { right_eye_open: 0.0, left_eye_open: 0.5, ..expr() })),
-        ("roll", pose(0.0, 0.0, 1.0, Expression { roll: 0.52, ..expr() })),
+        (
+            "mouth06",
+            pose(
+                0.0,
+                0.0,
+                1.0,
+                Expression {
+                    mouth_open: 0.6,
+                    ..expr()
+                },
+            ),
+        ),
+        (
+            "mouth10",
+            pose(
+                0.0,
+                0.0,
+                1.0,
+                Expression {
+                    mouth_open: 1.0,
+                    ..expr()
+                },
+            ),
+        ),
+        (
+            "blink",
+            pose(
+                0.0,
+                0.0,
+                1.0,
+                Expression {
+                    right_eye_open: 0.0,
+                    left_eye_open: 0.5,
+                    ..expr()
+                },
+            ),
+        ),
+        (
+            "roll",
+            pose(
+                0.0,
+                0.0,
+                1.0,
+                Expression {
+                    roll: 0.52,
+                    ..expr()
+                },
+            ),
+        ),
         ("shift", pose(14.0, 0.0, 1.0, expr())),
         ("squash", deform(rest_points(), 1.25, 0.65)),
     ];
@@ -537,7 +730,10 @@ fn dump_frames() {
     put(&img, 0);
     for (slot, (name, t)) in frames.iter().enumerate() {
         let plan = anim.plan(t).unwrap();
-        eprintln!("{name}: head {} expr {} min {}", plan.head_motion, plan.expression, plan.min_jacobian);
+        eprintln!(
+            "{name}: head {} expr {} min {}",
+            plan.head_motion, plan.expression, plan.min_jacobian
+        );
         let mut out = RgbaImage::new(SIZE, SIZE);
         anim.draw(&plan, &mut out).unwrap();
         put(&out, slot as u32 + 1);

@@ -71,13 +71,10 @@ impl Tps {
             if !c.is_finite() || !v.is_finite() {
                 return None;
             }
-            match pts
-                .iter_mut()
-                .find(|(q, _, _)| {
-                    let d = *q - c;
-                    d.dot(d) < MERGE_DISTANCE * MERGE_DISTANCE
-                })
-            {
+            match pts.iter_mut().find(|(q, _, _)| {
+                let d = *q - c;
+                d.dot(d) < MERGE_DISTANCE * MERGE_DISTANCE
+            }) {
                 Some((_, sum, count)) => {
                     *sum = *sum + v;
                     *count += 1;
@@ -159,16 +156,14 @@ impl Tps {
         let qy = (y - self.origin.y) * self.inv_scale;
         let qdx = dx * self.inv_scale;
         for (chunk_index, chunk) in out.chunks_mut(LANES).enumerate() {
-            let first = (x0 - self.origin.x) * self.inv_scale
-                + qdx * (chunk_index * LANES) as f32;
+            let first = (x0 - self.origin.x) * self.inv_scale + qdx * (chunk_index * LANES) as f32;
             let mut qx = [0.0f32; LANES];
             for (k, q) in qx.iter_mut().enumerate() {
                 *q = first + qdx * k as f32;
             }
             let mut sx = [0.0f32; LANES];
             let mut sy = [0.0f32; LANES];
-            for (((&cx, &cy), &wx), &wy) in
-                self.cx.iter().zip(&self.cy).zip(&self.wx).zip(&self.wy)
+            for (((&cx, &cy), &wx), &wy) in self.cx.iter().zip(&self.cy).zip(&self.wx).zip(&self.wy)
             {
                 let ddy = qy - cy;
                 let ddy2 = ddy * ddy;
@@ -284,7 +279,10 @@ mod tests {
         let centres: Vec<Point> = (0..20)
             .map(|i| {
                 let t = i as f32 * 0.7;
-                Point::new(100.0 + 60.0 * t.cos() * (1.0 + 0.1 * t), 80.0 + 50.0 * t.sin())
+                Point::new(
+                    100.0 + 60.0 * t.cos() * (1.0 + 0.1 * t),
+                    80.0 + 50.0 * t.sin(),
+                )
             })
             .collect();
         let values: Vec<Point> = centres
@@ -309,13 +307,19 @@ mod tests {
         let centres: Vec<Point> = (0..11)
             .map(|i| Point::new((i * 37 % 100) as f32, (i * 53 % 90) as f32))
             .collect();
-        let values: Vec<Point> = (0..11).map(|i| Point::new(i as f32, -(i as f32) * 0.5)).collect();
+        let values: Vec<Point> = (0..11)
+            .map(|i| Point::new(i as f32, -(i as f32) * 0.5))
+            .collect();
         let tps = Tps::solve(&centres, &values).unwrap();
         let mut row = vec![Point::default(); 19];
         tps.eval_row(-3.0, 6.5, 41.0, &mut row);
         for (i, v) in row.iter().enumerate() {
             let p = Point::new(-3.0 + 6.5 * i as f32, 41.0);
-            assert!(v.distance(tps.eval(p)) < 1e-3, "{i}: {v:?} vs {:?}", tps.eval(p));
+            assert!(
+                v.distance(tps.eval(p)) < 1e-3,
+                "{i}: {v:?} vs {:?}",
+                tps.eval(p)
+            );
         }
     }
 

@@ -182,7 +182,11 @@ impl WarpAnimator {
         let head = frame.head();
         // Crown and temples: the upper half of the head outline, away from the jaw ends.
         let across = Point::new(-frame.u.y, frame.u.x);
-        let up_sign = if across.dot(frame.down) > 0.0 { -1.0 } else { 1.0 };
+        let up_sign = if across.dot(frame.down) > 0.0 {
+            -1.0
+        } else {
+            1.0
+        };
         let crown = (1..12)
             .map(|k| {
                 let t = std::f32::consts::PI * k as f32 / 12.0;
@@ -251,7 +255,12 @@ impl WarpAnimator {
                 let rigid = head.apply(self.rig.rest[i]);
                 *p = partial.apply(self.rig.rest[i]) + (*p - rigid) * m.expression;
             }
-            let eff = effective(&self.rig.rest, &limited, self.options.eyelids, partial.scale());
+            let eff = effective(
+                &self.rig.rest,
+                &limited,
+                self.options.eyelids,
+                partial.scale(),
+            );
             let field = self.solve(&eff, &partial)?;
             let min_det = field.min_jacobian();
             Some(Attempt {
