@@ -300,7 +300,7 @@ impl WarpField {
         subdivisions: u32,
     ) {
         let c = &self.coarse;
-        if !c.has_cells() || subdivisions < 2 || c.step % subdivisions != 0 {
+        if !c.has_cells() || subdivisions < 2 || !c.step.is_multiple_of(subdivisions) {
             return;
         }
         let s = c.step as f32;
@@ -343,7 +343,8 @@ impl WarpField {
     /// the fine patch are pinned on its inner nodes (its border must keep matching the coarse
     /// grid), the others on the coarse grid outside the patch.
     pub(crate) fn pin(&mut self, points: &[(Point, Point)]) {
-        let (coarse_pts, fine_pts): (Vec<(Point, Point)>, Vec<(Point, Point)>) = points
+        type Pins = Vec<(Point, Point)>;
+        let (coarse_pts, fine_pts): (Pins, Pins) = points
             .iter()
             .partition(|(p, _)| self.fine.as_ref().is_none_or(|f| f.locate(*p).is_none()));
         let patch = self.fine.as_ref().map(|f| (f.x0, f.y0, f.x1(), f.y1()));

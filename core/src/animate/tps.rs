@@ -216,7 +216,8 @@ pub(crate) fn solve_in_place(a: &mut [f64], rhs: &mut [f64], m: usize) -> Option
                 pivot = r;
             }
         }
-        if !(best > 1e-13 * scale) {
+        // Also refuses NaN pivots.
+        if best.is_nan() || best <= 1e-13 * scale {
             return None;
         }
         if pivot != col {

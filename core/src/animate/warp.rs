@@ -413,7 +413,7 @@ impl WarpAnimator {
         let grid = GridSpec::covering(ring.bbox().0, ring.bbox().1, w, h, rig.step)?;
         let mut field = WarpField::from_tps(&tps, &ring, inner, grid, w, h);
         // The fine patch over the mouth (lips are thinner than a coarse cell).
-        if let Some(q) = [4, 3, 2].into_iter().find(|q| rig.step % q == 0) {
+        if let Some(q) = [4, 3, 2].into_iter().find(|q| rig.step.is_multiple_of(*q)) {
             let (mut lo, mut hi) = (eff[48], eff[48]);
             for p in &eff[48..68] {
                 lo = Point::new(lo.x.min(p.x), lo.y.min(p.y));
