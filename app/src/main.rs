@@ -31,6 +31,10 @@ enum Command {
     Retarget(cmd::retarget::RetargetArgs),
     /// Track the face in a driving video: 68 landmarks per frame (JSON, optional .npy, overlay).
     Detect(cmd::detect::DetectArgs),
+    /// Animate a character picture with its landmark track (built-in real-time animator).
+    Render(cmd::render::RenderArgs),
+    /// Run the whole method: track the driving video, retarget, render, export.
+    Animate(cmd::animate::AnimateArgs),
     /// Open the desktop app (the default with no subcommand).
     Gui(GuiArgs),
 }
@@ -53,6 +57,8 @@ fn main() -> ExitCode {
         Some(Command::Transcode(args)) => cmd::transcode::run(args, cli.quiet),
         Some(Command::Retarget(args)) => cmd::retarget::run(args, cli.quiet),
         Some(Command::Detect(args)) => cmd::detect::run(args, cli.quiet),
+        Some(Command::Render(args)) => cmd::render::run(args, cli.quiet),
+        Some(Command::Animate(args)) => cmd::animate::run(args, cli.quiet),
         Some(Command::Gui(args)) => run_gui(args),
         None => run_gui(&GuiArgs::default()),
     };

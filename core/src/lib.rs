@@ -1,16 +1,20 @@
 //! FaceShot core: everything that brings a character to life, without any UI.
 //!
+//! - [`animate`]: the animator interface and the built-in real-time warp animator;
 //! - [`landmarks`]: the 68-point layout, faces, tracks and their files;
 //! - [`media`]: still images, video decoding and MP4 / GIF / PNG-sequence export;
 //! - [`nn`]: the candle networks (MediaPipe face detector, face mesh, eye model);
 //! - [`track`]: driving-face tracking, 68 landmarks per video frame;
 //! - [`retarget`]: driver landmark motion to character landmark motion;
+//! - [`pipeline`]: the whole method as jobs for the CLI and the app;
 //! - [`progress`]: progress reporting and cancellation for long jobs.
 
+pub mod animate;
 pub mod atomic;
 pub mod landmarks;
 pub mod media;
 pub mod nn;
+pub mod pipeline;
 pub mod progress;
 pub mod retarget;
 pub mod track;

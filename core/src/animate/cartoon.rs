@@ -1,0 +1,230 @@
+//! A procedurally drawn cartoon character, for tests, benchmarks and demos.
+//!
+//! The drawing follows a 68-point landmark set exactly: skin inside the jaw line and a forehead
+//! arc, hair on the rest of a head ellipse, outlined white eyes with a blue iris (larger than
+//! the opening, as in most cartoons) and a dark upper lash line, brows, a nose line, red lips
+//! and — where the inner lips are apart — a dark mouth with teeth. The background is either a
+//! smooth colour pattern (so that any stray motion shows) or transparent.
+
+use super::geometry::FaceFrame;
+use crate::landmarks::{Landmarks, Point};
+use image::{Rgba, RgbaImage};
+
+/// What lies behind the character.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Background {
+    /// A smooth, everywhere-different colour pattern.
+    Pattern,
+    /// Fully transparent.
+    Transparent,
+}
+
+/// Colours of the cartoon.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Style {
+    /// Face skin.
+    pub skin: [u8; 3],
+    /// Hair.
+    pub hair: [u8; 3],
+    /// Iris.
+    pub iris: [u8; 3],
+    /// Lips.
+    pub lips: [u8; 3],
+    /// Outlines, lashes, pupils.
+    pub ink: [u8; 3],
+    /// Background.
+    pub background: Background,
+}
+
+impl Default for Style {
+    fn default() -> Self {
+        Self {
+            skin: [240, 196, 160],
+            hair: [92, 58, 40],
+            iris: [40, 110, 230],
+            lips: [200, 60, 70],
+            ink: [25, 20, 30],
+            background: Background::Pattern,
+        }
+    }
+}
+
+/// Colour of the background pattern at a pixel.
+pub fn pattern(x: u32, y: u32) -> [u8; 3] {
+    let (x, y) = (x as f32, y as f32);
+    [
+        (110.0 + 60.0 * (x / 9.0).sin() + 20.0 * (y / 23.0).cos()) as u8,
+        (150.0 + 50.0 * (y / 7.0).cos()) as u8,
+        (170.0 + 40.0 * ((x + y) / 13.0).sin() + 20.0 * (x / 31.0).cos()) as u8,
+    ]
+}
+
+/// Cartoon proportions: every eye opened `factor` times wider than the landmarks say
+/// (lid heights above and below the corner line scaled, corners kept).
+pub fn big_eyes(mut face: Landmarks, factor: f32) -> Landmarks {
+    for [a, u1, u2, b, l2, l1] in [[36, 37, 38, 39, 40, 41], [42, 43, 44, 45, 46, 47]] {
+        let (pa, pb) = (face[a], face[b]);
+        let axis = pb - pa;
+        let len2 = axis.dot(axis);
+        if len2 <= 0.0 {
+            continue;
+        }
+        for i in [u1, u2, l2, l1] {
+            let d = face[i] - pa;
+            let along = axis * (d.dot(axis) / len2);
+            face[i] = pa + along + (d - along) * factor;
+        }
+    }
+    face
+}
+
+fn inside(poly: &[Point], p: Point) -> bool {
+    let mut odd = false;
+    let mut j = poly.len() - 1;
+    for i in 0..poly.len() {
+        let (a, b) = (poly[i], poly[j]);
+        if (a.y > p.y) != (b.y > p.y) && p.x < (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x {
+            odd = !odd;
+        }
+        j = i;
+    }
+    odd
+}
+
+fn segment_distance(p: Point, a: Point, b: Point) -> f32 {
+    let ab = b - a;
+    let l2 = ab.dot(ab);
+    let t = if l2 > 0.0 {
+        ((p - a).dot(ab) / l2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    p.distance(a + ab * t)
+}
+
+fn polyline_distance(p: Point, pts: &[Point], closed: bool) -> f32 {
+    let mut d = f32::INFINITY;
+    for w in pts.windows(2) {
+        d = d.min(segment_distance(p, w[0], w[1]));
+    }
+    if closed && pts.len() > 2 {
+        d = d.min(segment_distance(p, pts[pts.len() - 1], pts[0]));
+    }
+    d
+}
+
+/// Draw the cartoon for `face` on a `width × height` canvas.
+pub fn draw(width: u32, height: u32, face: &Landmarks, style: &Style) -> RgbaImage {
+    let bg = |x: u32, y: u32| match style.background {
+        Background::Pattern => {
+            let [r, g, b] = pattern(x, y);
+            Rgba([r, g, b, 255])
+        }
+        Background::Transparent => Rgba([0, 0, 0, 0]),
+    };
+    let mut img = RgbaImage::from_fn(width, height, bg);
+    let Some(frame) = FaceFrame::of(face) else {
+        return img;
+    };
+    let hw = frame.half_width;
+    let mut head = frame.head();
+    head.a *= 0.92;
+    head.b *= 0.92;
+    let up = frame.down * -1.0;
+    // Skin: the jaw line closed by a forehead arc a little above the brows.
+    let mut skin_poly: Vec<Point> = face[0..17].to_vec();
+    let top = frame.brow * 1.6 + 0.1 * hw;
+    for k in 0..=8 {
+        let t = std::f32::consts::PI * k as f32 / 8.0;
+        let across = frame.u * (hw * t.cos());
+        skin_poly.push(frame.origin + across + up * (top * t.sin()));
+    }
+    let eyes = [&face[36..42], &face[42..48]];
+    let uppers = [
+        [face[36], face[37], face[38], face[39]],
+        [face[42], face[43], face[44], face[45]],
+    ];
+    let brows = [&face[17..22], &face[22..27]];
+    let nose: Vec<Point> = face[27..31].iter().chain(&face[31..36]).copied().collect();
+    let outer = &face[48..60];
+    let inner = &face[60..68];
+    let line = (0.035 * hw).max(1.0);
+    let (lo, hi) = head.bbox();
+    let ink = Rgba([style.ink[0], style.ink[1], style.ink[2], 255]);
+    let c = |rgb: [u8; 3]| Rgba([rgb[0], rgb[1], rgb[2], 255]);
+    let x0 = lo.x.floor().max(0.0) as u32;
+    let y0 = lo.y.floor().max(0.0) as u32;
+    let x1 = (hi.x.ceil().max(0.0) as u32).min(width.saturating_sub(1));
+    let y1 = (hi.y.ceil().max(0.0) as u32).min(height.saturating_sub(1));
+    for y in y0..=y1 {
+        for x in x0..=x1 {
+            let p = Point::new(x as f32, y as f32);
+            let rho = head.rho(p);
+            let in_skin = inside(&skin_poly, p);
+            if rho > 1.0 && !in_skin {
+                continue;
+            }
+            let mut col = c(style.hair);
+            if rho > 1.0 - line / head.a.min(head.b) && !in_skin {
+                col = ink;
+            }
+            if in_skin {
+                col = if polyline_distance(p, &skin_poly, true) < line {
+                    ink
+                } else {
+                    c(style.skin)
+                };
+            }
+            for (k, eye) in eyes.iter().enumerate() {
+                let centre = eye.iter().fold(Point::default(), |a, &q| a + q) * (1.0 / 6.0);
+                let ew = eye[0].distance(eye[3]);
+                if inside(eye, p) {
+                    let r = p.distance(centre);
+                    col = if r < 0.13 * ew {
+                        ink
+                    } else if r < 0.3 * ew {
+                        c(style.iris)
+                    } else {
+                        Rgba([250, 250, 250, 255])
+                    };
+                }
+                if polyline_distance(p, eye, true) < 0.6 * line {
+                    col = ink;
+                }
+                if polyline_distance(p, &uppers[k], false) < 1.3 * line {
+                    col = ink;
+                }
+            }
+            for brow in brows {
+                if polyline_distance(p, brow, false) < 1.6 * line {
+                    col = c(style.hair);
+                }
+            }
+            if polyline_distance(p, &nose, false) < 0.6 * line {
+                col = Rgba([
+                    (f32::from(style.skin[0]) * 0.7) as u8,
+                    (f32::from(style.skin[1]) * 0.6) as u8,
+                    (f32::from(style.skin[2]) * 0.6) as u8,
+                    255,
+                ]);
+            }
+            if inside(outer, p) {
+                col = c(style.lips);
+                if inside(inner, p) {
+                    // Open mouth: teeth under the upper lip, dark below.
+                    let upper = polyline_distance(p, &face[60..65], false);
+                    col = if upper < 0.08 * hw {
+                        Rgba([245, 245, 240, 255])
+                    } else {
+                        Rgba([70, 15, 25, 255])
+                    };
+                }
+                if polyline_distance(p, inner, true) < 0.5 * line {
+                    col = Rgba([120, 30, 40, 255]);
+                }
+            }
+            img.put_pixel(x, y, col);
+        }
+    }
+    img
+}
