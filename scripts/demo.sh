@@ -10,5 +10,9 @@ bin=target/release/faceshot
 mkdir -p out
 clip=assets/driving/sample_talk.mp4
 "$bin" probe "$clip"
-"$bin" transcode "$clip" out/sample_talk.gif --max-size 256 --gif-fps 15
-echo "demo output: out/sample_talk.gif"
+# The whole method, headless: track the driving clip, retarget onto the character, render, export.
+"$bin" animate assets/characters/astronaut.png "$clip" \
+  --landmarks assets/characters/astronaut.json -o out/astronaut_animated.mp4 --save-track out/astronaut_track.json
+"$bin" transcode out/astronaut_animated.mp4 out/astronaut_animated.gif --max-size 256 --gif-fps 15
+echo "demo output: out/astronaut_animated.mp4, out/astronaut_animated.gif, out/astronaut_track.json"
+echo "desktop app: $bin   (opens on the same sample)"
