@@ -31,6 +31,12 @@ enum Command {
     Retarget(cmd::retarget::RetargetArgs),
     /// Track the face in a driving video: 68 landmarks per frame (JSON, optional .npy, overlay).
     Detect(cmd::detect::DetectArgs),
+    /// Find a character's 68 landmarks (structural fit, DIFT, or five-click anchors).
+    Match(cmd::match_cmd::MatchArgs),
+    /// Landmark accuracy (NME, failure rate) over a folder of images with ground truth.
+    EvalMatch(cmd::eval_match::EvalMatchArgs),
+    /// Generate cartoon characters with exact landmarks (tests, gallery, evaluation).
+    Cartoons(cmd::cartoons::CartoonsArgs),
     /// Open the desktop app (the default with no subcommand).
     Gui(GuiArgs),
 }
@@ -53,6 +59,9 @@ fn main() -> ExitCode {
         Some(Command::Transcode(args)) => cmd::transcode::run(args, cli.quiet),
         Some(Command::Retarget(args)) => cmd::retarget::run(args, cli.quiet),
         Some(Command::Detect(args)) => cmd::detect::run(args, cli.quiet),
+        Some(Command::Match(args)) => cmd::match_cmd::run(args, cli.quiet),
+        Some(Command::EvalMatch(args)) => cmd::eval_match::run(args, cli.quiet),
+        Some(Command::Cartoons(args)) => cmd::cartoons::run(args),
         Some(Command::Gui(args)) => run_gui(args),
         None => run_gui(&GuiArgs::default()),
     };

@@ -5,10 +5,12 @@
 //! - [`nn`]: the candle networks (MediaPipe face detector, face mesh, eye model);
 //! - [`track`]: driving-face tracking, 68 landmarks per video frame;
 //! - [`retarget`]: driver landmark motion to character landmark motion;
+//! - [`matching`]: find a character's 68 landmarks (structural fit, DIFT, five-click fit);
 //! - [`progress`]: progress reporting and cancellation for long jobs.
 
 pub mod atomic;
 pub mod landmarks;
+pub mod matching;
 pub mod media;
 pub mod nn;
 pub mod progress;
