@@ -86,9 +86,10 @@ impl MatchError {
 /// Which matcher to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
-    /// Diffusion features when weights are available locally, otherwise the structural fit.
+    /// Diffusion features when weights are given; otherwise the face mesh when it finds a
+    /// confident face, else the structural fit.
     Auto,
-    /// The tracker's face mesh (not available in this build: see the crate notes).
+    /// The tracker's face detector and 468-point mesh, mapped to 68 points.
     Mesh,
     /// Classical image analysis and the shape model.
     Structural,
@@ -167,6 +168,74 @@ pub struct MatchResult {
     pub note: String,
 }
 
+/// Face-mesh score a face found in a crop must reach.
+pub const CROP_ACCEPT: f32 = 0.9;
+/// Face-mesh score above which `auto` considers the mesh result.
+pub const MESH_ACCEPT: f32 = 0.5;
+/// `auto` keeps the structural fit when it found eyes and lies within this NME of the mesh
+/// result (the two agree: a drawn face the mesh also reads, where the structural fit follows
+/// the drawn contours more closely); otherwise the mesh result wins.
+pub const AGREE_NME: f32 = 0.2;
+
+/// The tracker's detector + face mesh on a still image: the 68 points (confidence = the
+/// mesh's face score) and that score, or `None` when no face is found. When the whole image
+/// gives no face (the short-range detector wants a face filling much of the frame), square
+/// crops of 60 % of the short side on a 3×3 grid are tried and the best face is kept.
+pub fn mesh_face(image: &RgbaImage) -> Result<Option<(Face, f32)>, MatchError> {
+    let (w, h) = image.dimensions();
+    let rgb = image::RgbImage::from_fn(w, h, |x, y| {
+        let p = image.get_pixel(x, y).0;
+        let a = f32::from(p[3]) / 255.0;
+        image::Rgb([0, 1, 2].map(|c| (f32::from(p[c]) * a + 255.0 * (1.0 - a)).round() as u8))
+    });
+    let mut tracker = crate::track::Tracker::with_defaults()
+        .map_err(|e| MatchError::Model(format!("face mesh: {e}")))?;
+    let mut run = |img: &image::RgbImage| -> Result<Option<crate::track::FrameFace>, MatchError> {
+        let f = tracker
+            .process_still(img)
+            .map_err(|e| MatchError::Model(format!("face mesh: {e}")))?;
+        Ok(f.filter(|f| f.landmarks.iter().all(|p| p.is_finite())))
+    };
+    let mut best = run(&rgb)?.map(|f| (f, Point::default()));
+    if best.is_none() {
+        let side = (w.min(h) as f32 * 0.6).round() as u32;
+        if side >= 32 {
+            for gy in 0..3u32 {
+                for gx in 0..3u32 {
+                    let x0 = (w - side) * gx / 2;
+                    let y0 = (h - side) * gy / 2;
+                    let crop = image::imageops::crop_imm(&rgb, x0, y0, side, side).to_image();
+                    // Crops see less context: only a confident face counts.
+                    if let Some(f) = run(&crop)?
+                        && f.presence >= CROP_ACCEPT
+                        && best.as_ref().is_none_or(|(b, _)| f.presence > b.presence)
+                    {
+                        best = Some((f, Point::new(x0 as f32, y0 as f32)));
+                    }
+                }
+            }
+        }
+    }
+    let Some((f, offset)) = best else {
+        return Ok(None);
+    };
+    let mut points = f.landmarks.map(|p| p + offset);
+    let r = rearrange::rearrange(&points);
+    if !structural::tangled(&r) {
+        points = r;
+    }
+    let mut face = Face::new(
+        points,
+        Some(crate::landmarks::ImageSize {
+            width: w,
+            height: h,
+        }),
+    );
+    let c = f.presence.clamp(0.0, 1.0) * if f.usable { 1.0 } else { 0.5 };
+    face.confidence = [c; 68];
+    Ok(Some((face, f.presence)))
+}
+
 /// Find the 68 landmarks of the character in `image`.
 pub fn match_face(
     image: &RgbaImage,
@@ -209,16 +278,45 @@ pub fn match_face(
             if opts.weights.as_deref().is_some_and(dift::weights_present) {
                 Backend::Dift
             } else {
+                progress.update("face mesh", 0, Some(2));
+                if let Some((face, presence)) = mesh_face(image)?
+                    && presence >= MESH_ACCEPT
+                {
+                    progress.update("structural fit", 1, Some(2));
+                    let s = structural::fit(image, model);
+                    let mutual = eval::nme(&s.face.points, &face.points).unwrap_or(f32::INFINITY);
+                    if s.findings.eyes && mutual < AGREE_NME {
+                        return Ok(MatchResult {
+                            face: s.face,
+                            backend: Backend::Structural,
+                            note: format!(
+                                "structural fit, in agreement with the face mesh (score \
+                                 {presence:.2}, NME between them {mutual:.3})"
+                            ),
+                        });
+                    }
+                    return Ok(MatchResult {
+                        face,
+                        backend: Backend::Mesh,
+                        note: format!("face mesh (face score {presence:.2})"),
+                    });
+                }
                 Backend::Structural
             }
         }
         b => b,
     };
     match backend {
-        Backend::Mesh => Err(MatchError::Options(
-            "the face-mesh backend is not part of this build yet; use --backend structural or dift"
-                .into(),
-        )),
+        Backend::Mesh => match mesh_face(image)? {
+            Some((face, presence)) => Ok(MatchResult {
+                face,
+                backend,
+                note: format!("face mesh (face score {presence:.2})"),
+            }),
+            None => Err(MatchError::Options(
+                "the face mesh found no face; try --backend structural or dift".into(),
+            )),
+        },
         Backend::Dift => {
             let dir = dift::resolve_weights(opts.weights.as_deref(), opts.download, progress)?;
             let featurizer = dift::Dift::load(&dir, &opts.dift, progress)?;
