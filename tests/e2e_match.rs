@@ -27,7 +27,9 @@ fn cartoons_match_and_eval() {
     let dir = tempfile::tempdir().unwrap();
     let set = dir.path().join("set");
     let s = set.to_str().unwrap();
-    ok(&faceshot(&["cartoons", s, "--count", "3", "--size", "160", "--seed", "5"]));
+    ok(&faceshot(&[
+        "cartoons", s, "--count", "3", "--size", "160", "--seed", "5",
+    ]));
     let img = set.join("cartoon_00005.png");
     assert!(img.is_file() && set.join("cartoon_00005.json").is_file());
 
@@ -70,7 +72,10 @@ fn cartoons_match_and_eval() {
     assert!((fl - l.0).abs() < 3.0, "{fl} vs {}", l.0);
 
     let report = ok(&faceshot(&["eval-match", s]));
-    assert!(report.contains("3 images") && report.contains("mean NME"), "{report}");
+    assert!(
+        report.contains("3 images") && report.contains("mean NME"),
+        "{report}"
+    );
     let json = ok(&faceshot(&["eval-match", s, "--json"]));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["images"], 3);
@@ -81,7 +86,14 @@ fn cartoons_match_and_eval() {
 fn clear_errors_for_bad_requests() {
     let dir = tempfile::tempdir().unwrap();
     let set = dir.path();
-    ok(&faceshot(&["cartoons", set.to_str().unwrap(), "--count", "1", "--size", "96"]));
+    ok(&faceshot(&[
+        "cartoons",
+        set.to_str().unwrap(),
+        "--count",
+        "1",
+        "--size",
+        "96",
+    ]));
     let img = set.join("cartoon_00000.png");
     let out = set.join("x.json");
     let run = |extra: &[&str]| {
@@ -92,7 +104,10 @@ fn clear_errors_for_bad_requests() {
     for (extra, needle) in [
         (&["--backend", "nonsense"][..], "unknown backend"),
         (&["--backend", "dift"][..], "--weights"),
-        (&["--backend", "dift", "--weights", "/nonexistent"][..], "missing"),
+        (
+            &["--backend", "dift", "--weights", "/nonexistent"][..],
+            "missing",
+        ),
         (&["--anchors", "1,2;3,4"][..], "anchors"),
     ] {
         let o = run(extra);

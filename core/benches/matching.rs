@@ -81,14 +81,20 @@ fn main() {
         panic!("expected features")
     };
     let feat_s = t.elapsed().as_secs_f64();
-    println!("U-Net to up block 1 (DIFT feature pass), 64x64 latent -> {:?}: {feat_s:.2} s", f.dims());
+    println!(
+        "U-Net to up block 1 (DIFT feature pass), 64x64 latent -> {:?}: {feat_s:.2} s",
+        f.dims()
+    );
 
     let t = Instant::now();
     let UNetOutput::Prediction(p) = unet.forward(&z, 281.0, &ctx, None).unwrap() else {
         panic!("expected prediction")
     };
     let full_s = t.elapsed().as_secs_f64();
-    println!("U-Net full pass (one DDIM inversion step) -> {:?}: {full_s:.2} s", p.dims());
+    println!(
+        "U-Net full pass (one DDIM inversion step) -> {:?}: {full_s:.2} s",
+        p.dims()
+    );
     for steps in [50usize, 10] {
         let n_inv = 301 / (1000 / steps);
         println!(

@@ -31,8 +31,13 @@ pub fn run(args: &CartoonsArgs) -> Result<()> {
     for s in args.seed..args.seed + args.count {
         let c = Cartoon::generate(s, args.size);
         save_png(&c.image, &args.out_dir.join(format!("cartoon_{s:05}.png")))?;
-        c.face.save(&args.out_dir.join(format!("cartoon_{s:05}.json")))?;
+        c.face
+            .save(&args.out_dir.join(format!("cartoon_{s:05}.json")))?;
     }
-    println!("{} cartoons written to {}", args.count, args.out_dir.display());
+    println!(
+        "{} cartoons written to {}",
+        args.count,
+        args.out_dir.display()
+    );
     Ok(())
 }

@@ -93,8 +93,14 @@ pub fn parse_anchors(text: &str) -> Result<Vec<Point>> {
         let (x, y) = pair
             .split_once(',')
             .with_context(|| format!("anchor \"{pair}\" is not x,y"))?;
-        let x: f32 = x.trim().parse().with_context(|| format!("anchor \"{pair}\""))?;
-        let y: f32 = y.trim().parse().with_context(|| format!("anchor \"{pair}\""))?;
+        let x: f32 = x
+            .trim()
+            .parse()
+            .with_context(|| format!("anchor \"{pair}\""))?;
+        let y: f32 = y
+            .trim()
+            .parse()
+            .with_context(|| format!("anchor \"{pair}\""))?;
         if !x.is_finite() || !y.is_finite() {
             bail!("anchor \"{pair}\" is not finite");
         }

@@ -224,8 +224,10 @@ impl CartoonSpec {
         let cx = half * (0.5 + r.range(-0.08, 0.08));
         let top = top_h * scale;
         let bottom = bot_h * scale;
-        let cy = (half * (0.5 + r.range(-0.05, 0.08)))
-            .clamp(top + 0.04 * half, (half * 0.97 - bottom).max(top + 0.04 * half));
+        let cy = (half * (0.5 + r.range(-0.05, 0.08))).clamp(
+            top + 0.04 * half,
+            (half * 0.97 - bottom).max(top + 0.04 * half),
+        );
         let hue = r.unit();
         let skin = if r.chance(0.5) {
             hsv(r.range(0.02, 0.1), r.range(0.2, 0.6), r.range(0.6, 1.0))
@@ -277,7 +279,11 @@ impl CartoonSpec {
             background: r.below(4),
             bg: [
                 hsv(bg_hue, r.range(0.0, 0.6), r.range(0.3, 1.0)),
-                hsv(bg_hue + r.range(-0.2, 0.2), r.range(0.0, 0.6), r.range(0.3, 1.0)),
+                hsv(
+                    bg_hue + r.range(-0.2, 0.2),
+                    r.range(0.0, 0.6),
+                    r.range(0.3, 1.0),
+                ),
             ],
             seed,
         }
@@ -559,7 +565,13 @@ impl CartoonSpec {
         // Brows.
         for right in [false, true] {
             let b = map(&self.brow_points(right));
-            stroke_polyline(&mut img, &b, false, self.brow_thick * s, shade(self.hair_color, 0.6));
+            stroke_polyline(
+                &mut img,
+                &b,
+                false,
+                self.brow_thick * s,
+                shade(self.hair_color, 0.6),
+            );
         }
         // Eyes.
         for right in [false, true] {
@@ -580,15 +592,11 @@ impl CartoonSpec {
                 EyeStyle::Dot => fill_polygon(&mut img, &poly, [20, 20, 25]),
                 EyeStyle::Anime => {
                     fill_polygon(&mut img, &poly, [250, 250, 250]);
-                    let inner: Vec<Point> = poly
-                        .iter()
-                        .map(|&q| centre + (q - centre) * 0.8)
-                        .collect();
+                    let inner: Vec<Point> =
+                        poly.iter().map(|&q| centre + (q - centre) * 0.8).collect();
                     fill_polygon(&mut img, &inner, self.iris_color);
-                    let pupil: Vec<Point> = poly
-                        .iter()
-                        .map(|&q| centre + (q - centre) * 0.4)
-                        .collect();
+                    let pupil: Vec<Point> =
+                        poly.iter().map(|&q| centre + (q - centre) * 0.4).collect();
                     fill_polygon(&mut img, &pupil, [15, 15, 20]);
                     fill_disc(
                         &mut img,
@@ -609,9 +617,17 @@ impl CartoonSpec {
         let nose_col = shade(self.skin, 0.6);
         match self.nose_style {
             0 => {
-                let path = map(&[lm[28], lm[29], lm[30], lm[31], lm[32], lm[33], lm[34], lm[35]]);
+                let path = map(&[
+                    lm[28], lm[29], lm[30], lm[31], lm[32], lm[33], lm[34], lm[35],
+                ]);
                 stroke_polyline(&mut img, &path[2..], false, line_w, nose_col);
-                stroke_polyline(&mut img, &path[..3], false, 0.6 * line_w, shade(self.skin, 0.8));
+                stroke_polyline(
+                    &mut img,
+                    &path[..3],
+                    false,
+                    0.6 * line_w,
+                    shade(self.skin, 0.8),
+                );
             }
             1 => {
                 let c = px(Point::new(0.0, self.nose_tip + 0.02));
@@ -643,15 +659,33 @@ impl CartoonSpec {
         let mouth_dark = [60, 15, 25];
         if self.mouth_style == MouthStyle::Lips {
             fill_polygon(&mut img, &outer_c, self.lip_color);
-            stroke_polyline(&mut img, &outer_c, true, 0.6 * line_w, shade(self.lip_color, 0.6));
+            stroke_polyline(
+                &mut img,
+                &outer_c,
+                true,
+                0.6 * line_w,
+                shade(self.lip_color, 0.6),
+            );
         }
         if self.mouth_open > 0.0 {
             fill_polygon(&mut img, &inner_c, mouth_dark);
             // Teeth band along the upper inner lip.
             let teeth: Vec<Point> = catmull_rom(&map(&inner[..5]), false, 6);
-            stroke_polyline(&mut img, &teeth, false, 0.3 * self.mouth_open * s, [245, 245, 240]);
+            stroke_polyline(
+                &mut img,
+                &teeth,
+                false,
+                0.3 * self.mouth_open * s,
+                [245, 245, 240],
+            );
             let tongue = px(Point::new(0.0, self.mouth_y + self.mouth_open * 0.8));
-            let e = ellipse_points(tongue, 0.3 * self.mouth_w * s, 0.3 * self.mouth_open * s, self.pose.angle(), 24);
+            let e = ellipse_points(
+                tongue,
+                0.3 * self.mouth_w * s,
+                0.3 * self.mouth_open * s,
+                self.pose.angle(),
+                24,
+            );
             fill_polygon_alpha(&mut img, &e, [200, 80, 90], 0.8);
             stroke_polyline(&mut img, &inner_c, true, line_w, mouth_dark);
         } else {
@@ -719,8 +753,8 @@ impl Cartoon {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matching::geometry::self_intersects;
     use crate::landmarks::Part;
+    use crate::matching::geometry::self_intersects;
 
     #[test]
     fn cartoons_are_reproducible_and_varied() {
@@ -738,16 +772,26 @@ mod tests {
             let spec = CartoonSpec::random(seed, 256);
             let lm = spec.landmarks();
             for p in &lm {
-                assert!(p.x > 0.0 && p.y > 0.0 && p.x < 256.0 && p.y < 256.0, "seed {seed}: {p:?}");
+                assert!(
+                    p.x > 0.0 && p.y > 0.0 && p.x < 256.0 && p.y < 256.0,
+                    "seed {seed}: {p:?}"
+                );
             }
             for part in Part::BASE {
                 let pts: Vec<Point> = part.indices().iter().map(|&i| lm[i]).collect();
-                assert!(!self_intersects(&pts, part.is_closed()), "seed {seed} {}", part.name());
+                assert!(
+                    !self_intersects(&pts, part.is_closed()),
+                    "seed {seed} {}",
+                    part.name()
+                );
             }
             // Eyes sit inside the face outline.
             let n = spec.normalised_landmarks();
             for i in [36, 45] {
-                assert!(n[i].x.abs() < spec.half_width(n[i].y), "seed {seed}: eye outside face");
+                assert!(
+                    n[i].x.abs() < spec.half_width(n[i].y),
+                    "seed {seed}: eye outside face"
+                );
             }
         }
     }
@@ -765,7 +809,9 @@ mod tests {
             let centre = (lm[37] + lm[40]) * 0.5;
             let px = c.image.get_pixel(centre.x as u32, centre.y as u32).0;
             let skin = c.spec.skin;
-            let diff: i32 = (0..3).map(|i| (i32::from(px[i]) - i32::from(skin[i])).abs()).sum();
+            let diff: i32 = (0..3)
+                .map(|i| (i32::from(px[i]) - i32::from(skin[i])).abs())
+                .sum();
             assert!(diff > 60, "seed {seed}: {px:?} vs skin {skin:?}");
             checked += 1;
         }

@@ -176,7 +176,12 @@ mod tests {
         }
         let bad = dir.path().join("c.txt");
         std::fs::write(&bad, "1 2\n3 4\n").unwrap();
-        assert!(read_ground_truth(&bad).unwrap_err().to_string().contains("2 points"));
+        assert!(
+            read_ground_truth(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("2 points")
+        );
         std::fs::write(dir.path().join("a.png"), b"x").unwrap();
         std::fs::write(dir.path().join("b.jpg"), b"x").unwrap();
         std::fs::write(dir.path().join("z.png"), b"x").unwrap();
@@ -188,7 +193,11 @@ mod tests {
     #[test]
     fn summary_counts_failures() {
         let s = EvalSummary {
-            per_image: vec![("a".into(), Some(0.05)), ("b".into(), Some(0.2)), ("c".into(), None)],
+            per_image: vec![
+                ("a".into(), Some(0.05)),
+                ("b".into(), Some(0.2)),
+                ("c".into(), None),
+            ],
         };
         assert!((s.mean_nme().unwrap() - 0.125).abs() < 1e-6);
         assert!((s.failure_rate() - 2.0 / 3.0).abs() < 1e-6);

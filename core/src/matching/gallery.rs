@@ -44,7 +44,16 @@ macro_rules! gallery_files {
 }
 
 /// The shipped gallery files: (name, PNG bytes, landmark JSON).
-const EMBEDDED: &[(&str, &[u8], &str)] = gallery_files![];
+const EMBEDDED: &[(&str, &[u8], &str)] = gallery_files![
+    "cartoon_777000",
+    "cartoon_777001",
+    "cartoon_777002",
+    "cartoon_777003",
+    "cartoon_777004",
+    "cartoon_777005",
+    "cartoon_777006",
+    "cartoon_777007"
+];
 
 fn entry_from_bytes(name: &str, png: &[u8], json: &str) -> Result<GalleryEntry, MatchError> {
     let context = PathBuf::from(format!("gallery/{name}.json"));
@@ -71,7 +80,9 @@ pub fn embedded_shapes() -> Vec<Landmarks> {
     EMBEDDED
         .iter()
         .filter_map(|(name, _, json)| {
-            Face::from_json(json, Path::new(name)).ok().map(|f| f.points)
+            Face::from_json(json, Path::new(name))
+                .ok()
+                .map(|f| f.points)
         })
         .collect()
 }
@@ -92,7 +103,9 @@ impl Gallery {
             .map_err(|e| MatchError::io(dir, e))?
             .filter_map(|e| e.ok())
             .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "png") && p.with_extension("json").is_file())
+            .filter(|p| {
+                p.extension().is_some_and(|x| x == "png") && p.with_extension("json").is_file()
+            })
             .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(String::from))
             .collect();
         names.sort();
@@ -159,7 +172,13 @@ fn default_cache_dir() -> Option<PathBuf> {
 
 fn sanitize(id: &str) -> String {
     id.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -281,7 +300,12 @@ mod tests {
         let g = Gallery::embedded().unwrap();
         for e in &g.entries {
             assert_eq!(e.hash.len(), 64);
-            assert!(e.face.points.iter().all(|p| p.x >= 0.0 && (p.x as u32) < e.image.width()));
+            assert!(
+                e.face
+                    .points
+                    .iter()
+                    .all(|p| p.x >= 0.0 && (p.x as u32) < e.image.width())
+            );
         }
         assert_eq!(embedded_shapes().len(), g.entries.len());
     }

@@ -184,10 +184,7 @@ impl Ellipse {
     pub fn point(&self, t: f32) -> Point {
         let (s, c) = self.angle.sin_cos();
         let (x, y) = (self.a * t.cos(), self.b * t.sin());
-        Point::new(
-            self.centre.x + c * x - s * y,
-            self.centre.y + s * x + c * y,
-        )
+        Point::new(self.centre.x + c * x - s * y, self.centre.y + s * x + c * y)
     }
 
     /// The parameter of a point (its angle in the ellipse's normalised frame).
@@ -513,7 +510,9 @@ mod tests {
             b: 15.0,
             angle: 0.4,
         };
-        let pts: Vec<Point> = (0..17).map(|i| truth.point(0.2 + i as f32 * 0.15)).collect();
+        let pts: Vec<Point> = (0..17)
+            .map(|i| truth.point(0.2 + i as f32 * 0.15))
+            .collect();
         let e = fit_ellipse(&pts).unwrap();
         assert!(e.centre.distance(truth.centre) < 0.05, "{e:?}");
         for p in &pts {

@@ -61,7 +61,11 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// Match each descriptor against a (not necessarily normalised) feature map.
-pub fn match_descriptors(map: &FeatureMap, descriptors: &[Vec<f32>], full_margin: f32) -> Vec<PointMatch> {
+pub fn match_descriptors(
+    map: &FeatureMap,
+    descriptors: &[Vec<f32>],
+    full_margin: f32,
+) -> Vec<PointMatch> {
     let n = map.normalised();
     let (h, w) = (n.height, n.width);
     let hw = h * w;
@@ -115,7 +119,11 @@ pub fn match_descriptors(map: &FeatureMap, descriptors: &[Vec<f32>], full_margin
                     second = second.max(s);
                 }
             }
-            let margin = if second.is_finite() { score - second } else { score };
+            let margin = if second.is_finite() {
+                score - second
+            } else {
+                score
+            };
             PointMatch {
                 cell: Point::new(bx as f32 + 0.5 + dx, by as f32 + 0.5 + dy),
                 score,
@@ -151,7 +159,9 @@ pub fn match_with_gallery(
     progress: &dyn Progress,
 ) -> Result<Face, MatchError> {
     if gallery.entries.is_empty() {
-        return Err(MatchError::Options("the appearance gallery is empty".into()));
+        return Err(MatchError::Options(
+            "the appearance gallery is empty".into(),
+        ));
     }
     let refs = gallery_features(featurizer, gallery, cache, progress)?;
     let side = featurizer.side();

@@ -219,8 +219,8 @@ pub fn mesh_face(image: &RgbaImage) -> Result<Option<(Face, f32)>, MatchError> {
     let Some((f, offset)) = best else {
         return Ok(None);
     };
-    let mut points = f.landmarks.map(|p| p + offset);
-    let r = rearrange::rearrange(&points);
+    let mut points = rearrange::uncross_lids(&f.landmarks.map(|p| p + offset));
+    let r = rearrange::uncross_lids(&rearrange::rearrange(&points));
     if !structural::tangled(&r) {
         points = r;
     }
@@ -236,8 +236,33 @@ pub fn mesh_face(image: &RgbaImage) -> Result<Option<(Face, f32)>, MatchError> {
     Ok(Some((face, f.presence)))
 }
 
-/// Find the 68 landmarks of the character in `image`.
+/// Find the 68 landmarks of the character in `image`. Whatever the backend, the result has
+/// no self-intersecting contour: crossed eyelids or lips are merged, and anything still
+/// tangled is replaced by the shape model's fit to it.
 pub fn match_face(
+    image: &RgbaImage,
+    opts: &MatchOptions,
+    progress: &dyn Progress,
+) -> Result<MatchResult, MatchError> {
+    let mut r = match_face_raw(image, opts, progress)?;
+    if structural::tangled(&r.face.points) {
+        let u = rearrange::uncross_lids(&r.face.points);
+        if !structural::tangled(&u) {
+            r.face.points = u;
+        } else if let Some(f) = shape::ShapeModel::default_model().fit_points(
+            &r.face.points,
+            &r.face.confidence.map(|c| c.max(0.05)),
+            1.0,
+        ) && !structural::tangled(&f.points)
+        {
+            r.face.points = f.points;
+            r.note.push_str("; untangled by the shape model");
+        }
+    }
+    Ok(r)
+}
+
+fn match_face_raw(
     image: &RgbaImage,
     opts: &MatchOptions,
     progress: &dyn Progress,
@@ -336,7 +361,11 @@ pub fn match_face(
             Ok(MatchResult {
                 face,
                 backend,
-                note: format!("DIFT ({}) against {} gallery characters", featurizer.describe(), gallery.entries.len()),
+                note: format!(
+                    "DIFT ({}) against {} gallery characters",
+                    featurizer.describe(),
+                    gallery.entries.len()
+                ),
             })
         }
         Backend::Structural | Backend::Auto => {

@@ -107,7 +107,11 @@ pub fn stroke_polyline(
     let bw = (x1 - x0 + 1) as usize;
     let mut cov = vec![0.0f32; bw * (y1 - y0 + 1) as usize];
     let n = pts.len();
-    let segs = if closed { n } else { n.saturating_sub(1).max(1) };
+    let segs = if closed {
+        n
+    } else {
+        n.saturating_sub(1).max(1)
+    };
     for i in 0..segs {
         let a = pts[i];
         let b = pts[(i + 1) % n];

@@ -129,8 +129,56 @@ pub fn rearrange(points: &Landmarks) -> Landmarks {
     out
 }
 
+/// Upper/lower point pairs of the closed contours, with the two corner points: where a lower
+/// point lies above its upper partner (a closed mouth or eye drawn crossed), both move to
+/// their midpoint.
+const LID_PAIRS: [((usize, usize), &[(usize, usize)]); 4] = [
+    ((36, 39), &[(37, 41), (38, 40)]),
+    ((42, 45), &[(43, 47), (44, 46)]),
+    (
+        (48, 54),
+        &[(49, 59), (50, 58), (51, 57), (52, 56), (53, 55)],
+    ),
+    ((60, 64), &[(61, 67), (62, 66), (63, 65)]),
+];
+
+/// Remove crossings of upper and lower arcs of the eyes and lips (see [`LID_PAIRS`]).
+pub fn uncross_lids(points: &Landmarks) -> Landmarks {
+    let mut out = *points;
+    for ((a, b), pairs) in LID_PAIRS {
+        let axis = out[b] - out[a];
+        let len = axis.norm();
+        if len <= 1e-6 {
+            continue;
+        }
+        // "Down" is the axis normal pointing away from the brows (y grows downwards).
+        let mut down = Point::new(-axis.y / len, axis.x / len);
+        if down.y < 0.0 {
+            down = down * -1.0;
+        }
+        for &(u, l) in pairs {
+            if (out[l] - out[u]).dot(down) < 0.0 {
+                let m = out[u].lerp(out[l], 0.5);
+                out[u] = m;
+                out[l] = m;
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn crossed_inner_lips_are_merged() {
+        let mut f = frontal_face(100.0, 100.0, 50.0);
+        // Lower inner lip above the upper one.
+        f[66].y = f[62].y - 3.0;
+        let out = uncross_lids(&f);
+        assert_eq!(out[62], out[66]);
+        assert_eq!(out[61], f[61]);
+    }
+
     use super::*;
     use crate::landmarks::synthetic::frontal_face;
 

@@ -130,8 +130,7 @@ impl ShapeModel {
         let mut modes = Vec::new();
         let mut variances = Vec::new();
         for (v, e) in vals.iter().zip(vecs) {
-            if modes.len() >= max_modes || kept >= f64::from(variance_kept) * total || *v <= 1e-12
-            {
+            if modes.len() >= max_modes || kept >= f64::from(variance_kept) * total || *v <= 1e-12 {
                 break;
             }
             kept += v;
@@ -185,7 +184,10 @@ impl ShapeModel {
         let mut pose = Similarity::IDENTITY;
         for iter in 0..8 {
             let shape = self.instance(&params);
-            let src: Vec<Point> = constraints.iter().map(|c| avg(&shape, &c.indices)).collect();
+            let src: Vec<Point> = constraints
+                .iter()
+                .map(|c| avg(&shape, &c.indices))
+                .collect();
             let dst: Vec<Point> = constraints.iter().map(|c| c.target).collect();
             let w: Vec<f32> = constraints.iter().map(|c| c.weight).collect();
             pose = Similarity::fit(&src, &dst, Some(&w))?;
@@ -219,11 +221,14 @@ impl ShapeModel {
                     }
                 }
             }
-            let scale_w: f64 = constraints.iter().map(|c| f64::from(c.weight * s2)).sum::<f64>()
+            let scale_w: f64 = constraints
+                .iter()
+                .map(|c| f64::from(c.weight * s2))
+                .sum::<f64>()
                 / constraints.len().max(1) as f64;
             for p in 0..k {
-                a[p * k + p] += f64::from(shape_reg) * scale_w / f64::from(self.variances[p]) * 1e-3
-                    + 1e-9;
+                a[p * k + p] +=
+                    f64::from(shape_reg) * scale_w / f64::from(self.variances[p]) * 1e-3 + 1e-9;
             }
             let b = solve(&mut a, &mut rhs, k)?;
             for (p, v) in params.iter_mut().zip(b) {
@@ -243,7 +248,12 @@ impl ShapeModel {
     }
 
     /// Fit all 68 points to per-point targets with weights.
-    pub fn fit_points(&self, points: &Landmarks, weights: &[f32], shape_reg: f32) -> Option<ShapeFit> {
+    pub fn fit_points(
+        &self,
+        points: &Landmarks,
+        weights: &[f32],
+        shape_reg: f32,
+    ) -> Option<ShapeFit> {
         let cs: Vec<Constraint> = (0..LANDMARK_COUNT)
             .map(|i| Constraint::point(i, points[i], weights.get(i).copied().unwrap_or(1.0)))
             .collect();
@@ -259,7 +269,8 @@ fn avg(shape: &Landmarks, idx: &[usize]) -> Point {
 /// Gaussian elimination with partial pivoting; `a` is `n × n` row-major.
 fn solve(a: &mut [f64], b: &mut [f64], n: usize) -> Option<Vec<f64>> {
     for col in 0..n {
-        let piv = (col..n).max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))?;
+        let piv =
+            (col..n).max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))?;
         if a[piv * n + col].abs() < 1e-300 {
             return None;
         }
@@ -358,7 +369,10 @@ mod tests {
                 // The fitted anchors land where they were clicked.
                 let back = anchors_of(&fit.points, n).unwrap();
                 for (a, b) in anchors.iter().zip(&back) {
-                    assert!(a.distance(*b) < 0.1 * truth[36].distance(truth[45]), "seed {seed}");
+                    assert!(
+                        a.distance(*b) < 0.1 * truth[36].distance(truth[45]),
+                        "seed {seed}"
+                    );
                 }
                 errs.push(nme(&fit.points, &truth).unwrap());
             }

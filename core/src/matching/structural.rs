@@ -112,8 +112,14 @@ fn kmeans(samples: &[[f32; 3]], k: usize, iters: usize) -> Vec<[f32; 3]> {
     let mut centres = vec![samples[samples.len() / 2]];
     while centres.len() < k {
         let far = samples.iter().max_by(|a, b| {
-            let da = centres.iter().map(|c| dist2(**a, *c)).fold(f32::INFINITY, f32::min);
-            let db = centres.iter().map(|c| dist2(**b, *c)).fold(f32::INFINITY, f32::min);
+            let da = centres
+                .iter()
+                .map(|c| dist2(**a, *c))
+                .fold(f32::INFINITY, f32::min);
+            let db = centres
+                .iter()
+                .map(|c| dist2(**b, *c))
+                .fold(f32::INFINITY, f32::min);
             da.total_cmp(&db)
         });
         match far {
@@ -289,7 +295,12 @@ fn face_regions(work: &Work) -> Vec<(f32, FaceRegion)> {
     let fg: Vec<bool> = work
         .rgb
         .iter()
-        .map(|&p| bg.iter().map(|c| dist2(*c, p)).fold(f32::INFINITY, f32::min) > 0.02)
+        .map(|&p| {
+            bg.iter()
+                .map(|c| dist2(*c, p))
+                .fold(f32::INFINITY, f32::min)
+                > 0.02
+        })
         .collect();
     let n_fg = fg.iter().filter(|&&f| f).count();
     let use_all = n_fg < w * h / 50;
@@ -349,7 +360,10 @@ fn face_regions(work: &Work) -> Vec<(f32, FaceRegion)> {
                     (xx, yy + 1),
                 ];
                 for (nx, ny) in nb {
-                    if nx < bw && ny < bh && !reach[ny * bw + nx] && !inside[(y0 + ny) * w + x0 + nx]
+                    if nx < bw
+                        && ny < bh
+                        && !reach[ny * bw + nx]
+                        && !inside[(y0 + ny) * w + x0 + nx]
                     {
                         reach[ny * bw + nx] = true;
                         stack.push((nx, ny));
@@ -563,7 +577,10 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
     let mut pts = base.unwrap_or_else(|| place_in_box(model, (x0, y0 + 0.1 * (y1 - y0), x1, y1)));
     // Jaw: move along the normal to the region boundary.
     let centre = pts.iter().fold(Point::default(), |a, &p| a + p) * (1.0 / 68.0);
-    let face_size = pts[0].distance(pts[16]).max(pts[8].distance(pts[27])).max(4.0);
+    let face_size = pts[0]
+        .distance(pts[16])
+        .max(pts[8].distance(pts[27]))
+        .max(4.0);
     for i in 0..17usize {
         let prev = pts[i.saturating_sub(1)];
         let next = pts[(i + 1).min(16)];
@@ -579,7 +596,11 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
         let steps = (2.0 * range).ceil() as i32;
         let inside = |p: Point| {
             let (x, y) = (p.x.floor() as i64, p.y.floor() as i64);
-            x >= 0 && y >= 0 && (x as usize) < w && (y as usize) < h && region.filled[y as usize * w + x as usize]
+            x >= 0
+                && y >= 0
+                && (x as usize) < w
+                && (y as usize) < h
+                && region.filled[y as usize * w + x as usize]
         };
         let mut best_d = f32::INFINITY;
         for s in -steps..steps {
@@ -601,7 +622,10 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
         let d = re.centre - le.centre;
         let u = d * (1.0 / d.norm().max(1e-6));
         let v = Point::new(-u.y, u.x);
-        for (blob, idx) in [(le, [36usize, 37, 38, 39, 40, 41]), (re, [42, 43, 44, 45, 46, 47])] {
+        for (blob, idx) in [
+            (le, [36usize, 37, 38, 39, 40, 41]),
+            (re, [42, 43, 44, 45, 46, 47]),
+        ] {
             let (a, b) = blob.extent(w, u);
             let lids = [
                 blob.lid(w, u, v, -1.0 / 3.0, true),
@@ -653,7 +677,8 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
             conf[54] = 0.85;
         }
         // Brows: dark pixels above each eye.
-        let lum_face = 0.299 * region.colour[0] + 0.587 * region.colour[1] + 0.114 * region.colour[2];
+        let lum_face =
+            0.299 * region.colour[0] + 0.587 * region.colour[1] + 0.114 * region.colour[2];
         let eye_d = d.norm();
         for (blob, idx) in [(le, 17usize), (re, 22usize)] {
             for k in 0..5 {

@@ -42,11 +42,13 @@ impl hf_hub::api::Progress for Bridge<'_> {
 
     fn update(&mut self, size: usize) {
         self.done += size as u64;
-        self.progress.update(&self.stage, self.done, Some(self.total));
+        self.progress
+            .update(&self.stage, self.done, Some(self.total));
     }
 
     fn finish(&mut self) {
-        self.progress.update(&self.stage, self.total, Some(self.total));
+        self.progress
+            .update(&self.stage, self.total, Some(self.total));
     }
 }
 
@@ -137,7 +139,12 @@ mod tests {
         assert!(verify_blob(&good).unwrap());
         let bad = dir.path().join("0".repeat(64));
         std::fs::write(&bad, data).unwrap();
-        assert!(verify_blob(&bad).unwrap_err().to_string().contains("checksum mismatch"));
+        assert!(
+            verify_blob(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("checksum mismatch")
+        );
         assert!(!bad.exists());
         let plain = dir.path().join("config.json");
         std::fs::write(&plain, b"{}").unwrap();

@@ -87,7 +87,10 @@ impl DiftOptions {
             Inversion::Ddim { steps } => format!("ddim{steps}"),
             Inversion::Noise { ensemble, seed } => format!("noise{ensemble}s{seed}"),
         };
-        format!("t{}-up{}-{inv}-{}px", self.timestep, self.up_index, self.side)
+        format!(
+            "t{}-up{}-{inv}-{}px",
+            self.timestep, self.up_index, self.side
+        )
     }
 }
 
@@ -119,7 +122,10 @@ pub const REQUIRED: [(&str, &[&str]); 5] = [
     ),
     (
         "text encoder",
-        &["text_encoder/model.safetensors", "text_encoder/model.fp16.safetensors"],
+        &[
+            "text_encoder/model.safetensors",
+            "text_encoder/model.fp16.safetensors",
+        ],
     ),
     ("tokenizer vocabulary", &["tokenizer/vocab.json"]),
     ("tokenizer merges", &["tokenizer/merges.txt"]),
@@ -166,9 +172,8 @@ pub fn resolve_weights(
 }
 
 fn load_safetensors(path: &Path) -> Result<VarBuilder<'static>, MatchError> {
-    let tensors = candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| {
-        MatchError::Model(format!("cannot read {}: {e}", path.display()))
-    })?;
+    let tensors = candle_core::safetensors::load(path, &Device::Cpu)
+        .map_err(|e| MatchError::Model(format!("cannot read {}: {e}", path.display())))?;
     Ok(VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu))
 }
 
@@ -178,10 +183,12 @@ fn file_identity(path: &Path) -> Result<String, MatchError> {
     let mut f = std::fs::File::open(path).map_err(|e| MatchError::io(path, e))?;
     let len = f.metadata().map_err(|e| MatchError::io(path, e))?.len();
     let mut head = [0u8; 8];
-    f.read_exact(&mut head).map_err(|e| MatchError::io(path, e))?;
+    f.read_exact(&mut head)
+        .map_err(|e| MatchError::io(path, e))?;
     let n = u64::from_le_bytes(head).min(100 << 20);
     let mut header = vec![0u8; n as usize];
-    f.read_exact(&mut header).map_err(|e| MatchError::io(path, e))?;
+    f.read_exact(&mut header)
+        .map_err(|e| MatchError::io(path, e))?;
     let mut h = Sha256::new();
     h.update(len.to_le_bytes());
     h.update(&header);
@@ -274,7 +281,11 @@ fn random_tensor(shape: &[usize], seed: u64, std: f32) -> Result<Tensor, MatchEr
 
 impl Dift {
     /// Load from a diffusers folder (see [`REQUIRED`]).
-    pub fn load(dir: &Path, opts: &DiftOptions, progress: &dyn Progress) -> Result<Self, MatchError> {
+    pub fn load(
+        dir: &Path,
+        opts: &DiftOptions,
+        progress: &dyn Progress,
+    ) -> Result<Self, MatchError> {
         progress.update("loading DIFT weights", 0, Some(4));
         let unet_path = find_file(dir, REQUIRED[0].1)
             .ok_or_else(|| MatchError::Model("U-Net weights missing".into()))?;
@@ -337,7 +348,11 @@ impl Dift {
                 "timestep {} is not on the {steps}-step DDIM schedule ({}, {}, …)",
                 opts.timestep,
                 schedule.inverse_timesteps(steps)[0],
-                schedule.inverse_timesteps(steps).get(1).copied().unwrap_or(0)
+                schedule
+                    .inverse_timesteps(steps)
+                    .get(1)
+                    .copied()
+                    .unwrap_or(0)
             )));
         }
         Ok(Self {
@@ -369,7 +384,11 @@ impl Dift {
     }
 
     /// Run on an image tensor (1×3×S×S in [-1, 1]); returns 1×C×h×w features.
-    pub fn features_tensor(&self, x: &Tensor, progress: &dyn Progress) -> Result<Tensor, MatchError> {
+    pub fn features_tensor(
+        &self,
+        x: &Tensor,
+        progress: &dyn Progress,
+    ) -> Result<Tensor, MatchError> {
         let z0 = (self.vae.encode_mean(x)? * VAE_SCALE)?;
         let t = self.opts.timestep;
         let up = Some(self.opts.up_index);
@@ -483,7 +502,9 @@ mod tests {
     }
 
     fn test_image() -> RgbImage {
-        RgbImage::from_fn(64, 64, |x, y| image::Rgb([(x * 4) as u8, (y * 4) as u8, 128]))
+        RgbImage::from_fn(64, 64, |x, y| {
+            image::Rgb([(x * 4) as u8, (y * 4) as u8, 128])
+        })
     }
 
     #[test]

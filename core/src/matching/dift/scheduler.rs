@@ -75,7 +75,11 @@ impl Schedule {
         let mut acc = 1.0;
         let alphas_cumprod: Vec<f64> = (0..n)
             .map(|i| {
-                let f = if n > 1 { i as f64 / (n - 1) as f64 } else { 0.0 };
+                let f = if n > 1 {
+                    i as f64 / (n - 1) as f64
+                } else {
+                    0.0
+                };
                 let beta = if scaled_linear {
                     let s = beta_start.sqrt() + f * (beta_end.sqrt() - beta_start.sqrt());
                     s * s
@@ -86,7 +90,11 @@ impl Schedule {
                 acc
             })
             .collect();
-        let initial_alpha = if set_alpha_to_one { 1.0 } else { alphas_cumprod[0] };
+        let initial_alpha = if set_alpha_to_one {
+            1.0
+        } else {
+            alphas_cumprod[0]
+        };
         Self {
             alphas_cumprod,
             prediction,

@@ -151,11 +151,19 @@ impl ClipTokenizer {
     }
 
     /// `[BOS] tokens [EOS]` padded with `pad` (EOS when `None`) to `len`, truncated to fit.
-    pub fn encode_padded(&self, text: &str, len: usize, pad: Option<&str>) -> Result<Vec<u32>, String> {
+    pub fn encode_padded(
+        &self,
+        text: &str,
+        len: usize,
+        pad: Option<&str>,
+    ) -> Result<Vec<u32>, String> {
         let bos = self.vocab[BOS];
         let eos = self.vocab[EOS];
         let pad_id = match pad {
-            Some(p) => *self.vocab.get(p).ok_or_else(|| format!("pad token {p} not in vocab"))?,
+            Some(p) => *self
+                .vocab
+                .get(p)
+                .ok_or_else(|| format!("pad token {p} not in vocab"))?,
             None => eos,
         };
         let mut ids = vec![bos];

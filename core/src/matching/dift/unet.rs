@@ -6,9 +6,9 @@ use candle_nn::{Conv2d, Conv2dConfig, GroupNorm, VarBuilder};
 use candle_transformers::models::stable_diffusion::embeddings::{TimestepEmbedding, Timesteps};
 use candle_transformers::models::stable_diffusion::unet_2d::UNet2DConditionModelConfig;
 use candle_transformers::models::stable_diffusion::unet_2d_blocks::{
-    CrossAttnDownBlock2D, CrossAttnDownBlock2DConfig, CrossAttnUpBlock2D,
-    CrossAttnUpBlock2DConfig, DownBlock2D, DownBlock2DConfig, UNetMidBlock2DCrossAttn,
-    UNetMidBlock2DCrossAttnConfig, UpBlock2D, UpBlock2DConfig,
+    CrossAttnDownBlock2D, CrossAttnDownBlock2DConfig, CrossAttnUpBlock2D, CrossAttnUpBlock2DConfig,
+    DownBlock2D, DownBlock2DConfig, UNetMidBlock2DCrossAttn, UNetMidBlock2DCrossAttnConfig,
+    UpBlock2D, UpBlock2DConfig,
 };
 
 enum Down {
@@ -179,7 +179,14 @@ impl FeatureUNet {
                         transformer_layers_per_block: layers,
                     },
                 )?),
-                None => Up::Basic(UpBlock2D::new(vb, cin, prev, bc.out_channels, Some(temb), ub)?),
+                None => Up::Basic(UpBlock2D::new(
+                    vb,
+                    cin,
+                    prev,
+                    bc.out_channels,
+                    Some(temb),
+                    ub,
+                )?),
             });
         }
         let out = if with_output {

@@ -56,7 +56,11 @@ impl VaeEncoder {
         let mut down = Vec::new();
         let n = cfg.block_out_channels.len();
         for (i, &out) in cfg.block_out_channels.iter().enumerate() {
-            let cin = if i > 0 { cfg.block_out_channels[i - 1] } else { c0 };
+            let cin = if i > 0 {
+                cfg.block_out_channels[i - 1]
+            } else {
+                c0
+            };
             down.push(DownEncoderBlock2D::new(
                 enc.pp("down_blocks").pp(i.to_string()),
                 cin,
@@ -84,8 +88,10 @@ impl VaeEncoder {
                 ..Default::default()
             },
         )?;
-        let norm_out = candle_nn::group_norm(cfg.norm_num_groups, last, 1e-6, enc.pp("conv_norm_out"))?;
-        let conv_out = candle_nn::conv2d(last, 2 * cfg.latent_channels, 3, pad1, enc.pp("conv_out"))?;
+        let norm_out =
+            candle_nn::group_norm(cfg.norm_num_groups, last, 1e-6, enc.pp("conv_norm_out"))?;
+        let conv_out =
+            candle_nn::conv2d(last, 2 * cfg.latent_channels, 3, pad1, enc.pp("conv_out"))?;
         let quant_conv = candle_nn::conv2d(
             2 * cfg.latent_channels,
             2 * cfg.latent_channels,
