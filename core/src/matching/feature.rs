@@ -145,8 +145,8 @@ pub fn letterbox(img: &RgbaImage, side: u32) -> (RgbImage, Letterbox) {
     let mut n = 0u64;
     for (x, y, p) in resized.enumerate_pixels() {
         if x == 0 || y == 0 || x + 1 == nw || y + 1 == nh {
-            for c in 0..3 {
-                sum[c] += u64::from(p.0[c]);
+            for (s, v) in sum.iter_mut().zip(p.0) {
+                *s += u64::from(v);
             }
             n += 1;
         }

@@ -309,6 +309,7 @@ pub fn fit_ellipse(points: &[Point]) -> Option<Ellipse> {
     (el.centre.is_finite() && el.a.is_finite() && el.b.is_finite()).then_some(el)
 }
 
+#[allow(clippy::needless_range_loop)]
 fn invert3(m: &[[f64; 3]; 3]) -> Option<[[f64; 3]; 3]> {
     let det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
         - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])

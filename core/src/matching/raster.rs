@@ -14,9 +14,9 @@ pub fn blend(img: &mut RgbaImage, x: i64, y: i64, color: [u8; 3], alpha: f32) {
         return;
     }
     let p = img.get_pixel_mut(x as u32, y as u32);
-    for c in 0..3 {
-        let v = f32::from(p.0[c]) * (1.0 - a) + f32::from(color[c]) * a;
-        p.0[c] = v.round().clamp(0.0, 255.0) as u8;
+    for (dst, src) in p.0.iter_mut().zip(color) {
+        let v = f32::from(*dst) * (1.0 - a) + f32::from(src) * a;
+        *dst = v.round().clamp(0.0, 255.0) as u8;
     }
     p.0[3] = 255;
 }

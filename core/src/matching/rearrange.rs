@@ -132,7 +132,8 @@ pub fn rearrange(points: &Landmarks) -> Landmarks {
 /// Upper/lower point pairs of the closed contours, with the two corner points: where a lower
 /// point lies above its upper partner (a closed mouth or eye drawn crossed), both move to
 /// their midpoint.
-const LID_PAIRS: [((usize, usize), &[(usize, usize)]); 4] = [
+type LidPairs = ((usize, usize), &'static [(usize, usize)]);
+const LID_PAIRS: [LidPairs; 4] = [
     ((36, 39), &[(37, 41), (38, 40)]),
     ((42, 45), &[(43, 47), (44, 46)]),
     (

@@ -211,10 +211,10 @@ impl ShapeModel {
                         .sum()
                 };
                 let w = f64::from(c.weight * s2);
-                for axis in 0..2 {
+                for (axis, r_axis) in r.iter().enumerate() {
                     let jr: Vec<f64> = self.modes.iter().map(|m| row(axis, m)).collect();
                     for p in 0..k {
-                        rhs[p] += w * jr[p] * r[axis];
+                        rhs[p] += w * jr[p] * r_axis;
                         for q in 0..k {
                             a[p * k + q] += w * jr[p] * jr[q];
                         }

@@ -418,8 +418,11 @@ fn face_regions(work: &Work) -> Vec<(f32, FaceRegion)> {
     out
 }
 
+/// Left eye, right eye, mouth (if found) and the pair's score.
+type EyePair = (Blob, Blob, Option<Blob>, f32);
+
 /// The best eye pair among a region's holes: (left blob, right blob, mouth blob if any).
-fn find_eye_pair(r: &FaceRegion, _w: usize) -> Option<(Blob, Blob, Option<Blob>, f32)> {
+fn find_eye_pair(r: &FaceRegion, _w: usize) -> Option<EyePair> {
     let (x0, y0, x1, y1) = r.bbox;
     let (fw, fh) = (x1 - x0, y1 - y0);
     let mut best: Option<(f32, usize, usize, Option<usize>)> = None;
@@ -519,7 +522,7 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
     });
     let mut findings = Findings::default();
     let regions = face_regions(&work);
-    let mut chosen: Option<(FaceRegion, Option<(Blob, Blob, Option<Blob>, f32)>)> = None;
+    let mut chosen: Option<(FaceRegion, Option<EyePair>)> = None;
     for (_, mut r) in regions {
         let mut pair = find_eye_pair(&r, w);
         if pair.is_none() {
@@ -670,9 +673,7 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
                     measured.push(Constraint::point(k, p, 1.0));
                 }
             }
-            for i in 48..68 {
-                conf[i] = 0.6;
-            }
+            conf[48..68].iter_mut().for_each(|c| *c = 0.6);
             conf[48] = 0.85;
             conf[54] = 0.85;
         }

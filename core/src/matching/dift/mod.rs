@@ -328,7 +328,7 @@ impl Dift {
         opts: DiftOptions,
         model_id: String,
     ) -> Result<Self, MatchError> {
-        if opts.side % 64 != 0 || opts.side == 0 {
+        if !opts.side.is_multiple_of(64) || opts.side == 0 {
             return Err(MatchError::Options(format!(
                 "DIFT input side {} is not a positive multiple of 64",
                 opts.side

@@ -254,11 +254,12 @@ impl FeatureUNet {
                 Up::Cross(m) => m.upblock.resnets.len(),
             };
             let r = res.split_off(res.len() - k);
-            if i < n - 1 && forward_size {
-                if let Some(last) = res.last() {
-                    let (_, _, hh, ww) = last.dims4()?;
-                    upsample_size = Some((hh, ww));
-                }
+            if i < n - 1
+                && forward_size
+                && let Some(last) = res.last()
+            {
+                let (_, _, hh, ww) = last.dims4()?;
+                upsample_size = Some((hh, ww));
             }
             xs = match u {
                 Up::Basic(m) => m.forward(&xs, &r, Some(&emb), upsample_size)?,
