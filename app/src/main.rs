@@ -35,6 +35,12 @@ enum Command {
     Render(cmd::render::RenderArgs),
     /// Run the whole method: track the driving video, retarget, render, export.
     Animate(cmd::animate::AnimateArgs),
+    /// Find a character's 68 landmarks (structural fit, DIFT, or five-click anchors).
+    Match(cmd::match_cmd::MatchArgs),
+    /// Landmark accuracy (NME, failure rate) over a folder of images with ground truth.
+    EvalMatch(cmd::eval_match::EvalMatchArgs),
+    /// Generate cartoon characters with exact landmarks (tests, gallery, evaluation).
+    Cartoons(cmd::cartoons::CartoonsArgs),
     /// Open the desktop app (the default with no subcommand).
     Gui(GuiArgs),
 }
@@ -59,6 +65,9 @@ fn main() -> ExitCode {
         Some(Command::Detect(args)) => cmd::detect::run(args, cli.quiet),
         Some(Command::Render(args)) => cmd::render::run(args, cli.quiet),
         Some(Command::Animate(args)) => cmd::animate::run(args, cli.quiet),
+        Some(Command::Match(args)) => cmd::match_cmd::run(args, cli.quiet),
+        Some(Command::EvalMatch(args)) => cmd::eval_match::run(args, cli.quiet),
+        Some(Command::Cartoons(args)) => cmd::cartoons::run(args),
         Some(Command::Gui(args)) => run_gui(args),
         None => run_gui(&GuiArgs::default()),
     };

@@ -7,11 +7,13 @@
 //! - [`track`]: driving-face tracking, 68 landmarks per video frame;
 //! - [`retarget`]: driver landmark motion to character landmark motion;
 //! - [`pipeline`]: the whole method as jobs for the CLI and the app;
+//! - [`matching`]: find a character's 68 landmarks (structural fit, DIFT, five-click fit);
 //! - [`progress`]: progress reporting and cancellation for long jobs.
 
 pub mod animate;
 pub mod atomic;
 pub mod landmarks;
+pub mod matching;
 pub mod media;
 pub mod nn;
 pub mod pipeline;

@@ -1,0 +1,124 @@
+//! Matching benchmark (plain binary, no criterion): prints the figures issue 5 asks for.
+//!
+//! - `match` with the offline default (structural fit) on 512² generated cartoons;
+//! - one full-size Stable Diffusion 2.1 U-Net pass at 512² (64² latent) with randomly
+//!   initialised weights (same compute as the real ones): to up block 1 (the DIFT feature pass)
+//!   and the full prediction pass used by each DDIM inversion step, plus the VAE encoder; from
+//!   these, the default DIFT cost (VAE + 15 inversion passes + 1 feature pass) is estimated.
+//!   Set `FACESHOT_BENCH_DIFT_FULL=1` to also time the whole default DIFT extraction end to end,
+//!   and `FACESHOT_BENCH_SKIP_SD=1` to skip the SD part.
+//!
+//! Run: `cargo bench -p faceshot-core --bench matching`.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use candle_core::{DType, Device, Tensor};
+use faceshot_core::matching::cartoon::Cartoon;
+use faceshot_core::matching::dift::unet::{FeatureUNet, UNetOutput, sd21_config};
+use faceshot_core::matching::dift::vae::{VaeConfig, VaeEncoder};
+use faceshot_core::matching::dift::{Dift, DiftOptions, RandomArch};
+use faceshot_core::matching::feature::Featurizer;
+use faceshot_core::matching::{MatchOptions, match_face};
+use faceshot_core::progress::NoProgress;
+use std::time::Instant;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    // Offline default on 512² cartoons.
+    let cartoons: Vec<Cartoon> = (0..5).map(|s| Cartoon::generate(100 + s, 512)).collect();
+    let opts = MatchOptions::default();
+    // Warm-up builds the shape model once.
+    let _ = match_face(&cartoons[0].image, &opts, &NoProgress).unwrap();
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        for c in &cartoons {
+            let t = Instant::now();
+            let r = match_face(&c.image, &opts, &NoProgress).unwrap();
+            times.push(t.elapsed().as_secs_f64());
+            assert_eq!(r.face.points.len(), 68);
+        }
+    }
+    println!(
+        "match (offline default: auto = face mesh + structural fit) on 512x512 cartoons: median {:.1} ms, max {:.1} ms over {} runs",
+        1e3 * median(times.clone()),
+        1e3 * times.iter().cloned().fold(0.0, f64::max),
+        times.len()
+    );
+    if std::env::var_os("FACESHOT_BENCH_SKIP_SD").is_some() {
+        return;
+    }
+
+    // Full-size SD-2.1 U-Net with random weights.
+    let t = Instant::now();
+    let vm = candle_nn::VarMap::new();
+    let vb = candle_nn::VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu);
+    let unet = FeatureUNet::new(vb.pp("unet"), 4, 4, sd21_config(), true).unwrap();
+    let vae = VaeEncoder::new(vb.pp("vae"), &VaeConfig::sd21()).unwrap();
+    let params: usize = vm
+        .all_vars()
+        .iter()
+        .map(|v| v.as_tensor().elem_count())
+        .sum();
+    println!(
+        "SD-2.1 U-Net + VAE encoder, random init: {:.0} M parameters, built in {:.1} s",
+        params as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
+    let ctx = Tensor::randn(0f32, 1.0, (1, 77, 1024), &Device::Cpu).unwrap();
+    let z = Tensor::randn(0f32, 1.0, (1, 4, 64, 64), &Device::Cpu).unwrap();
+    let img = Tensor::randn(0f32, 0.5, (1, 3, 512, 512), &Device::Cpu).unwrap();
+
+    let t = Instant::now();
+    let lat = vae.encode_mean(&img).unwrap();
+    let vae_s = t.elapsed().as_secs_f64();
+    println!("VAE encoder 512x512 -> {:?}: {vae_s:.2} s", lat.dims());
+
+    let t = Instant::now();
+    let UNetOutput::Features(f) = unet.forward(&z, 301.0, &ctx, Some(1)).unwrap() else {
+        panic!("expected features")
+    };
+    let feat_s = t.elapsed().as_secs_f64();
+    println!(
+        "U-Net to up block 1 (DIFT feature pass), 64x64 latent -> {:?}: {feat_s:.2} s",
+        f.dims()
+    );
+
+    let t = Instant::now();
+    let UNetOutput::Prediction(p) = unet.forward(&z, 281.0, &ctx, None).unwrap() else {
+        panic!("expected prediction")
+    };
+    let full_s = t.elapsed().as_secs_f64();
+    println!(
+        "U-Net full pass (one DDIM inversion step) -> {:?}: {full_s:.2} s",
+        p.dims()
+    );
+    for steps in [50usize, 10] {
+        let n_inv = 301 / (1000 / steps);
+        println!(
+            "estimated DIFT at 512x512, t=301, {steps}-step DDIM schedule ({n_inv} inversion passes + 1 feature pass): {:.1} s",
+            vae_s + n_inv as f64 * full_s + feat_s
+        );
+    }
+    println!(
+        "estimated original-DIFT noise ensemble of 8 (no inversion): {:.1} s",
+        vae_s + 8.0 * feat_s
+    );
+    drop((unet, vae, vm));
+
+    if std::env::var_os("FACESHOT_BENCH_DIFT_FULL").is_some() {
+        let dift = Dift::random(&RandomArch::sd21(), DiftOptions::default(), 1).unwrap();
+        let img = image::RgbImage::from_pixel(512, 512, image::Rgb([200, 150, 120]));
+        let t = Instant::now();
+        let map = dift.extract(&img, &NoProgress).unwrap();
+        println!(
+            "DIFT default (t=301, 50-step DDIM inversion) end to end at 512x512: {:.1} s -> {}x{}x{}",
+            t.elapsed().as_secs_f64(),
+            map.channels,
+            map.height,
+            map.width
+        );
+    }
+}

@@ -1,0 +1,556 @@
+//! DIFT: diffusion features from Stable Diffusion 2.1, as in the FaceShot code.
+//!
+//! The character (letterboxed to 512×512, in [-1, 1]) is VAE-encoded (the latent mean; the
+//! official code samples the latent with seed 42), scaled by 0.18215, inverted with DDIM along
+//! the 50-step schedule (timesteps 1, 21, …) up to t = 301 — 15 inversion passes of the full
+//! U-Net with the prompt "a photo of a face" — and the U-Net is run once more at t = 301 up to
+//! up block 1, whose output (1280 channels at 1/16 of the image) is the feature map.
+//! Options: any timestep on the schedule, fewer schedule steps (e.g. 10: t = 1, 101, 201, 301,
+//! three inversion passes), or the original DIFT's noise ensemble (no inversion).
+
+pub mod hub;
+pub mod scheduler;
+pub mod tokenizer;
+pub mod unet;
+pub mod vae;
+
+use super::MatchError;
+use super::cartoon::Rng;
+use super::feature::{FeatureMap, Featurizer};
+use crate::progress::Progress;
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{VarBuilder, VarMap};
+use candle_transformers::models::stable_diffusion::clip;
+use candle_transformers::models::stable_diffusion::unet_2d::{
+    BlockConfig, UNet2DConditionModelConfig,
+};
+use image::RgbImage;
+use scheduler::Schedule;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use unet::{FeatureUNet, UNetOutput};
+use vae::{VaeConfig, VaeEncoder};
+
+/// SD's latent scaling factor.
+pub const VAE_SCALE: f64 = 0.18215;
+/// The official prompt.
+pub const DEFAULT_PROMPT: &str = "a photo of a face";
+
+/// How the clean latent is brought to the feature timestep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inversion {
+    /// DDIM inversion along a schedule of `steps` steps (official: 50).
+    Ddim {
+        /// Schedule length; the feature timestep must be on it.
+        steps: usize,
+    },
+    /// The original DIFT: add Gaussian noise at the timestep, average `ensemble` passes.
+    Noise {
+        /// Number of noisy copies.
+        ensemble: usize,
+        /// Noise seed.
+        seed: u64,
+    },
+}
+
+/// DIFT settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DiftOptions {
+    /// Feature timestep (official FaceShot: 301; original DIFT: 261).
+    pub timestep: usize,
+    /// Up block whose output is the feature (1 = 1280 channels at 1/16 resolution).
+    pub up_index: usize,
+    /// Inversion mode.
+    pub inversion: Inversion,
+    /// Text prompt.
+    pub prompt: String,
+    /// Square input side in pixels (multiple of 64).
+    pub side: u32,
+}
+
+impl Default for DiftOptions {
+    fn default() -> Self {
+        Self {
+            timestep: 301,
+            up_index: 1,
+            inversion: Inversion::Ddim { steps: 50 },
+            prompt: DEFAULT_PROMPT.into(),
+            side: 512,
+        }
+    }
+}
+
+impl DiftOptions {
+    /// Short description for logs and cache keys.
+    pub fn describe(&self) -> String {
+        let inv = match self.inversion {
+            Inversion::Ddim { steps } => format!("ddim{steps}"),
+            Inversion::Noise { ensemble, seed } => format!("noise{ensemble}s{seed}"),
+        };
+        format!(
+            "t{}-up{}-{inv}-{}px",
+            self.timestep, self.up_index, self.side
+        )
+    }
+}
+
+/// The DIFT featurizer: VAE encoder, U-Net (to up block `up_index`), prompt context, schedule.
+pub struct Dift {
+    unet: FeatureUNet,
+    vae: VaeEncoder,
+    context: Tensor,
+    schedule: Schedule,
+    opts: DiftOptions,
+    model_id: String,
+}
+
+/// Files of a diffusers Stable Diffusion folder, each with acceptable variants.
+pub const REQUIRED: [(&str, &[&str]); 5] = [
+    (
+        "unet",
+        &[
+            "unet/diffusion_pytorch_model.safetensors",
+            "unet/diffusion_pytorch_model.fp16.safetensors",
+        ],
+    ),
+    (
+        "vae",
+        &[
+            "vae/diffusion_pytorch_model.safetensors",
+            "vae/diffusion_pytorch_model.fp16.safetensors",
+        ],
+    ),
+    (
+        "text encoder",
+        &[
+            "text_encoder/model.safetensors",
+            "text_encoder/model.fp16.safetensors",
+        ],
+    ),
+    ("tokenizer vocabulary", &["tokenizer/vocab.json"]),
+    ("tokenizer merges", &["tokenizer/merges.txt"]),
+];
+
+fn find_file(dir: &Path, variants: &[&str]) -> Option<PathBuf> {
+    variants.iter().map(|v| dir.join(v)).find(|p| p.is_file())
+}
+
+/// Whether `dir` holds every file DIFT needs.
+pub fn weights_present(dir: &Path) -> bool {
+    REQUIRED.iter().all(|(_, v)| find_file(dir, v).is_some())
+}
+
+/// The weights folder to use: `dir` if given (checked), else a download when allowed.
+pub fn resolve_weights(
+    dir: Option<&Path>,
+    download: bool,
+    progress: &dyn Progress,
+) -> Result<PathBuf, MatchError> {
+    if let Some(d) = dir {
+        let missing: Vec<String> = REQUIRED
+            .iter()
+            .filter(|(_, v)| find_file(d, v).is_none())
+            .map(|(name, v)| format!("{name} ({})", v[0]))
+            .collect();
+        if !missing.is_empty() {
+            return Err(MatchError::Model(format!(
+                "{} is not a diffusers Stable Diffusion 2.1 folder: missing {}",
+                d.display(),
+                missing.join(", ")
+            )));
+        }
+        return Ok(d.to_path_buf());
+    }
+    if download {
+        return hub::download(hub::DEFAULT_REPO, progress);
+    }
+    Err(MatchError::Model(
+        "DIFT needs Stable Diffusion 2.1 weights: pass --weights DIR (a diffusers folder) or \
+         --download"
+            .into(),
+    ))
+}
+
+fn load_safetensors(path: &Path) -> Result<VarBuilder<'static>, MatchError> {
+    let tensors = candle_core::safetensors::load(path, &Device::Cpu)
+        .map_err(|e| MatchError::Model(format!("cannot read {}: {e}", path.display())))?;
+    Ok(VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu))
+}
+
+/// A cheap identity of a weights file: sha256 of its size and safetensors header.
+fn file_identity(path: &Path) -> Result<String, MatchError> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(|e| MatchError::io(path, e))?;
+    let len = f.metadata().map_err(|e| MatchError::io(path, e))?.len();
+    let mut head = [0u8; 8];
+    f.read_exact(&mut head)
+        .map_err(|e| MatchError::io(path, e))?;
+    let n = u64::from_le_bytes(head).min(100 << 20);
+    let mut header = vec![0u8; n as usize];
+    f.read_exact(&mut header)
+        .map_err(|e| MatchError::io(path, e))?;
+    let mut h = Sha256::new();
+    h.update(len.to_le_bytes());
+    h.update(&header);
+    Ok(hex(&h.finalize()[..8]))
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The text context for a prompt (1×77×1024) from the SD-2.1 CLIP text encoder.
+pub fn encode_prompt(dir: &Path, prompt: &str) -> Result<Tensor, MatchError> {
+    let read = |rel: &str| {
+        let p = dir.join(rel);
+        std::fs::read_to_string(&p).map_err(|e| MatchError::io(&p, e))
+    };
+    let tok = tokenizer::ClipTokenizer::from_strings(
+        &read("tokenizer/vocab.json")?,
+        &read("tokenizer/merges.txt")?,
+    )
+    .map_err(MatchError::Model)?;
+    let cfg = clip::Config::v2_1();
+    let ids = tok
+        .encode_padded(prompt, cfg.max_position_embeddings, cfg.pad_with.as_deref())
+        .map_err(MatchError::Model)?;
+    let path = find_file(dir, REQUIRED[2].1)
+        .ok_or_else(|| MatchError::Model("text encoder missing".into()))?;
+    let vb = load_safetensors(&path)?;
+    let model = clip::ClipTextTransformer::new(vb, &cfg)?;
+    let ids = Tensor::new(ids.as_slice(), &Device::Cpu)?.unsqueeze(0)?;
+    Ok(candle_core::Module::forward(&model, &ids)?)
+}
+
+/// Shapes of a randomly initialised DIFT (tests and benchmarks).
+#[derive(Clone, Debug)]
+pub struct RandomArch {
+    /// U-Net configuration.
+    pub unet: UNet2DConditionModelConfig,
+    /// VAE encoder configuration.
+    pub vae: VaeConfig,
+}
+
+impl RandomArch {
+    /// A tiny network: 2 down/up levels of 32/64 channels, 8-channel VAE, 16-d context.
+    pub fn tiny() -> Self {
+        let bc = |out_channels, use_cross_attn, attention_head_dim| BlockConfig {
+            out_channels,
+            use_cross_attn,
+            attention_head_dim,
+        };
+        Self {
+            unet: UNet2DConditionModelConfig {
+                blocks: vec![bc(32, Some(1), 2), bc(64, Some(1), 4), bc(64, None, 4)],
+                center_input_sample: false,
+                cross_attention_dim: 16,
+                downsample_padding: 1,
+                flip_sin_to_cos: true,
+                freq_shift: 0.,
+                layers_per_block: 1,
+                mid_block_scale_factor: 1.,
+                norm_eps: 1e-5,
+                norm_num_groups: 8,
+                sliced_attention_size: None,
+                use_linear_projection: true,
+            },
+            vae: VaeConfig {
+                block_out_channels: vec![8, 16, 16, 16],
+                layers_per_block: 1,
+                norm_num_groups: 4,
+                latent_channels: 4,
+            },
+        }
+    }
+
+    /// The full Stable Diffusion 2.1 shapes (same compute as the real weights).
+    pub fn sd21() -> Self {
+        Self {
+            unet: unet::sd21_config(),
+            vae: VaeConfig::sd21(),
+        }
+    }
+}
+
+fn random_tensor(shape: &[usize], seed: u64, std: f32) -> Result<Tensor, MatchError> {
+    let n: usize = shape.iter().product();
+    let mut r = Rng::new(seed);
+    let v: Vec<f32> = (0..n).map(|_| r.normal() * std).collect();
+    Ok(Tensor::from_vec(v, shape, &Device::Cpu)?)
+}
+
+impl Dift {
+    /// Load from a diffusers folder (see [`REQUIRED`]).
+    pub fn load(
+        dir: &Path,
+        opts: &DiftOptions,
+        progress: &dyn Progress,
+    ) -> Result<Self, MatchError> {
+        progress.update("loading DIFT weights", 0, Some(4));
+        let unet_path = find_file(dir, REQUIRED[0].1)
+            .ok_or_else(|| MatchError::Model("U-Net weights missing".into()))?;
+        let vae_path = find_file(dir, REQUIRED[1].1)
+            .ok_or_else(|| MatchError::Model("VAE weights missing".into()))?;
+        let schedule = match std::fs::read_to_string(dir.join("scheduler/scheduler_config.json")) {
+            Ok(text) => Schedule::from_json(&text).map_err(|e| MatchError::Format {
+                path: dir.join("scheduler/scheduler_config.json"),
+                reason: e,
+            })?,
+            Err(_) => Schedule::sd21(),
+        };
+        let context = encode_prompt(dir, &opts.prompt)?;
+        progress.update("loading DIFT weights", 1, Some(4));
+        let unet = FeatureUNet::new(
+            load_safetensors(&unet_path)?,
+            4,
+            4,
+            unet::sd21_config(),
+            true,
+        )?;
+        progress.update("loading DIFT weights", 2, Some(4));
+        let vae = VaeEncoder::new(load_safetensors(&vae_path)?, &VaeConfig::sd21())?;
+        progress.update("loading DIFT weights", 3, Some(4));
+        let model_id = format!(
+            "sd21-{}-{}",
+            file_identity(&unet_path)?,
+            file_identity(&vae_path)?
+        );
+        progress.update("loading DIFT weights", 4, Some(4));
+        Self::from_parts(unet, vae, context, schedule, opts.clone(), model_id)
+    }
+
+    /// Assemble from parts (checks the options fit the schedule).
+    pub fn from_parts(
+        unet: FeatureUNet,
+        vae: VaeEncoder,
+        context: Tensor,
+        schedule: Schedule,
+        opts: DiftOptions,
+        model_id: String,
+    ) -> Result<Self, MatchError> {
+        if !opts.side.is_multiple_of(64) || opts.side == 0 {
+            return Err(MatchError::Options(format!(
+                "DIFT input side {} is not a positive multiple of 64",
+                opts.side
+            )));
+        }
+        if opts.up_index >= unet.up_blocks() {
+            return Err(MatchError::Options(format!(
+                "up block {} does not exist (the U-Net has {})",
+                opts.up_index,
+                unet.up_blocks()
+            )));
+        }
+        if let Inversion::Ddim { steps } = opts.inversion
+            && !schedule.inverse_timesteps(steps).contains(&opts.timestep)
+        {
+            return Err(MatchError::Options(format!(
+                "timestep {} is not on the {steps}-step DDIM schedule ({}, {}, …)",
+                opts.timestep,
+                schedule.inverse_timesteps(steps)[0],
+                schedule
+                    .inverse_timesteps(steps)
+                    .get(1)
+                    .copied()
+                    .unwrap_or(0)
+            )));
+        }
+        Ok(Self {
+            unet,
+            vae,
+            context,
+            schedule,
+            opts,
+            model_id,
+        })
+    }
+
+    /// A randomly initialised model of the given shapes (weights drawn by candle's
+    /// initialisers; the prompt context is drawn from `seed`).
+    pub fn random(arch: &RandomArch, opts: DiftOptions, seed: u64) -> Result<Self, MatchError> {
+        let vm = VarMap::new();
+        let vb = VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu);
+        let unet = FeatureUNet::new(vb.pp("unet"), 4, 4, arch.unet.clone(), true)?;
+        let vae = VaeEncoder::new(vb.pp("vae"), &arch.vae)?;
+        let context = random_tensor(&[1, 77, arch.unet.cross_attention_dim], seed, 1.0)?;
+        Self::from_parts(
+            unet,
+            vae,
+            context,
+            Schedule::sd21(),
+            opts,
+            format!("random-{seed}"),
+        )
+    }
+
+    /// Run on an image tensor (1×3×S×S in [-1, 1]); returns 1×C×h×w features.
+    pub fn features_tensor(
+        &self,
+        x: &Tensor,
+        progress: &dyn Progress,
+    ) -> Result<Tensor, MatchError> {
+        let z0 = (self.vae.encode_mean(x)? * VAE_SCALE)?;
+        let t = self.opts.timestep;
+        let up = Some(self.opts.up_index);
+        match self.opts.inversion {
+            Inversion::Ddim { steps } => {
+                let ts = self.schedule.inverse_timesteps(steps);
+                let total = ts.iter().position(|&s| s == t).unwrap_or(0) as u64 + 1;
+                let mut z = z0;
+                for (k, &ti) in ts.iter().enumerate() {
+                    if progress.cancelled() {
+                        return Err(MatchError::Cancelled);
+                    }
+                    progress.update("DIFT inversion", k as u64, Some(total));
+                    if ti == t {
+                        if let UNetOutput::Features(f) =
+                            self.unet.forward(&z, ti as f64, &self.context, up)?
+                        {
+                            progress.update("DIFT inversion", total, Some(total));
+                            return Ok(f);
+                        }
+                        break;
+                    }
+                    let UNetOutput::Prediction(out) =
+                        self.unet.forward(&z, ti as f64, &self.context, None)?
+                    else {
+                        break;
+                    };
+                    let (cx, co) = self.schedule.inverse_step_coeffs(ti, steps);
+                    z = ((z * cx)? + (out * co)?)?;
+                }
+                Err(MatchError::Options(format!("timestep {t} not reached")))
+            }
+            Inversion::Noise { ensemble, seed } => {
+                let (a, b) = self.schedule.noise_coeffs(t);
+                let mut acc: Option<Tensor> = None;
+                let n = ensemble.max(1);
+                for k in 0..n {
+                    if progress.cancelled() {
+                        return Err(MatchError::Cancelled);
+                    }
+                    progress.update("DIFT ensemble", k as u64, Some(n as u64));
+                    let noise = random_tensor(z0.dims(), seed.wrapping_add(k as u64), 1.0)?;
+                    let zt = ((&z0 * a)? + (noise * b)?)?;
+                    if let UNetOutput::Features(f) =
+                        self.unet.forward(&zt, t as f64, &self.context, up)?
+                    {
+                        acc = Some(match acc {
+                            Some(s) => (s + f)?,
+                            None => f,
+                        });
+                    }
+                }
+                progress.update("DIFT ensemble", n as u64, Some(n as u64));
+                let s = acc.ok_or_else(|| MatchError::Options("no features".into()))?;
+                Ok((s / n as f64)?)
+            }
+        }
+    }
+
+    /// Model and settings, for logs.
+    pub fn describe(&self) -> String {
+        format!("{} {}", self.model_id, self.opts.describe())
+    }
+}
+
+/// An RGB image as a 1×3×H×W tensor in [-1, 1].
+pub fn image_tensor(img: &RgbImage) -> Result<Tensor, MatchError> {
+    let (w, h) = img.dimensions();
+    let (w, h) = (w as usize, h as usize);
+    let mut v = vec![0f32; 3 * w * h];
+    for (i, p) in img.pixels().enumerate() {
+        for c in 0..3 {
+            v[c * w * h + i] = f32::from(p.0[c]) / 127.5 - 1.0;
+        }
+    }
+    Ok(Tensor::from_vec(v, (1, 3, h, w), &Device::Cpu)?)
+}
+
+impl Featurizer for Dift {
+    fn id(&self) -> String {
+        format!("dift-{}-{}", self.model_id, self.opts.describe())
+    }
+
+    fn side(&self) -> u32 {
+        self.opts.side
+    }
+
+    fn extract(&self, img: &RgbImage, progress: &dyn Progress) -> Result<FeatureMap, MatchError> {
+        let x = image_tensor(img)?;
+        let f = self.features_tensor(&x, progress)?.squeeze(0)?;
+        let (c, h, w) = f.dims3()?;
+        let data = f.flatten_all()?.to_vec1::<f32>()?;
+        Ok(FeatureMap::new(c, h, w, data))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::NoProgress;
+
+    fn tiny(inversion: Inversion) -> Dift {
+        let opts = DiftOptions {
+            timestep: 301,
+            up_index: 1,
+            inversion,
+            prompt: DEFAULT_PROMPT.into(),
+            side: 64,
+        };
+        Dift::random(&RandomArch::tiny(), opts, 7).unwrap()
+    }
+
+    fn test_image() -> RgbImage {
+        RgbImage::from_fn(64, 64, |x, y| {
+            image::Rgb([(x * 4) as u8, (y * 4) as u8, 128])
+        })
+    }
+
+    #[test]
+    fn tiny_dift_shapes_and_determinism() {
+        let d = tiny(Inversion::Ddim { steps: 10 });
+        let a = d.extract(&test_image(), &NoProgress).unwrap();
+        // Latent 8×8; up block 0 upsamples to 4×4 → up block 1 upsamples to 8×8... with 3
+        // levels: mid at 2×2, up0 → 4×4, up1 → 8×8; channels of up block 1 = 64.
+        assert_eq!((a.channels, a.height, a.width), (64, 8, 8));
+        let b = d.extract(&test_image(), &NoProgress).unwrap();
+        assert_eq!(a.data, b.data);
+        assert!(a.data.iter().all(|v| v.is_finite()));
+        let other = RgbImage::from_pixel(64, 64, image::Rgb([10, 200, 30]));
+        let c = d.extract(&other, &NoProgress).unwrap();
+        assert_ne!(a.data, c.data);
+    }
+
+    #[test]
+    fn noise_ensemble_is_seeded() {
+        let d = tiny(Inversion::Noise {
+            ensemble: 2,
+            seed: 3,
+        });
+        let a = d.extract(&test_image(), &NoProgress).unwrap();
+        let b = d.extract(&test_image(), &NoProgress).unwrap();
+        assert_eq!(a.data, b.data);
+    }
+
+    #[test]
+    fn bad_options_are_refused() {
+        let opts = DiftOptions {
+            timestep: 300,
+            side: 64,
+            ..Default::default()
+        };
+        let err = Dift::random(&RandomArch::tiny(), opts, 1).err().unwrap();
+        assert!(err.to_string().contains("not on the 50-step"), "{err}");
+        let opts = DiftOptions {
+            side: 100,
+            ..Default::default()
+        };
+        assert!(Dift::random(&RandomArch::tiny(), opts, 1).is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let err = resolve_weights(Some(dir.path()), false, &NoProgress).unwrap_err();
+        assert!(err.to_string().contains("unet"), "{err}");
+        assert!(!weights_present(dir.path()));
+        assert!(resolve_weights(None, false, &NoProgress).is_err());
+    }
+}

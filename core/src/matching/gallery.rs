@@ -1,0 +1,312 @@
+//! The appearance gallery: reference characters with 68-point annotations, and an on-disk
+//! cache of their per-landmark features keyed by featurizer (model + settings) and image hash.
+//!
+//! The shipped gallery (`assets/gallery/`, built into the binary) holds cartoon characters made
+//! by [`super::cartoon`], so the project owns them and their landmarks are exact.
+
+use super::MatchError;
+use super::dift::hex;
+use super::feature::{FeatureMap, Featurizer, letterbox, unit};
+use crate::landmarks::{Face, LANDMARK_COUNT, Landmarks};
+use crate::progress::Progress;
+use image::RgbaImage;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// One reference character.
+#[derive(Clone, Debug)]
+pub struct GalleryEntry {
+    /// Name (file stem).
+    pub name: String,
+    /// The image.
+    pub image: RgbaImage,
+    /// Its landmarks.
+    pub face: Face,
+    /// SHA-256 (hex) of the image file and landmark file contents.
+    pub hash: String,
+}
+
+/// A set of reference characters.
+#[derive(Clone, Debug, Default)]
+pub struct Gallery {
+    /// The entries.
+    pub entries: Vec<GalleryEntry>,
+}
+
+macro_rules! gallery_files {
+    ($($name:literal),* $(,)?) => {
+        &[$((
+            $name,
+            include_bytes!(concat!("../../../assets/gallery/", $name, ".png")) as &[u8],
+            include_str!(concat!("../../../assets/gallery/", $name, ".json")),
+        )),*]
+    };
+}
+
+/// The shipped gallery files: (name, PNG bytes, landmark JSON).
+const EMBEDDED: &[(&str, &[u8], &str)] = gallery_files![
+    "cartoon_777000",
+    "cartoon_777001",
+    "cartoon_777002",
+    "cartoon_777003",
+    "cartoon_777004",
+    "cartoon_777005",
+    "cartoon_777006",
+    "cartoon_777007"
+];
+
+fn entry_from_bytes(name: &str, png: &[u8], json: &str) -> Result<GalleryEntry, MatchError> {
+    let context = PathBuf::from(format!("gallery/{name}.json"));
+    let face = Face::from_json(json, &context)?;
+    let image = image::load_from_memory(png)
+        .map_err(|e| MatchError::Format {
+            path: PathBuf::from(format!("gallery/{name}.png")),
+            reason: e.to_string(),
+        })?
+        .into_rgba8();
+    let mut h = Sha256::new();
+    h.update(png);
+    h.update(json.as_bytes());
+    Ok(GalleryEntry {
+        name: name.to_string(),
+        image,
+        face,
+        hash: hex(&h.finalize()),
+    })
+}
+
+/// The shapes of the shipped gallery (for the shape model); unreadable entries are skipped.
+pub fn embedded_shapes() -> Vec<Landmarks> {
+    EMBEDDED
+        .iter()
+        .filter_map(|(name, _, json)| {
+            Face::from_json(json, Path::new(name))
+                .ok()
+                .map(|f| f.points)
+        })
+        .collect()
+}
+
+impl Gallery {
+    /// The gallery built into the binary.
+    pub fn embedded() -> Result<Self, MatchError> {
+        let entries = EMBEDDED
+            .iter()
+            .map(|(n, png, json)| entry_from_bytes(n, png, json))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { entries })
+    }
+
+    /// Every `NAME.png` with a `NAME.json` face file in `dir`, sorted by name.
+    pub fn load_dir(dir: &Path) -> Result<Self, MatchError> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map_err(|e| MatchError::io(dir, e))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| {
+                p.extension().is_some_and(|x| x == "png") && p.with_extension("json").is_file()
+            })
+            .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(String::from))
+            .collect();
+        names.sort();
+        let mut entries = Vec::new();
+        for n in names {
+            let png_path = dir.join(format!("{n}.png"));
+            let json_path = dir.join(format!("{n}.json"));
+            let png = std::fs::read(&png_path).map_err(|e| MatchError::io(&png_path, e))?;
+            let json =
+                std::fs::read_to_string(&json_path).map_err(|e| MatchError::io(&json_path, e))?;
+            entries.push(entry_from_bytes(&n, &png, &json)?);
+        }
+        if entries.is_empty() {
+            return Err(MatchError::Options(format!(
+                "{}: no gallery entries (NAME.png + NAME.json)",
+                dir.display()
+            )));
+        }
+        Ok(Self { entries })
+    }
+}
+
+/// Features of one gallery entry: a global descriptor and one unit descriptor per landmark.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EntryFeatures {
+    /// Unit-length mean feature of the whole image.
+    pub global: Vec<f32>,
+    /// Unit-length feature at each landmark.
+    pub points: Vec<Vec<f32>>,
+}
+
+impl EntryFeatures {
+    /// Compute from a feature map of the letterboxed entry.
+    pub fn from_map(map: &FeatureMap, landmarks_in_input: &Landmarks, side: u32) -> Self {
+        let sx = map.width as f32 / side as f32;
+        let sy = map.height as f32 / side as f32;
+        let points = landmarks_in_input
+            .iter()
+            .map(|p| unit(map.sample(p.x * sx, p.y * sy)))
+            .collect();
+        Self {
+            global: map.global_descriptor(),
+            points,
+        }
+    }
+}
+
+/// The on-disk feature cache.
+#[derive(Clone, Debug)]
+pub struct FeatureCache {
+    dir: Option<PathBuf>,
+}
+
+const MAGIC: &[u8; 4] = b"FSGF";
+
+fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(x).join("faceshot/gallery-features"));
+    }
+    std::env::var_os("HOME")
+        .filter(|v| !v.is_empty())
+        .map(|h| PathBuf::from(h).join(".cache/faceshot/gallery-features"))
+}
+
+fn sanitize(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+impl FeatureCache {
+    /// A cache in `dir`, or the user cache folder when `None` (no caching if neither exists).
+    pub fn new(dir: Option<PathBuf>) -> Self {
+        Self {
+            dir: dir.or_else(default_cache_dir),
+        }
+    }
+
+    /// A cache that never stores anything.
+    pub fn disabled() -> Self {
+        Self { dir: None }
+    }
+
+    fn path(&self, model: &str, hash: &str) -> Option<PathBuf> {
+        self.dir
+            .as_ref()
+            .map(|d| d.join(sanitize(model)).join(format!("{hash}.bin")))
+    }
+
+    /// Cached features, if present and well-formed.
+    pub fn get(&self, model: &str, hash: &str) -> Option<EntryFeatures> {
+        let bytes = std::fs::read(self.path(model, hash)?).ok()?;
+        if bytes.len() < 12 || &bytes[..4] != MAGIC {
+            return None;
+        }
+        let c = u32::from_le_bytes(bytes[4..8].try_into().ok()?) as usize;
+        let n = u32::from_le_bytes(bytes[8..12].try_into().ok()?) as usize;
+        if n != LANDMARK_COUNT || bytes.len() != 12 + 4 * c * (n + 1) {
+            return None;
+        }
+        let vals: Vec<f32> = bytes[12..]
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        Some(EntryFeatures {
+            global: vals[..c].to_vec(),
+            points: vals[c..].chunks_exact(c).map(<[f32]>::to_vec).collect(),
+        })
+    }
+
+    /// Store features (atomically); failures are logged, not fatal.
+    pub fn put(&self, model: &str, hash: &str, f: &EntryFeatures) {
+        let Some(path) = self.path(model, hash) else {
+            return;
+        };
+        let c = f.global.len();
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend((c as u32).to_le_bytes());
+        bytes.extend((f.points.len() as u32).to_le_bytes());
+        for v in f.global.iter().chain(f.points.iter().flatten()) {
+            bytes.extend(v.to_le_bytes());
+        }
+        let res = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|_| crate::atomic::write_atomic(&path, &bytes));
+        if let Err(e) = res {
+            tracing::warn!("cannot cache gallery features in {}: {e}", path.display());
+        }
+    }
+}
+
+/// Features of every gallery entry for `featurizer`, from the cache or computed (and cached).
+pub fn gallery_features(
+    featurizer: &dyn Featurizer,
+    gallery: &Gallery,
+    cache: &FeatureCache,
+    progress: &dyn Progress,
+) -> Result<Vec<EntryFeatures>, MatchError> {
+    let id = featurizer.id();
+    let side = featurizer.side();
+    let total = gallery.entries.len() as u64;
+    let mut out = Vec::with_capacity(gallery.entries.len());
+    for (k, e) in gallery.entries.iter().enumerate() {
+        progress.update("gallery features", k as u64, Some(total));
+        if progress.cancelled() {
+            return Err(MatchError::Cancelled);
+        }
+        if let Some(f) = cache.get(&id, &e.hash) {
+            out.push(f);
+            continue;
+        }
+        let (sq, lb) = letterbox(&e.image, side);
+        let map = featurizer.extract(&sq, progress)?;
+        let pts = e.face.points.map(|p| lb.to_input(p));
+        let f = EntryFeatures::from_map(&map, &pts, side);
+        cache.put(&id, &e.hash, &f);
+        out.push(f);
+    }
+    progress.update("gallery features", total, Some(total));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_round_trip_and_keying() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = FeatureCache::new(Some(dir.path().to_path_buf()));
+        let f = EntryFeatures {
+            global: vec![1.0, 0.0],
+            points: (0..68).map(|i| vec![i as f32, -1.0]).collect(),
+        };
+        assert!(cache.get("model/a", "h1").is_none());
+        cache.put("model/a", "h1", &f);
+        assert_eq!(cache.get("model/a", "h1"), Some(f.clone()));
+        assert!(cache.get("model/b", "h1").is_none());
+        assert!(cache.get("model/a", "h2").is_none());
+        assert!(FeatureCache::disabled().get("model/a", "h1").is_none());
+    }
+
+    #[test]
+    fn embedded_gallery_loads() {
+        let g = Gallery::embedded().unwrap();
+        for e in &g.entries {
+            assert_eq!(e.hash.len(), 64);
+            assert!(
+                e.face
+                    .points
+                    .iter()
+                    .all(|p| p.x >= 0.0 && (p.x as u32) < e.image.width())
+            );
+        }
+        assert_eq!(embedded_shapes().len(), g.entries.len());
+    }
+}

@@ -1,0 +1,389 @@
+//! Appearance-guided landmark matching: find a character's 68 landmarks.
+//!
+//! Backends:
+//! - **structural** ([`structural`]): offline classical image analysis + a statistical shape
+//!   model; needs nothing downloaded.
+//! - **dift** ([`dift`]): the paper's method — Stable Diffusion 2.1 U-Net features after DDIM
+//!   inversion, matched against an appearance gallery ([`gallery`], [`matcher`]), then the
+//!   contour rearrangement ([`rearrange`]). Needs SD-2.1 weights (a local diffusers folder or a
+//!   download).
+//! - **anchors**: the five-click fit ([`shape::fit_anchors`]) from 3–5 user-placed points.
+//!
+//! [`match_face`] is the one door: it picks a backend (`auto`) and always returns a face with
+//! per-point confidence. [`cartoon`] generates characters with exact landmarks for tests, the
+//! gallery and evaluation; [`eval`] computes NME.
+
+pub mod cartoon;
+pub mod dift;
+pub mod eval;
+pub mod feature;
+pub mod gallery;
+pub mod geometry;
+pub mod matcher;
+pub mod overlay;
+pub mod raster;
+pub mod rearrange;
+pub mod shape;
+pub mod structural;
+
+use crate::landmarks::{Face, LandmarkError, Point};
+use crate::media::MediaError;
+use crate::progress::Progress;
+use image::RgbaImage;
+use std::path::{Path, PathBuf};
+
+/// What can go wrong while matching.
+#[derive(Debug, thiserror::Error)]
+pub enum MatchError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A file has the wrong content.
+    #[error("{path}: {reason}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A landmark file problem.
+    #[error(transparent)]
+    Landmarks(#[from] LandmarkError),
+    /// An image problem.
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    /// Model weights are missing or do not fit.
+    #[error("model: {0}")]
+    Model(String),
+    /// Downloading weights failed.
+    #[error("download: {0}")]
+    Download(String),
+    /// A tensor operation failed.
+    #[error("tensor operation failed: {0}")]
+    Candle(#[from] candle_core::Error),
+    /// Bad options (e.g. a wrong number of anchors).
+    #[error("{0}")]
+    Options(String),
+    /// The job was cancelled.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl MatchError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Which matcher to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Diffusion features when weights are given; otherwise the face mesh when it finds a
+    /// confident face, else the structural fit.
+    Auto,
+    /// The tracker's face detector and 468-point mesh, mapped to 68 points.
+    Mesh,
+    /// Classical image analysis and the shape model.
+    Structural,
+    /// Stable Diffusion features (DIFT) against the appearance gallery.
+    Dift,
+}
+
+impl Backend {
+    /// Name as used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Auto => "auto",
+            Backend::Mesh => "mesh",
+            Backend::Structural => "structural",
+            Backend::Dift => "dift",
+        }
+    }
+}
+
+impl std::str::FromStr for Backend {
+    type Err = MatchError;
+    fn from_str(s: &str) -> Result<Self, MatchError> {
+        match s {
+            "auto" => Ok(Backend::Auto),
+            "mesh" => Ok(Backend::Mesh),
+            "structural" => Ok(Backend::Structural),
+            "dift" => Ok(Backend::Dift),
+            _ => Err(MatchError::Options(format!(
+                "unknown backend \"{s}\" (auto, mesh, structural, dift)"
+            ))),
+        }
+    }
+}
+
+/// Options for [`match_face`].
+#[derive(Clone, Debug)]
+pub struct MatchOptions {
+    /// Backend choice.
+    pub backend: Backend,
+    /// Diffusers-format Stable Diffusion 2.1 folder (for `dift`).
+    pub weights: Option<PathBuf>,
+    /// Download the weights from the Hugging Face hub when no folder is given (for `dift`).
+    pub download: bool,
+    /// 3–5 user-placed anchors (see [`shape::anchor_layout`]); when set, the anchor fit runs.
+    pub anchors: Option<Vec<Point>>,
+    /// DIFT settings.
+    pub dift: dift::DiftOptions,
+    /// Where per-model gallery features are cached (default: the user cache folder).
+    pub cache_dir: Option<PathBuf>,
+    /// Gallery folder (default: the gallery built into the binary).
+    pub gallery: Option<PathBuf>,
+}
+
+impl Default for MatchOptions {
+    fn default() -> Self {
+        Self {
+            backend: Backend::Auto,
+            weights: None,
+            download: false,
+            anchors: None,
+            dift: dift::DiftOptions::default(),
+            cache_dir: None,
+            gallery: None,
+        }
+    }
+}
+
+/// A matched face and how it was obtained.
+#[derive(Clone, Debug)]
+pub struct MatchResult {
+    /// 68 points with per-point confidence.
+    pub face: Face,
+    /// The backend that produced it.
+    pub backend: Backend,
+    /// A one-line human-readable account (what was found, what was assumed).
+    pub note: String,
+}
+
+/// Face-mesh score a face found in a crop must reach.
+pub const CROP_ACCEPT: f32 = 0.9;
+/// Face-mesh score above which `auto` considers the mesh result.
+pub const MESH_ACCEPT: f32 = 0.5;
+/// `auto` keeps the structural fit when it found eyes and lies within this NME of the mesh
+/// result (the two agree: a drawn face the mesh also reads, where the structural fit follows
+/// the drawn contours more closely); otherwise the mesh result wins.
+pub const AGREE_NME: f32 = 0.2;
+
+/// The tracker's detector + face mesh on a still image: the 68 points (confidence = the
+/// mesh's face score) and that score, or `None` when no face is found. When the whole image
+/// gives no face (the short-range detector wants a face filling much of the frame), square
+/// crops of 60 % of the short side on a 3×3 grid are tried and the best face is kept.
+pub fn mesh_face(image: &RgbaImage) -> Result<Option<(Face, f32)>, MatchError> {
+    let (w, h) = image.dimensions();
+    let rgb = image::RgbImage::from_fn(w, h, |x, y| {
+        let p = image.get_pixel(x, y).0;
+        let a = f32::from(p[3]) / 255.0;
+        image::Rgb([0, 1, 2].map(|c| (f32::from(p[c]) * a + 255.0 * (1.0 - a)).round() as u8))
+    });
+    let mut tracker = crate::track::Tracker::with_defaults()
+        .map_err(|e| MatchError::Model(format!("face mesh: {e}")))?;
+    let mut run = |img: &image::RgbImage| -> Result<Option<crate::track::FrameFace>, MatchError> {
+        let f = tracker
+            .process_still(img)
+            .map_err(|e| MatchError::Model(format!("face mesh: {e}")))?;
+        Ok(f.filter(|f| f.landmarks.iter().all(|p| p.is_finite())))
+    };
+    let mut best = run(&rgb)?.map(|f| (f, Point::default()));
+    if best.is_none() {
+        let side = (w.min(h) as f32 * 0.6).round() as u32;
+        if side >= 32 {
+            for gy in 0..3u32 {
+                for gx in 0..3u32 {
+                    let x0 = (w - side) * gx / 2;
+                    let y0 = (h - side) * gy / 2;
+                    let crop = image::imageops::crop_imm(&rgb, x0, y0, side, side).to_image();
+                    // Crops see less context: only a confident face counts.
+                    if let Some(f) = run(&crop)?
+                        && f.presence >= CROP_ACCEPT
+                        && best.as_ref().is_none_or(|(b, _)| f.presence > b.presence)
+                    {
+                        best = Some((f, Point::new(x0 as f32, y0 as f32)));
+                    }
+                }
+            }
+        }
+    }
+    let Some((f, offset)) = best else {
+        return Ok(None);
+    };
+    let mut points = rearrange::uncross_lids(&f.landmarks.map(|p| p + offset));
+    let r = rearrange::uncross_lids(&rearrange::rearrange(&points));
+    if !structural::tangled(&r) {
+        points = r;
+    }
+    let mut face = Face::new(
+        points,
+        Some(crate::landmarks::ImageSize {
+            width: w,
+            height: h,
+        }),
+    );
+    let c = f.presence.clamp(0.0, 1.0) * if f.usable { 1.0 } else { 0.5 };
+    face.confidence = [c; 68];
+    Ok(Some((face, f.presence)))
+}
+
+/// Find the 68 landmarks of the character in `image`. Whatever the backend, the result has
+/// no self-intersecting contour: crossed eyelids or lips are merged, and anything still
+/// tangled is replaced by the shape model's fit to it.
+pub fn match_face(
+    image: &RgbaImage,
+    opts: &MatchOptions,
+    progress: &dyn Progress,
+) -> Result<MatchResult, MatchError> {
+    let mut r = match_face_raw(image, opts, progress)?;
+    if structural::tangled(&r.face.points) {
+        let u = rearrange::uncross_lids(&r.face.points);
+        if !structural::tangled(&u) {
+            r.face.points = u;
+        } else if let Some(f) = shape::ShapeModel::default_model().fit_points(
+            &r.face.points,
+            &r.face.confidence.map(|c| c.max(0.05)),
+            1.0,
+        ) && !structural::tangled(&f.points)
+        {
+            r.face.points = f.points;
+            r.note.push_str("; untangled by the shape model");
+        }
+    }
+    Ok(r)
+}
+
+fn match_face_raw(
+    image: &RgbaImage,
+    opts: &MatchOptions,
+    progress: &dyn Progress,
+) -> Result<MatchResult, MatchError> {
+    let model = shape::ShapeModel::default_model();
+    if let Some(anchors) = &opts.anchors {
+        let fit = shape::fit_anchors(model, anchors).ok_or_else(|| {
+            MatchError::Options(format!(
+                "{} anchors given; the five-click fit takes 3, 4 or 5 \
+                 (eyes + nose tip; eyes + mouth corners; all five)",
+                anchors.len()
+            ))
+        })?;
+        let mut face = Face::new(
+            fit.points,
+            Some(crate::landmarks::ImageSize {
+                width: image.width(),
+                height: image.height(),
+            }),
+        );
+        // Anchored points are certain; the rest follow the model.
+        face.confidence = [0.5; 68];
+        if let Some(layout) = shape::anchor_layout(anchors.len()) {
+            for &g in layout {
+                for &i in shape::ANCHOR_GROUPS[g] {
+                    face.confidence[i] = 1.0;
+                }
+            }
+        }
+        return Ok(MatchResult {
+            face,
+            backend: opts.backend,
+            note: format!("five-click fit from {} anchors", anchors.len()),
+        });
+    }
+    let backend = match opts.backend {
+        Backend::Auto => {
+            if opts.weights.as_deref().is_some_and(dift::weights_present) {
+                Backend::Dift
+            } else {
+                progress.update("face mesh", 0, Some(2));
+                if let Some((face, presence)) = mesh_face(image)?
+                    && presence >= MESH_ACCEPT
+                {
+                    progress.update("structural fit", 1, Some(2));
+                    let s = structural::fit(image, model);
+                    let mutual = eval::nme(&s.face.points, &face.points).unwrap_or(f32::INFINITY);
+                    if s.findings.eyes && mutual < AGREE_NME {
+                        return Ok(MatchResult {
+                            face: s.face,
+                            backend: Backend::Structural,
+                            note: format!(
+                                "structural fit, in agreement with the face mesh (score \
+                                 {presence:.2}, NME between them {mutual:.3})"
+                            ),
+                        });
+                    }
+                    return Ok(MatchResult {
+                        face,
+                        backend: Backend::Mesh,
+                        note: format!("face mesh (face score {presence:.2})"),
+                    });
+                }
+                Backend::Structural
+            }
+        }
+        b => b,
+    };
+    match backend {
+        Backend::Mesh => match mesh_face(image)? {
+            Some((face, presence)) => Ok(MatchResult {
+                face,
+                backend,
+                note: format!("face mesh (face score {presence:.2})"),
+            }),
+            None => Err(MatchError::Options(
+                "the face mesh found no face; try --backend structural or dift".into(),
+            )),
+        },
+        Backend::Dift => {
+            let dir = dift::resolve_weights(opts.weights.as_deref(), opts.download, progress)?;
+            let featurizer = dift::Dift::load(&dir, &opts.dift, progress)?;
+            let gallery = match &opts.gallery {
+                Some(g) => gallery::Gallery::load_dir(g)?,
+                None => gallery::Gallery::embedded()?,
+            };
+            let cache = gallery::FeatureCache::new(opts.cache_dir.clone());
+            let face = matcher::match_with_gallery(
+                image,
+                &featurizer,
+                &gallery,
+                &cache,
+                &matcher::MatcherOptions::default(),
+                progress,
+            )?;
+            Ok(MatchResult {
+                face,
+                backend,
+                note: format!(
+                    "DIFT ({}) against {} gallery characters",
+                    featurizer.describe(),
+                    gallery.entries.len()
+                ),
+            })
+        }
+        Backend::Structural | Backend::Auto => {
+            progress.update("structural fit", 0, Some(1));
+            let r = structural::fit(image, model);
+            progress.update("structural fit", 1, Some(1));
+            let f = &r.findings;
+            let note = format!(
+                "structural fit: face region {}, eyes {}, mouth {}",
+                if f.face { "found" } else { "not found" },
+                if f.eyes { "found" } else { "assumed" },
+                if f.mouth { "found" } else { "assumed" },
+            );
+            Ok(MatchResult {
+                face: r.face,
+                backend: Backend::Structural,
+                note,
+            })
+        }
+    }
+}

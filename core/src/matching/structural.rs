@@ -1,0 +1,813 @@
+//! The structural offline fit: classical image analysis, no learned weights.
+//!
+//! 1. Work on a copy at most [`WORK_SIDE`] pixels wide, smoothed; transparent pixels are
+//!    composited on white.
+//! 2. Background: colours sampled on the image border (k-means); pixels far from all of them are
+//!    foreground.
+//! 3. Face region: the foreground is clustered by colour (k-means); every connected region of a
+//!    cluster is scored by size, centrality, compactness, skin-likeness and above all by the
+//!    "holes" it encloses that could be a pair of eyes and a mouth.
+//! 4. Eyes: a symmetric pair of enclosed blobs (or dark blobs) in the upper face; mouth: a
+//!    blob below their midpoint. These give the anchors of the five-click fit, which places
+//!    the mean shape by a similarity transform and the shape model.
+//! 5. Per-part refinement to image evidence: jaw points move along their normals to the face
+//!    region's boundary, eye and mouth points to their blob's extremes, brow points to dark
+//!    strokes above the eyes; then the shape model is fitted to the refined points (weighted by
+//!    how sure each measurement is), so the result is always a plausible, untangled face.
+//!
+//! Each point's confidence says where it came from (image evidence vs. the model's prior).
+
+use super::geometry::{Similarity, self_intersects};
+use super::shape::{Constraint, ShapeModel, fit_anchors};
+use crate::landmarks::{Face, ImageSize, LANDMARK_COUNT, Landmarks, Part, Point};
+use image::RgbaImage;
+
+/// Longest side of the analysis image.
+pub const WORK_SIDE: u32 = 256;
+
+/// The working image: smoothed RGB in [0, 1], row-major.
+struct Work {
+    w: usize,
+    h: usize,
+    rgb: Vec<[f32; 3]>,
+    /// Work pixels to original pixels.
+    scale: f32,
+}
+
+impl Work {
+    fn new(img: &RgbaImage) -> Self {
+        let (ow, oh) = img.dimensions();
+        let scale = (ow.max(oh) as f32 / WORK_SIDE as f32).max(1.0);
+        let w = ((ow as f32 / scale).round() as usize).max(1);
+        let h = ((oh as f32 / scale).round() as usize).max(1);
+        let mut rgb = vec![[0.0f32; 3]; w * h];
+        // Box-average the source pixels that fall in each work pixel.
+        for y in 0..h {
+            let y0 = (y as f32 * scale) as u32;
+            let y1 = (((y + 1) as f32 * scale) as u32).clamp(y0 + 1, oh);
+            for x in 0..w {
+                let x0 = (x as f32 * scale) as u32;
+                let x1 = (((x + 1) as f32 * scale) as u32).clamp(x0 + 1, ow);
+                let mut acc = [0.0f32; 3];
+                let mut n = 0.0;
+                for sy in y0..y1.min(oh) {
+                    for sx in x0..x1.min(ow) {
+                        let p = img.get_pixel(sx, sy).0;
+                        let a = f32::from(p[3]) / 255.0;
+                        for c in 0..3 {
+                            acc[c] += (f32::from(p[c]) / 255.0) * a + (1.0 - a);
+                        }
+                        n += 1.0;
+                    }
+                }
+                if n > 0.0 {
+                    rgb[y * w + x] = acc.map(|v| v / n);
+                }
+            }
+        }
+        let mut work = Self { w, h, rgb, scale };
+        work.blur();
+        work
+    }
+
+    fn blur(&mut self) {
+        let (w, h) = (self.w, self.h);
+        let src = self.rgb.clone();
+        for y in 0..h {
+            for x in 0..w {
+                let mut acc = [0.0f32; 3];
+                let mut n = 0.0;
+                for dy in -1i64..=1 {
+                    for dx in -1i64..=1 {
+                        let (xx, yy) = (x as i64 + dx, y as i64 + dy);
+                        if xx >= 0 && yy >= 0 && (xx as usize) < w && (yy as usize) < h {
+                            let p = src[yy as usize * w + xx as usize];
+                            for c in 0..3 {
+                                acc[c] += p[c];
+                            }
+                            n += 1.0;
+                        }
+                    }
+                }
+                self.rgb[y * w + x] = acc.map(|v| v / n);
+            }
+        }
+    }
+
+    fn luma(&self, i: usize) -> f32 {
+        let p = self.rgb[i];
+        0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]
+    }
+}
+
+fn dist2(a: [f32; 3], b: [f32; 3]) -> f32 {
+    (0..3).map(|c| (a[c] - b[c]) * (a[c] - b[c])).sum()
+}
+
+/// Deterministic k-means (farthest-point initialisation) on a sample of colours.
+fn kmeans(samples: &[[f32; 3]], k: usize, iters: usize) -> Vec<[f32; 3]> {
+    if samples.is_empty() {
+        return Vec::new();
+    }
+    let mut centres = vec![samples[samples.len() / 2]];
+    while centres.len() < k {
+        let far = samples.iter().max_by(|a, b| {
+            let da = centres
+                .iter()
+                .map(|c| dist2(**a, *c))
+                .fold(f32::INFINITY, f32::min);
+            let db = centres
+                .iter()
+                .map(|c| dist2(**b, *c))
+                .fold(f32::INFINITY, f32::min);
+            da.total_cmp(&db)
+        });
+        match far {
+            Some(f) if centres.iter().all(|c| dist2(*f, *c) > 1e-4) => centres.push(*f),
+            _ => break,
+        }
+    }
+    for _ in 0..iters {
+        let mut sum = vec![[0.0f32; 3]; centres.len()];
+        let mut cnt = vec![0usize; centres.len()];
+        for s in samples {
+            let j = nearest(&centres, *s);
+            for c in 0..3 {
+                sum[j][c] += s[c];
+            }
+            cnt[j] += 1;
+        }
+        for j in 0..centres.len() {
+            if cnt[j] > 0 {
+                centres[j] = sum[j].map(|v| v / cnt[j] as f32);
+            }
+        }
+    }
+    centres
+}
+
+fn nearest(centres: &[[f32; 3]], p: [f32; 3]) -> usize {
+    let mut best = 0;
+    let mut bd = f32::INFINITY;
+    for (j, c) in centres.iter().enumerate() {
+        let d = dist2(*c, p);
+        if d < bd {
+            bd = d;
+            best = j;
+        }
+    }
+    best
+}
+
+/// Connected components (4-neighbour) of `mask`; returns labels (0 = none) and pixel lists.
+fn components(mask: &[bool], w: usize, h: usize) -> (Vec<u32>, Vec<Vec<usize>>) {
+    let mut labels = vec![0u32; w * h];
+    let mut comps = Vec::new();
+    let mut stack = Vec::new();
+    for start in 0..w * h {
+        if !mask[start] || labels[start] != 0 {
+            continue;
+        }
+        let id = comps.len() as u32 + 1;
+        let mut pix = Vec::new();
+        labels[start] = id;
+        stack.push(start);
+        while let Some(i) = stack.pop() {
+            pix.push(i);
+            let (x, y) = (i % w, i / w);
+            let mut push = |j: usize| {
+                if mask[j] && labels[j] == 0 {
+                    labels[j] = id;
+                    stack.push(j);
+                }
+            };
+            if x > 0 {
+                push(i - 1);
+            }
+            if x + 1 < w {
+                push(i + 1);
+            }
+            if y > 0 {
+                push(i - w);
+            }
+            if y + 1 < h {
+                push(i + w);
+            }
+        }
+        comps.push(pix);
+    }
+    (labels, comps)
+}
+
+/// A blob: pixel list with its centroid and size.
+#[derive(Clone, Debug)]
+struct Blob {
+    pixels: Vec<usize>,
+    centre: Point,
+    area: f32,
+}
+
+impl Blob {
+    fn new(pixels: Vec<usize>, w: usize) -> Self {
+        let n = pixels.len().max(1) as f32;
+        let c = pixels.iter().fold(Point::default(), |a, &i| {
+            a + Point::new((i % w) as f32 + 0.5, (i / w) as f32 + 0.5)
+        }) * (1.0 / n);
+        Self {
+            area: pixels.len() as f32,
+            pixels,
+            centre: c,
+        }
+    }
+
+    /// Extreme points along direction `u` (unit), and top/bottom along `v` near fractions of
+    /// the extent along `u`.
+    fn extent(&self, w: usize, u: Point) -> (Point, Point) {
+        let mut lo = (f32::INFINITY, Point::default());
+        let mut hi = (f32::NEG_INFINITY, Point::default());
+        for &i in &self.pixels {
+            let p = Point::new((i % w) as f32 + 0.5, (i / w) as f32 + 0.5);
+            let s = (p - self.centre).dot(u);
+            if s < lo.0 {
+                lo = (s, p);
+            }
+            if s > hi.0 {
+                hi = (s, p);
+            }
+        }
+        (lo.1, hi.1)
+    }
+
+    /// Points of the blob's boundary at fraction `f` (−1..1) of its extent along `u`, extremal
+    /// along `v` (upper = most negative along `v`).
+    fn lid(&self, w: usize, u: Point, v: Point, f: f32, upper: bool) -> Option<Point> {
+        let (a, b) = self.extent(w, u);
+        let (sa, sb) = ((a - self.centre).dot(u), (b - self.centre).dot(u));
+        let target = sa + (sb - sa) * (f + 1.0) * 0.5;
+        let band = ((sb - sa) * 0.06).max(0.75);
+        let mut best: Option<(f32, Point)> = None;
+        for &i in &self.pixels {
+            let p = Point::new((i % w) as f32 + 0.5, (i / w) as f32 + 0.5);
+            let d = p - self.centre;
+            if (d.dot(u) - target).abs() > band {
+                continue;
+            }
+            let s = if upper { -d.dot(v) } else { d.dot(v) };
+            if best.is_none_or(|(bs, _)| s > bs) {
+                best = Some((s, p));
+            }
+        }
+        best.map(|(_, p)| p)
+    }
+}
+
+/// What the analysis found (in work pixels), for debugging and tests.
+#[derive(Clone, Debug, Default)]
+pub struct Findings {
+    /// Face region found.
+    pub face: bool,
+    /// Eye pair found.
+    pub eyes: bool,
+    /// Mouth found.
+    pub mouth: bool,
+}
+
+struct FaceRegion {
+    filled: Vec<bool>,
+    holes: Vec<Blob>,
+    colour: [f32; 3],
+    bbox: (f32, f32, f32, f32),
+}
+
+fn face_regions(work: &Work) -> Vec<(f32, FaceRegion)> {
+    let (w, h) = (work.w, work.h);
+    // Background colours from the border.
+    let mut border = Vec::new();
+    for x in 0..w {
+        border.push(work.rgb[x]);
+        border.push(work.rgb[(h - 1) * w + x]);
+    }
+    for y in 0..h {
+        border.push(work.rgb[y * w]);
+        border.push(work.rgb[y * w + w - 1]);
+    }
+    let bg = kmeans(&border, 3, 6);
+    let fg: Vec<bool> = work
+        .rgb
+        .iter()
+        .map(|&p| {
+            bg.iter()
+                .map(|c| dist2(*c, p))
+                .fold(f32::INFINITY, f32::min)
+                > 0.02
+        })
+        .collect();
+    let n_fg = fg.iter().filter(|&&f| f).count();
+    let use_all = n_fg < w * h / 50;
+    let samples: Vec<[f32; 3]> = work
+        .rgb
+        .iter()
+        .zip(&fg)
+        .enumerate()
+        .filter(|(i, (_, f))| (use_all || **f) && i % 3 == 0)
+        .map(|(_, (p, _))| *p)
+        .collect();
+    let centres = kmeans(&samples, 7, 8);
+    let assign: Vec<usize> = work.rgb.iter().map(|&p| nearest(&centres, p)).collect();
+    let mut out = Vec::new();
+    let diag = ((w * w + h * h) as f32).sqrt();
+    for (k, centre) in centres.iter().enumerate() {
+        let mask: Vec<bool> = (0..w * h)
+            .map(|i| assign[i] == k && (use_all || fg[i]))
+            .collect();
+        let (_, comps) = components(&mask, w, h);
+        for pix in comps {
+            // Too small to be a face, or the whole picture (a blank or uniform image).
+            if pix.len() < (w * h) / 200 || pix.len() > (w * h) * 17 / 20 {
+                continue;
+            }
+            let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+            for &i in &pix {
+                let (x, y) = (i % w, i / w);
+                x0 = x0.min(x);
+                y0 = y0.min(y);
+                x1 = x1.max(x);
+                y1 = y1.max(y);
+            }
+            let (bw, bh) = (x1 - x0 + 1, y1 - y0 + 1);
+            // Holes: non-member pixels of the box not reachable from the box border.
+            let mut inside = vec![false; w * h];
+            for &i in &pix {
+                inside[i] = true;
+            }
+            let mut reach = vec![false; bw * bh];
+            let mut stack = Vec::new();
+            for yy in 0..bh {
+                for xx in 0..bw {
+                    if (yy == 0 || xx == 0 || yy == bh - 1 || xx == bw - 1)
+                        && !inside[(y0 + yy) * w + x0 + xx]
+                    {
+                        reach[yy * bw + xx] = true;
+                        stack.push((xx, yy));
+                    }
+                }
+            }
+            while let Some((xx, yy)) = stack.pop() {
+                let nb = [
+                    (xx.wrapping_sub(1), yy),
+                    (xx + 1, yy),
+                    (xx, yy.wrapping_sub(1)),
+                    (xx, yy + 1),
+                ];
+                for (nx, ny) in nb {
+                    if nx < bw
+                        && ny < bh
+                        && !reach[ny * bw + nx]
+                        && !inside[(y0 + ny) * w + x0 + nx]
+                    {
+                        reach[ny * bw + nx] = true;
+                        stack.push((nx, ny));
+                    }
+                }
+            }
+            let mut filled = vec![false; w * h];
+            let mut hole_mask = vec![false; w * h];
+            for yy in 0..bh {
+                for xx in 0..bw {
+                    let i = (y0 + yy) * w + x0 + xx;
+                    if inside[i] {
+                        filled[i] = true;
+                    } else if !reach[yy * bw + xx] {
+                        filled[i] = true;
+                        hole_mask[i] = true;
+                    }
+                }
+            }
+            let (_, hole_comps) = components(&hole_mask, w, h);
+            let area: usize = filled.iter().filter(|&&f| f).count();
+            let holes: Vec<Blob> = hole_comps
+                .into_iter()
+                .filter(|c| c.len() >= 3 && c.len() < area / 4)
+                .map(|c| Blob::new(c, w))
+                .collect();
+            let cx = (x0 + x1) as f32 * 0.5;
+            let cy = (y0 + y1) as f32 * 0.5;
+            let off = Point::new(cx - w as f32 * 0.5, (cy - h as f32 * 0.45) * 1.3).norm() / diag;
+            let fill_ratio = area as f32 / (bw * bh) as f32;
+            let aspect = bw.min(bh) as f32 / bw.max(bh) as f32;
+            let c = centre;
+            let skin = c[0] > c[1] && c[1] > c[2] && c[0] - c[2] > 0.08 && c[0] > 0.35;
+            let region = FaceRegion {
+                filled,
+                holes,
+                colour: *c,
+                bbox: (x0 as f32, y0 as f32, (x1 + 1) as f32, (y1 + 1) as f32),
+            };
+            let eyes = find_eye_pair(&region, w).is_some();
+            let score = (area as f32 / (w * h) as f32).sqrt()
+                * (1.0 - off).max(0.1)
+                * fill_ratio.powf(0.5)
+                * aspect.powf(0.5)
+                * if eyes { 3.0 } else { 1.0 }
+                * if skin { 1.3 } else { 1.0 };
+            out.push((score, region));
+        }
+    }
+    out.sort_by(|a, b| b.0.total_cmp(&a.0));
+    out.truncate(3);
+    out
+}
+
+/// Left eye, right eye, mouth (if found) and the pair's score.
+type EyePair = (Blob, Blob, Option<Blob>, f32);
+
+/// The best eye pair among a region's holes: (left blob, right blob, mouth blob if any).
+fn find_eye_pair(r: &FaceRegion, _w: usize) -> Option<EyePair> {
+    let (x0, y0, x1, y1) = r.bbox;
+    let (fw, fh) = (x1 - x0, y1 - y0);
+    let mut best: Option<(f32, usize, usize, Option<usize>)> = None;
+    let holes = &r.holes;
+    for i in 0..holes.len() {
+        for j in 0..holes.len() {
+            let (a, b) = (&holes[i], &holes[j]);
+            if i == j || a.centre.x >= b.centre.x {
+                continue;
+            }
+            let d = b.centre - a.centre;
+            let dist = d.norm();
+            if dist < 0.15 * fw || dist > 0.8 * fw || d.y.abs() > 0.4 * d.x.abs() {
+                continue;
+            }
+            let ratio = a.area.max(b.area) / a.area.min(b.area).max(1.0);
+            if ratio > 4.0 {
+                continue;
+            }
+            let mid = (a.centre + b.centre) * 0.5;
+            if mid.y > y0 + 0.75 * fh {
+                continue;
+            }
+            let eye_size = (a.area + b.area) * 0.5;
+            if eye_size > 0.06 * fw * fh {
+                continue;
+            }
+            // Symmetry about the region's centre column.
+            let sym = ((mid.x - (x0 + x1) * 0.5) / fw).abs();
+            // A mouth candidate below the midpoint.
+            let down = Point::new(-d.y, d.x) * (1.0 / dist);
+            let mut mouth: Option<(f32, usize)> = None;
+            for (k, m) in holes.iter().enumerate() {
+                if k == i || k == j {
+                    continue;
+                }
+                let rel = m.centre - mid;
+                let along = rel.dot(down);
+                let across = rel.dot(d * (1.0 / dist));
+                if along < 0.4 * dist || along > 1.8 * dist || across.abs() > 0.35 * dist {
+                    continue;
+                }
+                let s = m.area.sqrt() / (1.0 + across.abs() / dist);
+                if mouth.is_none_or(|(bs, _)| s > bs) {
+                    mouth = Some((s, k));
+                }
+            }
+            let score = (1.0 - sym * 2.0).max(0.05)
+                * (1.0 / ratio).sqrt()
+                * eye_size.sqrt()
+                * if mouth.is_some() { 2.0 } else { 1.0 }
+                * (1.0 - (mid.y - y0) / fh * 0.5);
+            if best.is_none_or(|(bs, ..)| score > bs) {
+                best = Some((score, i, j, mouth.map(|m| m.1)));
+            }
+        }
+    }
+    let (s, i, j, m) = best?;
+    Some((
+        holes[i].clone(),
+        holes[j].clone(),
+        m.map(|k| holes[k].clone()),
+        s,
+    ))
+}
+
+/// Dark blobs inside the filled face region (fallback when the eyes are not enclosed holes).
+fn dark_blobs(work: &Work, r: &FaceRegion) -> Vec<Blob> {
+    let (w, h) = (work.w, work.h);
+    let lum_face = 0.299 * r.colour[0] + 0.587 * r.colour[1] + 0.114 * r.colour[2];
+    let mask: Vec<bool> = (0..w * h)
+        .map(|i| r.filled[i] && work.luma(i) < lum_face * 0.6)
+        .collect();
+    let (_, comps) = components(&mask, w, h);
+    comps
+        .into_iter()
+        .filter(|c| c.len() >= 3)
+        .map(|c| Blob::new(c, w))
+        .collect()
+}
+
+/// Result of the structural fit.
+pub struct StructuralFit {
+    /// The face (points and per-point confidence) in original image pixels.
+    pub face: Face,
+    /// What was found.
+    pub findings: Findings,
+}
+
+/// Run the structural fit on an image.
+pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
+    let work = Work::new(img);
+    let (w, h) = (work.w, work.h);
+    let size = Some(ImageSize {
+        width: img.width(),
+        height: img.height(),
+    });
+    let mut findings = Findings::default();
+    let regions = face_regions(&work);
+    let mut chosen: Option<(FaceRegion, Option<EyePair>)> = None;
+    for (_, mut r) in regions {
+        let mut pair = find_eye_pair(&r, w);
+        if pair.is_none() {
+            let saved = std::mem::take(&mut r.holes);
+            r.holes = dark_blobs(&work, &r);
+            pair = find_eye_pair(&r, w);
+            if pair.is_none() {
+                r.holes = saved;
+            }
+        }
+        if pair.is_some() || chosen.is_none() {
+            let done = pair.is_some();
+            chosen = Some((r, pair));
+            if done {
+                break;
+            }
+        }
+    }
+    let scale = work.scale;
+    let to_img = |p: Point| p * scale;
+    let Some((region, pair)) = chosen else {
+        // Nothing stands out: a centred mean face filling most of the image.
+        let (iw, ih) = (img.width() as f32, img.height() as f32);
+        let pts = place_in_box(model, (0.15 * iw, 0.1 * ih, 0.85 * iw, 0.95 * ih));
+        let mut face = Face::new(pts, size);
+        face.confidence = [0.1; LANDMARK_COUNT];
+        return StructuralFit { face, findings };
+    };
+    findings.face = true;
+    let (x0, y0, x1, y1) = region.bbox;
+    let mut conf = [0.2f32; LANDMARK_COUNT];
+    let mut measured: Vec<Constraint> = Vec::new();
+    let base = match &pair {
+        Some((le, re, mouth, _)) => {
+            findings.eyes = true;
+            let mut anchors = vec![le.centre, re.centre];
+            if let Some(m) = mouth {
+                findings.mouth = true;
+                let u = (re.centre - le.centre) * (1.0 / re.centre.distance(le.centre).max(1e-3));
+                let (a, b) = m.extent(w, u);
+                anchors.push(a);
+                anchors.push(b);
+            }
+            if anchors.len() == 2 {
+                // Eyes only: assume the nose tip below the eye midpoint (mean-face proportion).
+                let mid = (le.centre + re.centre) * 0.5;
+                let d = re.centre - le.centre;
+                let down = Point::new(-d.y, d.x);
+                anchors.push(mid + down * ratio_nose(model));
+            }
+            fit_anchors(model, &anchors).map(|f| f.points)
+        }
+        None => None,
+    };
+    let mut pts = base.unwrap_or_else(|| place_in_box(model, (x0, y0 + 0.1 * (y1 - y0), x1, y1)));
+    // Jaw: move along the normal to the region boundary.
+    let centre = pts.iter().fold(Point::default(), |a, &p| a + p) * (1.0 / 68.0);
+    let face_size = pts[0]
+        .distance(pts[16])
+        .max(pts[8].distance(pts[27]))
+        .max(4.0);
+    for i in 0..17usize {
+        let prev = pts[i.saturating_sub(1)];
+        let next = pts[(i + 1).min(16)];
+        let t = next - prev;
+        let mut n = Point::new(t.y, -t.x);
+        if n.dot(pts[i] - centre) < 0.0 {
+            n = n * -1.0;
+        }
+        let n = n * (1.0 / n.norm().max(1e-6));
+        let range = 0.25 * face_size;
+        let mut found = None;
+        // Outermost inside-to-outside transition within the search range.
+        let steps = (2.0 * range).ceil() as i32;
+        let inside = |p: Point| {
+            let (x, y) = (p.x.floor() as i64, p.y.floor() as i64);
+            x >= 0
+                && y >= 0
+                && (x as usize) < w
+                && (y as usize) < h
+                && region.filled[y as usize * w + x as usize]
+        };
+        let mut best_d = f32::INFINITY;
+        for s in -steps..steps {
+            let d0 = s as f32 * 0.5;
+            let p0 = pts[i] + n * d0;
+            let p1 = pts[i] + n * (d0 + 0.5);
+            if inside(p0) && !inside(p1) && d0.abs() < best_d {
+                best_d = d0.abs();
+                found = Some(p0 + n * 0.25);
+            }
+        }
+        if let Some(p) = found {
+            measured.push(Constraint::point(i, p, 1.0));
+            conf[i] = 0.7;
+        }
+    }
+    // Eyes and mouth from blobs.
+    if let Some((le, re, mouth, _)) = &pair {
+        let d = re.centre - le.centre;
+        let u = d * (1.0 / d.norm().max(1e-6));
+        let v = Point::new(-u.y, u.x);
+        for (blob, idx) in [
+            (le, [36usize, 37, 38, 39, 40, 41]),
+            (re, [42, 43, 44, 45, 46, 47]),
+        ] {
+            let (a, b) = blob.extent(w, u);
+            let lids = [
+                blob.lid(w, u, v, -1.0 / 3.0, true),
+                blob.lid(w, u, v, 1.0 / 3.0, true),
+                blob.lid(w, u, v, 1.0 / 3.0, false),
+                blob.lid(w, u, v, -1.0 / 3.0, false),
+            ];
+            measured.push(Constraint::point(idx[0], a, 3.0));
+            measured.push(Constraint::point(idx[3], b, 3.0));
+            for (k, l) in [1usize, 2, 4, 5].into_iter().zip(lids) {
+                if let Some(p) = l {
+                    measured.push(Constraint::point(idx[k], p, 3.0));
+                }
+            }
+            for &i in &idx {
+                conf[i] = 0.9;
+            }
+        }
+        if let Some(m) = mouth {
+            let (a, b) = m.extent(w, u);
+            let upper = [
+                m.lid(w, u, v, -0.6, true),
+                m.lid(w, u, v, 0.0, true),
+                m.lid(w, u, v, 0.6, true),
+            ];
+            let lower = [
+                m.lid(w, u, v, 0.6, false),
+                m.lid(w, u, v, 0.0, false),
+                m.lid(w, u, v, -0.6, false),
+            ];
+            measured.push(Constraint::point(48, a, 2.0));
+            measured.push(Constraint::point(54, b, 2.0));
+            measured.push(Constraint::point(60, a.lerp(b, 0.06), 1.0));
+            measured.push(Constraint::point(64, b.lerp(a, 0.06), 1.0));
+            for (k, p) in [61usize, 62, 63].into_iter().zip(upper) {
+                if let Some(p) = p {
+                    measured.push(Constraint::point(k, p, 1.0));
+                }
+            }
+            for (k, p) in [65usize, 66, 67].into_iter().zip(lower) {
+                if let Some(p) = p {
+                    measured.push(Constraint::point(k, p, 1.0));
+                }
+            }
+            conf[48..68].iter_mut().for_each(|c| *c = 0.6);
+            conf[48] = 0.85;
+            conf[54] = 0.85;
+        }
+        // Brows: dark pixels above each eye.
+        let lum_face =
+            0.299 * region.colour[0] + 0.587 * region.colour[1] + 0.114 * region.colour[2];
+        let eye_d = d.norm();
+        for (blob, idx) in [(le, 17usize), (re, 22usize)] {
+            for k in 0..5 {
+                let base_pt = pts[idx + k];
+                // Search upward (along -v) from the eye centre's height at this column.
+                let along = (base_pt - blob.centre).dot(u);
+                let start = blob.centre + u * along;
+                let mut acc = 0.0;
+                let mut wsum = 0.0;
+                for s in 2..((0.7 * eye_d) as i32).max(3) {
+                    let p = start - v * s as f32;
+                    let (x, y) = (p.x.floor() as i64, p.y.floor() as i64);
+                    if x < 0 || y < 0 || x as usize >= w || y as usize >= h {
+                        break;
+                    }
+                    let i = y as usize * w + x as usize;
+                    if blob.pixels.contains(&i) {
+                        continue;
+                    }
+                    let dark = (lum_face - work.luma(i)).max(0.0);
+                    if dark > 0.15 && !region.filled[i] || dark > 0.25 {
+                        acc += s as f32 * dark;
+                        wsum += dark;
+                    }
+                }
+                if wsum > 0.3 {
+                    let s = acc / wsum;
+                    // Ignore anything hugging the eye itself.
+                    if s > 0.12 * eye_d {
+                        measured.push(Constraint::point(idx + k, start - v * s, 0.8));
+                        conf[idx + k] = 0.5;
+                    }
+                }
+            }
+        }
+    }
+    // Final: shape model fitted to the measurements plus a weak pull to the placed shape.
+    let mut cs = measured;
+    for (i, p) in pts.iter().enumerate() {
+        cs.push(Constraint::point(i, *p, 0.15));
+    }
+    if let Some(f) = model.fit(&cs, 0.5) {
+        pts = f.points;
+    }
+    // Snap eye and mouth points to strong measurements where that keeps contours untangled.
+    let snapped = snap_measured(&pts, &cs);
+    if !tangled(&snapped) {
+        pts = snapped;
+    }
+    let points = pts.map(to_img);
+    let mut face = Face::new(points, size);
+    face.confidence = conf;
+    StructuralFit { face, findings }
+}
+
+/// Distance from eye midpoint to nose tip, as a fraction of the eye distance, in the model.
+fn ratio_nose(model: &ShapeModel) -> f32 {
+    let m = &model.mean;
+    let le = (36..42).fold(Point::default(), |a, i| a + m[i]) * (1.0 / 6.0);
+    let re = (42..48).fold(Point::default(), |a, i| a + m[i]) * (1.0 / 6.0);
+    let mid = (le + re) * 0.5;
+    (m[30] - mid).norm() / le.distance(re).max(1e-6)
+}
+
+fn snap_measured(pts: &Landmarks, cs: &[Constraint]) -> Landmarks {
+    let mut out = *pts;
+    for c in cs {
+        if c.indices.len() == 1 && c.weight >= 1.0 {
+            let i = c.indices[0];
+            if (36..48).contains(&i) || (48..68).contains(&i) {
+                out[i] = c.target;
+            }
+        }
+    }
+    out
+}
+
+/// Whether any part's contour crosses itself.
+pub fn tangled(pts: &Landmarks) -> bool {
+    Part::BASE.iter().any(|part| {
+        let p: Vec<Point> = part.indices().iter().map(|&i| pts[i]).collect();
+        self_intersects(&p, part.is_closed())
+    })
+}
+
+/// The model's mean face scaled into a box (its jaw and brows spanning it).
+fn place_in_box(model: &ShapeModel, b: (f32, f32, f32, f32)) -> Landmarks {
+    let m = &model.mean;
+    let (mut mx0, mut my0, mut mx1, mut my1) = (f32::INFINITY, f32::INFINITY, f32::MIN, f32::MIN);
+    for p in m {
+        mx0 = mx0.min(p.x);
+        my0 = my0.min(p.y);
+        mx1 = mx1.max(p.x);
+        my1 = my1.max(p.y);
+    }
+    let s = ((b.2 - b.0) / (mx1 - mx0)).min((b.3 - b.1) / (my1 - my0));
+    let c = Point::new((b.0 + b.2) * 0.5, (b.1 + b.3) * 0.5);
+    let mc = Point::new((mx0 + mx1) * 0.5, (my0 + my1) * 0.5);
+    let t = Similarity::new(s, 0.0, c.x - s * mc.x, c.y - s * mc.y);
+    m.map(|p| t.apply(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matching::cartoon::Cartoon;
+    use crate::matching::eval::nme;
+
+    #[test]
+    fn finds_generated_cartoon_faces() {
+        let model = ShapeModel::default_model();
+        let mut errs = Vec::new();
+        for seed in 0..12 {
+            let c = Cartoon::generate(9000 + seed, 192);
+            let r = fit(&c.image, model);
+            assert!(!tangled(&r.face.points), "seed {seed}");
+            errs.push(nme(&r.face.points, &c.face.points).unwrap());
+        }
+        let mean = errs.iter().sum::<f32>() / errs.len() as f32;
+        assert!(mean < 0.15, "mean nme {mean}: {errs:?}");
+    }
+
+    #[test]
+    fn blank_image_still_gives_a_face() {
+        let img = RgbaImage::from_pixel(100, 80, image::Rgba([200, 200, 200, 255]));
+        let r = fit(&img, ShapeModel::default_model());
+        assert!(!r.findings.face);
+        assert!(r.face.points.iter().all(|p| p.x >= 0.0 && p.x <= 100.0));
+        assert!(r.face.confidence.iter().all(|&c| c < 0.5));
+    }
+}

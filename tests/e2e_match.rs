@@ -1,0 +1,119 @@
+//! End-to-end: `faceshot cartoons`, `match` (structural, anchors, overlay) and `eval-match`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use faceshot_core::landmarks::Face;
+use std::path::Path;
+use std::process::Command;
+
+fn faceshot(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_faceshot"))
+        .args(args)
+        .arg("--quiet")
+        .output()
+        .expect("run faceshot")
+}
+
+fn ok(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn cartoons_match_and_eval() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set");
+    let s = set.to_str().unwrap();
+    ok(&faceshot(&[
+        "cartoons", s, "--count", "3", "--size", "160", "--seed", "5",
+    ]));
+    let img = set.join("cartoon_00005.png");
+    assert!(img.is_file() && set.join("cartoon_00005.json").is_file());
+
+    let out = dir.path().join("m.json");
+    let overlay = dir.path().join("o.png");
+    ok(&faceshot(&[
+        "match",
+        img.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--overlay",
+        overlay.to_str().unwrap(),
+    ]));
+    let face = Face::load(&out).unwrap();
+    assert_eq!(face.image.unwrap().width, 160);
+    assert!(overlay.is_file());
+
+    // Five-click fit: the eye anchors are honoured.
+    let truth = Face::load(&set.join("cartoon_00005.json")).unwrap().points;
+    let eye = |r: std::ops::Range<usize>| {
+        let n = r.len() as f32;
+        let (x, y) = r.fold((0.0, 0.0), |(x, y), i| (x + truth[i].x, y + truth[i].y));
+        (x / n, y / n)
+    };
+    let (l, r) = (eye(36..42), eye(42..48));
+    let anchors = format!(
+        "{},{};{},{};{},{}",
+        l.0, l.1, r.0, r.1, truth[30].x, truth[30].y
+    );
+    ok(&faceshot(&[
+        "match",
+        img.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--anchors",
+        &anchors,
+    ]));
+    let fitted = Face::load(&out).unwrap();
+    let fl = (36..42).fold(0.0, |a, i| a + fitted.points[i].x) / 6.0;
+    assert!((fl - l.0).abs() < 3.0, "{fl} vs {}", l.0);
+
+    let report = ok(&faceshot(&["eval-match", s]));
+    assert!(
+        report.contains("3 images") && report.contains("mean NME"),
+        "{report}"
+    );
+    let json = ok(&faceshot(&["eval-match", s, "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["images"], 3);
+    assert!(v["mean_nme"].as_f64().unwrap() < 0.5);
+}
+
+#[test]
+fn clear_errors_for_bad_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path();
+    ok(&faceshot(&[
+        "cartoons",
+        set.to_str().unwrap(),
+        "--count",
+        "1",
+        "--size",
+        "96",
+    ]));
+    let img = set.join("cartoon_00000.png");
+    let out = set.join("x.json");
+    let run = |extra: &[&str]| {
+        let mut a = vec!["match", img.to_str().unwrap(), "-o", out.to_str().unwrap()];
+        a.extend_from_slice(extra);
+        faceshot(&a)
+    };
+    for (extra, needle) in [
+        (&["--backend", "nonsense"][..], "unknown backend"),
+        (&["--backend", "dift"][..], "--weights"),
+        (
+            &["--backend", "dift", "--weights", "/nonexistent"][..],
+            "missing",
+        ),
+        (&["--anchors", "1,2;3,4"][..], "anchors"),
+    ] {
+        let o = run(extra);
+        assert!(!o.status.success(), "{extra:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(needle), "{extra:?}: {err}");
+    }
+    assert!(!Path::new(&out).exists());
+}
