@@ -655,8 +655,8 @@ fn bad_input_is_a_clear_error() {
 #[test]
 #[ignore = "writes PNGs for a look by eye"]
 fn dump_frames() {
-    let dir = std::path::Path::new("/tmp/animate-dump");
-    std::fs::create_dir_all(dir).unwrap();
+    let dir = std::env::temp_dir().join("animate-dump");
+    std::fs::create_dir_all(&dir).unwrap();
     let (img, anim) = animator();
     let frames = [
         (
