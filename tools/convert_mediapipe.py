@@ -3,8 +3,8 @@
 
 Usage (from the repository root, in a venv with `tflite numpy safetensors`):
 
-    pip download --no-deps mediapipe==0.10.14 --platform manylinux_2_17_x86_64 --python-version 3.11 -d /tmp/mp
-    python3 tools/convert_mediapipe.py /tmp/mp/mediapipe-0.10.14-*.whl models/
+    pip download --no-deps mediapipe==0.10.14 --platform manylinux_2_17_x86_64 --python-version 3.11 -d wheels
+    python3 tools/convert_mediapipe.py wheels/mediapipe-0.10.14-*.whl models/
 
 The wheel is a zip; the three models are read straight out of it:
 

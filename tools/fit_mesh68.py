@@ -7,8 +7,8 @@ inter-ocular distance; the ridge pulls towards the single-vertex table). Only th
 are written; the images and annotations are read from a local folder and never committed.
 
     cargo run --release --example dump_mesh -- DATA/human_ibug68/*.jpg DATA/human_ibug68/*.png \
-        DATA/caricature_ibug68/*.jpg > /tmp/meshes.jsonl
-    python3 tools/fit_mesh68.py /tmp/meshes.jsonl models/mesh68.json
+        DATA/caricature_ibug68/*.jpg > meshes.jsonl
+    python3 tools/fit_mesh68.py meshes.jsonl models/mesh68.json
 
 Annotations sit next to each image (`.pts`, 1-based 300-W convention, or `.txt`, 68 lines
 `x y`). The script prints the normalised mean error (NME, inter-ocular) of the single-vertex

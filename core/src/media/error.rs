@@ -111,6 +111,28 @@ impl MediaError {
         }
     }
 
+    /// Refuse frame `index` unless it is `expected` (width, height) in size.
+    pub(crate) fn check_frame_size(
+        path: &Path,
+        index: u64,
+        image: &image::RgbaImage,
+        expected: (u32, u32),
+    ) -> Result<(), Self> {
+        if image.dimensions() == expected {
+            return Ok(());
+        }
+        Err(Self::InvalidInput {
+            path: path.to_path_buf(),
+            reason: format!(
+                "frame {index} is {}x{}, expected {}x{}",
+                image.width(),
+                image.height(),
+                expected.0,
+                expected.1
+            ),
+        })
+    }
+
     pub(crate) fn decode(path: &Path, reason: impl ToString) -> Self {
         Self::Decode {
             path: path.to_path_buf(),

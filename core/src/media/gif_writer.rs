@@ -113,19 +113,7 @@ impl GifWriter {
     /// frame slots (when `max_fps` is below the input rate) are skipped.
     pub fn push(&mut self, image: &RgbaImage) -> Result<(), MediaError> {
         let path = self.file.target().to_path_buf();
-        if image.dimensions() != (self.width, self.height) {
-            return Err(MediaError::InvalidInput {
-                path,
-                reason: format!(
-                    "frame {} is {}x{}, expected {}x{}",
-                    self.pushed,
-                    image.width(),
-                    image.height(),
-                    self.width,
-                    self.height
-                ),
-            });
-        }
+        MediaError::check_frame_size(&path, self.pushed, image, (self.width, self.height))?;
         let i = self.pushed;
         self.pushed += 1;
         let slot = |n: u64| (n as f64 * self.out_fps / self.in_fps + 1e-9).floor() as u64;

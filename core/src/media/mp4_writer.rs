@@ -193,19 +193,7 @@ impl Mp4Writer {
     /// Encode one frame (must have the size given at creation).
     pub fn push(&mut self, image: &RgbaImage) -> Result<(), MediaError> {
         let path = self.file.target().to_path_buf();
-        if image.dimensions() != (self.width, self.height) {
-            return Err(MediaError::InvalidInput {
-                path,
-                reason: format!(
-                    "frame {} is {}x{}, expected {}x{}",
-                    self.count,
-                    image.width(),
-                    image.height(),
-                    self.width,
-                    self.height
-                ),
-            });
-        }
+        MediaError::check_frame_size(&path, self.count as u64, image, (self.width, self.height))?;
         let rgb = rgba_to_rgb_frame(image, self.background, self.frame_w, self.frame_h);
         let mut yuv = frame::Video::empty();
         self.scaler

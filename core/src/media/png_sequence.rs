@@ -45,19 +45,7 @@ impl PngSequenceWriter {
 
     /// Write one frame.
     pub fn push(&mut self, image: &RgbaImage) -> Result<(), MediaError> {
-        if image.dimensions() != (self.width, self.height) {
-            return Err(MediaError::InvalidInput {
-                path: self.target.clone(),
-                reason: format!(
-                    "frame {} is {}x{}, expected {}x{}",
-                    self.count,
-                    image.width(),
-                    image.height(),
-                    self.width,
-                    self.height
-                ),
-            });
-        }
+        MediaError::check_frame_size(&self.target, self.count, image, (self.width, self.height))?;
         let path = self
             .staging
             .path()
