@@ -8,7 +8,6 @@
 
 use eframe::egui::vec2;
 use egui_kittest::Harness;
-use faceshot::gui::pipeline::Stage;
 use faceshot::gui::{FaceShotApp, LaunchOptions};
 use faceshot_core::landmarks::synthetic::{Expression, posed_face};
 use faceshot_core::landmarks::{ImageSize, Track};
@@ -107,9 +106,7 @@ fn main() {
     let mut h = builder.build_eframe(move |cc| FaceShotApp::new(&cc.egui_ctx, &options));
     settle(&mut h);
     println!(
-        "stages: retarget {}, animator {}; frames {}; renderer: {}",
-        Stage::Retarget.available(),
-        Stage::Animator.available(),
+        "frames {}; renderer: {}",
         h.state().frame_count(),
         if render {
             "wgpu (CPU, Mesa)"
@@ -151,7 +148,7 @@ fn main() {
     settle(&mut h);
 
     // Drag → preview: move a landmark a little each UI frame; time each edit until the worker's
-    // result for it (retargeted track, or rendered preview when the animator exists) arrives.
+    // rendered preview frame for it arrives.
     let points = h
         .state()
         .doc
@@ -173,15 +170,11 @@ fn main() {
         h.step();
         let rev = h.state().doc.revision();
         loop {
-            let done = match (
-                Stage::Animator.available(),
-                &h.state().preview,
-                &h.state().character_track,
-            ) {
-                (true, Some(p), _) => p.revision >= rev,
-                (false, _, Some((r, _))) => *r >= rev,
-                _ => false,
-            };
+            let done = h
+                .state()
+                .preview
+                .as_ref()
+                .is_some_and(|p| p.revision >= rev);
             if done || t.elapsed() > Duration::from_secs(10) {
                 break;
             }

@@ -438,19 +438,153 @@ fn edits_and_gains_rerun_retargeting_and_the_landmarks_export_writes_the_result(
 }
 
 #[test]
-fn video_export_is_refused_with_a_reason_while_the_animator_is_missing() {
+fn the_preview_animates_and_the_video_export_writes_mp4_and_gif() {
+    use eframe::egui::accesskit::Role;
     use faceshot::gui::jobs::ExportKind;
-    use faceshot::gui::pipeline::Stage;
+    use faceshot::gui::views::export::ExportChoice;
+    use faceshot_core::media::VideoReader;
+
     let dir = tempfile::tempdir().unwrap();
-    let track = write_track(dir.path(), 10);
+    let track = write_track(dir.path(), 12);
     let mut h = with_character();
     h.state_mut().open_path(&track);
     settle(&mut h);
-    let ready = h.state().export_readiness(ExportKind::Video);
-    if Stage::Animator.available() {
-        assert!(ready.is_ok(), "{ready:?}");
-    } else {
-        assert!(ready.unwrap_err().contains("animator"));
-        assert!(h.state().export_readiness(ExportKind::Landmarks).is_ok());
+    assert!(h.state().export_readiness(ExportKind::Video).is_ok());
+
+    // The preview is the rendered character, at the picture's size, and it moves.
+    let rendered = |h: &mut Harness<'static, FaceShotApp>, frame: usize| {
+        h.state_mut().seek(frame);
+        settle(h);
+        let p = h.state().preview.as_ref().expect("a preview frame");
+        assert_eq!(p.frame, frame);
+        assert_eq!(p.texture.size(), [512, 512]);
+        assert!(h.state().preview_error.is_none());
+        p.texture.id()
+    };
+    rendered(&mut h, 0);
+    h.get_by_label_contains("rendered in");
+
+    // MP4 through the dialog: every frame, the picture's size.
+    {
+        let app = h.state_mut();
+        app.export.open = true;
+        app.export.choice = ExportChoice::Mp4;
+        app.export.path = dir.path().join("talk").display().to_string();
     }
+    h.run_steps(3);
+    h.get_by_role_and_label(Role::Button, "Export").click();
+    h.step();
+    settle(&mut h);
+    let mp4 = dir.path().join("talk.mp4");
+    assert_eq!(h.state().export.last_output.as_deref(), Some(mp4.as_path()));
+    let mut reader = VideoReader::open(&mp4).unwrap();
+    assert_eq!((reader.info().width, reader.info().height), (512, 512));
+    let mut frames = Vec::new();
+    while let Some(f) = reader.next_frame().unwrap() {
+        frames.push(f.image);
+    }
+    assert_eq!(frames.len(), 12);
+    // The mouth opens and closes: frames differ around the mouth, by more than coding noise.
+    let rig = points(&h);
+    let (x0, x1, y0, y1) = rig[48..68]
+        .iter()
+        .fold((512, 0, 512, 0), |(a, b, c, d), p| {
+            (
+                a.min(p.x as u32),
+                b.max(p.x as u32),
+                c.min(p.y as u32),
+                d.max(p.y as u32 + 10),
+            )
+        });
+    let mouth_diff = |a: &image::RgbImage, b: &image::RgbImage| -> f64 {
+        let mut sum = 0.0;
+        for y in y0..y1 {
+            for x in x0..x1 {
+                let (p, q) = (a.get_pixel(x, y).0, b.get_pixel(x, y).0);
+                sum += (0..3).map(|c| f64::from(p[c].abs_diff(q[c]))).sum::<f64>();
+            }
+        }
+        sum / f64::from((x1 - x0) * (y1 - y0) * 3)
+    };
+    let most = (1..frames.len())
+        .map(|k| mouth_diff(&frames[0], &frames[k]))
+        .fold(0.0, f64::max);
+    assert!(most > 3.0, "the exported character does not move: {most}");
+
+    // GIF at a smaller size.
+    {
+        let app = h.state_mut();
+        app.export.choice = ExportChoice::Gif;
+        app.export.gif_side = 256;
+        app.export.path = dir.path().join("talk.gif").display().to_string();
+    }
+    h.run_steps(3);
+    h.get_by_role_and_label(Role::Button, "Export").click();
+    h.step();
+    settle(&mut h);
+    let gif = dir.path().join("talk.gif");
+    let decoded = image::open(&gif).expect("a readable GIF");
+    assert_eq!((decoded.width(), decoded.height()), (256, 256));
+    let note = &h.state().notices.last().expect("a message").text;
+    assert!(note.starts_with("Exported 12 frames to"), "{note}");
+}
+
+#[test]
+fn rematch_replaces_the_landmarks_and_undo_brings_the_edit_back() {
+    use eframe::egui::accesskit::Role;
+    use faceshot_core::matching::Backend;
+
+    let mut h = with_character();
+    let loaded = points(&h);
+    // Spoil a point, then re-match with the face mesh (the astronaut is a photo).
+    let from = screen(&h, 30);
+    drag(&mut h, from, from + vec2(40.0, 0.0));
+    settle(&mut h);
+    let edited = points(&h);
+    assert!(edited[30].distance(loaded[30]) > 10.0);
+    h.state_mut().match_backend = Backend::Mesh;
+    h.get_by_role_and_label(Role::Button, "Re-match").click();
+    h.step();
+    settle(&mut h);
+    let rig = h.state().doc.rig.as_ref().unwrap();
+    assert!(
+        matches!(&rig.source, RigSource::Matched(_)),
+        "{:?}",
+        rig.source
+    );
+    let matched = rig.face.points;
+    // The matched face agrees with the hand-placed rig (inter-ocular ~ 60 px here).
+    let mean = matched
+        .iter()
+        .zip(&loaded)
+        .map(|(a, b)| a.distance(*b))
+        .sum::<f32>()
+        / 68.0;
+    assert!(mean < 12.0, "matched face is {mean} px from the rig");
+    assert!(matched[30].distance(edited[30]) > 10.0);
+    assert_eq!(h.state().doc.undo_label(), Some("match landmarks"));
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.step();
+    assert_eq!(points(&h), edited);
+}
+
+#[test]
+fn a_picture_without_landmarks_is_matched_on_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let pic = dir.path().join("hero.png");
+    std::fs::copy(astronaut(), &pic).unwrap();
+    let mut h = harness(LaunchOptions::default());
+    h.state_mut().open_path(&pic);
+    settle(&mut h);
+    let rig = h.state().doc.rig.as_ref().expect("rig");
+    assert!(
+        matches!(&rig.source, RigSource::Matched(_)),
+        "{:?}",
+        rig.source
+    );
+    assert!(rig.face.confidence.iter().any(|&c| c > 0.0));
+    h.get_by_label_contains("Landmarks matched:");
+    // Matching a fresh picture is part of loading it: nothing to undo, nothing unsaved.
+    assert_eq!(h.state().doc.undo_label(), None);
+    assert!(!h.state().doc.is_dirty());
 }

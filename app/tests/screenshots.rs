@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{SIZE, astronaut, settle, write_track};
+use common::{SIZE, settle};
 use eframe::egui::Pos2;
 use egui_kittest::{Harness, SnapshotOptions};
 use faceshot::gui::{FaceShotApp, LaunchOptions};
@@ -35,8 +35,7 @@ fn point(h: &Harness<'static, FaceShotApp>, i: usize) -> Pos2 {
 
 #[test]
 fn main_window_states() {
-    let dir = tempfile::tempdir().unwrap();
-    let track = write_track(dir.path(), 60);
+    // The shipped sample, as a new user sees it: astronaut, sample clip tracked in the app.
     let mut h = Harness::builder()
         .with_size(SIZE)
         .with_accessibility_check(false)
@@ -45,13 +44,17 @@ fn main_window_states() {
             FaceShotApp::new(
                 &cc.egui_ctx,
                 &LaunchOptions {
-                    character: Some(astronaut()),
-                    track: Some(track.clone()),
+                    load_sample: true,
+                    assets: Some(common::assets()),
                     ..Default::default()
                 },
             )
         });
     settle(&mut h);
+    assert!(
+        h.state().doc.driving_track.is_some(),
+        "the sample clip was not tracked"
+    );
     h.state_mut().seek(18);
     settle(&mut h);
     h.snapshot_options("main_window", &options());

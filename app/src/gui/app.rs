@@ -4,7 +4,6 @@
 use super::dialogs::{DialogPurpose, Dialogs};
 use super::jobs::{ExportKind, ExportRequest, JobOutput, RefreshRequest, Request};
 use super::motion::MotionCurves;
-use super::pipeline::Stage;
 use super::project::{PROJECT_EXTENSION, Project};
 use super::state::{Character, Document, DrivingTrack, Rig, RigSource, TrackSource, file_name};
 use super::views;
@@ -14,6 +13,7 @@ use super::worker::{Event, JobId, Worker};
 use eframe::egui::{self, ColorImage, TextureHandle, TextureOptions};
 use faceshot_core::landmarks::synthetic::frontal_face;
 use faceshot_core::landmarks::{Face, ImageSize, Part, Track};
+use faceshot_core::matching::Backend;
 use faceshot_core::progress::CancelFlag;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -172,6 +172,12 @@ pub struct FaceShotApp {
     character_curves: Option<(usize, MotionCurves)>,
     /// The latest preview frame.
     pub preview: Option<PreviewFrame>,
+    /// Why the latest preview could not be rendered, until one is.
+    pub preview_error: Option<String>,
+    /// The landmark matcher job in progress, if any.
+    pub matching: Option<JobId>,
+    /// The matcher backend the "Re-match" button runs.
+    pub match_backend: Backend,
     textures: Textures,
     /// Timeline position (frame index).
     pub playhead: usize,
@@ -215,6 +221,9 @@ impl FaceShotApp {
             curves: None,
             character_curves: None,
             preview: None,
+            preview_error: None,
+            matching: None,
+            match_backend: Backend::Auto,
             textures: Textures::default(),
             playhead: 0,
             playing: false,
@@ -434,11 +443,29 @@ impl FaceShotApp {
         self.submit(Request::SaveProject(path, project, tracked));
     }
 
-    /// Track the face through the driving video (in the background).
-    pub fn track_faces(&mut self) {
-        if !Stage::Tracker.available() {
+    /// Find the character's landmarks with the matcher (in the background); the result
+    /// replaces the current landmarks as one undoable step.
+    pub fn rematch(&mut self) {
+        self.start_match(false);
+    }
+
+    fn start_match(&mut self, on_load: bool) {
+        if self.matching.is_some() {
             return;
         }
+        if let Some(c) = &self.doc.character {
+            let request = Request::Match {
+                image: Arc::clone(&c.image),
+                path: c.path.clone(),
+                backend: self.match_backend,
+                on_load,
+            };
+            self.matching = Some(self.submit(request));
+        }
+    }
+
+    /// Track the face through the driving video (in the background).
+    pub fn track_faces(&mut self) {
         if let Some(clip) = &self.doc.driving {
             let path = clip.path.clone();
             self.submit(Request::TrackFaces(path));
@@ -474,20 +501,10 @@ impl FaceShotApp {
             return Err("open a character picture first".into());
         }
         if self.doc.driving_track.is_none() {
-            return Err(if Stage::Tracker.available() {
-                "track the driving video first".into()
-            } else {
-                "load the driving landmarks (a track file) first".into()
-            });
+            return Err("track the driving video first".into());
         }
-        if !Stage::Retarget.available() {
-            return Err(format!("retargeting is {}", Stage::Retarget.missing_note()));
-        }
-        if kind == ExportKind::Video && !Stage::Animator.available() {
-            return Err(format!(
-                "the animator is {}",
-                Stage::Animator.missing_note()
-            ));
+        if kind == ExportKind::Video && self.matching.is_some() {
+            return Err("the landmarks are being matched".into());
         }
         match &self.character_track {
             Some((rev, _)) if *rev == self.doc.revision() => Ok(()),
@@ -556,26 +573,24 @@ impl FaceShotApp {
             }
             Event::Finished { job, outputs } => {
                 self.finish_job(job);
-                if self.export.running == Some(job) {
-                    self.export.running = None;
-                }
+                self.job_ended(job);
                 for output in outputs {
                     self.apply_output(ctx, output);
                 }
             }
             Event::Failed { job, message } => {
                 let entry = self.finish_job(job);
-                if self.export.running == Some(job) {
-                    self.export.running = None;
+                self.job_ended(job);
+                if entry.as_ref().is_some_and(|e| e.quiet) {
+                    self.preview_failed(message);
+                    return;
                 }
                 let what = entry.map(|e| e.label).unwrap_or_else(|| "A job".into());
                 self.notify(NoticeLevel::Error, format!("{what} failed: {message}"));
             }
             Event::Cancelled { job } => {
                 let entry = self.finish_job(job);
-                if self.export.running == Some(job) {
-                    self.export.running = None;
-                }
+                self.job_ended(job);
                 if let Some(e) = entry
                     && !e.quiet
                 {
@@ -585,6 +600,24 @@ impl FaceShotApp {
             Event::Superseded { job } => {
                 self.finish_job(job);
             }
+        }
+    }
+
+    /// Show why the preview failed: once, not on every scrubbed frame.
+    fn preview_failed(&mut self, message: String) {
+        if self.preview_error.as_deref() != Some(message.as_str()) {
+            self.notify(NoticeLevel::Error, format!("Preview failed: {message}"));
+            self.preview_error = Some(message);
+        }
+    }
+
+    /// Forget a finished job wherever the UI waits for it.
+    fn job_ended(&mut self, job: JobId) {
+        if self.export.running == Some(job) {
+            self.export.running = None;
+        }
+        if self.matching == Some(job) {
+            self.matching = None;
         }
     }
 
@@ -600,6 +633,7 @@ impl FaceShotApp {
                     width: image.width(),
                     height: image.height(),
                 };
+                let mut match_now = false;
                 if let Some(e) = rig_error {
                     self.notify(NoticeLevel::Warning, format!("Rig file not used: {e}"));
                 }
@@ -608,6 +642,9 @@ impl FaceShotApp {
                 } else if let Some((p, face)) = rig {
                     (face, RigSource::Sidecar(p))
                 } else {
+                    // No landmarks for this picture yet: the template shows at once and the
+                    // matcher replaces it when done.
+                    match_now = true;
                     (template_face(size), RigSource::Template)
                 };
                 let mut face = face;
@@ -623,6 +660,43 @@ impl FaceShotApp {
                 self.selected_part = None;
                 self.canvas.fit_face();
                 self.preview = None;
+                self.preview_error = None;
+                // A match still running for the previous picture is of no use now.
+                if let Some(old) = self.matching.take() {
+                    self.cancel_job(old);
+                }
+                if match_now {
+                    self.start_match(true);
+                }
+            }
+            JobOutput::Matched {
+                image,
+                face,
+                note,
+                on_load,
+            } => {
+                let current = self
+                    .doc
+                    .character
+                    .as_ref()
+                    .is_some_and(|c| Arc::as_ptr(&c.image) as usize == image);
+                if current {
+                    let weak = face.confidence.iter().filter(|&&c| c < 0.5).count();
+                    let source = RigSource::Matched(note.clone());
+                    let untouched = self.doc.rig.as_ref().is_some_and(|r| r.face == r.original);
+                    if on_load && untouched {
+                        // Part of loading the picture, like a rig file beside it.
+                        self.doc.adopt_rig(face, source);
+                    } else {
+                        self.doc.replace_rig_with("match landmarks", face, source);
+                    }
+                    self.perf.edited(self.doc.revision());
+                    let mut text = format!("Landmarks matched: {note}");
+                    if weak > 0 {
+                        text.push_str(&format!("; {weak} points to check"));
+                    }
+                    self.notify(NoticeLevel::Info, text);
+                }
             }
             JobOutput::Face { path, mut face } => {
                 if let Some(c) = &self.doc.character {
@@ -677,9 +751,7 @@ impl FaceShotApp {
                     self.doc.driving_track = None;
                     self.character_track = None;
                     // No landmarks for this video yet: track them right away.
-                    if Stage::Tracker.available() {
-                        self.submit(Request::TrackFaces(video));
-                    }
+                    self.submit(Request::TrackFaces(video));
                 }
                 self.textures.driving = None;
                 self.doc.touch();
@@ -717,12 +789,8 @@ impl FaceShotApp {
                 track,
                 reference,
             } => {
+                // The preview frame that follows closes the latency measurement.
                 self.used_reference = Some(reference);
-                if Stage::Animator.available() {
-                    // The preview frame that follows closes the latency measurement.
-                } else {
-                    self.perf.arrived(revision);
-                }
                 self.character_track = Some((revision, track));
                 self.character_curves = None;
             }
@@ -733,6 +801,7 @@ impl FaceShotApp {
                 millis,
             } => {
                 self.perf.arrived(revision);
+                self.preview_error = None;
                 match &mut self.preview {
                     Some(p) => {
                         p.texture.set(image, TextureOptions::LINEAR);
@@ -750,6 +819,10 @@ impl FaceShotApp {
                         });
                     }
                 }
+            }
+            JobOutput::PreviewFailed { revision, message } => {
+                self.perf.arrived(revision);
+                self.preview_failed(message);
             }
             JobOutput::Exported { path, frames, note } => {
                 let mut text = format!("Exported {frames} frames to {}", path.display());
@@ -827,23 +900,13 @@ impl FaceShotApp {
         }
     }
 
-    /// Send a refresh when the document or playhead changed and a stage can use it.
+    /// Send a refresh when the document or playhead changed.
     fn maybe_refresh(&mut self) {
-        let wants = Stage::Animator.available()
-            || (Stage::Retarget.available() && self.doc.driving_track.is_some());
-        if !wants {
-            return;
-        }
         let (Some(character), Some(rig)) = (&self.doc.character, &self.doc.rig) else {
             return;
         };
         let key = (self.doc.revision(), self.playhead);
         if self.last_refresh == Some(key) {
-            return;
-        }
-        // Scrubbing with an up-to-date track needs no new request unless the animator renders.
-        if !Stage::Animator.available() && self.last_refresh.map(|k| k.0) == Some(key.0) {
-            self.last_refresh = Some(key);
             return;
         }
         let request = RefreshRequest {

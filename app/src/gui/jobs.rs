@@ -1,12 +1,14 @@
 //! What the worker does for each request. Runs on the worker thread only.
 
-use super::pipeline::{self, Render, Stage};
+use super::pipeline;
 use super::project::Project;
 use super::settings::Settings;
 use super::state::DrivingClip;
 use anyhow::{Context, Result, bail};
 use eframe::egui::ColorImage;
-use faceshot_core::landmarks::{Face, Track};
+use faceshot_core::animate::Animator;
+use faceshot_core::landmarks::{Face, ImageSize, Landmarks, Point, Track};
+use faceshot_core::matching::Backend;
 use faceshot_core::media::{ExportOptions, Exporter, VideoReader, load_image};
 use faceshot_core::progress::Progress;
 use image::RgbaImage;
@@ -15,6 +17,9 @@ use std::sync::Arc;
 
 /// Longest side of the driving frames kept for display.
 pub const DRIVING_DISPLAY_SIDE: u32 = 480;
+/// Longest side of the animated preview; larger pictures are previewed downscaled and
+/// exported at full size.
+pub const PREVIEW_MAX_SIDE: u32 = 768;
 /// Most bytes of decoded driving frames kept in memory for scrubbing.
 pub const DRIVING_CACHE_BYTES: u64 = 384 << 20;
 
@@ -68,6 +73,17 @@ pub enum Request {
     LoadCharacter(PathBuf),
     /// Read a face (landmark) file.
     LoadFace(PathBuf),
+    /// Find the character's landmarks with the matcher.
+    Match {
+        /// The character picture.
+        image: Arc<RgbaImage>,
+        /// Its file (for the jobs list).
+        path: PathBuf,
+        /// Which matcher.
+        backend: Backend,
+        /// Part of loading the picture (not a user's request).
+        on_load: bool,
+    },
     /// Decode a driving video for display (and find its track file).
     LoadDriving(PathBuf),
     /// Read a driving landmark track (JSON or `.npy`).
@@ -91,6 +107,7 @@ impl Request {
         match self {
             Request::LoadCharacter(p) => format!("Loading {}", name(p)),
             Request::LoadFace(p) => format!("Reading landmarks {}", name(p)),
+            Request::Match { path, .. } => format!("Matching landmarks on {}", name(path)),
             Request::LoadDriving(p) => format!("Decoding {}", name(p)),
             Request::LoadTrack(p) => format!("Reading track {}", name(p)),
             Request::TrackFaces(p) => format!("Tracking the face in {}", name(p)),
@@ -120,6 +137,17 @@ pub enum JobOutput {
         rig: Option<(PathBuf, Face)>,
         /// Why a rig file beside the image was not used.
         rig_error: Option<String>,
+    },
+    /// Landmarks found by the matcher.
+    Matched {
+        /// Identity of the picture they belong to (its `Arc` address).
+        image: usize,
+        /// The landmarks with per-point confidence.
+        face: Face,
+        /// The matcher's one-line account.
+        note: String,
+        /// Part of loading the picture (not a user's request).
+        on_load: bool,
     },
     /// A face file.
     Face {
@@ -182,6 +210,13 @@ pub enum JobOutput {
         /// Render time in milliseconds.
         millis: f32,
     },
+    /// The preview frame could not be rendered.
+    PreviewFailed {
+        /// Revision.
+        revision: u64,
+        /// Why.
+        message: String,
+    },
     /// An output written.
     Exported {
         /// Final path.
@@ -205,7 +240,7 @@ pub struct WorkerState {
     /// Inputs and output of the last retargeting run.
     retargeted: Option<(RetargetKey, Arc<Track>, usize)>,
     /// The prepared animator and what it was prepared for.
-    animator: Option<(AnimatorKey, Arc<dyn Render>)>,
+    animator: Option<(AnimatorKey, Arc<dyn Animator>)>,
 }
 
 #[derive(Clone, PartialEq)]
@@ -236,6 +271,20 @@ pub fn run(
         Request::LoadFace(path) => {
             let face = Face::load(&path)?;
             vec![JobOutput::Face { path, face }]
+        }
+        Request::Match {
+            image,
+            path: _,
+            backend,
+            on_load,
+        } => {
+            let result = pipeline::match_character(&image, backend, ctx.progress)?;
+            vec![JobOutput::Matched {
+                image: ptr_key(&image),
+                face: result.face,
+                note: result.note,
+                on_load,
+            }]
         }
         Request::LoadDriving(path) => vec![load_driving(path, ctx.progress)?],
         Request::LoadTrack(path) => {
@@ -362,7 +411,7 @@ fn refresh(state: &mut WorkerState, req: &RefreshRequest) -> Result<Vec<JobOutpu
     let mut out = Vec::new();
     // 1. The character's motion (cached while face, track and settings are unchanged).
     let track = match &req.driving {
-        Some(driving) if Stage::Retarget.available() => {
+        Some(driving) => {
             let key = RetargetKey {
                 face: req.face.clone(),
                 driving: ptr_key(driving),
@@ -383,40 +432,92 @@ fn refresh(state: &mut WorkerState, req: &RefreshRequest) -> Result<Vec<JobOutpu
                 }
             }
         }
-        _ => None,
+        None => None,
     };
-    // 2. The preview frame.
-    if Stage::Animator.available() {
-        let key = AnimatorKey {
-            image: ptr_key(&req.image),
-            face: req.face.clone(),
-        };
-        let animator = match &state.animator {
-            Some((k, a)) if *k == key => Arc::clone(a),
-            _ => {
-                let a = pipeline::prepare_animator(&req.image, &req.face)?;
-                state.animator = Some((key, Arc::clone(&a)));
-                a
-            }
-        };
-        let target = match &track {
-            Some(t) if !t.frames.is_empty() => t.frames[req.frame.min(t.frames.len() - 1)],
-            _ => req.face.points,
-        };
-        let t0 = std::time::Instant::now();
-        let rgba = animator.render(&target)?;
-        let millis = t0.elapsed().as_secs_f32() * 1000.0;
-        out.push(JobOutput::Preview {
+    // 2. The preview frame. A failure here is reported as an output so the retargeted
+    // motion above still reaches the UI.
+    let target = match &track {
+        Some(t) if !t.frames.is_empty() => t.frames[req.frame.min(t.frames.len() - 1)],
+        _ => req.face.points,
+    };
+    match render_preview(state, req, &target) {
+        Ok((image, millis)) => out.push(JobOutput::Preview {
             revision: req.revision,
             frame: req.frame,
-            image: Arc::new(ColorImage::from_rgba_unmultiplied(
-                [rgba.width() as usize, rgba.height() as usize],
-                rgba.as_raw(),
-            )),
+            image,
             millis,
-        });
+        }),
+        Err(e) => out.push(JobOutput::PreviewFailed {
+            revision: req.revision,
+            message: format!("{e:#}"),
+        }),
     }
     Ok(out)
+}
+
+/// Preview scale for a picture of `w` × `h`: at most [`PREVIEW_MAX_SIDE`] a side.
+pub fn preview_scale(w: u32, h: u32) -> f32 {
+    (PREVIEW_MAX_SIDE as f32 / w.max(h).max(1) as f32).min(1.0)
+}
+
+/// Render the preview of `target` (full-size image coordinates), preparing the animator for
+/// the picture at preview size when the face or picture changed. Returns the frame and the
+/// render time in milliseconds.
+fn render_preview(
+    state: &mut WorkerState,
+    req: &RefreshRequest,
+    target: &Landmarks,
+) -> Result<(Arc<ColorImage>, f32)> {
+    let (w, h) = req.image.dimensions();
+    let scale = preview_scale(w, h);
+    let key = AnimatorKey {
+        image: ptr_key(&req.image),
+        face: req.face.clone(),
+    };
+    let (animator, sx, sy) = match &state.animator {
+        Some((k, a)) if *k == key => {
+            let (pw, ph) = a.size();
+            (Arc::clone(a), pw as f32 / w as f32, ph as f32 / h as f32)
+        }
+        _ => {
+            state.animator = None;
+            let a = if scale < 1.0 {
+                let pw = ((w as f32 * scale).round() as u32).max(1);
+                let ph = ((h as f32 * scale).round() as u32).max(1);
+                let small = image::imageops::resize(
+                    &*req.image,
+                    pw,
+                    ph,
+                    image::imageops::FilterType::Triangle,
+                );
+                let (sx, sy) = (pw as f32 / w as f32, ph as f32 / h as f32);
+                let mut face = req.face.clone();
+                face.points = scale_points(&face.points, sx, sy);
+                face.image = Some(ImageSize {
+                    width: pw,
+                    height: ph,
+                });
+                pipeline::prepare_animator(&small, &face)?
+            } else {
+                pipeline::prepare_animator(&req.image, &req.face)?
+            };
+            state.animator = Some((key, Arc::clone(&a)));
+            let (pw, ph) = a.size();
+            (a, pw as f32 / w as f32, ph as f32 / h as f32)
+        }
+    };
+    let t0 = std::time::Instant::now();
+    let rgba = animator.render(&scale_points(target, sx, sy))?;
+    let millis = t0.elapsed().as_secs_f32() * 1000.0;
+    let image = Arc::new(ColorImage::from_rgba_unmultiplied(
+        [rgba.width() as usize, rgba.height() as usize],
+        rgba.as_raw(),
+    ));
+    Ok((image, millis))
+}
+
+fn scale_points(points: &Landmarks, sx: f32, sy: f32) -> Landmarks {
+    points.map(|p| Point::new(p.x * sx, p.y * sy))
 }
 
 fn export(
@@ -441,8 +542,9 @@ fn export(
                 image: ptr_key(&req.image),
                 face: req.face.clone(),
             };
+            // The preview's animator may work on a downscaled picture; export is full size.
             let animator = match &state.animator {
-                Some((k, a)) if *k == key => Arc::clone(a),
+                Some((k, a)) if *k == key && a.size() == req.image.dimensions() => Arc::clone(a),
                 _ => pipeline::prepare_animator(&req.image, &req.face)?,
             };
             let (w, h) = animator.size();

@@ -24,6 +24,8 @@ pub enum RigSource {
     /// A generic frontal face placed in the middle of the image: a starting template for the
     /// user to drag into place, not a detection.
     Template,
+    /// Found by the landmark matcher (its one-line account).
+    Matched(String),
 }
 
 impl RigSource {
@@ -36,6 +38,7 @@ impl RigSource {
             RigSource::Template => {
                 "starting template (not a detection): drag the points onto the face".into()
             }
+            RigSource::Matched(note) => format!("matched: {note}"),
         }
     }
 }
@@ -220,8 +223,23 @@ impl Document {
         self.touch();
     }
 
+    /// Take `face` as the landmarks the picture was loaded with: no undo step, not an edit.
+    pub fn adopt_rig(&mut self, face: Face, source: RigSource) {
+        let Some(rig) = self.rig.as_mut() else { return };
+        rig.face = face.clone();
+        rig.original = face;
+        rig.source = source;
+        self.revision += 1;
+    }
+
     /// Replace the landmarks with a loaded face (undoable).
     pub fn replace_rig(&mut self, face: Face, source: RigSource) {
+        self.replace_rig_with("load landmarks", face, source);
+    }
+
+    /// Replace the landmarks with `face` from `source` as one undoable step named `label`;
+    /// "reset" then returns to them.
+    pub fn replace_rig_with(&mut self, label: &str, face: Face, source: RigSource) {
         let Some(rig) = self.rig.as_mut() else { return };
         let before = Snapshot {
             face: Some(rig.face.clone()),
@@ -230,7 +248,7 @@ impl Document {
         rig.face = face.clone();
         rig.original = face;
         rig.source = source;
-        self.push_step("load landmarks", before);
+        self.push_step(label, before);
         self.edited();
     }
 

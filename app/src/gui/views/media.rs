@@ -3,7 +3,6 @@
 
 use super::canvas::{Xform, paint_landmarks};
 use crate::gui::app::FaceShotApp;
-use crate::gui::pipeline::Stage;
 use eframe::egui::{self, Color32, CornerRadius, Rect, Sense, TextureHandle, pos2, vec2};
 use faceshot_core::landmarks::Point;
 
@@ -69,14 +68,7 @@ pub fn driving_view(app: &mut FaceShotApp, ui: &mut egui::Ui) {
                     );
                 }
             } else {
-                let note = if Stage::Tracker.available() {
-                    "Track the faces to see the driving landmarks.".to_string()
-                } else {
-                    format!(
-                        "No driving landmarks. Face tracker {}",
-                        Stage::Tracker.missing_note()
-                    )
-                };
+                let note = "Track the faces to see the driving landmarks.";
                 painter.text(
                     rect.left_bottom() + vec2(6.0, -6.0),
                     egui::Align2::LEFT_BOTTOM,
@@ -119,15 +111,14 @@ pub fn preview_view(app: &mut FaceShotApp, ui: &mut egui::Ui) {
         );
         return;
     }
-    if Stage::Animator.available()
-        && let Some(p) = &app.preview
-    {
+    if let Some(p) = &app.preview {
         let size = p.texture.size_vec2();
         let xform = fit(rect, size);
         image(&painter, &p.texture, &xform, size);
         return;
     }
-    // No animator: the character picture, dimmed, with the retargeted landmarks.
+    // Until the first frame is rendered (or when rendering failed): the character picture,
+    // dimmed, with the retargeted landmarks.
     let Some(texture) = app.character_texture(ui.ctx()) else {
         return;
     };
@@ -144,18 +135,11 @@ pub fn preview_view(app: &mut FaceShotApp, ui: &mut egui::Ui) {
         Some((_, t)) if !t.frames.is_empty() => Some(t.frames[frame.min(t.frames.len() - 1)]),
         _ => None,
     };
-    let note = if !Stage::Retarget.available() {
-        format!(
-            "Retargeting {}\nAnimator {}",
-            Stage::Retarget.missing_note(),
-            Stage::Animator.missing_note()
-        )
-    } else if app.doc.driving_track.is_none() {
-        "Load the driving landmarks to see the character move.".to_string()
-    } else if points.is_none() {
-        "Retargeting…".to_string()
-    } else {
-        format!("Animator {}", Stage::Animator.missing_note())
+    let note = match (&app.preview_error, &app.doc.driving_track, points) {
+        (Some(e), _, _) => format!("Preview failed: {e}"),
+        (None, None, _) => "Rendering… (load or track driving landmarks to see it move)".into(),
+        (None, Some(_), None) => "Retargeting…".into(),
+        (None, Some(_), Some(_)) => "Rendering…".into(),
     };
     if let Some(points) = points {
         paint_landmarks(&painter, &xform, &points, None, None, None, 0.8);

@@ -9,7 +9,6 @@ mod timeline;
 
 use super::app::FaceShotApp;
 use super::dialogs::DialogPurpose;
-use super::pipeline::Stage;
 use eframe::egui::{self, Color32, RichText};
 
 /// Lay out one frame of the window.
@@ -109,13 +108,9 @@ fn driving_subtitle(app: &FaceShotApp) -> String {
 }
 
 fn preview_subtitle(app: &FaceShotApp) -> String {
-    if Stage::Animator.available() {
-        match &app.preview {
-            Some(p) => format!("frame {} · rendered in {:.1} ms", p.frame, p.millis),
-            None => "rendering…".into(),
-        }
-    } else {
-        "animator not available: retargeted landmarks only".into()
+    match &app.preview {
+        Some(p) => format!("frame {} · rendered in {:.1} ms", p.frame, p.millis),
+        None => "rendering…".into(),
     }
 }
 

@@ -1,12 +1,12 @@
-//! The side panel: inputs, landmark editing, retargeting controls, pipeline stages, jobs
+//! The side panel: inputs, landmark editing, retargeting controls, jobs
 //! (progress, ETA, cancel), messages and performance figures.
 
 use crate::gui::app::{FaceShotApp, NoticeLevel};
 use crate::gui::dialogs::DialogPurpose;
-use crate::gui::pipeline::Stage;
 use crate::gui::settings::{GainSettings, ReferenceSetting};
 use crate::gui::state::file_name;
 use eframe::egui::{self, Color32, RichText};
+use faceshot_core::matching::Backend;
 
 /// The controls column.
 pub fn controls(app: &mut FaceShotApp, ui: &mut egui::Ui) {
@@ -16,7 +16,6 @@ pub fn controls(app: &mut FaceShotApp, ui: &mut egui::Ui) {
     ui.separator();
     retargeting(app, ui);
     ui.separator();
-    stages(ui);
     jobs(app, ui);
     notices(app, ui);
     if app.perf_visible() {
@@ -72,11 +71,14 @@ fn inputs(app: &mut FaceShotApp, ui: &mut egui::Ui) {
             app.open_dialog(DialogPurpose::OpenTrack);
         }
     });
-    ui.add_enabled(
-        Stage::Tracker.available() && app.doc.driving.is_some(),
-        egui::Button::new("Track faces"),
-    )
-    .on_disabled_hover_text(format!("Face tracker {}", Stage::Tracker.missing_note()));
+    if ui
+        .add_enabled(app.doc.driving.is_some(), egui::Button::new("Track faces"))
+        .on_hover_text("Find the driver's 68 landmarks in every frame of the video")
+        .on_disabled_hover_text("Open a driving video first")
+        .clicked()
+    {
+        app.track_faces();
+    }
     if let Some(note) = app.sample_note() {
         ui.label(
             RichText::new(note)
@@ -134,28 +136,35 @@ fn editing(app: &mut FaceShotApp, ui: &mut egui::Ui) {
             app.doc.reset_rig();
             app.perf.edited(app.doc.revision());
         }
-        ui.add_enabled(
-            Stage::Matcher.available() && app.doc.character.is_some(),
-            egui::Button::new("Re-match"),
-        )
-        .on_disabled_hover_text(format!(
-            "Landmark matcher {}",
-            Stage::Matcher.missing_note()
-        ));
+        let matching = app.matching.is_some();
+        if ui
+            .add_enabled(
+                app.doc.character.is_some() && !matching,
+                egui::Button::new(if matching { "Matching…" } else { "Re-match" }),
+            )
+            .on_hover_text("Find the landmarks on the picture again (the current ones can be restored with Undo)")
+            .clicked()
+        {
+            app.rematch();
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.label("Matcher");
+        let mut backend = app.match_backend;
+        egui::ComboBox::from_id_salt("matcher")
+            .selected_text(backend_label(backend))
+            .show_ui(ui, |ui| {
+                for b in [Backend::Auto, Backend::Mesh, Backend::Structural] {
+                    ui.selectable_value(&mut backend, b, backend_label(b));
+                }
+            });
+        app.match_backend = backend;
     });
 }
 
 fn retargeting(app: &mut FaceShotApp, ui: &mut egui::Ui) {
     ui.heading("Retargeting");
-    let enabled = Stage::Retarget.available();
-    if !enabled {
-        ui.label(
-            RichText::new(format!("Retargeting {}", Stage::Retarget.missing_note()))
-                .small()
-                .color(Color32::from_rgb(255, 200, 90)),
-        );
-    }
-    ui.add_enabled_ui(enabled, |ui| {
+    ui.scope(|ui| {
         let mut gains = app.doc.settings.gains;
         let mut any_drag_start = false;
         let mut any_drag_stop = false;
@@ -243,22 +252,14 @@ fn retargeting(app: &mut FaceShotApp, ui: &mut egui::Ui) {
     });
 }
 
-fn stages(ui: &mut egui::Ui) {
-    egui::CollapsingHeader::new("Pipeline stages")
-        .default_open(false)
-        .show(ui, |ui| {
-            for s in Stage::ALL {
-                if s.available() {
-                    ui.label(format!("available: {}", s.name()));
-                } else {
-                    ui.label(
-                        RichText::new(format!("missing: {}: {}", s.name(), s.missing_note()))
-                            .small()
-                            .color(Color32::from_rgb(255, 200, 90)),
-                    );
-                }
-            }
-        });
+/// How a matcher backend is offered in the UI.
+fn backend_label(b: Backend) -> &'static str {
+    match b {
+        Backend::Auto => "auto (face mesh, else drawn-face fit)",
+        Backend::Mesh => "face mesh (human-like faces)",
+        Backend::Structural => "drawn-face fit (cartoons)",
+        Backend::Dift => "diffusion features",
+    }
 }
 
 fn jobs(app: &mut FaceShotApp, ui: &mut egui::Ui) {
