@@ -679,7 +679,7 @@ impl FaceShotApp {
                     .doc
                     .character
                     .as_ref()
-                    .is_some_and(|c| Arc::as_ptr(&c.image) as usize == image);
+                    .is_some_and(|c| Arc::ptr_eq(&c.image, &image));
                 if current {
                     let weak = face.confidence.iter().filter(|&&c| c < 0.5).count();
                     let source = RigSource::Matched(note.clone());

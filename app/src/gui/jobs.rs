@@ -140,8 +140,8 @@ pub enum JobOutput {
     },
     /// Landmarks found by the matcher.
     Matched {
-        /// Identity of the picture they belong to (its `Arc` address).
-        image: usize,
+        /// The picture they belong to.
+        image: Arc<RgbaImage>,
         /// The landmarks with per-point confidence.
         face: Face,
         /// The matcher's one-line account.
@@ -246,18 +246,25 @@ pub struct WorkerState {
 #[derive(Clone, PartialEq)]
 struct RetargetKey {
     face: Face,
-    driving: usize,
+    driving: SameArc<Track>,
     settings: Settings,
 }
 
 #[derive(Clone, PartialEq)]
 struct AnimatorKey {
-    image: usize,
+    image: SameArc<RgbaImage>,
     face: Face,
 }
 
-fn ptr_key<T>(a: &Arc<T>) -> usize {
-    Arc::as_ptr(a) as usize
+/// A cache key part that is equal only for the very same shared value. It holds the value,
+/// so its address cannot be reused by another while the key lives.
+#[derive(Clone)]
+struct SameArc<T>(Arc<T>);
+
+impl<T> PartialEq for SameArc<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// Run one request.
@@ -280,7 +287,7 @@ pub fn run(
         } => {
             let result = pipeline::match_character(&image, backend, ctx.progress)?;
             vec![JobOutput::Matched {
-                image: ptr_key(&image),
+                image,
                 face: result.face,
                 note: result.note,
                 on_load,
@@ -414,7 +421,7 @@ fn refresh(state: &mut WorkerState, req: &RefreshRequest) -> Result<Vec<JobOutpu
         Some(driving) => {
             let key = RetargetKey {
                 face: req.face.clone(),
-                driving: ptr_key(driving),
+                driving: SameArc(Arc::clone(driving)),
                 settings: req.settings.clone(),
             };
             match &state.retargeted {
@@ -471,7 +478,7 @@ fn render_preview(
     let (w, h) = req.image.dimensions();
     let scale = preview_scale(w, h);
     let key = AnimatorKey {
-        image: ptr_key(&req.image),
+        image: SameArc(Arc::clone(&req.image)),
         face: req.face.clone(),
     };
     let (animator, sx, sy) = match &state.animator {
@@ -539,7 +546,7 @@ fn export(
         }
         ExportKind::Video => {
             let key = AnimatorKey {
-                image: ptr_key(&req.image),
+                image: SameArc(Arc::clone(&req.image)),
                 face: req.face.clone(),
             };
             // The preview's animator may work on a downscaled picture; export is full size.
