@@ -588,3 +588,74 @@ fn a_picture_without_landmarks_is_matched_on_load() {
     assert_eq!(h.state().doc.undo_label(), None);
     assert!(!h.state().doc.is_dirty());
 }
+
+#[test]
+fn placing_by_clicks_fits_all_points_to_five_clicks() {
+    use eframe::egui::accesskit::Role;
+
+    let mut h = with_character();
+    let rig = points(&h);
+    let centre = |idx: &[usize]| {
+        let s = idx.iter().fold(Point::new(0.0, 0.0), |a, &i| {
+            Point::new(a.x + rig[i].x, a.y + rig[i].y)
+        });
+        Point::new(s.x / idx.len() as f32, s.y / idx.len() as f32)
+    };
+    // Where a user would click: the rig's eye centres, nose tip and mouth corners, moved a
+    // little so the fit has something to follow.
+    let shift = Point::new(6.0, -4.0);
+    let clicks: Vec<Point> = [
+        centre(&[36, 37, 38, 39, 40, 41]),
+        centre(&[42, 43, 44, 45, 46, 47]),
+        rig[30],
+        rig[48],
+        rig[54],
+    ]
+    .iter()
+    .map(|p| Point::new(p.x + shift.x, p.y + shift.y))
+    .collect();
+
+    h.get_by_role_and_label(Role::Button, "Place by clicks…")
+        .click();
+    h.run_steps(2);
+    assert!(h.state().canvas.anchors.is_some(), "not placing");
+    h.get_by_label_contains("Click the eye on the left (1 of 5)");
+    for c in &clicks {
+        let at = h.state().canvas.last_xform.expect("canvas").to_screen(*c);
+        h.hover_at(at);
+        h.step();
+        h.drag_at(at);
+        h.step();
+        h.drop_at(at);
+        h.step();
+    }
+    settle(&mut h);
+    assert!(h.state().canvas.anchors.is_none(), "still placing");
+    let rig_after = h.state().doc.rig.as_ref().unwrap();
+    assert!(
+        matches!(&rig_after.source, RigSource::Matched(n) if n.contains("five-click")),
+        "{:?}",
+        rig_after.source
+    );
+    let fitted = rig_after.face.points;
+    let fitted_centre = |idx: &[usize]| {
+        let s = idx.iter().fold(Point::new(0.0, 0.0), |a, &i| {
+            Point::new(a.x + fitted[i].x, a.y + fitted[i].y)
+        });
+        Point::new(s.x / idx.len() as f32, s.y / idx.len() as f32)
+    };
+    let got = [
+        fitted_centre(&[36, 37, 38, 39, 40, 41]),
+        fitted_centre(&[42, 43, 44, 45, 46, 47]),
+        fitted[30],
+        fitted[48],
+        fitted[54],
+    ];
+    for (g, c) in got.iter().zip(&clicks) {
+        assert!(g.distance(*c) < 4.0, "{g:?} vs clicked {c:?}");
+    }
+    assert_eq!(h.state().doc.undo_label(), Some("match landmarks"));
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.step();
+    assert_eq!(points(&h), rig);
+}

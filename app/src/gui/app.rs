@@ -446,10 +446,43 @@ impl FaceShotApp {
     /// Find the character's landmarks with the matcher (in the background); the result
     /// replaces the current landmarks as one undoable step.
     pub fn rematch(&mut self) {
-        self.start_match(false);
+        self.start_match(false, None);
     }
 
-    fn start_match(&mut self, on_load: bool) {
+    /// Start or stop placing the landmarks by clicks (eyes, nose tip, mouth corners).
+    pub fn toggle_place_by_clicks(&mut self) {
+        self.canvas.anchors = match self.canvas.anchors {
+            Some(_) => None,
+            None => Some(Vec::new()),
+        };
+        self.selected_part = None;
+    }
+
+    /// Fit the landmarks to the clicked anchors (3: eyes and nose tip, or all 5), as one
+    /// undoable step, and leave click placing.
+    pub fn fit_to_clicks(&mut self) {
+        let Some(anchors) = self.canvas.anchors.take() else {
+            return;
+        };
+        let anchors = match anchors.len() {
+            3 | 5 => anchors,
+            n => {
+                self.notify(
+                    NoticeLevel::Error,
+                    format!("{n} points clicked; fit takes 3 (eyes, nose tip) or all 5"),
+                );
+                self.canvas.anchors = Some(anchors);
+                return;
+            }
+        };
+        self.start_match(false, Some(anchors));
+    }
+
+    fn start_match(
+        &mut self,
+        on_load: bool,
+        anchors: Option<Vec<faceshot_core::landmarks::Point>>,
+    ) {
         if self.matching.is_some() {
             return;
         }
@@ -458,6 +491,7 @@ impl FaceShotApp {
                 image: Arc::clone(&c.image),
                 path: c.path.clone(),
                 backend: self.match_backend,
+                anchors,
                 on_load,
             };
             self.matching = Some(self.submit(request));
@@ -665,8 +699,9 @@ impl FaceShotApp {
                 if let Some(old) = self.matching.take() {
                     self.cancel_job(old);
                 }
+                self.canvas.anchors = None;
                 if match_now {
-                    self.start_match(true);
+                    self.start_match(true, None);
                 }
             }
             JobOutput::Matched {
@@ -1043,6 +1078,7 @@ impl FaceShotApp {
         }
         if escape {
             self.selected_part = None;
+            self.canvas.anchors = None;
         }
         if ctx.input(|i| i.key_pressed(Key::F)) {
             self.canvas.fit_face();

@@ -81,6 +81,8 @@ pub enum Request {
         path: PathBuf,
         /// Which matcher.
         backend: Backend,
+        /// 3 or 5 clicked anchors: fit the shape model to them instead.
+        anchors: Option<Vec<Point>>,
         /// Part of loading the picture (not a user's request).
         on_load: bool,
     },
@@ -283,9 +285,10 @@ pub fn run(
             image,
             path: _,
             backend,
+            anchors,
             on_load,
         } => {
-            let result = pipeline::match_character(&image, backend, ctx.progress)?;
+            let result = pipeline::match_character(&image, backend, anchors, ctx.progress)?;
             vec![JobOutput::Matched {
                 image,
                 face: result.face,

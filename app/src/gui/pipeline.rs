@@ -5,7 +5,7 @@ use super::motion::smooth_track;
 use super::settings::{ReferenceSetting, Settings};
 use anyhow::Result;
 use faceshot_core::animate::{Animator, WarpAnimator};
-use faceshot_core::landmarks::{Face, Track};
+use faceshot_core::landmarks::{Face, Point, Track};
 use faceshot_core::matching::{Backend, MatchOptions, MatchResult, match_face};
 use faceshot_core::progress::Progress;
 use faceshot_core::retarget::{Gains, Reference, RetargetOptions, choose_reference};
@@ -49,14 +49,17 @@ pub fn prepare_animator(image: &RgbaImage, rest: &Face) -> Result<Arc<dyn Animat
     Ok(Arc::new(animator))
 }
 
-/// Find the character's landmarks with the matcher (`backend`; no downloads from the app).
+/// Find the character's landmarks with the matcher (`backend`; no downloads from the app),
+/// or, given 3–5 clicked `anchors`, with the five-click fit.
 pub fn match_character(
     image: &RgbaImage,
     backend: Backend,
+    anchors: Option<Vec<Point>>,
     progress: &dyn Progress,
 ) -> Result<MatchResult> {
     let opts = MatchOptions {
         backend,
+        anchors,
         ..MatchOptions::default()
     };
     Ok(match_face(image, &opts, progress)?)

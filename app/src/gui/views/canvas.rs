@@ -75,7 +75,18 @@ pub struct CanvasState {
     pub last_rect: Option<Rect>,
     /// Point under the pointer.
     pub hovered: Option<usize>,
+    /// Placing by clicks: the anchors clicked so far (see [`ANCHOR_NAMES`]); `None` when off.
+    pub anchors: Option<Vec<Point>>,
 }
+
+/// What each click stands for when placing by clicks, in order (image-left first).
+pub const ANCHOR_NAMES: [&str; 5] = [
+    "the eye on the left",
+    "the eye on the right",
+    "the nose tip",
+    "the mouth corner on the left",
+    "the mouth corner on the right",
+];
 
 impl Default for CanvasState {
     fn default() -> Self {
@@ -88,6 +99,7 @@ impl Default for CanvasState {
             last_xform: None,
             last_rect: None,
             hovered: None,
+            anchors: None,
         }
     }
 }
@@ -397,8 +409,17 @@ pub fn character_canvas(
         }
     }
 
-    // A click selects the part whose contour (or point) is under the pointer.
-    if response.clicked()
+    // Placing by clicks: a click adds the next anchor (drags still pan).
+    if let Some(anchors) = state.anchors.as_mut() {
+        if response.clicked()
+            && anchors.len() < ANCHOR_NAMES.len()
+            && let Some(pos) = response.interact_pointer_pos()
+        {
+            anchors.push(xform.to_image(pos));
+        }
+    }
+    // Otherwise a click selects the part whose contour (or point) is under the pointer.
+    else if response.clicked()
         && let Some(pos) = response.interact_pointer_pos()
     {
         let img = xform.to_image(pos);
@@ -420,6 +441,28 @@ pub fn character_canvas(
         return changed;
     };
     let points = rig.face.points;
+    if let Some(anchors) = &state.anchors {
+        // The current landmarks faintly, the clicks so far numbered.
+        paint_landmarks(&painter, &xform, &points, None, None, None, 0.3);
+        for (k, a) in anchors.iter().enumerate() {
+            let p = xform.to_screen(*a);
+            painter.circle(
+                p,
+                6.0,
+                Color32::from_rgb(255, 210, 60),
+                Stroke::new(1.5, Color32::BLACK),
+            );
+            painter.text(
+                p + vec2(8.0, -8.0),
+                egui::Align2::LEFT_BOTTOM,
+                format!("{}", k + 1),
+                egui::FontId::proportional(14.0),
+                Color32::from_rgb(255, 210, 60),
+            );
+        }
+        state.last_xform = Some(xform);
+        return changed;
+    }
     state.hovered = response
         .hover_pos()
         .and_then(|p| point_near(&points, xform.to_image(p), POINT_PICK / xform.zoom));

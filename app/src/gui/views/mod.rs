@@ -50,6 +50,14 @@ pub fn layout(app: &mut FaceShotApp, ui: &mut egui::Ui) {
             if changed {
                 app.perf.edited(app.doc.revision());
             }
+            if app
+                .canvas
+                .anchors
+                .as_ref()
+                .is_some_and(|a| a.len() == canvas::ANCHOR_NAMES.len())
+            {
+                app.fit_to_clicks();
+            }
         });
         ui.scope_builder(egui::UiBuilder::new().max_rect(top), |ui| {
             area_title(ui, "Driving", driving_subtitle(app));

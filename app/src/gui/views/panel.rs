@@ -5,6 +5,7 @@ use crate::gui::app::{FaceShotApp, NoticeLevel};
 use crate::gui::dialogs::DialogPurpose;
 use crate::gui::settings::{GainSettings, ReferenceSetting};
 use crate::gui::state::file_name;
+use crate::gui::views::canvas::ANCHOR_NAMES;
 use eframe::egui::{self, Color32, RichText};
 use faceshot_core::matching::Backend;
 
@@ -148,6 +149,7 @@ fn editing(app: &mut FaceShotApp, ui: &mut egui::Ui) {
             app.rematch();
         }
     });
+    place_by_clicks(app, ui);
     ui.horizontal(|ui| {
         ui.label("Matcher");
         let mut backend = app.match_backend;
@@ -248,6 +250,54 @@ fn retargeting(app: &mut FaceShotApp, ui: &mut egui::Ui) {
             app.doc
                 .edit_settings("expression only", |s| s.expression_only = expr);
             app.perf.edited(app.doc.revision());
+        }
+    });
+}
+
+/// Placing the landmarks by clicking the eyes, nose tip and mouth corners.
+fn place_by_clicks(app: &mut FaceShotApp, ui: &mut egui::Ui) {
+    let Some(anchors) = app.canvas.anchors.as_ref() else {
+        if ui
+            .add_enabled(
+                app.doc.character.is_some() && app.matching.is_none(),
+                egui::Button::new("Place by clicks…"),
+            )
+            .on_hover_text(
+                "Click the eyes, the nose tip and the mouth corners; the other points follow",
+            )
+            .clicked()
+        {
+            app.toggle_place_by_clicks();
+        }
+        return;
+    };
+    let n = anchors.len();
+    let next = ANCHOR_NAMES
+        .get(n)
+        .map(|name| format!("Click {} ({} of 5)", name, n + 1))
+        .unwrap_or_else(|| "Fitting…".into());
+    ui.label(
+        RichText::new(next)
+            .strong()
+            .color(Color32::from_rgb(255, 210, 60)),
+    );
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(n == 3, egui::Button::new("Fit to 3"))
+            .on_hover_text("Fit to the eyes and the nose tip only")
+            .clicked()
+        {
+            app.fit_to_clicks();
+        }
+        if ui
+            .add_enabled(n > 0, egui::Button::new("Undo click"))
+            .clicked()
+            && let Some(a) = app.canvas.anchors.as_mut()
+        {
+            a.pop();
+        }
+        if ui.button("Cancel").clicked() {
+            app.toggle_place_by_clicks();
         }
     });
 }
