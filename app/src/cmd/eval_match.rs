@@ -4,7 +4,9 @@ use super::match_cmd::BackendArgs;
 use crate::progress_bar::BarProgress;
 use anyhow::{Result, bail};
 use clap::Args;
-use faceshot_core::matching::eval::{EvalSummary, FAILURE_NME, find_items, nme, read_ground_truth};
+use faceshot_core::matching::eval::{
+    EvalSummary, FAILURE_NME, REGIONS, find_items, nme, nme_by_region, read_ground_truth,
+};
 use faceshot_core::matching::match_face;
 use faceshot_core::media::load_image;
 use faceshot_core::progress::{NoProgress, Progress};
@@ -20,6 +22,10 @@ pub struct EvalMatchArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also print each image's backend, time and per-region share of the NME (jaw, brows,
+    /// nose, eyes, mouth; the shares add up to the NME), and the mean shares.
+    #[arg(long)]
+    pub parts: bool,
 }
 
 /// Evaluate and print per-image NME, the mean and the failure rate.
@@ -35,6 +41,8 @@ pub fn run(args: &EvalMatchArgs, quiet: bool) -> Result<()> {
     let bar = BarProgress::new(Some(items.len() as u64), quiet);
     let mut summary = EvalSummary::default();
     let mut used = None;
+    // Per image: backend, seconds, per-region shares.
+    let mut details: Vec<(String, f64, Option<[f32; 5]>)> = Vec::new();
     for (k, item) in items.iter().enumerate() {
         bar.update("eval-match", k as u64, Some(items.len() as u64));
         if bar.cancelled() {
@@ -47,13 +55,22 @@ pub fn run(args: &EvalMatchArgs, quiet: bool) -> Result<()> {
             .unwrap_or_default();
         let truth = read_ground_truth(&item.truth)?;
         let image = load_image(&item.image)?;
-        let err = match match_face(&image, &opts, &NoProgress) {
+        let start = std::time::Instant::now();
+        let result = match_face(&image, &opts, &NoProgress);
+        let secs = start.elapsed().as_secs_f64();
+        let err = match result {
             Ok(r) => {
                 used = Some(r.backend);
+                details.push((
+                    r.backend.name().to_string(),
+                    secs,
+                    nme_by_region(&r.face.points, &truth),
+                ));
                 nme(&r.face.points, &truth)
             }
             Err(e) => {
                 tracing::warn!("{name}: {e}");
+                details.push(("failed".to_string(), secs, None));
                 None
             }
         };
@@ -67,7 +84,7 @@ pub fn run(args: &EvalMatchArgs, quiet: bool) -> Result<()> {
             .iter()
             .map(|(n, e)| serde_json::json!({"image": n, "nme": e}))
             .collect();
-        let out = serde_json::json!({
+        let mut out = serde_json::json!({
             "dir": args.dir.display().to_string(),
             "backend": backend,
             "images": summary.per_image.len(),
@@ -76,13 +93,54 @@ pub fn run(args: &EvalMatchArgs, quiet: bool) -> Result<()> {
             "failure_threshold": FAILURE_NME,
             "per_image": per,
         });
+        if args.parts {
+            out["details"] = details
+                .iter()
+                .map(|(b, t, p)| serde_json::json!({"backend": b, "seconds": t, "regions": p}))
+                .collect();
+        }
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        for (n, e) in &summary.per_image {
-            match e {
-                Some(v) => println!("{n:<40} {v:.4}"),
-                None => println!("{n:<40} failed"),
+        if args.parts {
+            let names: Vec<&str> = REGIONS.iter().map(|(n, _)| *n).collect();
+            println!(
+                "{:<40} {:>7} {:<10} {:>6} {}",
+                "image",
+                "nme",
+                "backend",
+                "sec",
+                names.iter().map(|n| format!("{n:>7}")).collect::<String>()
+            );
+        }
+        let mut sums = [0.0f32; 5];
+        let mut counted = 0usize;
+        for ((n, e), (b, t, p)) in summary.per_image.iter().zip(&details) {
+            let v = e.map_or("failed".to_string(), |v| format!("{v:.4}"));
+            if args.parts {
+                let shares = p.map_or(String::new(), |p| {
+                    p.iter().map(|s| format!("{s:>7.4}")).collect::<String>()
+                });
+                println!("{n:<40} {v:>7} {b:<10} {t:>6.2} {shares}");
+                if let Some(p) = p {
+                    sums.iter_mut().zip(p).for_each(|(s, v)| *s += v);
+                    counted += 1;
+                }
+            } else {
+                println!("{n:<40} {v}");
             }
+        }
+        if args.parts && counted > 0 {
+            let total: f64 = details.iter().map(|d| d.1).sum();
+            println!(
+                "{:<40} {:>7} {:<10} {:>6.2} {}",
+                "mean",
+                "",
+                "",
+                total / details.len() as f64,
+                sums.iter()
+                    .map(|s| format!("{:>7.4}", s / counted as f32))
+                    .collect::<String>()
+            );
         }
         println!(
             "{} images, backend {backend}: mean NME {} (outer-eye-corner normalised), \

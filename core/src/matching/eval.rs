@@ -25,6 +25,28 @@ pub fn nme(pred: &Landmarks, truth: &Landmarks) -> Option<f32> {
     Some(mean / norm)
 }
 
+/// Face regions for the per-region breakdown ([`nme_by_region`]): name and point range.
+pub const REGIONS: [(&str, std::ops::Range<usize>); 5] = [
+    ("jaw", 0..17),
+    ("brows", 17..27),
+    ("nose", 27..36),
+    ("eyes", 36..48),
+    ("mouth", 48..68),
+];
+
+/// Each [`REGIONS`] entry's share of the NME: the sum of its point errors divided by 68 and by
+/// the outer-eye-corner distance, so the shares add up to [`nme`]. `None` when the
+/// ground-truth eye corners coincide.
+pub fn nme_by_region(pred: &Landmarks, truth: &Landmarks) -> Option<[f32; 5]> {
+    let norm = truth[36].distance(truth[45]);
+    if norm <= 1e-6 {
+        return None;
+    }
+    Some(REGIONS.clone().map(|(_, r)| {
+        r.map(|i| pred[i].distance(truth[i])).sum::<f32>() / (LANDMARK_COUNT as f32 * norm)
+    }))
+}
+
 /// Read ground-truth landmarks from `.pts`, `.txt` (68 lines of "x y") or `.json`.
 pub fn read_ground_truth(path: &Path) -> Result<Landmarks, MatchError> {
     let ext = path
@@ -159,6 +181,10 @@ mod tests {
         let shifted = t.map(|p| p + Point::new(3.0, 4.0));
         let d = t[36].distance(t[45]);
         assert!((nme(&shifted, &t).unwrap() - 5.0 / d).abs() < 1e-5);
+        let parts = nme_by_region(&shifted, &t).unwrap();
+        assert!((parts.iter().sum::<f32>() - 5.0 / d).abs() < 1e-5);
+        // The jaw holds 17 of the 68 points.
+        assert!((parts[0] - 5.0 / d * 17.0 / 68.0).abs() < 1e-5);
     }
 
     #[test]
