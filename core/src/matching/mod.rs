@@ -177,10 +177,32 @@ pub const MESH_ACCEPT: f32 = 0.5;
 /// the drawn contours more closely); otherwise the mesh result wins.
 pub const AGREE_NME: f32 = 0.2;
 
+/// Crop sides tried when the whole image gives no face, as fractions of the image's short
+/// side, coarse to fine: a face filling a tenth of a large photo fills half of the finest crop.
+pub const CROP_SCALES: [f32; 3] = [0.6, 0.4, 0.25];
+/// Crops smaller than this (pixels) are not tried: upscaled crops give false faces on drawings.
+pub const MIN_CROP_SIDE: u32 = 128;
+
+/// Top-left corners of square crops of side `side` covering `w` × `h` with half-side overlap.
+fn crop_grid(w: u32, h: u32, side: u32) -> Vec<(u32, u32)> {
+    let steps = |len: u32| -> Vec<u32> {
+        let span = len.saturating_sub(side);
+        let n = (2 * span).div_ceil(side.max(1)).max(1);
+        let mut v: Vec<u32> = (0..=n).map(|k| span * k / n).collect();
+        v.dedup();
+        v
+    };
+    let (xs, ys) = (steps(w), steps(h));
+    ys.iter()
+        .flat_map(|&y| xs.iter().map(move |&x| (x, y)))
+        .collect()
+}
+
 /// The tracker's detector + face mesh on a still image: the 68 points (confidence = the
 /// mesh's face score) and that score, or `None` when no face is found. When the whole image
 /// gives no face (the short-range detector wants a face filling much of the frame), square
-/// crops of 60 % of the short side on a 3×3 grid are tried and the best face is kept.
+/// crops at [`CROP_SCALES`] of the short side are tried on an overlapping grid, coarse to fine;
+/// the best confident face of the first scale that has one is kept.
 pub fn mesh_face(image: &RgbaImage) -> Result<Option<(Face, f32)>, MatchError> {
     let (w, h) = image.dimensions();
     let rgb = image::RgbImage::from_fn(w, h, |x, y| {
@@ -197,22 +219,22 @@ pub fn mesh_face(image: &RgbaImage) -> Result<Option<(Face, f32)>, MatchError> {
         Ok(f.filter(|f| f.landmarks.iter().all(|p| p.is_finite())))
     };
     let mut best = run(&rgb)?.map(|f| (f, Point::default()));
-    if best.is_none() {
-        let side = (w.min(h) as f32 * 0.6).round() as u32;
-        if side >= 32 {
-            for gy in 0..3u32 {
-                for gx in 0..3u32 {
-                    let x0 = (w - side) * gx / 2;
-                    let y0 = (h - side) * gy / 2;
-                    let crop = image::imageops::crop_imm(&rgb, x0, y0, side, side).to_image();
-                    // Crops see less context: only a confident face counts.
-                    if let Some(f) = run(&crop)?
-                        && f.presence >= CROP_ACCEPT
-                        && best.as_ref().is_none_or(|(b, _)| f.presence > b.presence)
-                    {
-                        best = Some((f, Point::new(x0 as f32, y0 as f32)));
-                    }
-                }
+    for scale in CROP_SCALES {
+        if best.is_some() {
+            break;
+        }
+        let side = (w.min(h) as f32 * scale).round() as u32;
+        if side < MIN_CROP_SIDE {
+            break;
+        }
+        for (x0, y0) in crop_grid(w, h, side) {
+            let crop = image::imageops::crop_imm(&rgb, x0, y0, side, side).to_image();
+            // Crops see less context: only a confident face counts.
+            if let Some(f) = run(&crop)?
+                && f.presence >= CROP_ACCEPT
+                && best.as_ref().is_none_or(|(b, _)| f.presence > b.presence)
+            {
+                best = Some((f, Point::new(x0 as f32, y0 as f32)));
             }
         }
     }
@@ -385,5 +407,34 @@ fn match_face_raw(
                 note,
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod crop_tests {
+    use super::crop_grid;
+
+    #[test]
+    fn crop_grid_covers_the_image_with_half_side_steps() {
+        let side = 200;
+        let grid = crop_grid(817, 1024, side);
+        for &(x, y) in &grid {
+            assert!(x + side <= 817 && y + side <= 1024);
+        }
+        for (px, py) in [(0, 0), (816, 1023), (400, 500), (120, 900)] {
+            assert!(
+                grid.iter()
+                    .any(|&(x, y)| px >= x && px < x + side && py >= y && py < y + side)
+            );
+        }
+        let xs: std::collections::BTreeSet<u32> = grid.iter().map(|g| g.0).collect();
+        let gaps: Vec<u32> = xs
+            .iter()
+            .zip(xs.iter().skip(1))
+            .map(|(a, b)| b - a)
+            .collect();
+        assert!(gaps.iter().all(|&g| g <= side / 2), "{gaps:?}");
+        // A crop as large as the image is the image.
+        assert_eq!(crop_grid(300, 300, 300), vec![(0, 0)]);
     }
 }
