@@ -7,8 +7,10 @@ use std::path::Path;
 use candle_core::Tensor;
 
 use super::NnError;
-use super::layers::{Block, Conv, Weights, prelu, run_blocks};
-use super::ops::{Act, Padding};
+use rayon::prelude::*;
+
+use super::layers::{Block, Conv, Weights, batch_item, prelu, run_blocks};
+use super::ops::{Act, FeatureMap, Padding};
 
 /// Input side of the network.
 pub const EYE_SIZE: usize = 64;
@@ -86,29 +88,38 @@ impl EyeModel {
 
     /// Runs the network on a batch `N × 64 × 64 × 3` with values in [0, 1].
     pub fn forward(&self, x: &Tensor) -> Result<Vec<EyeOutput>, NnError> {
-        let n = x.dims4()?.0;
+        let items = (0..x.dims4()?.0)
+            .map(|i| batch_item(x, i))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.forward_maps(&items)
+    }
+
+    /// Runs the network on several `64 × 64 × 3` images with values in [0, 1], in parallel.
+    pub fn forward_maps(&self, xs: &[FeatureMap]) -> Result<Vec<EyeOutput>, NnError> {
+        xs.par_iter().map(|x| self.forward_map(x)).collect()
+    }
+
+    /// Runs the network on one `64 × 64 × 3` image with values in [0, 1].
+    pub fn forward_map(&self, x: &FeatureMap) -> Result<EyeOutput, NnError> {
         let y = self.stem.0.forward(x, &self.stem.1)?;
         let trunk = run_blocks(&self.trunk, &y)?;
         let c = run_blocks(&self.contour_blocks, &trunk)?;
-        let contour = self
-            .contour_out
-            .forward(&c, &Act::None)?
-            .reshape((n, EYE_POINTS * 3))?
-            .to_vec2::<f32>()?;
+        let contour = self.contour_out.forward(&c, &Act::None)?.data;
         let i = run_blocks(&self.iris_blocks, &trunk)?;
-        let iris = self
-            .iris_out
-            .forward(&i, &Act::None)?
-            .reshape((n, IRIS_POINTS * 3))?
-            .to_vec2::<f32>()?;
-        let pts = |v: Vec<f32>| v.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
-        Ok(contour
-            .into_iter()
-            .zip(iris)
-            .map(|(c, i)| EyeOutput {
-                contour: pts(c),
-                iris: pts(i),
-            })
-            .collect())
+        let iris = self.iris_out.forward(&i, &Act::None)?.data;
+        if contour.len() != EYE_POINTS * 3 || iris.len() != IRIS_POINTS * 3 {
+            return Err(NnError::Candle(candle_core::Error::Msg(format!(
+                "eye model: {} contour and {} iris values from a {}×{} input",
+                contour.len(),
+                iris.len(),
+                x.h,
+                x.w
+            ))));
+        }
+        let pts = |v: &[f32]| v.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
+        Ok(EyeOutput {
+            contour: pts(&contour),
+            iris: pts(&iris),
+        })
     }
 }
