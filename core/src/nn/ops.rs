@@ -161,47 +161,66 @@ fn tile<const ROWS: usize>(a: &[f32], lda: usize, panel: &[[f32; NR]]) -> [[f32;
     acc
 }
 
-/// Applies the activation to one output row (channels `col0 ..`).
+/// `NR` values of `v` starting at `col0`, zero-padded past its end.
 #[inline(always)]
-fn activate(act: &Act, col0: usize, v: &mut [f32]) {
-    match act {
-        Act::None => {}
-        Act::Relu => v.iter_mut().for_each(|x| *x = x.max(0.0)),
-        Act::PRelu(alpha) => {
-            for (x, a) in v.iter_mut().zip(&alpha[col0..]) {
-                // Branch-free form of `if x < 0 { x·α }`, identical in value.
-                *x = x.max(0.0) + a * x.min(0.0);
-            }
-        }
-    }
+fn lane(v: &[f32], col0: usize) -> [f32; NR] {
+    let mut out = [0f32; NR];
+    let src = &v[col0..(col0 + NR).min(v.len())];
+    out[..src.len()].copy_from_slice(src);
+    out
 }
 
-/// Adds bias and skip, applies the activation and stores one tile.
+/// Adds bias and skip, applies the activation and stores one tile; the arithmetic runs on whole
+/// `NR`-wide rows so that it vectorises.
 #[inline(always)]
 fn store<const ROWS: usize>(
-    acc: &[[f32; NR]; ROWS],
+    mut acc: [[f32; NR]; ROWS],
     (r0, col0): (usize, usize),
     ep: &Epilogue<'_>,
     out: &mut [f32],
     n: usize,
 ) {
     let width = NR.min(n - col0);
-    for (i, row) in acc.iter().enumerate() {
-        let r = r0 + i;
-        let o = &mut out[r * n + col0..r * n + col0 + width];
-        for ((v, a), b) in o.iter_mut().zip(row).zip(&ep.bias[col0..]) {
-            *v = a + b;
+    let bias = lane(ep.bias, col0);
+    for row in acc.iter_mut() {
+        for (v, b) in row.iter_mut().zip(&bias) {
+            *v += b;
         }
-        if let Some(s) = ep.skip
-            && col0 < s.c
-        {
-            let m = width.min(s.c - col0);
-            let src = &s.data[r * s.c + col0..r * s.c + col0 + m];
-            for (v, x) in o.iter_mut().zip(src) {
-                *v += x;
+    }
+    if let Some(s) = ep.skip
+        && col0 < s.c
+    {
+        let m = width.min(s.c - col0);
+        for (i, row) in acc.iter_mut().enumerate() {
+            let at = (r0 + i) * s.c + col0;
+            if m == NR {
+                let src = lane(&s.data[at..at + NR], 0);
+                for (v, x) in row.iter_mut().zip(&src) {
+                    *v += x;
+                }
+            } else {
+                for (v, x) in row.iter_mut().zip(&s.data[at..at + m]) {
+                    *v += x;
+                }
             }
         }
-        activate(ep.act, col0, o);
+    }
+    match ep.act {
+        Act::None => {}
+        Act::Relu => acc.iter_mut().flatten().for_each(|x| *x = x.max(0.0)),
+        Act::PRelu(alpha) => {
+            let alpha = lane(alpha, col0);
+            for row in acc.iter_mut() {
+                for (x, a) in row.iter_mut().zip(&alpha) {
+                    // Branch-free form of `if x < 0 { x·α }`, identical in value.
+                    *x = x.max(0.0) + a * x.min(0.0);
+                }
+            }
+        }
+    }
+    for (i, row) in acc.iter().enumerate() {
+        let at = (r0 + i) * n + col0;
+        out[at..at + width].copy_from_slice(&row[..width]);
     }
 }
 
@@ -233,7 +252,7 @@ pub fn gemm(
             macro_rules! run {
                 ($m:literal) => {{
                     let acc = tile::<$m>(a0, lda, panel);
-                    store::<$m>(&acc, (r0, col0), ep, out, n);
+                    store::<$m>(acc, (r0, col0), ep, out, n);
                 }};
             }
             match left {

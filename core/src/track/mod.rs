@@ -244,10 +244,11 @@ impl Tracker {
                 NnError::Candle(candle_core::Error::Msg("eye input size".into()))
             })?);
         }
-        let outs = self.nets.eye.forward_maps(&crops)?;
+        // Only the eyelid contour is used: the iris head is skipped.
+        let outs = self.nets.eye.contours(&crops)?;
         let n = EYE_SIZE as f32;
-        for (k, (out, r)) in outs.iter().zip(&rois).enumerate() {
-            for (j, p) in out.contour.iter().take(EYELID_POINTS).enumerate() {
+        for (k, (contour, r)) in outs.iter().zip(&rois).enumerate() {
+            for (j, p) in contour.iter().take(EYELID_POINTS).enumerate() {
                 let px = if k == 1 { n - 1.0 - p[0] } else { p[0] };
                 let (x, y) = r.to_image(px, p[1], n);
                 let v = EYE_VERTICES[k][j];
