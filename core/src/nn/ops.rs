@@ -301,11 +301,24 @@ impl DepthwiseKernel {
         let (_, pt) = self.padding.resolve(x.h, self.k, self.stride);
         let (wo, pl) = self.padding.resolve(x.w, self.k, self.stride);
         let (k, s) = (self.k, self.stride);
-        // Taps of one output pixel, as (input offset, weight offset) pairs.
+        // Taps of one output pixel, as (input offset, weight offset) pairs; `inner` holds the
+        // taps of a row's pixels whose window lies inside the image horizontally, relative to
+        // the window's left column, so that they are worked out once per row.
         let mut taps: Vec<(usize, usize)> = Vec::with_capacity(k * k);
+        let mut inner: Vec<(usize, usize)> = Vec::with_capacity(k * k);
         for (row, oy) in (oy0..oy1).enumerate() {
+            inner.clear();
+            for ky in 0..k {
+                if let Some(iy) = (oy * s + ky).checked_sub(pt).filter(|&v| v < x.h) {
+                    inner.extend((0..k).map(|kx| ((iy * x.w + kx) * c, (ky * k + kx) * c)));
+                }
+            }
             let dst_row = &mut out[row * wo * c..(row + 1) * wo * c];
             for (ox, dst) in dst_row.chunks_exact_mut(c).enumerate() {
+                if let Some(x0) = (ox * s).checked_sub(pl).filter(|&v| v + k <= x.w) {
+                    depthwise_pixel(&x.data[x0 * c..], &self.weight, &self.bias, &inner, dst);
+                    continue;
+                }
                 taps.clear();
                 for ky in 0..k {
                     let Some(iy) = (oy * s + ky).checked_sub(pt).filter(|&v| v < x.h) else {
@@ -385,7 +398,10 @@ pub fn im2col_rows(
                     match (iy, ix) {
                         (Some(iy), Some(ix)) => {
                             let i = (iy * x.w + ix) * c;
-                            d.copy_from_slice(&x.data[i..i + c]);
+                            // An element loop: a memcpy call costs more than 3 RGB values.
+                            for (v, s) in d.iter_mut().zip(&x.data[i..i + c]) {
+                                *v = *s;
+                            }
                         }
                         _ => d.fill(0.0),
                     }
