@@ -266,6 +266,39 @@ pub fn gemm(
     }
 }
 
+/// `out = act(y + bias + pad_c(skip))` for a `rows × N` product `y` computed elsewhere.
+pub fn epilogue(y: &[f32], rows: usize, ep: &Epilogue<'_>, out: &mut [f32]) {
+    let n = ep.bias.len();
+    assert!(
+        y.len() >= rows * n && out.len() >= rows * n,
+        "epilogue: shapes"
+    );
+    for (r, (o, v)) in out
+        .chunks_exact_mut(n)
+        .zip(y.chunks_exact(n))
+        .take(rows)
+        .enumerate()
+    {
+        for ((o, v), b) in o.iter_mut().zip(v).zip(ep.bias) {
+            *o = v + b;
+        }
+        if let Some(s) = ep.skip {
+            for (o, x) in o.iter_mut().zip(&s.data[r * s.c..(r + 1) * s.c]) {
+                *o += x;
+            }
+        }
+        match ep.act {
+            Act::None => {}
+            Act::Relu => o.iter_mut().for_each(|x| *x = x.max(0.0)),
+            Act::PRelu(alpha) => {
+                for (x, a) in o.iter_mut().zip(alpha) {
+                    *x = x.max(0.0) + a * x.min(0.0);
+                }
+            }
+        }
+    }
+}
+
 /// Depthwise k×k convolution with bias (no activation), NHWC, for output rows `oy0..oy1`,
 /// written to `out` (`(oy1 − oy0) × Wo × C`).
 #[derive(Debug, Clone)]
