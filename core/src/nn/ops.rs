@@ -5,7 +5,7 @@
 //! over extracted patches ([`im2col_rows`]). The product ([`gemm`]) runs on weights packed once at
 //! load time ([`PackedWeights`]) in a register-blocked micro-kernel that the compiler vectorises,
 //! and fuses the epilogue of every block: bias, the residual (zero-padded in channels, as TFLite
-//! does) and the activation. Depthwise convolution ([`depthwise_rows`]) and 2×2 max pooling
+//! does) and the activation. Depthwise convolution ([`DepthwiseKernel::rows`]) and 2×2 max pooling
 //! ([`maxpool2_rows`]) work on output row ranges so that a block can run depthwise → pointwise
 //! band by band while the data is still in cache.
 //!
@@ -87,8 +87,8 @@ const NR: usize = 8;
 /// Rows of the micro-kernel's output tile (4 × 8 accumulators leave SSE registers to spare).
 const MR: usize = 4;
 
-/// A `(K, N)` weight matrix packed for [`gemm`]: column panels of [`NR`] columns, each stored
-/// row by row (`K × NR`), the last panel zero-padded.
+/// A `(K, N)` weight matrix packed for [`gemm`]: column panels of 8 columns, each stored
+/// row by row (`K × 8`), the last panel zero-padded.
 #[derive(Debug, Clone)]
 pub struct PackedWeights {
     k: usize,
