@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use candle_core::{Device, Tensor};
 use faceshot_core::nn::crop::{Border, Range, RotatedRect, crop_to_tensor};
+use faceshot_core::nn::layers::batch_item;
 use faceshot_core::nn::{Detection, FaceNets};
 use serde_json::Value;
 
@@ -136,6 +137,9 @@ fn networks_match_tflite_on_identical_inputs() {
         let ei = max_xy_error(&out[0].iris, &points(&n[name]["iris"]));
         println!("{name}: max contour error {ec:.4} px, iris {ei:.4} px (64² crop)");
         assert!(ec <= 0.5 && ei <= 0.5, "{name}: {ec} / {ei} px");
+        // The contour-only path (the tracker's) gives the same points.
+        let x = batch_item(&input(&format!("{name}.png"), Range::ZeroOne), 0).unwrap();
+        assert_eq!(nets.eye.contours(&[x]).unwrap()[0], out[0].contour);
     }
 }
 

@@ -86,10 +86,8 @@ pub fn crop_to_tensor(
             let dx = (uu as f32 / n - 0.5) * rect.width;
             let sx = rect.cx + c * dx - s * dy;
             let sy = rect.cy + s * dx + c * dy;
-            let x0 = sx.floor();
-            let y0 = sy.floor();
-            let (fx, fy) = (sx - x0, sy - y0);
-            let (x0, y0) = (x0 as i64, y0 as i64);
+            let (x0, y0) = (floor(sx), floor(sy));
+            let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
             let p00 = pixel(x0, y0);
             let p10 = pixel(x0 + 1, y0);
             let p01 = pixel(x0, y0 + 1);
@@ -97,12 +95,36 @@ pub fn crop_to_tensor(
             for ch in 0..3 {
                 let top = p00[ch] + (p10[ch] - p00[ch]) * fx;
                 let bottom = p01[ch] + (p11[ch] - p01[ch]) * fx;
-                let val = (top + (bottom - top) * fy).round();
+                let val = round(top + (bottom - top) * fy);
                 out.push(val * scale + offset);
             }
         }
     }
     out
+}
+
+/// `v.floor()` as an integer, without a libm call (baseline x86-64 has no SSE4.1 `roundss`).
+#[inline(always)]
+fn floor(v: f32) -> i64 {
+    let t = v as i64;
+    if (t as f32) > v { t - 1 } else { t }
+}
+
+/// `v.round()` (half away from zero), without a libm call; exact for |v| < 2²³.
+#[inline(always)]
+fn round(v: f32) -> f32 {
+    if v.abs() >= 8_388_608.0 || v.is_nan() {
+        return v.round();
+    }
+    let t = (v as i64) as f32;
+    let d = v - t;
+    if d >= 0.5 {
+        t + 1.0
+    } else if d <= -0.5 {
+        t - 1.0
+    } else {
+        t
+    }
 }
 
 #[cfg(test)]
@@ -125,6 +147,20 @@ mod tests {
         assert!((t[(3 * 8 + 5) * 3 + 1] - 90.0 / 255.0).abs() < 1e-6);
         let f = crop_to_tensor(&img, &rect, 8, Border::Replicate, Range::ZeroOne, true);
         assert!((f[(3 * 8 + 2) * 3] - 150.0 / 255.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn fast_floor_and_round_match_std() {
+        for i in -4000..4000 {
+            let v = i as f32 * 0.125 + 0.0625 * (i % 3) as f32;
+            assert_eq!(floor(v), v.floor() as i64, "floor {v}");
+            assert_eq!(round(v), v.round(), "round {v}");
+            let w = v + 0.499_999_97;
+            assert_eq!(round(w), w.round(), "round {w}");
+        }
+        assert_eq!(round(-0.5), -1.0);
+        assert_eq!(round(2.5), 3.0);
+        assert_eq!(floor(-0.0), 0);
     }
 
     #[test]

@@ -4,11 +4,11 @@
 
 use std::path::Path;
 
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 
 use super::NnError;
-use super::layers::{Block, Conv, Weights, run_blocks};
-use super::ops::{Act, Padding};
+use super::layers::{Block, Conv, Weights, batch_item, run_blocks};
+use super::ops::{Act, FeatureMap, Padding};
 
 /// Input side of the network.
 pub const DETECTOR_SIZE: usize = 128;
@@ -166,35 +166,41 @@ impl FaceDetector {
 
     /// Runs the network on a batch `N × 128 × 128 × 3` with values in [-1, 1].
     pub fn forward(&self, x: &Tensor) -> Result<Vec<RawDetections>, NnError> {
-        let n = x.dims4()?.0;
+        (0..x.dims4()?.0)
+            .map(|i| self.forward_map(&batch_item(x, i)?))
+            .collect()
+    }
+
+    /// Runs the network on one `128 × 128 × 3` image with values in [-1, 1].
+    pub fn forward_map(&self, x: &FeatureMap) -> Result<RawDetections, NnError> {
         let y = self.stem.forward(x, &Act::Relu)?;
         let f16 = run_blocks(&self.blocks16, &y)?;
         let f8 = run_blocks(&self.blocks8, &f16)?;
         // NHWC outputs flatten in (y, x, anchor) order, the anchor order.
-        let c16 = self.cls16.forward(&f16, &Act::None)?.reshape((n, 512))?;
-        let r16 = self
-            .reg16
-            .forward(&f16, &Act::None)?
-            .reshape((n, 512 * 16))?;
-        let c8 = self.cls8.forward(&f8, &Act::None)?.reshape((n, 384))?;
-        let r8 = self.reg8.forward(&f8, &Act::None)?.reshape((n, 384 * 16))?;
-        let logits = Tensor::cat(&[c16, c8], 1)?.to_vec2::<f32>()?;
-        let regs = Tensor::cat(&[r16, r8], 1)?.to_vec2::<f32>()?;
-        Ok(logits
-            .into_iter()
-            .zip(regs)
-            .map(|(l, r)| RawDetections {
-                boxes: r
-                    .chunks_exact(16)
-                    .map(|c| {
-                        let mut b = [0f32; 16];
-                        b.copy_from_slice(c);
-                        b
-                    })
-                    .collect(),
-                logits: l,
-            })
-            .collect())
+        let mut logits = self.cls16.forward(&f16, &Act::None)?.data;
+        logits.extend(self.cls8.forward(&f8, &Act::None)?.data);
+        let mut regs = self.reg16.forward(&f16, &Act::None)?.data;
+        regs.extend(self.reg8.forward(&f8, &Act::None)?.data);
+        if logits.len() != NUM_ANCHORS || regs.len() != NUM_ANCHORS * 16 {
+            return Err(NnError::Candle(candle_core::Error::Msg(format!(
+                "detector: {} scores and {} box values from a {}×{} input",
+                logits.len(),
+                regs.len(),
+                x.h,
+                x.w
+            ))));
+        }
+        Ok(RawDetections {
+            boxes: regs
+                .chunks_exact(16)
+                .map(|c| {
+                    let mut b = [0f32; 16];
+                    b.copy_from_slice(c);
+                    b
+                })
+                .collect(),
+            logits,
+        })
     }
 
     /// Decodes raw outputs into scored boxes in normalised input coordinates, keeping those at
@@ -244,14 +250,12 @@ impl FaceDetector {
             super::crop::Range::MinusOneOne,
             false,
         );
-        let x = Tensor::from_vec(input, (1, DETECTOR_SIZE, DETECTOR_SIZE, 3), &Device::Cpu)?;
-        let raw = self.forward(&x)?;
-        let Some(raw) = raw.first() else {
-            return Ok(Vec::new());
-        };
+        let x = FeatureMap::new(DETECTOR_SIZE, DETECTOR_SIZE, 3, input)
+            .ok_or_else(|| NnError::Candle(candle_core::Error::Msg("detector input".into())))?;
+        let raw = self.forward_map(&x)?;
         let (x0, y0) = (rect.cx - side / 2.0, rect.cy - side / 2.0);
         Ok(self
-            .decode(raw)
+            .decode(&raw)
             .iter()
             .map(|d| d.map(|x, y| (x0 + x * side, y0 + y * side), (side, side)))
             .collect())

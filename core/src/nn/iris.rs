@@ -7,8 +7,10 @@ use std::path::Path;
 use candle_core::Tensor;
 
 use super::NnError;
-use super::layers::{Block, Conv, Weights, prelu, run_blocks};
-use super::ops::{Act, Padding};
+use rayon::prelude::*;
+
+use super::layers::{Block, Conv, Weights, batch_item, prelu, run_blocks};
+use super::ops::{Act, FeatureMap, Padding};
 
 /// Input side of the network.
 pub const EYE_SIZE: usize = 64;
@@ -86,29 +88,68 @@ impl EyeModel {
 
     /// Runs the network on a batch `N × 64 × 64 × 3` with values in [0, 1].
     pub fn forward(&self, x: &Tensor) -> Result<Vec<EyeOutput>, NnError> {
-        let n = x.dims4()?.0;
-        let y = self.stem.0.forward(x, &self.stem.1)?;
-        let trunk = run_blocks(&self.trunk, &y)?;
-        let c = run_blocks(&self.contour_blocks, &trunk)?;
-        let contour = self
-            .contour_out
-            .forward(&c, &Act::None)?
-            .reshape((n, EYE_POINTS * 3))?
-            .to_vec2::<f32>()?;
-        let i = run_blocks(&self.iris_blocks, &trunk)?;
-        let iris = self
-            .iris_out
-            .forward(&i, &Act::None)?
-            .reshape((n, IRIS_POINTS * 3))?
-            .to_vec2::<f32>()?;
-        let pts = |v: Vec<f32>| v.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
-        Ok(contour
-            .into_iter()
-            .zip(iris)
-            .map(|(c, i)| EyeOutput {
-                contour: pts(c),
-                iris: pts(i),
-            })
-            .collect())
+        let items = (0..x.dims4()?.0)
+            .map(|i| batch_item(x, i))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.forward_maps(&items)
     }
+
+    /// Runs the network on several `64 × 64 × 3` images with values in [0, 1], in parallel.
+    pub fn forward_maps(&self, xs: &[FeatureMap]) -> Result<Vec<EyeOutput>, NnError> {
+        xs.par_iter().map(|x| self.forward_map(x)).collect()
+    }
+
+    /// The eye-region points alone for several `64 × 64 × 3` images, in parallel: the iris head
+    /// is skipped (the contour head does not depend on it, so the points equal
+    /// [`Self::forward_map`]'s `contour`).
+    pub fn contours(&self, xs: &[FeatureMap]) -> Result<Vec<Vec<[f32; 3]>>, NnError> {
+        xs.par_iter()
+            .map(|x| {
+                let trunk = self.trunk(x)?;
+                self.contour(&trunk, x)
+            })
+            .collect()
+    }
+
+    /// Runs the network on one `64 × 64 × 3` image with values in [0, 1].
+    pub fn forward_map(&self, x: &FeatureMap) -> Result<EyeOutput, NnError> {
+        let trunk = self.trunk(x)?;
+        let contour = self.contour(&trunk, x)?;
+        let i = run_blocks(&self.iris_blocks, &trunk)?;
+        let iris = self.iris_out.forward(&i, &Act::None)?.data;
+        if iris.len() != IRIS_POINTS * 3 {
+            return Err(size_error("iris", iris.len(), x));
+        }
+        Ok(EyeOutput {
+            contour,
+            iris: points(&iris),
+        })
+    }
+
+    /// Stem and shared trunk.
+    fn trunk(&self, x: &FeatureMap) -> Result<FeatureMap, NnError> {
+        let y = self.stem.0.forward(x, &self.stem.1)?;
+        run_blocks(&self.trunk, &y)
+    }
+
+    /// The contour head on the trunk's output.
+    fn contour(&self, trunk: &FeatureMap, x: &FeatureMap) -> Result<Vec<[f32; 3]>, NnError> {
+        let c = run_blocks(&self.contour_blocks, trunk)?;
+        let contour = self.contour_out.forward(&c, &Act::None)?.data;
+        if contour.len() != EYE_POINTS * 3 {
+            return Err(size_error("contour", contour.len(), x));
+        }
+        Ok(points(&contour))
+    }
+}
+
+fn points(v: &[f32]) -> Vec<[f32; 3]> {
+    v.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect()
+}
+
+fn size_error(what: &str, len: usize, x: &FeatureMap) -> NnError {
+    NnError::Candle(candle_core::Error::Msg(format!(
+        "eye model: {len} {what} values from a {}×{} input",
+        x.h, x.w
+    )))
 }

@@ -6,8 +6,8 @@ use std::path::Path;
 use candle_core::Tensor;
 
 use super::NnError;
-use super::layers::{Block, Conv, Weights, prelu, run_blocks};
-use super::ops::{Act, Padding};
+use super::layers::{Block, Conv, Weights, batch_item, prelu, run_blocks};
+use super::ops::{Act, FeatureMap, Padding};
 
 /// Input side of the network.
 pub const MESH_SIZE: usize = 192;
@@ -105,35 +105,38 @@ impl FaceMesh {
 
     /// Runs the network on a batch `N × 192 × 192 × 3` with values in [0, 1].
     pub fn forward(&self, x: &Tensor) -> Result<Vec<MeshOutput>, NnError> {
-        let n = x.dims4()?.0;
+        (0..x.dims4()?.0)
+            .map(|i| self.forward_map(&batch_item(x, i)?))
+            .collect()
+    }
+
+    /// Runs the network on one `192 × 192 × 3` image with values in [0, 1].
+    pub fn forward_map(&self, x: &FeatureMap) -> Result<MeshOutput, NnError> {
         let y = self.stem.0.forward(x, &self.stem.1)?;
         let trunk = run_blocks(&self.trunk, &y)?;
 
         let m = run_blocks(&self.mesh_blocks, &trunk)?;
         let m = self.mesh_reduce.0.forward(&m, &self.mesh_reduce.1)?;
         let m = self.mesh_block.forward(&m)?;
-        let points = self
-            .mesh_out
-            .forward(&m, &Act::None)?
-            .reshape((n, MESH_POINTS * 3))?
-            .to_vec2::<f32>()?;
+        let points = self.mesh_out.forward(&m, &Act::None)?.data;
 
         let f = self.flag_block.forward(&trunk)?;
         let f = self.flag_reduce.0.forward(&f, &self.flag_reduce.1)?;
         let f = self.flag_block2.forward(&f)?;
-        let flags = self
-            .flag_out
-            .forward(&f, &Act::None)?
-            .reshape(n)?
-            .to_vec1::<f32>()?;
+        let flag = self.flag_out.forward(&f, &Act::None)?.data;
 
-        Ok(points
-            .into_iter()
-            .zip(flags)
-            .map(|(p, logit)| MeshOutput {
-                points: p.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect(),
-                presence_logit: logit,
-            })
-            .collect())
+        if points.len() != MESH_POINTS * 3 || flag.len() != 1 {
+            return Err(NnError::Candle(candle_core::Error::Msg(format!(
+                "face mesh: {} point values and {} flags from a {}×{} input",
+                points.len(),
+                flag.len(),
+                x.h,
+                x.w
+            ))));
+        }
+        Ok(MeshOutput {
+            points: points.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect(),
+            presence_logit: flag[0],
+        })
     }
 }

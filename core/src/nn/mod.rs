@@ -1,9 +1,11 @@
-//! Neural networks in candle, loaded from safetensors.
+//! The MediaPipe face networks, loaded from safetensors.
 //!
 //! The three MediaPipe face networks (Apache-2.0, converted by `tools/convert_mediapipe.py`, see
 //! `models/README.md`) are written out as explicit model structs: [`FaceDetector`] (BlazeFace
 //! short range), [`FaceMesh`] (468 landmarks) and [`EyeModel`] (eye contour and iris). They run
-//! NHWC on the CPU: 1×1 convolutions are candle matmuls, the rest small custom ops ([`ops`]).
+//! NHWC on the CPU in plain Rust ([`ops`]): weights are read with candle and packed once, each
+//! block runs depthwise → pointwise fused with bias, residual and activation, and only the
+//! largest matrix products go through candle's gemm (for its run-time AVX2/FMA kernels).
 //! The weights ship inside the binary ([`FaceNets::embedded`]) and can also be read from a
 //! folder ([`FaceNets::load_dir`]).
 

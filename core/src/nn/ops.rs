@@ -1,15 +1,16 @@
-//! NHWC kernels for the MediaPipe networks, as candle custom ops (CPU).
+//! Plain-Rust NHWC kernels for the MediaPipe networks (CPU, f32).
 //!
 //! The MediaPipe graphs are NHWC throughout. Keeping that layout makes every 1×1 convolution a
-//! plain `(N·H·W, C_in) × (C_in, C_out)` matmul (candle's gemm) and leaves four small kernels
-//! that candle has no fast NHWC form of: depthwise convolution, patch extraction (im2col) for the
-//! few k×k dense convolutions, 2×2 max pooling, and the fused "bias + residual + activation"
-//! epilogue of every block.
+//! `(H·W, C_in) × (C_in, C_out)` matrix product and every k×k dense convolution the same product
+//! over extracted patches ([`im2col_rows`]). The product ([`gemm`]) runs on weights packed once at
+//! load time ([`PackedWeights`]) in a register-blocked micro-kernel that the compiler vectorises,
+//! and fuses the epilogue of every block: bias, the residual (zero-padded in channels, as TFLite
+//! does) and the activation. Depthwise convolution ([`DepthwiseKernel::rows`]) and 2×2 max pooling
+//! ([`maxpool2_rows`]) work on output row ranges so that a block can run depthwise → pointwise
+//! band by band while the data is still in cache.
 //!
 //! Padding follows TFLite: `SAME` pads `max((ceil(in/s) − 1)·s + k − in, 0)` in total, the smaller
 //! half before; `VALID` pads nothing.
-
-use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, bail};
 
 /// TFLite padding mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,27 +46,263 @@ pub enum Act {
     PRelu(Vec<f32>),
 }
 
-fn f32_slice<'a>(storage: &'a CpuStorage, layout: &Layout, op: &str) -> Result<&'a [f32]> {
-    let data = match storage {
-        CpuStorage::F32(v) => v.as_slice(),
-        _ => bail!("{op}: expected f32 input"),
-    };
-    match layout.contiguous_offsets() {
-        Some((a, b)) => Ok(&data[a..b]),
-        None => bail!("{op}: input must be contiguous"),
+/// An NHWC feature map of one image (`h × w × c`, channels fastest).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureMap {
+    /// Height.
+    pub h: usize,
+    /// Width.
+    pub w: usize,
+    /// Channels.
+    pub c: usize,
+    /// `h·w·c` values.
+    pub data: Vec<f32>,
+}
+
+impl FeatureMap {
+    /// Wraps `data` (`h·w·c` values, NHWC order); `None` when the length does not match.
+    pub fn new(h: usize, w: usize, c: usize, data: Vec<f32>) -> Option<Self> {
+        (data.len() == h * w * c).then_some(Self { h, w, c, data })
+    }
+
+    /// A zero-filled map.
+    pub fn zeros(h: usize, w: usize, c: usize) -> Self {
+        Self {
+            h,
+            w,
+            c,
+            data: vec![0.0; h * w * c],
+        }
+    }
+
+    /// Values of one row (`w·c`).
+    pub fn row(&self, y: usize) -> &[f32] {
+        let n = self.w * self.c;
+        &self.data[y * n..(y + 1) * n]
     }
 }
 
-fn dims4(layout: &Layout, op: &str) -> Result<(usize, usize, usize, usize)> {
-    match layout.dims() {
-        &[n, h, w, c] => Ok((n, h, w, c)),
-        d => bail!("{op}: expected an NHWC tensor, got shape {d:?}"),
-    }
-}
+/// Columns of one packed weight panel (two SSE vectors).
+const NR: usize = 8;
+/// Rows of the micro-kernel's output tile (4 × 8 accumulators leave SSE registers to spare).
+const MR: usize = 4;
 
-/// Depthwise k×k convolution with bias, NHWC.
+/// A `(K, N)` weight matrix packed for [`gemm`]: column panels of 8 columns, each stored
+/// row by row (`K × 8`), the last panel zero-padded.
 #[derive(Debug, Clone)]
-pub struct DepthwiseOp {
+pub struct PackedWeights {
+    k: usize,
+    n: usize,
+    panels: Vec<[f32; NR]>,
+}
+
+impl PackedWeights {
+    /// Packs a row-major `(N, K)` matrix (TFLite's `O × kh × kw × I` kernels flattened per output
+    /// channel), i.e. the transpose of the `(K, N)` product operand.
+    pub fn from_out_major(weights: &[f32], n: usize, k: usize) -> Self {
+        assert_eq!(weights.len(), n * k, "packed weights: {n}×{k} expected");
+        let np = n.div_ceil(NR);
+        let mut panels = vec![[0f32; NR]; np * k];
+        for o in 0..n {
+            let (p, j) = (o / NR, o % NR);
+            for (kk, &v) in weights[o * k..(o + 1) * k].iter().enumerate() {
+                panels[p * k + kk][j] = v;
+            }
+        }
+        Self { k, n, panels }
+    }
+
+    /// Inner dimension (input values per output).
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// Output columns.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+}
+
+/// The residual input of an epilogue: `rows × c` values, added to the first `c` output channels
+/// (the rest are zero padding).
+#[derive(Debug, Clone, Copy)]
+pub struct Skip<'a> {
+    /// Values, `rows × c`.
+    pub data: &'a [f32],
+    /// Channels per row (at most the output's).
+    pub c: usize,
+}
+
+/// What [`gemm`] adds to the product before storing it: `act(· + bias + pad_c(skip))`.
+#[derive(Debug, Clone, Copy)]
+pub struct Epilogue<'a> {
+    /// Bias, one per output column.
+    pub bias: &'a [f32],
+    /// Residual input, if any.
+    pub skip: Option<Skip<'a>>,
+    /// Activation.
+    pub act: &'a Act,
+}
+
+/// `ROWS × NR` block of `A · B` for rows `a[i·lda ..][..k]`, `i < ROWS`, and one weight panel.
+#[inline(always)]
+fn tile<const ROWS: usize>(a: &[f32], lda: usize, panel: &[[f32; NR]]) -> [[f32; NR]; ROWS] {
+    let k = panel.len();
+    let rows: [&[f32]; ROWS] = std::array::from_fn(|i| &a[i * lda..i * lda + k]);
+    let mut acc = [[0f32; NR]; ROWS];
+    for (kk, b) in panel.iter().enumerate() {
+        for i in 0..ROWS {
+            let av = rows[i][kk];
+            for j in 0..NR {
+                acc[i][j] += av * b[j];
+            }
+        }
+    }
+    acc
+}
+
+/// `NR` values of `v` starting at `col0`, zero-padded past its end.
+#[inline(always)]
+fn lane(v: &[f32], col0: usize) -> [f32; NR] {
+    let mut out = [0f32; NR];
+    let src = &v[col0..(col0 + NR).min(v.len())];
+    out[..src.len()].copy_from_slice(src);
+    out
+}
+
+/// Adds bias and skip, applies the activation and stores one tile; the arithmetic runs on whole
+/// `NR`-wide rows so that it vectorises.
+#[inline(always)]
+fn store<const ROWS: usize>(
+    mut acc: [[f32; NR]; ROWS],
+    (r0, col0): (usize, usize),
+    ep: &Epilogue<'_>,
+    out: &mut [f32],
+    n: usize,
+) {
+    let width = NR.min(n - col0);
+    let bias = lane(ep.bias, col0);
+    for row in acc.iter_mut() {
+        for (v, b) in row.iter_mut().zip(&bias) {
+            *v += b;
+        }
+    }
+    if let Some(s) = ep.skip
+        && col0 < s.c
+    {
+        let m = width.min(s.c - col0);
+        for (i, row) in acc.iter_mut().enumerate() {
+            let at = (r0 + i) * s.c + col0;
+            if m == NR {
+                let src = lane(&s.data[at..at + NR], 0);
+                for (v, x) in row.iter_mut().zip(&src) {
+                    *v += x;
+                }
+            } else {
+                for (v, x) in row.iter_mut().zip(&s.data[at..at + m]) {
+                    *v += x;
+                }
+            }
+        }
+    }
+    match ep.act {
+        Act::None => {}
+        Act::Relu => acc.iter_mut().flatten().for_each(|x| *x = x.max(0.0)),
+        Act::PRelu(alpha) => {
+            let alpha = lane(alpha, col0);
+            for row in acc.iter_mut() {
+                for (x, a) in row.iter_mut().zip(&alpha) {
+                    // Branch-free form of `if x < 0 { x·α }`, identical in value.
+                    *x = x.max(0.0) + a * x.min(0.0);
+                }
+            }
+        }
+    }
+    for (i, row) in acc.iter().enumerate() {
+        let at = (r0 + i) * n + col0;
+        out[at..at + width].copy_from_slice(&row[..width]);
+    }
+}
+
+/// `out = act(A · W + bias + pad_c(skip))` (see [`Epilogue`]) for `rows` rows of `A` (row `r` at `a[r·lda..][..K]`),
+/// writing `rows × N` values to `out` (row-major, `N` = `w.n()`).
+pub fn gemm(
+    a: &[f32],
+    lda: usize,
+    rows: usize,
+    w: &PackedWeights,
+    ep: &Epilogue<'_>,
+    out: &mut [f32],
+) {
+    let (k, n) = (w.k, w.n);
+    assert!(ep.bias.len() == n && out.len() >= rows * n, "gemm: shapes");
+    assert!(
+        rows == 0 || a.len() >= (rows - 1) * lda + k,
+        "gemm: input too short"
+    );
+    if let Some(s) = ep.skip {
+        assert!(s.c <= n && s.data.len() >= rows * s.c, "gemm: skip shape");
+    }
+    let mut r0 = 0;
+    while r0 < rows {
+        let left = rows - r0;
+        let a0 = &a[r0 * lda..];
+        for (p, panel) in w.panels.chunks_exact(k).enumerate() {
+            let col0 = p * NR;
+            macro_rules! run {
+                ($m:literal) => {{
+                    let acc = tile::<$m>(a0, lda, panel);
+                    store::<$m>(acc, (r0, col0), ep, out, n);
+                }};
+            }
+            match left {
+                1 => run!(1),
+                2 => run!(2),
+                3 => run!(3),
+                _ => run!(4),
+            }
+        }
+        r0 += left.min(MR);
+    }
+}
+
+/// `out = act(y + bias + pad_c(skip))` for a `rows × N` product `y` computed elsewhere.
+pub fn epilogue(y: &[f32], rows: usize, ep: &Epilogue<'_>, out: &mut [f32]) {
+    let n = ep.bias.len();
+    assert!(
+        y.len() >= rows * n && out.len() >= rows * n,
+        "epilogue: shapes"
+    );
+    for (r, (o, v)) in out
+        .chunks_exact_mut(n)
+        .zip(y.chunks_exact(n))
+        .take(rows)
+        .enumerate()
+    {
+        for ((o, v), b) in o.iter_mut().zip(v).zip(ep.bias) {
+            *o = v + b;
+        }
+        if let Some(s) = ep.skip {
+            for (o, x) in o.iter_mut().zip(&s.data[r * s.c..(r + 1) * s.c]) {
+                *o += x;
+            }
+        }
+        match ep.act {
+            Act::None => {}
+            Act::Relu => o.iter_mut().for_each(|x| *x = x.max(0.0)),
+            Act::PRelu(alpha) => {
+                for (x, a) in o.iter_mut().zip(alpha) {
+                    *x = x.max(0.0) + a * x.min(0.0);
+                }
+            }
+        }
+    }
+}
+
+/// Depthwise k×k convolution with bias (no activation), NHWC, for output rows `oy0..oy1`,
+/// written to `out` (`(oy1 − oy0) × Wo × C`).
+#[derive(Debug, Clone)]
+pub struct DepthwiseKernel {
     /// Kernel, `k × k × C` (TFLite's `1 × k × k × C` without the leading 1).
     pub weight: Vec<f32>,
     /// Bias, `C`.
@@ -78,244 +315,158 @@ pub struct DepthwiseOp {
     pub padding: Padding,
 }
 
-impl CustomOp1 for DepthwiseOp {
-    fn name(&self) -> &'static str {
-        "depthwise-nhwc"
-    }
-
-    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let x = f32_slice(storage, layout, self.name())?;
-        let (n, h, w, c) = dims4(layout, self.name())?;
-        if self.bias.len() != c || self.weight.len() != self.k * self.k * c {
-            bail!("depthwise: weight/bias do not match {c} channels");
-        }
-        let (ho, pt) = self.padding.resolve(h, self.k, self.stride);
-        let (wo, pl) = self.padding.resolve(w, self.k, self.stride);
-        let mut out = vec![0f32; n * ho * wo * c];
-        for b in 0..n {
-            let xin = &x[b * h * w * c..(b + 1) * h * w * c];
-            for oy in 0..ho {
-                for ox in 0..wo {
-                    let o = ((b * ho + oy) * wo + ox) * c;
-                    let acc = &mut out[o..o + c];
-                    acc.copy_from_slice(&self.bias);
-                    for ky in 0..self.k {
-                        let iy = (oy * self.stride + ky) as isize - pt as isize;
-                        if iy < 0 || iy >= h as isize {
-                            continue;
-                        }
-                        for kx in 0..self.k {
-                            let ix = (ox * self.stride + kx) as isize - pl as isize;
-                            if ix < 0 || ix >= w as isize {
-                                continue;
-                            }
-                            let i = (iy as usize * w + ix as usize) * c;
-                            let src = &xin[i..i + c];
-                            let wk =
-                                &self.weight[(ky * self.k + kx) * c..(ky * self.k + kx + 1) * c];
-                            for ((a, s), wv) in acc.iter_mut().zip(src).zip(wk) {
-                                *a += s * wv;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        Ok((CpuStorage::F32(out), Shape::from((n, ho, wo, c))))
-    }
-}
-
-/// Patch extraction for a dense k×k convolution: NHWC → `(N·Ho·Wo, k·k·C)`, rows ordered
-/// `(ky, kx, c)` to match TFLite's `O × kh × kw × I` kernels.
-#[derive(Debug, Clone, Copy)]
-pub struct Im2ColOp {
-    /// Kernel size.
-    pub k: usize,
-    /// Stride.
-    pub stride: usize,
-    /// Padding mode.
-    pub padding: Padding,
-}
-
-impl Im2ColOp {
-    /// Output spatial size for an input of `h × w`.
+impl DepthwiseKernel {
+    /// Output size for an `h × w` input.
     pub fn out_size(&self, h: usize, w: usize) -> (usize, usize) {
         (
             self.padding.resolve(h, self.k, self.stride).0,
             self.padding.resolve(w, self.k, self.stride).0,
         )
     }
-}
 
-impl CustomOp1 for Im2ColOp {
-    fn name(&self) -> &'static str {
-        "im2col-nhwc"
-    }
-
-    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let x = f32_slice(storage, layout, self.name())?;
-        let (n, h, w, c) = dims4(layout, self.name())?;
-        let (ho, pt) = self.padding.resolve(h, self.k, self.stride);
-        let (wo, pl) = self.padding.resolve(w, self.k, self.stride);
-        let row = self.k * self.k * c;
-        let mut out = vec![0f32; n * ho * wo * row];
-        for b in 0..n {
-            for oy in 0..ho {
-                for ox in 0..wo {
-                    let r = ((b * ho + oy) * wo + ox) * row;
-                    for ky in 0..self.k {
-                        let iy = (oy * self.stride + ky) as isize - pt as isize;
-                        if iy < 0 || iy >= h as isize {
+    /// Computes output rows `oy0..oy1` of the convolution of `x` into `out`.
+    pub fn rows(&self, x: &FeatureMap, oy0: usize, oy1: usize, out: &mut [f32]) {
+        let c = x.c;
+        assert!(
+            self.bias.len() == c && self.weight.len() == self.k * self.k * c,
+            "depthwise: weight/bias do not match {c} channels"
+        );
+        let (_, pt) = self.padding.resolve(x.h, self.k, self.stride);
+        let (wo, pl) = self.padding.resolve(x.w, self.k, self.stride);
+        let (k, s) = (self.k, self.stride);
+        // Taps of one output pixel, as (input offset, weight offset) pairs; `inner` holds the
+        // taps of a row's pixels whose window lies inside the image horizontally, relative to
+        // the window's left column, so that they are worked out once per row.
+        let mut taps: Vec<(usize, usize)> = Vec::with_capacity(k * k);
+        let mut inner: Vec<(usize, usize)> = Vec::with_capacity(k * k);
+        for (row, oy) in (oy0..oy1).enumerate() {
+            inner.clear();
+            for ky in 0..k {
+                if let Some(iy) = (oy * s + ky).checked_sub(pt).filter(|&v| v < x.h) {
+                    inner.extend((0..k).map(|kx| ((iy * x.w + kx) * c, (ky * k + kx) * c)));
+                }
+            }
+            let dst_row = &mut out[row * wo * c..(row + 1) * wo * c];
+            for (ox, dst) in dst_row.chunks_exact_mut(c).enumerate() {
+                if let Some(x0) = (ox * s).checked_sub(pl).filter(|&v| v + k <= x.w) {
+                    depthwise_pixel(&x.data[x0 * c..], &self.weight, &self.bias, &inner, dst);
+                    continue;
+                }
+                taps.clear();
+                for ky in 0..k {
+                    let Some(iy) = (oy * s + ky).checked_sub(pt).filter(|&v| v < x.h) else {
+                        continue;
+                    };
+                    for kx in 0..k {
+                        let Some(ix) = (ox * s + kx).checked_sub(pl).filter(|&v| v < x.w) else {
                             continue;
-                        }
-                        for kx in 0..self.k {
-                            let ix = (ox * self.stride + kx) as isize - pl as isize;
-                            if ix < 0 || ix >= w as isize {
-                                continue;
+                        };
+                        taps.push(((iy * x.w + ix) * c, (ky * k + kx) * c));
+                    }
+                }
+                depthwise_pixel(&x.data, &self.weight, &self.bias, &taps, dst);
+            }
+        }
+    }
+}
+
+/// One output pixel of a depthwise convolution: `dst = bias + Σ x[i..i+C] · w[j..j+C]`.
+#[inline(always)]
+fn depthwise_pixel(x: &[f32], w: &[f32], bias: &[f32], taps: &[(usize, usize)], dst: &mut [f32]) {
+    const L: usize = 16;
+    let c = dst.len();
+    let full = c / L * L;
+    // Channel blocks of 16 stay in registers across the taps.
+    for c0 in (0..full).step_by(L) {
+        let mut acc = [0f32; L];
+        acc.copy_from_slice(&bias[c0..c0 + L]);
+        for &(i, j) in taps {
+            let xs = &x[i + c0..i + c0 + L];
+            let ws = &w[j + c0..j + c0 + L];
+            for l in 0..L {
+                acc[l] += xs[l] * ws[l];
+            }
+        }
+        dst[c0..c0 + L].copy_from_slice(&acc);
+    }
+    if full < c {
+        let d = &mut dst[full..];
+        d.copy_from_slice(&bias[full..]);
+        for &(i, j) in taps {
+            for ((a, xv), wv) in d
+                .iter_mut()
+                .zip(&x[i + full..i + c])
+                .zip(&w[j + full..j + c])
+            {
+                *a += xv * wv;
+            }
+        }
+    }
+}
+
+/// Patches of a dense k×k convolution for output rows `oy0..oy1`: one row of `k·k·C` values per
+/// output pixel, ordered `(ky, kx, c)` to match TFLite's `O × kh × kw × I` kernels; padding reads
+/// as zero.
+pub fn im2col_rows(
+    x: &FeatureMap,
+    k: usize,
+    stride: usize,
+    padding: Padding,
+    oy0: usize,
+    oy1: usize,
+    out: &mut [f32],
+) {
+    let c = x.c;
+    let (_, pt) = padding.resolve(x.h, k, stride);
+    let (wo, pl) = padding.resolve(x.w, k, stride);
+    let row = k * k * c;
+    for (r, oy) in (oy0..oy1).enumerate() {
+        for ox in 0..wo {
+            let dst = &mut out[(r * wo + ox) * row..(r * wo + ox + 1) * row];
+            for ky in 0..k {
+                let iy = (oy * stride + ky).checked_sub(pt).filter(|&v| v < x.h);
+                for kx in 0..k {
+                    let d = &mut dst[(ky * k + kx) * c..(ky * k + kx + 1) * c];
+                    let ix = (ox * stride + kx).checked_sub(pl).filter(|&v| v < x.w);
+                    match (iy, ix) {
+                        (Some(iy), Some(ix)) => {
+                            let i = (iy * x.w + ix) * c;
+                            // An element loop: a memcpy call costs more than 3 RGB values.
+                            for (v, s) in d.iter_mut().zip(&x.data[i..i + c]) {
+                                *v = *s;
                             }
-                            let i = ((b * h + iy as usize) * w + ix as usize) * c;
-                            let d = r + (ky * self.k + kx) * c;
-                            out[d..d + c].copy_from_slice(&x[i..i + c]);
                         }
+                        _ => d.fill(0.0),
                     }
                 }
             }
         }
-        Ok((CpuStorage::F32(out), Shape::from((n * ho * wo, row))))
     }
 }
 
-/// 2×2 max pooling with stride 2 (VALID), NHWC.
-#[derive(Debug, Clone, Copy)]
-pub struct MaxPool2Op;
-
-impl CustomOp1 for MaxPool2Op {
-    fn name(&self) -> &'static str {
-        "maxpool2-nhwc"
-    }
-
-    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let x = f32_slice(storage, layout, self.name())?;
-        let (n, h, w, c) = dims4(layout, self.name())?;
-        let (ho, wo) = (h / 2, w / 2);
-        let mut out = vec![0f32; n * ho * wo * c];
-        for b in 0..n {
-            for oy in 0..ho {
-                for ox in 0..wo {
-                    let o = ((b * ho + oy) * wo + ox) * c;
-                    let i00 = ((b * h + 2 * oy) * w + 2 * ox) * c;
-                    let i10 = i00 + w * c;
-                    for ch in 0..c {
-                        out[o + ch] = x[i00 + ch]
-                            .max(x[i00 + c + ch])
-                            .max(x[i10 + ch])
-                            .max(x[i10 + c + ch]);
-                    }
-                }
+/// 2×2 max pooling with stride 2 (VALID) for output rows `oy0..oy1`, written to `out`
+/// (`(oy1 − oy0) × ⌊W/2⌋ × C`).
+pub fn maxpool2_rows(x: &FeatureMap, oy0: usize, oy1: usize, out: &mut [f32]) {
+    let (w, c) = (x.w, x.c);
+    let wo = w / 2;
+    for (r, oy) in (oy0..oy1).enumerate() {
+        let top = x.row(2 * oy);
+        let bottom = x.row(2 * oy + 1);
+        for ox in 0..wo {
+            let o = &mut out[(r * wo + ox) * c..(r * wo + ox + 1) * c];
+            let i = 2 * ox * c;
+            let (t0, t1) = (&top[i..i + c], &top[i + c..i + 2 * c]);
+            let (b0, b1) = (&bottom[i..i + c], &bottom[i + c..i + 2 * c]);
+            for ch in 0..c {
+                o[ch] = t0[ch].max(t1[ch]).max(b0[ch]).max(b1[ch]);
             }
         }
-        Ok((CpuStorage::F32(out), Shape::from((n, ho, wo, c))))
-    }
-}
-
-/// Fused epilogue: `act(y + bias)` on a `(rows, C)` matmul output, reshaped to NHWC.
-#[derive(Debug, Clone)]
-pub struct EpilogueOp {
-    /// Bias, `C`.
-    pub bias: Vec<f32>,
-    /// Activation.
-    pub act: Act,
-    /// Output NHWC shape (`N·H·W` must equal the rows of the input).
-    pub shape: (usize, usize, usize, usize),
-}
-
-fn activate(act: &Act, row: &mut [f32]) {
-    match act {
-        Act::None => {}
-        Act::Relu => row.iter_mut().for_each(|v| *v = v.max(0.0)),
-        Act::PRelu(alpha) => {
-            for (v, a) in row.iter_mut().zip(alpha) {
-                if *v < 0.0 {
-                    *v *= a;
-                }
-            }
-        }
-    }
-}
-
-impl CustomOp1 for EpilogueOp {
-    fn name(&self) -> &'static str {
-        "bias-act"
-    }
-
-    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let y = f32_slice(storage, layout, self.name())?;
-        let c = self.bias.len();
-        let (n, h, w, cc) = self.shape;
-        if cc != c || y.len() != n * h * w * c {
-            bail!("bias-act: {} values do not fit {:?}", y.len(), self.shape);
-        }
-        let mut out = y.to_vec();
-        for row in out.chunks_exact_mut(c) {
-            for (v, b) in row.iter_mut().zip(&self.bias) {
-                *v += b;
-            }
-            activate(&self.act, row);
-        }
-        Ok((CpuStorage::F32(out), Shape::from(self.shape)))
-    }
-}
-
-/// Fused residual epilogue: `act(y + bias + pad_c(skip))`, where `y` is the `(rows, C)` matmul
-/// output and `skip` an NHWC tensor with `C_skip ≤ C` channels (TFLite's channel zero-padding).
-#[derive(Debug, Clone)]
-pub struct ResidualOp {
-    /// Bias, `C`.
-    pub bias: Vec<f32>,
-    /// Activation.
-    pub act: Act,
-}
-
-impl CustomOp2 for ResidualOp {
-    fn name(&self) -> &'static str {
-        "residual-act"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let y = f32_slice(s1, l1, self.name())?;
-        let skip = f32_slice(s2, l2, self.name())?;
-        let (n, h, w, cs) = dims4(l2, self.name())?;
-        let c = self.bias.len();
-        if cs > c || y.len() != n * h * w * c {
-            bail!(
-                "residual: {} values / {cs} skip channels do not fit {c} channels",
-                y.len()
-            );
-        }
-        let mut out = y.to_vec();
-        for (row, srow) in out.chunks_exact_mut(c).zip(skip.chunks_exact(cs)) {
-            for (v, b) in row.iter_mut().zip(&self.bias) {
-                *v += b;
-            }
-            for (v, s) in row.iter_mut().zip(srow) {
-                *v += s;
-            }
-            activate(&self.act, row);
-        }
-        Ok((CpuStorage::F32(out), Shape::from((n, h, w, c))))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::{Device, Tensor};
 
     #[test]
     fn same_padding_matches_tflite() {
@@ -330,20 +481,20 @@ mod tests {
 
     #[test]
     fn depthwise_matches_direct_sum() {
-        // 1×4×4×2 input, 3×3 stride-2 SAME: output 2×2; check one value by hand.
+        // 4×4×2 input, 3×3 stride-2 SAME: output 2×2; check one value by hand.
         let x: Vec<f32> = (0..32).map(|v| v as f32).collect();
-        let t = Tensor::from_vec(x.clone(), (1, 4, 4, 2), &Device::Cpu).unwrap();
+        let map = FeatureMap::new(4, 4, 2, x.clone()).unwrap();
         let weight: Vec<f32> = (0..18).map(|v| (v as f32) * 0.1).collect();
-        let op = DepthwiseOp {
+        let op = DepthwiseKernel {
             weight: weight.clone(),
             bias: vec![1.0, -1.0],
             k: 3,
             stride: 2,
             padding: Padding::Same,
         };
-        let y = t.apply_op1_no_bwd(&op).unwrap();
-        assert_eq!(y.dims(), &[1, 2, 2, 2]);
-        let y = y.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        assert_eq!(op.out_size(4, 4), (2, 2));
+        let mut y = vec![0f32; 8];
+        op.rows(&map, 0, 2, &mut y);
         // Output (1,1), channel 1: rows 2..=3 and cols 2..=3 of the input (pad after only).
         let mut want = -1.0;
         for ky in 0..3 {
@@ -359,19 +510,111 @@ mod tests {
             "{} vs {want}",
             y[7]
         );
+        // Computing only the second output row gives the same values.
+        let mut tail = vec![0f32; 4];
+        op.rows(&map, 1, 2, &mut tail);
+        assert_eq!(tail, y[4..]);
     }
 
     #[test]
-    fn residual_pads_channels_and_applies_prelu() {
-        let y = Tensor::from_vec(vec![-2f32, 1.0, -4.0, 0.5], (1, 4), &Device::Cpu).unwrap();
-        let skip = Tensor::from_vec(vec![1f32, 1.0], (1, 1, 1, 2), &Device::Cpu).unwrap();
-        let op = ResidualOp {
-            bias: vec![0.0; 4],
-            act: Act::PRelu(vec![0.5; 4]),
+    fn depthwise_wide_channels_match_direct_sum() {
+        // 37 channels: two 16-channel register blocks and a 5-channel tail.
+        let (h, w, c) = (5, 6, 37);
+        let x: Vec<f32> = (0..h * w * c)
+            .map(|v| ((v * 7) % 23) as f32 - 11.0)
+            .collect();
+        let map = FeatureMap::new(h, w, c, x.clone()).unwrap();
+        let weight: Vec<f32> = (0..9 * c)
+            .map(|v| ((v * 5) % 13) as f32 * 0.1 - 0.6)
+            .collect();
+        let bias: Vec<f32> = (0..c).map(|v| v as f32 * 0.01).collect();
+        let op = DepthwiseKernel {
+            weight: weight.clone(),
+            bias: bias.clone(),
+            k: 3,
+            stride: 1,
+            padding: Padding::Same,
         };
-        let out = y.apply_op2_no_bwd(&skip, &op).unwrap();
-        let v = out.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-        assert_eq!(v, vec![-0.5, 2.0, -2.0, 0.5]);
+        let mut y = vec![0f32; h * w * c];
+        op.rows(&map, 0, h, &mut y);
+        for oy in 0..h {
+            for ox in 0..w {
+                for ch in 0..c {
+                    let mut want = bias[ch];
+                    for ky in 0..3 {
+                        for kx in 0..3 {
+                            let (iy, ix) = (oy as isize + ky - 1, ox as isize + kx - 1);
+                            if iy >= 0 && ix >= 0 && iy < h as isize && ix < w as isize {
+                                let i = (iy as usize * w + ix as usize) * c + ch;
+                                want += x[i] * weight[(ky as usize * 3 + kx as usize) * c + ch];
+                            }
+                        }
+                    }
+                    let got = y[(oy * w + ox) * c + ch];
+                    assert!(
+                        (got - want).abs() < 1e-4,
+                        "({oy},{ox},{ch}): {got} vs {want}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn gemm_matches_naive_product_with_epilogue() {
+        // 13 rows (two 6-row tiles and a 1-row tail), 11 outputs (one full panel and a padded
+        // one), a 7-channel skip and a PReLU.
+        let (rows, k, n, lda) = (13, 9, 11, 10);
+        let a: Vec<f32> = (0..rows * lda)
+            .map(|v| ((v * 3) % 17) as f32 * 0.1 - 0.8)
+            .collect();
+        let wt: Vec<f32> = (0..n * k)
+            .map(|v| ((v * 11) % 19) as f32 * 0.1 - 0.9)
+            .collect();
+        let bias: Vec<f32> = (0..n).map(|v| v as f32 * 0.05 - 0.2).collect();
+        let alpha: Vec<f32> = (0..n).map(|v| 0.1 + v as f32 * 0.02).collect();
+        let skip: Vec<f32> = (0..rows * 7).map(|v| (v % 5) as f32 - 2.0).collect();
+        let packed = PackedWeights::from_out_major(&wt, n, k);
+        let mut out = vec![0f32; rows * n];
+        let act = Act::PRelu(alpha.clone());
+        let s = Skip { data: &skip, c: 7 };
+        let ep = Epilogue {
+            bias: &bias,
+            skip: Some(s),
+            act: &act,
+        };
+        gemm(&a, lda, rows, &packed, &ep, &mut out);
+        for r in 0..rows {
+            for o in 0..n {
+                let mut v = bias[o];
+                for kk in 0..k {
+                    v += a[r * lda + kk] * wt[o * k + kk];
+                }
+                if o < 7 {
+                    v += skip[r * 7 + o];
+                }
+                if v < 0.0 {
+                    v *= alpha[o];
+                }
+                let got = out[r * n + o];
+                assert!((got - v).abs() < 1e-4, "({r},{o}): {got} vs {v}");
+            }
+        }
+    }
+
+    #[test]
+    fn im2col_orders_patches_like_tflite_kernels() {
+        // 3×3×2 input, 2×2 VALID stride 1: output (1,1) reads pixels (1,1),(1,2),(2,1),(2,2).
+        let x: Vec<f32> = (0..18).map(|v| v as f32).collect();
+        let map = FeatureMap::new(3, 3, 2, x).unwrap();
+        let mut out = vec![0f32; 4 * 8];
+        im2col_rows(&map, 2, 1, Padding::Valid, 0, 2, &mut out);
+        assert_eq!(&out[24..32], &[8., 9., 10., 11., 14., 15., 16., 17.]);
+        // SAME 3×3 at the corner: the first row of taps is padding.
+        let mut same = vec![0f32; 9 * 18];
+        im2col_rows(&map, 3, 1, Padding::Same, 0, 3, &mut same);
+        assert_eq!(&same[..6], &[0.0; 6]);
+        assert_eq!(&same[8..10], &[0., 1.]);
     }
 
     #[test]
@@ -379,9 +622,9 @@ mod tests {
         let x: Vec<f32> = vec![
             1., 5., 2., 0., 3., 4., 9., 7., 0., 0., 0., 0., 6., 1., 1., 8.,
         ];
-        let t = Tensor::from_vec(x, (1, 4, 4, 1), &Device::Cpu).unwrap();
-        let y = t.apply_op1_no_bwd(&MaxPool2Op).unwrap();
-        let v = y.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let map = FeatureMap::new(4, 4, 1, x).unwrap();
+        let mut v = vec![0f32; 4];
+        maxpool2_rows(&map, 0, 2, &mut v);
         assert_eq!(v, vec![5., 9., 6., 8.]);
     }
 }

@@ -9,7 +9,6 @@
 
 use std::path::Path;
 
-use candle_core::{Device, Tensor};
 use image::RgbImage;
 
 use crate::landmarks::{ImageSize, Landmarks, Track};
@@ -18,6 +17,7 @@ use crate::nn::crop::{Border, Range, RotatedRect, crop_to_tensor};
 use crate::nn::detector::sigmoid;
 use crate::nn::iris::{EYE_POINTS, EYE_SIZE};
 use crate::nn::mesh::MESH_SIZE;
+use crate::nn::ops::FeatureMap;
 use crate::nn::{Detection, FaceNets, NnError};
 use crate::progress::Progress;
 
@@ -204,13 +204,9 @@ impl Tracker {
             Range::ZeroOne,
             false,
         );
-        let x = Tensor::from_vec(input, (1, MESH_SIZE, MESH_SIZE, 3), &Device::Cpu)?;
-        let out = self.nets.mesh.forward(&x)?;
-        let Some(out) = out.into_iter().next() else {
-            return Err(NnError::Candle(candle_core::Error::Msg(
-                "empty mesh output".into(),
-            )));
-        };
+        let x = FeatureMap::new(MESH_SIZE, MESH_SIZE, 3, input)
+            .ok_or_else(|| NnError::Candle(candle_core::Error::Msg("mesh input size".into())))?;
+        let out = self.nets.mesh.forward_map(&x)?;
         let zscale = roi.width / MESH_SIZE as f32;
         let n = MESH_SIZE as f32;
         let mut mesh: Vec<[f32; 3]> = out
@@ -227,29 +223,32 @@ impl Tracker {
         Ok((mesh, sigmoid(out.presence_logit)))
     }
 
-    /// Replaces the eyelid vertices with the eye model's contour (both eyes in one batch; the
-    /// image-right eye is mirrored, as the model expects the image-left one).
+    /// Replaces the eyelid vertices with the eye model's contour (both eyes at once, in parallel;
+    /// the image-right eye is mirrored, as the model expects the image-left one).
     fn refine_eyes(&self, image: &RgbImage, mesh: &mut [[f32; 3]]) -> Result<(), NnError> {
         let rois = [
             roi::eye_roi(mesh[roi::EYE_A_CORNERS.0], mesh[roi::EYE_A_CORNERS.1]),
             roi::eye_roi(mesh[roi::EYE_B_CORNERS.0], mesh[roi::EYE_B_CORNERS.1]),
         ];
-        let mut data = Vec::with_capacity(2 * EYE_SIZE * EYE_SIZE * 3);
+        let mut crops = Vec::with_capacity(2);
         for (k, r) in rois.iter().enumerate() {
-            data.extend(crop_to_tensor(
+            let data = crop_to_tensor(
                 image,
                 r,
                 EYE_SIZE,
                 Border::Replicate,
                 Range::ZeroOne,
                 k == 1,
-            ));
+            );
+            crops.push(FeatureMap::new(EYE_SIZE, EYE_SIZE, 3, data).ok_or_else(|| {
+                NnError::Candle(candle_core::Error::Msg("eye input size".into()))
+            })?);
         }
-        let x = Tensor::from_vec(data, (2, EYE_SIZE, EYE_SIZE, 3), &Device::Cpu)?;
-        let outs = self.nets.eye.forward(&x)?;
+        // Only the eyelid contour is used: the iris head is skipped.
+        let outs = self.nets.eye.contours(&crops)?;
         let n = EYE_SIZE as f32;
-        for (k, (out, r)) in outs.iter().zip(&rois).enumerate() {
-            for (j, p) in out.contour.iter().take(EYELID_POINTS).enumerate() {
+        for (k, (contour, r)) in outs.iter().zip(&rois).enumerate() {
+            for (j, p) in contour.iter().take(EYELID_POINTS).enumerate() {
                 let px = if k == 1 { n - 1.0 - p[0] } else { p[0] };
                 let (x, y) = r.to_image(px, p[1], n);
                 let v = EYE_VERTICES[k][j];
