@@ -659,3 +659,36 @@ fn placing_by_clicks_fits_all_points_to_five_clicks() {
     h.step();
     assert_eq!(points(&h), rig);
 }
+
+#[test]
+fn track_faces_tracks_the_driving_video_on_the_worker() {
+    use eframe::egui::accesskit::Role;
+    use faceshot::gui::state::TrackSource;
+
+    let mut h = harness(LaunchOptions {
+        load_sample: true,
+        assets: Some(common::assets()),
+        ..Default::default()
+    });
+    settle(&mut h);
+    // The sample clip comes with its landmarks beside it.
+    let shipped = h.state().doc.driving_track.clone().expect("sample track");
+    assert!(matches!(shipped.source, TrackSource::Sidecar(_)));
+    h.get_by_role_and_label(Role::Button, "Track faces").click();
+    h.run_steps(2);
+    settle(&mut h);
+    let tracked = h.state().doc.driving_track.clone().expect("tracked");
+    assert!(matches!(tracked.source, TrackSource::Tracked(_)));
+    assert_eq!(tracked.track.len(), shipped.track.len());
+    assert!(tracked.track.found.iter().all(|&f| f));
+    // The same tracker on the same clip: the shipped file's points, up to float noise.
+    let worst = tracked
+        .track
+        .frames
+        .iter()
+        .zip(&shipped.track.frames)
+        .flat_map(|(a, b)| a.iter().zip(b).map(|(p, q)| p.distance(*q)))
+        .fold(0.0f32, f32::max);
+    assert!(worst < 0.5, "{worst} px from the shipped track");
+    h.get_by_label_contains("Tracked the face in 100 frames");
+}
