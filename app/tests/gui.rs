@@ -353,6 +353,25 @@ fn a_face_file_replaces_the_template() {
     h.get_by_label_contains("1 points to check");
 }
 
+/// Open the export dialog with `choice` and `path` typed in, press Export, wait for the worker.
+fn export_with_dialog(
+    h: &mut Harness<'static, FaceShotApp>,
+    choice: faceshot::gui::views::export::ExportChoice,
+    path: &std::path::Path,
+) {
+    use eframe::egui::accesskit::Role;
+    {
+        let app = h.state_mut();
+        app.export.open = true;
+        app.export.choice = choice;
+        app.export.path = path.display().to_string();
+    }
+    h.run_steps(3);
+    h.get_by_role_and_label(Role::Button, "Export").click();
+    h.step();
+    settle(h);
+}
+
 fn mouth_gap(p: &Landmarks) -> f32 {
     p[66].y - p[62].y
 }
@@ -403,16 +422,11 @@ fn edits_and_gains_rerun_retargeting_and_the_landmarks_export_writes_the_result(
     );
 
     // Export the character's landmarks as .npy through the dialog.
-    {
-        let app = h.state_mut();
-        app.export.open = true;
-        app.export.choice = ExportChoice::LandmarksNpy;
-        app.export.path = dir.path().join("motion").display().to_string();
-    }
-    h.run_steps(3);
-    h.get_by_role_and_label(Role::Button, "Export").click();
-    h.step();
-    settle(&mut h);
+    export_with_dialog(
+        &mut h,
+        ExportChoice::LandmarksNpy,
+        &dir.path().join("motion"),
+    );
     let out = dir.path().join("motion.npy");
     assert_eq!(h.state().export.last_output.as_deref(), Some(out.as_path()));
     let written = Track::load(&out, Some(strong.fps)).unwrap();
@@ -439,7 +453,6 @@ fn edits_and_gains_rerun_retargeting_and_the_landmarks_export_writes_the_result(
 
 #[test]
 fn the_preview_animates_and_the_video_export_writes_mp4_and_gif() {
-    use eframe::egui::accesskit::Role;
     use faceshot::gui::jobs::ExportKind;
     use faceshot::gui::views::export::ExportChoice;
     use faceshot_core::media::VideoReader;
@@ -465,16 +478,7 @@ fn the_preview_animates_and_the_video_export_writes_mp4_and_gif() {
     h.get_by_label_contains("rendered in");
 
     // MP4 through the dialog: every frame, the picture's size.
-    {
-        let app = h.state_mut();
-        app.export.open = true;
-        app.export.choice = ExportChoice::Mp4;
-        app.export.path = dir.path().join("talk").display().to_string();
-    }
-    h.run_steps(3);
-    h.get_by_role_and_label(Role::Button, "Export").click();
-    h.step();
-    settle(&mut h);
+    export_with_dialog(&mut h, ExportChoice::Mp4, &dir.path().join("talk"));
     let mp4 = dir.path().join("talk.mp4");
     assert_eq!(h.state().export.last_output.as_deref(), Some(mp4.as_path()));
     let mut reader = VideoReader::open(&mp4).unwrap();
@@ -512,16 +516,8 @@ fn the_preview_animates_and_the_video_export_writes_mp4_and_gif() {
     assert!(most > 3.0, "the exported character does not move: {most}");
 
     // GIF at a smaller size.
-    {
-        let app = h.state_mut();
-        app.export.choice = ExportChoice::Gif;
-        app.export.gif_side = 256;
-        app.export.path = dir.path().join("talk.gif").display().to_string();
-    }
-    h.run_steps(3);
-    h.get_by_role_and_label(Role::Button, "Export").click();
-    h.step();
-    settle(&mut h);
+    h.state_mut().export.gif_side = 256;
+    export_with_dialog(&mut h, ExportChoice::Gif, &dir.path().join("talk.gif"));
     let gif = dir.path().join("talk.gif");
     let decoded = image::open(&gif).expect("a readable GIF");
     assert_eq!((decoded.width(), decoded.height()), (256, 256));
