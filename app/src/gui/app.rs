@@ -12,7 +12,7 @@ use super::views::export::ExportDialog;
 use super::worker::{Event, JobId, Worker};
 use eframe::egui::{self, ColorImage, TextureHandle, TextureOptions};
 use faceshot_core::landmarks::synthetic::frontal_face;
-use faceshot_core::landmarks::{Face, ImageSize, Part, Track};
+use faceshot_core::landmarks::{Face, ImageSize, Part, Point, Track};
 use faceshot_core::matching::Backend;
 use faceshot_core::progress::CancelFlag;
 use std::collections::VecDeque;
@@ -478,11 +478,7 @@ impl FaceShotApp {
         self.start_match(false, Some(anchors));
     }
 
-    fn start_match(
-        &mut self,
-        on_load: bool,
-        anchors: Option<Vec<faceshot_core::landmarks::Point>>,
-    ) {
+    fn start_match(&mut self, on_load: bool, anchors: Option<Vec<Point>>) {
         if self.matching.is_some() {
             return;
         }
@@ -716,7 +712,11 @@ impl FaceShotApp {
                     .as_ref()
                     .is_some_and(|c| Arc::ptr_eq(&c.image, &image));
                 if current {
-                    let weak = face.confidence.iter().filter(|&&c| c < 0.5).count();
+                    let weak = face
+                        .confidence
+                        .iter()
+                        .filter(|&&c| c < views::canvas::LOW_CONFIDENCE)
+                        .count();
                     let source = RigSource::Matched(note.clone());
                     let untouched = self.doc.rig.as_ref().is_some_and(|r| r.face == r.original);
                     if on_load && untouched {

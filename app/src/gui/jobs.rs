@@ -479,43 +479,21 @@ fn render_preview(
     target: &Landmarks,
 ) -> Result<(Arc<ColorImage>, f32)> {
     let (w, h) = req.image.dimensions();
-    let scale = preview_scale(w, h);
     let key = AnimatorKey {
         image: SameArc(Arc::clone(&req.image)),
         face: req.face.clone(),
     };
-    let (animator, sx, sy) = match &state.animator {
-        Some((k, a)) if *k == key => {
-            let (pw, ph) = a.size();
-            (Arc::clone(a), pw as f32 / w as f32, ph as f32 / h as f32)
-        }
+    let animator = match &state.animator {
+        Some((k, a)) if *k == key => Arc::clone(a),
         _ => {
             state.animator = None;
-            let a = if scale < 1.0 {
-                let pw = ((w as f32 * scale).round() as u32).max(1);
-                let ph = ((h as f32 * scale).round() as u32).max(1);
-                let small = image::imageops::resize(
-                    &*req.image,
-                    pw,
-                    ph,
-                    image::imageops::FilterType::Triangle,
-                );
-                let (sx, sy) = (pw as f32 / w as f32, ph as f32 / h as f32);
-                let mut face = req.face.clone();
-                face.points = scale_points(&face.points, sx, sy);
-                face.image = Some(ImageSize {
-                    width: pw,
-                    height: ph,
-                });
-                pipeline::prepare_animator(&small, &face)?
-            } else {
-                pipeline::prepare_animator(&req.image, &req.face)?
-            };
+            let a = prepare_preview_animator(&req.image, &req.face, preview_scale(w, h))?;
             state.animator = Some((key, Arc::clone(&a)));
-            let (pw, ph) = a.size();
-            (a, pw as f32 / w as f32, ph as f32 / h as f32)
+            a
         }
     };
+    let (pw, ph) = animator.size();
+    let (sx, sy) = (pw as f32 / w as f32, ph as f32 / h as f32);
     let t0 = std::time::Instant::now();
     let rgba = animator.render(&scale_points(target, sx, sy))?;
     let millis = t0.elapsed().as_secs_f32() * 1000.0;
@@ -524,6 +502,28 @@ fn render_preview(
         rgba.as_raw(),
     ));
     Ok((image, millis))
+}
+
+/// The animator for `image` with rest face `face`, on the picture downscaled by `scale` (≤ 1).
+fn prepare_preview_animator(
+    image: &RgbaImage,
+    face: &Face,
+    scale: f32,
+) -> Result<Arc<dyn Animator>> {
+    if scale >= 1.0 {
+        return pipeline::prepare_animator(image, face);
+    }
+    let (w, h) = image.dimensions();
+    let pw = ((w as f32 * scale).round() as u32).max(1);
+    let ph = ((h as f32 * scale).round() as u32).max(1);
+    let small = image::imageops::resize(image, pw, ph, image::imageops::FilterType::Triangle);
+    let mut face = face.clone();
+    face.points = scale_points(&face.points, pw as f32 / w as f32, ph as f32 / h as f32);
+    face.image = Some(ImageSize {
+        width: pw,
+        height: ph,
+    });
+    pipeline::prepare_animator(&small, &face)
 }
 
 fn scale_points(points: &Landmarks, sx: f32, sy: f32) -> Landmarks {
@@ -590,6 +590,30 @@ mod tests {
         let s = display_scale(640, 480, 9000);
         let bytes = 9000.0 * 4.0 * (640.0 * s as f64) * (480.0 * s as f64);
         assert!(bytes <= DRIVING_CACHE_BYTES as f64 * 1.01, "{bytes}");
+    }
+
+    #[test]
+    fn large_pictures_are_previewed_at_most_preview_max_side() {
+        assert_eq!(preview_scale(512, 512), 1.0);
+        assert_eq!(preview_scale(768, 300), 1.0);
+        assert!((preview_scale(1536, 1024) - 0.5).abs() < 1e-6);
+        // A 1536x1024 character: the preview animator works at 768x512 and the landmarks follow.
+        let (w, h) = (1536, 1024);
+        let image = RgbaImage::from_fn(w, h, |x, y| {
+            image::Rgba([(x / 6) as u8, (y / 4) as u8, 128, 255])
+        });
+        let points = faceshot_core::landmarks::synthetic::frontal_face(768.0, 512.0, 300.0);
+        let face = Face::new(
+            points,
+            Some(ImageSize {
+                width: w,
+                height: h,
+            }),
+        );
+        let a = prepare_preview_animator(&image, &face, preview_scale(w, h)).unwrap();
+        assert_eq!(a.size(), (768, 512));
+        let full = prepare_preview_animator(&image, &face, 1.0).unwrap();
+        assert_eq!(full.size(), (w, h));
     }
 
     #[test]
