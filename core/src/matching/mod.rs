@@ -9,6 +9,9 @@
 //!   download).
 //! - **anchors**: the five-click fit ([`shape::fit_anchors`]) from 3–5 user-placed points.
 //!
+//! Face-mesh results get a lower-face check along the midline ([`midline`]): a chin clearly
+//! below the mesh's (caricatures squeezed into human proportions) stretches the mouth and jaw.
+//!
 //! [`match_face`] is the one door: it picks a backend (`auto`) and always returns a face with
 //! per-point confidence. [`cartoon`] generates characters with exact landmarks for tests, the
 //! gallery and evaluation; [`eval`] computes NME.
@@ -20,6 +23,7 @@ pub mod feature;
 pub mod gallery;
 pub mod geometry;
 pub mod matcher;
+pub mod midline;
 pub mod overlay;
 pub mod raster;
 pub mod rearrange;
@@ -284,6 +288,22 @@ pub fn match_face(
     Ok(r)
 }
 
+/// The face mesh's result, its lower face stretched when the midline shows a chin well below
+/// the mesh's ([`midline::correct_lower_face`]: caricatures the mesh squeezes into human
+/// proportions).
+fn mesh_result(image: &RgbaImage, mut face: Face, presence: f32) -> MatchResult {
+    let mut note = format!("face mesh (face score {presence:.2})");
+    if let Some(points) = midline::correct_lower_face(image, &face.points) {
+        face.points = points;
+        note.push_str("; lower face stretched to the chin found on the midline");
+    }
+    MatchResult {
+        face,
+        backend: Backend::Mesh,
+        note,
+    }
+}
+
 fn match_face_raw(
     image: &RgbaImage,
     opts: &MatchOptions,
@@ -342,11 +362,7 @@ fn match_face_raw(
                             ),
                         });
                     }
-                    return Ok(MatchResult {
-                        face,
-                        backend: Backend::Mesh,
-                        note: format!("face mesh (face score {presence:.2})"),
-                    });
+                    return Ok(mesh_result(image, face, presence));
                 }
                 Backend::Structural
             }
@@ -355,11 +371,7 @@ fn match_face_raw(
     };
     match backend {
         Backend::Mesh => match mesh_face(image)? {
-            Some((face, presence)) => Ok(MatchResult {
-                face,
-                backend,
-                note: format!("face mesh (face score {presence:.2})"),
-            }),
+            Some((face, presence)) => Ok(mesh_result(image, face, presence)),
             None => Err(MatchError::Options(
                 "the face mesh found no face; try --backend structural or dift".into(),
             )),
