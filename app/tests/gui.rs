@@ -562,6 +562,14 @@ fn rematch_replaces_the_landmarks_and_undo_brings_the_edit_back() {
     h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     h.step();
     assert_eq!(points(&h), edited);
+    // Undo also brings back where the rig came from, and what Reset returns to.
+    let rig = h.state().doc.rig.as_ref().unwrap();
+    assert!(
+        matches!(rig.source, RigSource::Sidecar(_)),
+        "{:?}",
+        rig.source
+    );
+    assert_eq!(rig.original.points, loaded);
 }
 
 #[test]

@@ -60,7 +60,7 @@ pub struct Character {
 }
 
 /// The character's landmarks and the version to go back to on "reset".
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Rig {
     /// Current (edited) landmarks.
     pub face: Face,
@@ -126,7 +126,9 @@ pub struct DrivingTrack {
 /// The part of the document that undo/redo restores.
 #[derive(Clone, Debug, PartialEq)]
 struct Snapshot {
-    face: Option<Face>,
+    /// The whole rig: undoing a load or a match also restores where the points came from and
+    /// what "reset" returns to.
+    rig: Option<Rig>,
     settings: Settings,
 }
 
@@ -199,14 +201,14 @@ impl Document {
 
     fn snapshot(&self) -> Snapshot {
         Snapshot {
-            face: self.rig.as_ref().map(|r| r.face.clone()),
+            rig: self.rig.clone(),
             settings: self.settings.clone(),
         }
     }
 
     fn restore(&mut self, s: Snapshot) {
-        if let (Some(rig), Some(face)) = (self.rig.as_mut(), s.face) {
-            rig.face = face;
+        if self.rig.is_some() && s.rig.is_some() {
+            self.rig = s.rig;
         }
         self.settings = s.settings;
         self.edited();
@@ -240,11 +242,8 @@ impl Document {
     /// Replace the landmarks with `face` from `source` as one undoable step named `label`;
     /// "reset" then returns to them.
     pub fn replace_rig_with(&mut self, label: &str, face: Face, source: RigSource) {
+        let before = self.snapshot();
         let Some(rig) = self.rig.as_mut() else { return };
-        let before = Snapshot {
-            face: Some(rig.face.clone()),
-            settings: self.settings.clone(),
-        };
         rig.face = face.clone();
         rig.original = face;
         rig.source = source;
