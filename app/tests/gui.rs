@@ -43,11 +43,7 @@ fn drag(h: &mut Harness<'static, FaceShotApp>, from: Pos2, to: Pos2) {
 
 #[test]
 fn first_start_loads_the_sample_and_says_what_is_missing() {
-    let mut h = harness(LaunchOptions {
-        load_sample: true,
-        assets: Some(common::assets()),
-        ..Default::default()
-    });
+    let mut h = harness(common::sample_launch());
     settle(&mut h);
     let app = h.state();
     let c = app.doc.character.as_ref().expect("sample character");
@@ -669,11 +665,7 @@ fn track_faces_tracks_the_driving_video_on_the_worker() {
     use eframe::egui::accesskit::Role;
     use faceshot::gui::state::TrackSource;
 
-    let mut h = harness(LaunchOptions {
-        load_sample: true,
-        assets: Some(common::assets()),
-        ..Default::default()
-    });
+    let mut h = harness(common::sample_launch());
     settle(&mut h);
     // The sample clip comes with its landmarks beside it.
     let shipped = h.state().doc.driving_track.clone().expect("sample track");

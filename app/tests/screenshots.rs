@@ -11,7 +11,7 @@ mod common;
 use common::{SIZE, settle};
 use eframe::egui::Pos2;
 use egui_kittest::{Harness, SnapshotOptions};
-use faceshot::gui::{FaceShotApp, LaunchOptions};
+use faceshot::gui::FaceShotApp;
 use std::path::{Path, PathBuf};
 
 fn screenshots_dir() -> PathBuf {
@@ -41,16 +41,7 @@ fn main_window_states() {
         .with_size(SIZE)
         .with_accessibility_check(false)
         .wgpu()
-        .build_eframe(move |cc| {
-            FaceShotApp::new(
-                &cc.egui_ctx,
-                &LaunchOptions {
-                    load_sample: true,
-                    assets: Some(common::assets()),
-                    ..Default::default()
-                },
-            )
-        });
+        .build_eframe(move |cc| FaceShotApp::new(&cc.egui_ctx, &common::sample_launch()));
     settle(&mut h);
     assert!(
         h.state().doc.driving_track.is_some(),

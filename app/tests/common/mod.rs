@@ -33,6 +33,15 @@ pub fn harness(options: LaunchOptions) -> Harness<'static, FaceShotApp> {
         .build_eframe(move |cc| FaceShotApp::new(&cc.egui_ctx, &options))
 }
 
+/// Launch options of a first start: the shipped sample from this repository's assets.
+pub fn sample_launch() -> LaunchOptions {
+    LaunchOptions {
+        load_sample: true,
+        assets: Some(assets()),
+        ..Default::default()
+    }
+}
+
 /// A harness with the sample character loaded (and settled).
 pub fn with_character() -> Harness<'static, FaceShotApp> {
     let mut h = harness(LaunchOptions {
