@@ -3,6 +3,8 @@
 //!
 //!     cargo bench -p faceshot-core --bench track
 //!
+//! `-- --speed-only` stops after the frame rates (for profiling the tracker alone).
+//!
 //! Environment:
 //! - `FACESHOT_PYTHON`: a Python with `mediapipe==0.10.14` and `opencv-python`; when set, the
 //!   same clip is run through MediaPipe's face mesh (`tools/mediapipe_track.py`) in the same run
@@ -304,6 +306,9 @@ fn main() {
         );
     } else {
         println!("(set FACESHOT_PYTHON to a Python with mediapipe to time the reference runtime)");
+    }
+    if std::env::args().any(|a| a == "--speed-only") {
+        return;
     }
     jitter(&photo);
     if let (Some(py), Ok(dir)) = (&python, std::env::var("FACESHOT_DRIVING_DIR")) {

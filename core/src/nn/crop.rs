@@ -59,10 +59,12 @@ pub fn crop_to_tensor(
 ) -> Vec<f32> {
     let (w, h) = (image.width() as i64, image.height() as i64);
     let raw = image.as_raw();
+    let stride = (w * 3) as usize;
     let (scale, offset) = match range {
         Range::ZeroOne => (1.0 / 255.0, 0.0),
         Range::MinusOneOne => (1.0 / 127.5, -1.0),
     };
+    // Edge pixels: clamped (replicate) or zero.
     let pixel = |x: i64, y: i64| -> [f32; 3] {
         let (x, y) = match border {
             Border::Replicate => (x.clamp(0, w - 1), y.clamp(0, h - 1)),
@@ -78,8 +80,14 @@ pub fn crop_to_tensor(
     };
     let n = size as f32;
     let (s, c) = rect.angle.sin_cos();
-    let mut out = Vec::with_capacity(size * size * 3);
-    for v in 0..size {
+    let mut out = vec![0f32; size * size * 3];
+    // Per row: the four neighbours of every sample and its weights (pass 1, scalar), then the
+    // interpolation and rounding over the whole row at once (pass 2, branch-free, vectorised).
+    let m = size * 3;
+    let mut q = vec![[0f32; 4]; m];
+    let mut wx = vec![0f32; m];
+    let mut wy = vec![0f32; m];
+    for (v, row) in out.chunks_exact_mut(m).enumerate() {
         let dy = (v as f32 / n - 0.5) * rect.height;
         for u in 0..size {
             let uu = if flip { size - 1 - u } else { u };
@@ -88,19 +96,42 @@ pub fn crop_to_tensor(
             let sy = rect.cy + s * dx + c * dy;
             let (x0, y0) = (floor(sx), floor(sy));
             let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
-            let p00 = pixel(x0, y0);
-            let p10 = pixel(x0 + 1, y0);
-            let p01 = pixel(x0, y0 + 1);
-            let p11 = pixel(x0 + 1, y0 + 1);
+            // The 2×2 neighbourhood: straight from two image rows when it lies inside.
+            let [p00, p10, p01, p11] = if x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h {
+                let i = ((y0 * w + x0) * 3) as usize;
+                let (top, bottom) = (&raw[i..i + 6], &raw[i + stride..i + stride + 6]);
+                let f = |p: &[u8]| [p[0] as f32, p[1] as f32, p[2] as f32];
+                [f(&top[..3]), f(&top[3..]), f(&bottom[..3]), f(&bottom[3..])]
+            } else {
+                [
+                    pixel(x0, y0),
+                    pixel(x0 + 1, y0),
+                    pixel(x0, y0 + 1),
+                    pixel(x0 + 1, y0 + 1),
+                ]
+            };
             for ch in 0..3 {
-                let top = p00[ch] + (p10[ch] - p00[ch]) * fx;
-                let bottom = p01[ch] + (p11[ch] - p01[ch]) * fx;
-                let val = round(top + (bottom - top) * fy);
-                out.push(val * scale + offset);
+                let k = u * 3 + ch;
+                q[k] = [p00[ch], p10[ch], p01[ch], p11[ch]];
+                wx[k] = fx;
+                wy[k] = fy;
             }
+        }
+        for (((o, q), fx), fy) in row.iter_mut().zip(&q).zip(&wx).zip(&wy) {
+            let top = q[0] + (q[1] - q[0]) * fx;
+            let bottom = q[2] + (q[3] - q[2]) * fx;
+            *o = round_pixel(top + (bottom - top) * fy) * scale + offset;
         }
     }
     out
+}
+
+/// `v.round()` for a value in `0..=255` (an interpolated 8-bit sample), branch-free so that
+/// it vectorises: the fraction is exact, and ties round up as `round` does.
+#[inline(always)]
+fn round_pixel(v: f32) -> f32 {
+    let t = (v as i32) as f32;
+    t + if v - t >= 0.5 { 1.0 } else { 0.0 }
 }
 
 /// `v.floor()` as an integer, without a libm call (baseline x86-64 has no SSE4.1 `roundss`).
@@ -108,23 +139,6 @@ pub fn crop_to_tensor(
 fn floor(v: f32) -> i64 {
     let t = v as i64;
     if (t as f32) > v { t - 1 } else { t }
-}
-
-/// `v.round()` (half away from zero), without a libm call; exact for |v| < 2²³.
-#[inline(always)]
-fn round(v: f32) -> f32 {
-    if v.abs() >= 8_388_608.0 || v.is_nan() {
-        return v.round();
-    }
-    let t = (v as i64) as f32;
-    let d = v - t;
-    if d >= 0.5 {
-        t + 1.0
-    } else if d <= -0.5 {
-        t - 1.0
-    } else {
-        t
-    }
 }
 
 #[cfg(test)]
@@ -154,12 +168,14 @@ mod tests {
         for i in -4000..4000 {
             let v = i as f32 * 0.125 + 0.0625 * (i % 3) as f32;
             assert_eq!(floor(v), v.floor() as i64, "floor {v}");
-            assert_eq!(round(v), v.round(), "round {v}");
-            let w = v + 0.499_999_97;
-            assert_eq!(round(w), w.round(), "round {w}");
         }
-        assert_eq!(round(-0.5), -1.0);
-        assert_eq!(round(2.5), 3.0);
+        for i in 0..=255 * 64 {
+            let v = i as f32 / 64.0;
+            assert_eq!(round_pixel(v), v.round(), "round_pixel {v}");
+            let w = (v + 0.499_999_97).min(255.0);
+            assert_eq!(round_pixel(w), w.round(), "round_pixel {w}");
+        }
+        assert_eq!(round_pixel(2.5), 3.0);
         assert_eq!(floor(-0.0), 0);
     }
 

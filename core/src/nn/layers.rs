@@ -9,8 +9,8 @@ use rayon::prelude::*;
 
 use super::NnError;
 use super::ops::{
-    Act, DepthwiseKernel, Epilogue, FeatureMap, PackedWeights, Padding, Skip, epilogue, gemm,
-    im2col_rows, maxpool2_rows,
+    Act, DepthwiseKernel, Epilogue, FeatureMap, PackedWeights, Padding, Skip, gemm, im2col_rows,
+    maxpool2_rows,
 };
 
 /// The tensors of one safetensors file, with the file name kept for error messages.
@@ -67,8 +67,6 @@ impl Weights {
 /// Output pixels per band of rows: large enough for full micro-kernel tiles, small enough for
 /// a band's intermediate values to stay in cache.
 const BAND_PIXELS: usize = 96;
-/// Matrix products with at least this many multiply-adds go through candle's gemm.
-const LARGE_PRODUCT_MACS: usize = 1 << 20;
 /// Layers with fewer multiply-adds than this run on one thread.
 const PARALLEL_MIN_MACS: usize = 1 << 19;
 
@@ -98,8 +96,6 @@ where
 #[derive(Debug, Clone)]
 pub struct Conv {
     weight: PackedWeights,
-    /// The same weights as a `(K, N)` candle matrix, for large products.
-    dense: Tensor,
     bias: Vec<f32>,
     k: usize,
     stride: usize,
@@ -119,7 +115,6 @@ impl Conv {
         }
         let values = kernel.flatten_all()?.to_vec1::<f32>()?;
         let weight = PackedWeights::from_out_major(&values, o, kh * kw * i);
-        let dense = kernel.reshape((o, kh * kw * i))?.t()?.contiguous()?;
         let bias = w.vec(&format!("{name}/Bias"), 1)?;
         if bias.len() != o {
             return Err(NnError::Format {
@@ -129,7 +124,6 @@ impl Conv {
         }
         Ok(Self {
             weight,
-            dense,
             bias,
             k: kh,
             stride,
@@ -152,13 +146,6 @@ impl Conv {
         self.k
     }
 
-    /// `A · W` for `rows` rows of `A`, through candle's matrix product (its gemm picks AVX2/FMA
-    /// kernels at run time, which plain Rust on baseline x86-64 cannot).
-    fn product(&self, a: Vec<f32>, rows: usize) -> Result<Vec<f32>, NnError> {
-        let a = Tensor::from_vec(a, (rows, self.weight.k()), &Device::Cpu)?;
-        Ok(a.matmul(&self.dense)?.flatten_all()?.to_vec1::<f32>()?)
-    }
-
     /// `act(conv(x) + bias)`.
     pub fn forward(&self, x: &FeatureMap, act: &Act) -> Result<FeatureMap, NnError> {
         if x.c != self.in_channels() {
@@ -179,18 +166,6 @@ impl Conv {
             skip: None,
             act,
         };
-        if macs >= LARGE_PRODUCT_MACS && kdim.min(n) >= 32 {
-            let rows = ho * wo;
-            let a = if direct {
-                x.data.clone()
-            } else {
-                let mut patches = vec![0f32; rows * kdim];
-                im2col_rows(x, self.k, self.stride, self.padding, 0, ho, &mut patches);
-                patches
-            };
-            epilogue(&self.product(a, rows)?, rows, &ep, &mut out.data);
-            return Ok(out);
-        }
         for_bands(&mut out.data, ho, wo, wo * n, macs, |oy0, oy1, dst| {
             let rows = (oy1 - oy0) * wo;
             if direct {
@@ -386,27 +361,6 @@ impl Block {
         }
         let mut out = FeatureMap::zeros(ho, wo, n);
         let macs = ho * wo * (n * cm + 9 * cm);
-        if ho * wo * n * cm >= LARGE_PRODUCT_MACS && cm.min(n) >= 32 {
-            let rows = ho * wo;
-            let mut mid = vec![0f32; rows * cm];
-            self.dw.op.rows(y, 0, ho, &mut mid);
-            let pooled;
-            let skip = if self.downsample {
-                let mut p = vec![0f32; rows * x.c];
-                maxpool2_rows(x, 0, ho, &mut p);
-                pooled = p;
-                &pooled[..]
-            } else {
-                &x.data[..]
-            };
-            let ep = Epilogue {
-                bias: &self.pw.bias,
-                skip: Some(Skip { data: skip, c: x.c }),
-                act: &self.act,
-            };
-            epilogue(&self.pw.product(mid, rows)?, rows, &ep, &mut out.data);
-            return Ok(out);
-        }
         for_bands(&mut out.data, ho, wo, wo * n, macs, |oy0, oy1, dst| {
             let rows = (oy1 - oy0) * wo;
             let mut mid = vec![0f32; rows * cm];

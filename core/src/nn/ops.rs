@@ -3,11 +3,15 @@
 //! The MediaPipe graphs are NHWC throughout. Keeping that layout makes every 1×1 convolution a
 //! `(H·W, C_in) × (C_in, C_out)` matrix product and every k×k dense convolution the same product
 //! over extracted patches ([`im2col_rows`]). The product ([`gemm`]) runs on weights packed once at
-//! load time ([`PackedWeights`]) in a register-blocked micro-kernel that the compiler vectorises,
-//! and fuses the epilogue of every block: bias, the residual (zero-padded in channels, as TFLite
+//! load time ([`PackedWeights`]) in a register-blocked micro-kernel, and fuses the epilogue of
+//! every block: bias, the residual (zero-padded in channels, as TFLite
 //! does) and the activation. Depthwise convolution ([`DepthwiseKernel::rows`]) and 2×2 max pooling
 //! ([`maxpool2_rows`]) work on output row ranges so that a block can run depthwise → pointwise
 //! band by band while the data is still in cache.
+//!
+//! Where the CPU has AVX2 and FMA (checked once at run time, dispatched safely through `pulp`),
+//! the micro-kernels use 256-bit fused multiply-adds; elsewhere the same loops in plain Rust,
+//! which the compiler vectorises for the baseline instruction set.
 //!
 //! Padding follows TFLite: `SAME` pads `max((ceil(in/s) − 1)·s + k − in, 0)` in total, the smaller
 //! half before; `VALID` pads nothing.
@@ -82,18 +86,22 @@ impl FeatureMap {
     }
 }
 
-/// Columns of one packed weight panel (two SSE vectors).
-const NR: usize = 8;
-/// Rows of the micro-kernel's output tile (4 × 8 accumulators leave SSE registers to spare).
-const MR: usize = 4;
+/// Columns of one packed weight panel (two 256-bit vectors).
+const NR: usize = 16;
+/// Rows of the micro-kernel's output tile: 6 × 2 accumulators leave AVX2 registers for the
+/// weights and the broadcast input.
+const MR: usize = 6;
 
-/// A `(K, N)` weight matrix packed for [`gemm`]: column panels of 8 columns, each stored
-/// row by row (`K × 8`), the last panel zero-padded.
+/// One row of a weight panel.
+type PanelRow = [f32; NR];
+
+/// A `(K, N)` weight matrix packed for [`gemm`]: column panels of 16 columns, each stored
+/// row by row (`K × 16`), the last panel zero-padded.
 #[derive(Debug, Clone)]
 pub struct PackedWeights {
     k: usize,
     n: usize,
-    panels: Vec<[f32; NR]>,
+    panels: Vec<PanelRow>,
 }
 
 impl PackedWeights {
@@ -144,21 +152,130 @@ pub struct Epilogue<'a> {
     pub act: &'a Act,
 }
 
-/// `ROWS × NR` block of `A · B` for rows `a[i·lda ..][..k]`, `i < ROWS`, and one weight panel.
-#[inline(always)]
-fn tile<const ROWS: usize>(a: &[f32], lda: usize, panel: &[[f32; NR]]) -> [[f32; NR]; ROWS] {
-    let k = panel.len();
-    let rows: [&[f32]; ROWS] = std::array::from_fn(|i| &a[i * lda..i * lda + k]);
-    let mut acc = [[0f32; NR]; ROWS];
-    for (kk, b) in panel.iter().enumerate() {
-        for i in 0..ROWS {
-            let av = rows[i][kk];
-            for j in 0..NR {
-                acc[i][j] += av * b[j];
+/// The arithmetic the kernels are built from, in plain Rust or with AVX2/FMA.
+trait Lanes: Copy {
+    /// Rows of the largest output tile that fits this instruction set's registers.
+    const MAX_ROWS: usize;
+
+    /// `ROWS × NR` block of `A · B` for rows `a[i·lda ..][..k]`, `i < ROWS`, and one weight
+    /// panel (`k` rows).
+    fn tile<const ROWS: usize>(self, a: &[f32], lda: usize, panel: &[PanelRow])
+    -> [PanelRow; ROWS];
+
+    /// `acc + x · w`, 16 lanes.
+    fn madd16(self, acc: [f32; 16], x: &[f32; 16], w: &[f32; 16]) -> [f32; 16];
+}
+
+/// Plain Rust, vectorised by the compiler for the baseline target.
+#[derive(Debug, Clone, Copy)]
+struct Plain;
+
+impl Lanes for Plain {
+    /// 2 × 16 accumulators fill half of SSE's sixteen registers.
+    const MAX_ROWS: usize = 2;
+
+    #[inline(always)]
+    fn tile<const ROWS: usize>(
+        self,
+        a: &[f32],
+        lda: usize,
+        panel: &[PanelRow],
+    ) -> [PanelRow; ROWS] {
+        let k = panel.len();
+        let rows: [&[f32]; ROWS] = std::array::from_fn(|i| &a[i * lda..i * lda + k]);
+        let mut acc = [[0f32; NR]; ROWS];
+        for (kk, b) in panel.iter().enumerate() {
+            for i in 0..ROWS {
+                let av = rows[i][kk];
+                for j in 0..NR {
+                    acc[i][j] += av * b[j];
+                }
             }
         }
+        acc
     }
-    acc
+
+    #[inline(always)]
+    fn madd16(self, mut acc: [f32; 16], x: &[f32; 16], w: &[f32; 16]) -> [f32; 16] {
+        for l in 0..16 {
+            acc[l] += x[l] * w[l];
+        }
+        acc
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Lanes for pulp::x86::V3 {
+    const MAX_ROWS: usize = MR;
+
+    #[inline(always)]
+    fn tile<const ROWS: usize>(
+        self,
+        a: &[f32],
+        lda: usize,
+        panel: &[PanelRow],
+    ) -> [PanelRow; ROWS] {
+        use pulp::f32x8;
+        let k = panel.len();
+        let rows: [&[f32]; ROWS] = std::array::from_fn(|i| &a[i * lda..i * lda + k]);
+        let zero = self.splat_f32x8(0.0);
+        let mut acc = [[zero; 2]; ROWS];
+        for (kk, b) in panel.iter().enumerate() {
+            let [b0, b1]: [f32x8; 2] = pulp::cast(*b);
+            for i in 0..ROWS {
+                let av = self.splat_f32x8(rows[i][kk]);
+                acc[i][0] = self.mul_add_f32x8(av, b0, acc[i][0]);
+                acc[i][1] = self.mul_add_f32x8(av, b1, acc[i][1]);
+            }
+        }
+        acc.map(pulp::cast)
+    }
+
+    #[inline(always)]
+    fn madd16(self, acc: [f32; 16], x: &[f32; 16], w: &[f32; 16]) -> [f32; 16] {
+        use pulp::f32x8;
+        let [a0, a1]: [f32x8; 2] = pulp::cast(acc);
+        let [x0, x1]: [f32x8; 2] = pulp::cast(*x);
+        let [w0, w1]: [f32x8; 2] = pulp::cast(*w);
+        pulp::cast([
+            self.mul_add_f32x8(x0, w0, a0),
+            self.mul_add_f32x8(x1, w1, a1),
+        ])
+    }
+}
+
+/// Runs `f` with the best [`Lanes`] this CPU has (AVX2 + FMA, else plain Rust); `f` is
+/// compiled for those instructions.
+#[inline(always)]
+fn with_lanes<R>(f: impl LanesFn<Output = R>) -> R {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(v3) = pulp::x86::V3::try_new() {
+        return v3.vectorize(OnV3(v3, f));
+    }
+    f.call(Plain)
+}
+
+/// `f` run with AVX2/FMA lanes: a named type whose `call` is always inlined, so that all of
+/// `f` is compiled inside `vectorize`'s target-feature context (a closure would not be).
+#[cfg(target_arch = "x86_64")]
+struct OnV3<F>(pulp::x86::V3, F);
+
+#[cfg(target_arch = "x86_64")]
+impl<F: LanesFn> pulp::NullaryFnOnce for OnV3<F> {
+    type Output = F::Output;
+
+    #[inline(always)]
+    fn call(self) -> F::Output {
+        self.1.call(self.0)
+    }
+}
+
+/// A computation generic over [`Lanes`] (closures cannot be generic).
+trait LanesFn {
+    /// Result.
+    type Output;
+    /// Runs with `lanes`.
+    fn call<L: Lanes>(self, lanes: L) -> Self::Output;
 }
 
 /// `NR` values of `v` starting at `col0`, zero-padded past its end.
@@ -243,58 +360,62 @@ pub fn gemm(
     if let Some(s) = ep.skip {
         assert!(s.c <= n && s.data.len() >= rows * s.c, "gemm: skip shape");
     }
-    let mut r0 = 0;
-    while r0 < rows {
-        let left = rows - r0;
-        let a0 = &a[r0 * lda..];
-        for (p, panel) in w.panels.chunks_exact(k).enumerate() {
-            let col0 = p * NR;
-            macro_rules! run {
-                ($m:literal) => {{
-                    let acc = tile::<$m>(a0, lda, panel);
-                    store::<$m>(acc, (r0, col0), ep, out, n);
-                }};
-            }
-            match left {
-                1 => run!(1),
-                2 => run!(2),
-                3 => run!(3),
-                _ => run!(4),
-            }
-        }
-        r0 += left.min(MR);
-    }
+    with_lanes(Gemm {
+        a,
+        lda,
+        rows,
+        w,
+        ep,
+        out,
+    });
 }
 
-/// `out = act(y + bias + pad_c(skip))` for a `rows × N` product `y` computed elsewhere.
-pub fn epilogue(y: &[f32], rows: usize, ep: &Epilogue<'_>, out: &mut [f32]) {
-    let n = ep.bias.len();
-    assert!(
-        y.len() >= rows * n && out.len() >= rows * n,
-        "epilogue: shapes"
-    );
-    for (r, (o, v)) in out
-        .chunks_exact_mut(n)
-        .zip(y.chunks_exact(n))
-        .take(rows)
-        .enumerate()
-    {
-        for ((o, v), b) in o.iter_mut().zip(v).zip(ep.bias) {
-            *o = v + b;
-        }
-        if let Some(s) = ep.skip {
-            for (o, x) in o.iter_mut().zip(&s.data[r * s.c..(r + 1) * s.c]) {
-                *o += x;
-            }
-        }
-        match ep.act {
-            Act::None => {}
-            Act::Relu => o.iter_mut().for_each(|x| *x = x.max(0.0)),
-            Act::PRelu(alpha) => {
-                for (x, a) in o.iter_mut().zip(alpha) {
-                    *x = x.max(0.0) + a * x.min(0.0);
+/// The arguments of [`gemm`], run by [`with_lanes`].
+struct Gemm<'a, 'e> {
+    a: &'a [f32],
+    lda: usize,
+    rows: usize,
+    w: &'a PackedWeights,
+    ep: &'a Epilogue<'e>,
+    out: &'a mut [f32],
+}
+
+impl LanesFn for Gemm<'_, '_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn call<L: Lanes>(self, lanes: L) {
+        let Gemm {
+            a,
+            lda,
+            rows,
+            w,
+            ep,
+            out,
+        } = self;
+        let (k, n) = (w.k, w.n);
+        let mut r0 = 0;
+        while r0 < rows {
+            let m = (rows - r0).min(L::MAX_ROWS);
+            let a0 = &a[r0 * lda..];
+            for (p, panel) in w.panels.chunks_exact(k).enumerate() {
+                let col0 = p * NR;
+                macro_rules! run {
+                    ($m:literal) => {{
+                        let acc = lanes.tile::<$m>(a0, lda, panel);
+                        store::<$m>(acc, (r0, col0), ep, out, n);
+                    }};
+                }
+                match m {
+                    1 => run!(1),
+                    2 => run!(2),
+                    3 => run!(3),
+                    4 => run!(4),
+                    5 => run!(5),
+                    _ => run!(6),
                 }
             }
+            r0 += m;
         }
     }
 }
@@ -326,14 +447,45 @@ impl DepthwiseKernel {
 
     /// Computes output rows `oy0..oy1` of the convolution of `x` into `out`.
     pub fn rows(&self, x: &FeatureMap, oy0: usize, oy1: usize, out: &mut [f32]) {
+        with_lanes(DepthwiseRows {
+            op: self,
+            x,
+            oy0,
+            oy1,
+            out,
+        });
+    }
+}
+
+/// The arguments of [`DepthwiseKernel::rows`], run by [`with_lanes`].
+struct DepthwiseRows<'a> {
+    op: &'a DepthwiseKernel,
+    x: &'a FeatureMap,
+    oy0: usize,
+    oy1: usize,
+    out: &'a mut [f32],
+}
+
+impl LanesFn for DepthwiseRows<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn call<L: Lanes>(self, lanes: L) {
+        let DepthwiseRows {
+            op,
+            x,
+            oy0,
+            oy1,
+            out,
+        } = self;
         let c = x.c;
         assert!(
-            self.bias.len() == c && self.weight.len() == self.k * self.k * c,
+            op.bias.len() == c && op.weight.len() == op.k * op.k * c,
             "depthwise: weight/bias do not match {c} channels"
         );
-        let (_, pt) = self.padding.resolve(x.h, self.k, self.stride);
-        let (wo, pl) = self.padding.resolve(x.w, self.k, self.stride);
-        let (k, s) = (self.k, self.stride);
+        let (_, pt) = op.padding.resolve(x.h, op.k, op.stride);
+        let (wo, pl) = op.padding.resolve(x.w, op.k, op.stride);
+        let (k, s) = (op.k, op.stride);
         // Taps of one output pixel, as (input offset, weight offset) pairs; `inner` holds the
         // taps of a row's pixels whose window lies inside the image horizontally, relative to
         // the window's left column, so that they are worked out once per row.
@@ -349,7 +501,7 @@ impl DepthwiseKernel {
             let dst_row = &mut out[row * wo * c..(row + 1) * wo * c];
             for (ox, dst) in dst_row.chunks_exact_mut(c).enumerate() {
                 if let Some(x0) = (ox * s).checked_sub(pl).filter(|&v| v + k <= x.w) {
-                    depthwise_pixel(&x.data[x0 * c..], &self.weight, &self.bias, &inner, dst);
+                    depthwise_pixel(lanes, &x.data[x0 * c..], &op.weight, &op.bias, &inner, dst);
                     continue;
                 }
                 taps.clear();
@@ -364,7 +516,7 @@ impl DepthwiseKernel {
                         taps.push(((iy * x.w + ix) * c, (ky * k + kx) * c));
                     }
                 }
-                depthwise_pixel(&x.data, &self.weight, &self.bias, &taps, dst);
+                depthwise_pixel(lanes, &x.data, &op.weight, &op.bias, &taps, dst);
             }
         }
     }
@@ -372,22 +524,27 @@ impl DepthwiseKernel {
 
 /// One output pixel of a depthwise convolution: `dst = bias + Σ x[i..i+C] · w[j..j+C]`.
 #[inline(always)]
-fn depthwise_pixel(x: &[f32], w: &[f32], bias: &[f32], taps: &[(usize, usize)], dst: &mut [f32]) {
-    const L: usize = 16;
+fn depthwise_pixel<L: Lanes>(
+    lanes: L,
+    x: &[f32],
+    w: &[f32],
+    bias: &[f32],
+    taps: &[(usize, usize)],
+    dst: &mut [f32],
+) {
+    const B: usize = 16;
     let c = dst.len();
-    let full = c / L * L;
+    let full = c / B * B;
     // Channel blocks of 16 stay in registers across the taps.
-    for c0 in (0..full).step_by(L) {
-        let mut acc = [0f32; L];
-        acc.copy_from_slice(&bias[c0..c0 + L]);
+    for c0 in (0..full).step_by(B) {
+        let mut acc = [0f32; B];
+        acc.copy_from_slice(&bias[c0..c0 + B]);
         for &(i, j) in taps {
-            let xs = &x[i + c0..i + c0 + L];
-            let ws = &w[j + c0..j + c0 + L];
-            for l in 0..L {
-                acc[l] += xs[l] * ws[l];
-            }
+            let (xs, _) = x[i + c0..i + c0 + B].as_chunks::<B>();
+            let (ws, _) = w[j + c0..j + c0 + B].as_chunks::<B>();
+            acc = lanes.madd16(acc, &xs[0], &ws[0]);
         }
-        dst[c0..c0 + L].copy_from_slice(&acc);
+        dst[c0..c0 + B].copy_from_slice(&acc);
     }
     if full < c {
         let d = &mut dst[full..];
@@ -537,6 +694,19 @@ mod tests {
         };
         let mut y = vec![0f32; h * w * c];
         op.rows(&map, 0, h, &mut y);
+        // The plain kernel computes the same values (up to fused multiply-add rounding).
+        let mut plain = vec![0f32; h * w * c];
+        DepthwiseRows {
+            op: &op,
+            x: &map,
+            oy0: 0,
+            oy1: h,
+            out: &mut plain,
+        }
+        .call(Plain);
+        for (a, b) in y.iter().zip(&plain) {
+            assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+        }
         for oy in 0..h {
             for ox in 0..w {
                 for ch in 0..c {
@@ -562,9 +732,10 @@ mod tests {
 
     #[test]
     fn gemm_matches_naive_product_with_epilogue() {
-        // 13 rows (two 6-row tiles and a 1-row tail), 11 outputs (one full panel and a padded
-        // one), a 7-channel skip and a PReLU.
-        let (rows, k, n, lda) = (13, 9, 11, 10);
+        // 13 rows (two 6-row tiles and a 1-row tail), 37 outputs (two full panels and a padded
+        // one), a 21-channel skip and a PReLU; the dispatched kernel (AVX2/FMA where the CPU has
+        // it) and the plain one.
+        let (rows, k, n, lda, sc) = (13, 9, 37, 10, 21);
         let a: Vec<f32> = (0..rows * lda)
             .map(|v| ((v * 3) % 17) as f32 * 0.1 - 0.8)
             .collect();
@@ -573,31 +744,48 @@ mod tests {
             .collect();
         let bias: Vec<f32> = (0..n).map(|v| v as f32 * 0.05 - 0.2).collect();
         let alpha: Vec<f32> = (0..n).map(|v| 0.1 + v as f32 * 0.02).collect();
-        let skip: Vec<f32> = (0..rows * 7).map(|v| (v % 5) as f32 - 2.0).collect();
+        let skip: Vec<f32> = (0..rows * sc).map(|v| (v % 5) as f32 - 2.0).collect();
         let packed = PackedWeights::from_out_major(&wt, n, k);
-        let mut out = vec![0f32; rows * n];
         let act = Act::PRelu(alpha.clone());
-        let s = Skip { data: &skip, c: 7 };
+        let s = Skip { data: &skip, c: sc };
         let ep = Epilogue {
             bias: &bias,
             skip: Some(s),
             act: &act,
         };
-        gemm(&a, lda, rows, &packed, &ep, &mut out);
-        for r in 0..rows {
-            for o in 0..n {
-                let mut v = bias[o];
-                for kk in 0..k {
-                    v += a[r * lda + kk] * wt[o * k + kk];
+        for plain in [false, true] {
+            let mut out = vec![0f32; rows * n];
+            if plain {
+                Gemm {
+                    a: &a,
+                    lda,
+                    rows,
+                    w: &packed,
+                    ep: &ep,
+                    out: &mut out,
                 }
-                if o < 7 {
-                    v += skip[r * 7 + o];
+                .call(Plain);
+            } else {
+                gemm(&a, lda, rows, &packed, &ep, &mut out);
+            }
+            for r in 0..rows {
+                for o in 0..n {
+                    let mut v = bias[o];
+                    for kk in 0..k {
+                        v += a[r * lda + kk] * wt[o * k + kk];
+                    }
+                    if o < sc {
+                        v += skip[r * sc + o];
+                    }
+                    if v < 0.0 {
+                        v *= alpha[o];
+                    }
+                    let got = out[r * n + o];
+                    assert!(
+                        (got - v).abs() < 1e-4,
+                        "plain {plain} ({r},{o}): {got} vs {v}"
+                    );
                 }
-                if v < 0.0 {
-                    v *= alpha[o];
-                }
-                let got = out[r * n + o];
-                assert!((got - v).abs() < 1e-4, "({r},{o}): {got} vs {v}");
             }
         }
     }
