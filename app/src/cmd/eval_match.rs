@@ -40,7 +40,6 @@ pub fn run(args: &EvalMatchArgs, quiet: bool) -> Result<()> {
     let opts = args.backend.options()?;
     let bar = BarProgress::new(Some(items.len() as u64), quiet);
     let mut summary = EvalSummary::default();
-    let mut used = None;
     // Per image: backend, seconds, per-region shares.
     let mut details: Vec<(String, f64, Option<[f32; 5]>)> = Vec::new();
     for (k, item) in items.iter().enumerate() {
@@ -60,7 +59,6 @@ pub fn run(args: &EvalMatchArgs, quiet: bool) -> Result<()> {
         let secs = start.elapsed().as_secs_f64();
         let err = match result {
             Ok(r) => {
-                used = Some(r.backend);
                 details.push((
                     r.backend.name().to_string(),
                     secs,
@@ -77,7 +75,16 @@ pub fn run(args: &EvalMatchArgs, quiet: bool) -> Result<()> {
         summary.per_image.push((name, err));
     }
     bar.finish();
-    let backend = used.map_or("none", |b| b.name());
+    // Which backend served how many images (`auto` picks per image).
+    let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+    for (b, _, _) in &details {
+        *counts.entry(b.as_str()).or_default() += 1;
+    }
+    let backends = counts
+        .iter()
+        .map(|(b, n)| format!("{b} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     if args.json {
         let per: Vec<serde_json::Value> = summary
             .per_image
@@ -86,7 +93,7 @@ pub fn run(args: &EvalMatchArgs, quiet: bool) -> Result<()> {
             .collect();
         let mut out = serde_json::json!({
             "dir": args.dir.display().to_string(),
-            "backend": backend,
+            "backends": counts,
             "images": summary.per_image.len(),
             "mean_nme": summary.mean_nme(),
             "failure_rate": summary.failure_rate(),
@@ -143,7 +150,7 @@ pub fn run(args: &EvalMatchArgs, quiet: bool) -> Result<()> {
             );
         }
         println!(
-            "{} images, backend {backend}: mean NME {} (outer-eye-corner normalised), \
+            "{} images ({backends}): mean NME {} (outer-eye-corner normalised), \
              failure rate {:.1}% (NME > {FAILURE_NME})",
             summary.per_image.len(),
             summary

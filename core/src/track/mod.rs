@@ -223,6 +223,16 @@ impl Tracker {
         Ok((mesh, sigmoid(out.presence_logit)))
     }
 
+    /// The mesh (eyes refined when the options say so) and its face score in a given ROI, with
+    /// no tracking state used or kept.
+    pub fn mesh_at(
+        &self,
+        image: &RgbImage,
+        roi: &RotatedRect,
+    ) -> Result<(Vec<[f32; 3]>, f32), NnError> {
+        self.mesh_in(image, roi)
+    }
+
     /// Replaces the eyelid vertices with the eye model's contour (both eyes at once, in parallel;
     /// the image-right eye is mirrored, as the model expects the image-left one).
     fn refine_eyes(&self, image: &RgbImage, mesh: &mut [[f32; 3]]) -> Result<(), NnError> {
