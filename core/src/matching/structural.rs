@@ -684,11 +684,12 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
         for (blob, idx) in [(le, 17usize), (re, 22usize)] {
             for k in 0..5 {
                 let base_pt = pts[idx + k];
-                // Search upward (along -v) from the eye centre's height at this column.
+                // Search upward (along -v) from the eye centre's height at this column for the
+                // first dark run clear of the eye: the brow (hair or a hat lies further up).
                 let along = (base_pt - blob.centre).dot(u);
                 let start = blob.centre + u * along;
-                let mut acc = 0.0;
-                let mut wsum = 0.0;
+                let (mut acc, mut wsum, mut gap) = (0.0, 0.0, 0);
+                let mut found = None;
                 for s in 2..((0.7 * eye_d) as i32).max(3) {
                     let p = start - v * s as f32;
                     let (x, y) = (p.x.floor() as i64, p.y.floor() as i64);
@@ -703,15 +704,25 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
                     if dark > 0.15 && !region.filled[i] || dark > 0.25 {
                         acc += s as f32 * dark;
                         wsum += dark;
+                        gap = 0;
+                        continue;
+                    }
+                    gap += 1;
+                    // A run ends after two light pixels; keep it if it is clear of the eye.
+                    if gap >= 2 && wsum > 0.0 {
+                        if wsum > 0.3 && acc / wsum > 0.12 * eye_d {
+                            found = Some(acc / wsum);
+                            break;
+                        }
+                        (acc, wsum) = (0.0, 0.0);
                     }
                 }
-                if wsum > 0.3 {
-                    let s = acc / wsum;
-                    // Ignore anything hugging the eye itself.
-                    if s > 0.12 * eye_d {
-                        measured.push(Constraint::point(idx + k, start - v * s, 0.8));
-                        conf[idx + k] = 0.5;
-                    }
+                if found.is_none() && wsum > 0.3 && acc / wsum > 0.12 * eye_d {
+                    found = Some(acc / wsum);
+                }
+                if let Some(s) = found {
+                    measured.push(Constraint::point(idx + k, start - v * s, 0.8));
+                    conf[idx + k] = 0.5;
                 }
             }
         }
