@@ -426,6 +426,7 @@ fn find_eye_pair(r: &FaceRegion, _w: usize) -> Option<EyePair> {
     let (x0, y0, x1, y1) = r.bbox;
     let (fw, fh) = (x1 - x0, y1 - y0);
     let mut best: Option<(f32, usize, usize, Option<usize>)> = None;
+    let mut pairs: Vec<(f32, usize, usize, Option<usize>)> = Vec::new();
     let holes = &r.holes;
     for i in 0..holes.len() {
         for j in 0..holes.len() {
@@ -475,9 +476,30 @@ fn find_eye_pair(r: &FaceRegion, _w: usize) -> Option<EyePair> {
                 * eye_size.sqrt()
                 * if mouth.is_some() { 2.0 } else { 1.0 }
                 * (1.0 - (mid.y - y0) / fh * 0.5);
-            if best.is_none_or(|(bs, ..)| score > bs) {
-                best = Some((score, i, j, mouth.map(|m| m.1)));
-            }
+            pairs.push((score, i, j, mouth.map(|m| m.1)));
+        }
+    }
+    // A pair with another pair right under it (same spacing, each blob below its partner) is a
+    // pair of brows over the eyes, whatever its score.
+    let under = |upper: &Blob, lower: &Blob, dist: f32| {
+        let rel = lower.centre - upper.centre;
+        rel.y > 0.12 * dist && rel.y < 0.7 * dist && rel.x.abs() < 0.25 * dist
+    };
+    let brows = |&(_, i, j, _): &(f32, usize, usize, Option<usize>)| {
+        let dist = holes[i].centre.distance(holes[j].centre);
+        pairs.iter().any(|&(_, k, l, _)| {
+            ![i, j].contains(&k)
+                && ![i, j].contains(&l)
+                && (holes[k].centre.distance(holes[l].centre) - dist).abs() < 0.25 * dist
+                && under(&holes[i], &holes[k], dist)
+                && under(&holes[j], &holes[l], dist)
+        })
+    };
+    for q in 0..pairs.len() {
+        let s = if brows(&pairs[q]) { 0.2 } else { 1.0 };
+        let (score, i, j, m) = pairs[q];
+        if best.is_none_or(|(bs, ..)| score * s > bs) {
+            best = Some((score * s, i, j, m));
         }
     }
     let (s, i, j, m) = best?;
