@@ -205,6 +205,9 @@ struct Blob {
     pixels: Vec<usize>,
     centre: Point,
     area: f32,
+    /// How far its strongest pixels' luminance lies from the face's (9th decile of the
+    /// absolute difference); 1 where not measured (dark blobs are dark by construction).
+    contrast: f32,
 }
 
 impl Blob {
@@ -217,7 +220,22 @@ impl Blob {
             area: pixels.len() as f32,
             pixels,
             centre: c,
+            contrast: 1.0,
         }
+    }
+
+    /// Measures [`Blob::contrast`] against a face of luminance `face`.
+    fn with_contrast(mut self, work: &Work, face: f32) -> Self {
+        let mut d: Vec<f32> = self
+            .pixels
+            .iter()
+            .map(|&i| (work.luma(i) - face).abs())
+            .collect();
+        let k = (d.len() * 9 / 10).min(d.len().saturating_sub(1));
+        if !d.is_empty() {
+            self.contrast = *d.select_nth_unstable_by(k, f32::total_cmp).1;
+        }
+        self
     }
 
     /// Extreme points along direction `u` (unit), and top/bottom along `v` near fractions of
@@ -388,7 +406,10 @@ fn face_regions(work: &Work) -> Vec<(f32, FaceRegion)> {
             let holes: Vec<Blob> = hole_comps
                 .into_iter()
                 .filter(|c| c.len() >= 3 && c.len() < area / 4)
-                .map(|c| Blob::new(c, w))
+                .map(|c| {
+                    let face = 0.299 * centre[0] + 0.587 * centre[1] + 0.114 * centre[2];
+                    Blob::new(c, w).with_contrast(work, face)
+                })
                 .collect();
             let cx = (x0 + x1) as f32 * 0.5;
             let cy = (y0 + y1) as f32 * 0.5;
@@ -418,6 +439,9 @@ fn face_regions(work: &Work) -> Vec<(f32, FaceRegion)> {
     out
 }
 
+/// Least [`Blob::contrast`] of an eye candidate (luminance, 0..1).
+const EYE_MIN_CONTRAST: f32 = 0.2;
+
 /// Left eye, right eye, mouth (if found) and the pair's score.
 type EyePair = (Blob, Blob, Option<Blob>, f32);
 
@@ -437,6 +461,11 @@ fn find_eye_pair(r: &FaceRegion, _w: usize) -> Option<EyePair> {
             let d = b.centre - a.centre;
             let dist = d.norm();
             if dist < 0.15 * fw || dist > 0.8 * fw || d.y.abs() > 0.4 * d.x.abs() {
+                continue;
+            }
+            // Drawn eyes stand out (a dark pupil or stroke, white sclera); a patch of a
+            // slightly different shade (ears, shading) does not.
+            if a.contrast.min(b.contrast) < EYE_MIN_CONTRAST {
                 continue;
             }
             let ratio = a.area.max(b.area) / a.area.min(b.area).max(1.0);
