@@ -9,6 +9,7 @@ use common::{astronaut, harness, settle, with_character, write_track};
 use eframe::egui::{Key, Modifiers, Pos2, ViewportEvent, ViewportId, vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use faceshot::gui::app::NoticeLevel;
 use faceshot::gui::edit::{face_axis, mirror_vector, part_bounds};
 use faceshot::gui::project::Project;
 use faceshot::gui::state::RigSource;
@@ -687,4 +688,43 @@ fn track_faces_tracks_the_driving_video_on_the_worker() {
         .fold(0.0f32, f32::max);
     assert!(worst < 0.5, "{worst} px from the shipped track");
     h.get_by_label_contains("Tracked the face in 100 frames");
+}
+
+#[test]
+fn the_diffusion_matcher_needs_a_complete_weights_folder_and_a_broken_one_keeps_the_rig() {
+    use eframe::egui::accesskit::Role;
+    use faceshot_core::matching::Backend;
+    use faceshot_core::matching::dift::REQUIRED;
+
+    let mut h = with_character();
+    let loaded = points(&h);
+    // An empty folder: refused, saying what is missing; nothing else changes.
+    let empty = tempfile::tempdir().unwrap();
+    h.state_mut().set_dift_weights(empty.path().to_path_buf());
+    let n = h.state().notices.last().expect("a message");
+    assert!(n.text.contains("unet"), "{}", n.text);
+    assert!(h.state().dift_weights.is_none());
+    assert_eq!(h.state().match_backend, Backend::Auto);
+    // A folder with every file present (but not real weights): accepted and selected...
+    let fake = tempfile::tempdir().unwrap();
+    for (_, variants) in REQUIRED {
+        let p = fake.path().join(variants[0]);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, b"not a model").unwrap();
+    }
+    h.state_mut().set_dift_weights(fake.path().to_path_buf());
+    assert_eq!(h.state().match_backend, Backend::Dift);
+    h.step();
+    // ...but matching with it fails with a message and leaves the landmarks as they were.
+    h.get_by_role_and_label(Role::Button, "Re-match").click();
+    h.step();
+    settle(&mut h);
+    assert!(h.state().matching.is_none());
+    let n = h.state().notices.last().expect("a message");
+    assert!(n.level == NoticeLevel::Error, "{}", n.text);
+    assert_eq!(points(&h), loaded);
+    assert!(matches!(
+        h.state().doc.rig.as_ref().unwrap().source,
+        RigSource::Sidecar(_)
+    ));
 }

@@ -178,6 +178,8 @@ pub struct FaceShotApp {
     pub matching: Option<JobId>,
     /// The matcher backend the "Re-match" button runs.
     pub match_backend: Backend,
+    /// The Stable Diffusion 2.1 folder the diffusion matcher loads (checked when chosen).
+    pub dift_weights: Option<PathBuf>,
     textures: Textures,
     /// Timeline position (frame index).
     pub playhead: usize,
@@ -224,6 +226,7 @@ impl FaceShotApp {
             preview_error: None,
             matching: None,
             match_backend: Backend::Auto,
+            dift_weights: None,
             textures: Textures::default(),
             playhead: 0,
             playing: false,
@@ -449,6 +452,29 @@ impl FaceShotApp {
         self.start_match(false, None);
     }
 
+    /// Use the Stable Diffusion 2.1 folder `dir` for the diffusion matcher (and select that
+    /// matcher), or say which of its files are missing.
+    pub fn set_dift_weights(&mut self, dir: PathBuf) {
+        match faceshot_core::matching::dift::resolve_weights(
+            Some(&dir),
+            false,
+            &faceshot_core::progress::NoProgress,
+        ) {
+            Ok(dir) => {
+                self.notify(
+                    NoticeLevel::Info,
+                    format!(
+                        "Diffusion matcher: weights in {}; Re-match runs it (minutes on a CPU)",
+                        dir.display()
+                    ),
+                );
+                self.dift_weights = Some(dir);
+                self.match_backend = Backend::Dift;
+            }
+            Err(e) => self.notify(NoticeLevel::Error, e.to_string()),
+        }
+    }
+
     /// Start or stop placing the landmarks by clicks (eyes, nose tip, mouth corners).
     pub fn toggle_place_by_clicks(&mut self) {
         self.canvas.anchors = match self.canvas.anchors {
@@ -487,6 +513,12 @@ impl FaceShotApp {
                 image: Arc::clone(&c.image),
                 path: c.path.clone(),
                 backend: self.match_backend,
+                // Only an explicit choice runs the (slow) diffusion matcher: `auto` with
+                // weights would pick it for every picture loaded.
+                weights: self
+                    .dift_weights
+                    .clone()
+                    .filter(|_| self.match_backend == Backend::Dift),
                 anchors,
                 on_load,
             };
@@ -1127,6 +1159,7 @@ impl FaceShotApp {
                 DialogPurpose::SaveProject => self.save_project_as(path),
                 DialogPurpose::SaveFace => self.save_face(path),
                 DialogPurpose::ExportTarget => self.export.set_path(path),
+                DialogPurpose::DiftWeights => self.set_dift_weights(path),
             }
         }
     }

@@ -25,6 +25,8 @@ pub enum DialogPurpose {
     SaveFace,
     /// Where to export.
     ExportTarget,
+    /// The Stable Diffusion 2.1 folder for the diffusion matcher.
+    DiftWeights,
 }
 
 /// The file-dialog helper.
@@ -102,6 +104,9 @@ impl Dialogs {
                         .set_file_name("character.face.json")
                         .save_file(),
                     DialogPurpose::ExportTarget => d.set_title("Export to").save_file(),
+                    DialogPurpose::DiftWeights => d
+                        .set_title("Stable Diffusion 2.1 folder (diffusers format)")
+                        .pick_folder(),
                 };
                 let _ = tx.send((purpose, path));
             });

@@ -81,6 +81,8 @@ pub enum Request {
         path: PathBuf,
         /// Which matcher.
         backend: Backend,
+        /// Stable Diffusion 2.1 folder (diffusion matcher).
+        weights: Option<PathBuf>,
         /// 3 or 5 clicked anchors: fit the shape model to them instead.
         anchors: Option<Vec<Point>>,
         /// Part of loading the picture (not a user's request).
@@ -285,10 +287,12 @@ pub fn run(
             image,
             path: _,
             backend,
+            weights,
             anchors,
             on_load,
         } => {
-            let result = pipeline::match_character(&image, backend, anchors, ctx.progress)?;
+            let result =
+                pipeline::match_character(&image, backend, weights, anchors, ctx.progress)?;
             vec![JobOutput::Matched {
                 image,
                 face: result.face,

@@ -10,6 +10,7 @@ use faceshot_core::matching::{Backend, MatchOptions, MatchResult, match_face};
 use faceshot_core::progress::Progress;
 use faceshot_core::retarget::{Gains, Reference, RetargetOptions, choose_reference};
 use image::RgbaImage;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Core retargeting options from the app's settings.
@@ -49,16 +50,19 @@ pub fn prepare_animator(image: &RgbaImage, rest: &Face) -> Result<Arc<dyn Animat
     Ok(Arc::new(animator))
 }
 
-/// Find the character's landmarks with the matcher (`backend`; no downloads from the app),
+/// Find the character's landmarks with the matcher (`backend`; `weights`: the SD 2.1 folder for
+/// the diffusion matcher; no downloads from the app),
 /// or, given 3–5 clicked `anchors`, with the five-click fit.
 pub fn match_character(
     image: &RgbaImage,
     backend: Backend,
+    weights: Option<PathBuf>,
     anchors: Option<Vec<Point>>,
     progress: &dyn Progress,
 ) -> Result<MatchResult> {
     let opts = MatchOptions {
         backend,
+        weights,
         anchors,
         ..MatchOptions::default()
     };

@@ -153,14 +153,31 @@ fn editing(app: &mut FaceShotApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         ui.label("Matcher");
         let mut backend = app.match_backend;
+        let have_weights = app.dift_weights.is_some();
         egui::ComboBox::from_id_salt("matcher")
             .selected_text(backend_label(backend))
             .show_ui(ui, |ui| {
                 for b in [Backend::Auto, Backend::Mesh, Backend::Structural] {
                     ui.selectable_value(&mut backend, b, backend_label(b));
                 }
+                ui.add_enabled_ui(have_weights, |ui| {
+                    ui.selectable_value(&mut backend, Backend::Dift, backend_label(Backend::Dift))
+                        .on_disabled_hover_text("Choose the Stable Diffusion 2.1 folder first");
+                });
             });
         app.match_backend = backend;
+        if ui
+            .button("SD 2.1 weights…")
+            .on_hover_text(match &app.dift_weights {
+                Some(d) => format!("Diffusion matcher weights: {}", d.display()),
+                None => "Choose a diffusers-format Stable Diffusion 2.1 folder for the \
+                         diffusion matcher (the paper's method)"
+                    .to_string(),
+            })
+            .clicked()
+        {
+            app.open_dialog(DialogPurpose::DiftWeights);
+        }
     });
 }
 
@@ -308,7 +325,7 @@ fn backend_label(b: Backend) -> &'static str {
         Backend::Auto => "auto (face mesh, else drawn-face fit)",
         Backend::Mesh => "face mesh (human-like faces)",
         Backend::Structural => "drawn-face fit (cartoons)",
-        Backend::Dift => "diffusion features",
+        Backend::Dift => "diffusion features (SD 2.1, slow)",
     }
 }
 
