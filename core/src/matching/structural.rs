@@ -850,6 +850,68 @@ mod tests {
     use crate::matching::cartoon::Cartoon;
     use crate::matching::eval::nme;
 
+    /// A drawn face on a plain background: skin ellipse, black dot eyes at y = 132 (x = 98,
+    /// 158), a mouth stroke, and `extra` drawn on top.
+    fn drawn_face(extra: impl Fn(&mut RgbaImage)) -> RgbaImage {
+        use crate::matching::raster::{ellipse_points, fill_disc, fill_polygon, solid};
+        let mut img = solid(256, 256, [90, 110, 150]);
+        let face = ellipse_points(Point::new(128.0, 140.0), 82.0, 100.0, 0.0, 64);
+        fill_polygon(&mut img, &face, [236, 200, 170]);
+        extra(&mut img);
+        for x in [98.0, 158.0] {
+            fill_disc(&mut img, Point::new(x, 132.0), 7.0, [20, 20, 20]);
+        }
+        let mouth = [Point::new(108.0, 192.0), Point::new(148.0, 192.0)];
+        crate::matching::raster::stroke_polyline(&mut img, &mouth, false, 6.0, [150, 40, 40]);
+        img
+    }
+
+    /// Mean of points `i0..i1`.
+    fn centre(pts: &Landmarks, i0: usize, i1: usize) -> Point {
+        pts[i0..i1].iter().fold(Point::default(), |a, &p| a + p) * (1.0 / (i1 - i0) as f32)
+    }
+
+    #[test]
+    fn brows_drawn_just_above_the_eyes_are_not_taken_for_eyes() {
+        use crate::matching::raster::stroke_polyline;
+        // Thick brows 24 px above the eyes: as dark and nearly as large as the eyes.
+        let img = drawn_face(|img| {
+            for x in [98.0, 158.0] {
+                let brow = [Point::new(x - 14.0, 108.0), Point::new(x + 14.0, 108.0)];
+                stroke_polyline(img, &brow, false, 9.0, [40, 30, 20]);
+            }
+        });
+        let r = fit(&img, ShapeModel::default_model());
+        assert!(r.findings.eyes);
+        let (le, re) = (
+            centre(&r.face.points, 36, 42),
+            centre(&r.face.points, 42, 48),
+        );
+        assert!(le.distance(Point::new(98.0, 132.0)) < 6.0, "{le:?}");
+        assert!(re.distance(Point::new(158.0, 132.0)) < 6.0, "{re:?}");
+        let brows = centre(&r.face.points, 17, 27);
+        assert!(brows.y < 122.0, "brows at {brows:?}");
+    }
+
+    #[test]
+    fn faint_patches_are_not_taken_for_eyes() {
+        use crate::matching::raster::{ellipse_points, fill_polygon};
+        // Two large patches a shade darker than the skin (shading, ears) above the eyes.
+        let img = drawn_face(|img| {
+            for x in [86.0, 170.0] {
+                let patch = ellipse_points(Point::new(x, 84.0), 18.0, 12.0, 0.0, 32);
+                fill_polygon(img, &patch, [200, 165, 140]);
+            }
+        });
+        let r = fit(&img, ShapeModel::default_model());
+        let (le, re) = (
+            centre(&r.face.points, 36, 42),
+            centre(&r.face.points, 42, 48),
+        );
+        assert!(le.distance(Point::new(98.0, 132.0)) < 6.0, "{le:?}");
+        assert!(re.distance(Point::new(158.0, 132.0)) < 6.0, "{re:?}");
+    }
+
     #[test]
     fn finds_generated_cartoon_faces() {
         let model = ShapeModel::default_model();
