@@ -727,4 +727,17 @@ fn the_diffusion_matcher_needs_a_complete_weights_folder_and_a_broken_one_keeps_
         h.state().doc.rig.as_ref().unwrap().source,
         RigSource::Sidecar(_)
     ));
+    // A picture loaded now is still matched by `auto`, not by the diffusion matcher.
+    let dir = tempfile::tempdir().unwrap();
+    let pic = dir.path().join("hero.png");
+    std::fs::copy(astronaut(), &pic).unwrap();
+    h.state_mut().open_path(&pic);
+    settle(&mut h);
+    let rig = h.state().doc.rig.as_ref().expect("rig");
+    assert!(
+        matches!(&rig.source, RigSource::Matched(_)),
+        "{:?}",
+        rig.source
+    );
+    assert_eq!(h.state().match_backend, Backend::Dift);
 }

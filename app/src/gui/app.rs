@@ -508,17 +508,19 @@ impl FaceShotApp {
         if self.matching.is_some() {
             return;
         }
+        // The (slow) diffusion matcher runs only when asked for, never as a picture loads;
+        // and only by name: `auto` given weights would pick it.
+        let dift = !on_load && self.match_backend == Backend::Dift;
+        let backend = match self.match_backend {
+            Backend::Dift if on_load => Backend::Auto,
+            b => b,
+        };
         if let Some(c) = &self.doc.character {
             let request = Request::Match {
                 image: Arc::clone(&c.image),
                 path: c.path.clone(),
-                backend: self.match_backend,
-                // Only an explicit choice runs the (slow) diffusion matcher: `auto` with
-                // weights would pick it for every picture loaded.
-                weights: self
-                    .dift_weights
-                    .clone()
-                    .filter(|_| self.match_backend == Backend::Dift),
+                backend,
+                weights: self.dift_weights.clone().filter(|_| dift),
                 anchors,
                 on_load,
             };
