@@ -297,6 +297,57 @@ struct FaceRegion {
     bbox: (f32, f32, f32, f32),
 }
 
+/// The union of two face regions that share a border (a head split by shading): filled
+/// pixels of either, the holes of each that the other does not fill, the area-weighted colour;
+/// `None` when they do not touch.
+fn merge_regions(a: &FaceRegion, b: &FaceRegion, w: usize) -> Option<FaceRegion> {
+    let touches = a.filled.iter().enumerate().any(|(i, &f)| {
+        f && [i.checked_sub(1), Some(i + 1), i.checked_sub(w), Some(i + w)]
+            .into_iter()
+            .flatten()
+            .any(|j| b.filled.get(j).copied().unwrap_or(false) && !a.filled[j])
+    });
+    if !touches {
+        return None;
+    }
+    let filled: Vec<bool> = a
+        .filled
+        .iter()
+        .zip(&b.filled)
+        .map(|(x, y)| *x || *y)
+        .collect();
+    // A hole of one region that the other region's colour fills is not a hole of the union.
+    let open = |blob: &Blob, other: &FaceRegion| {
+        let covered = blob.pixels.iter().filter(|&&i| other.filled[i]).count();
+        2 * covered < blob.pixels.len()
+    };
+    let holes: Vec<Blob> = a
+        .holes
+        .iter()
+        .filter(|h| open(h, b))
+        .chain(b.holes.iter().filter(|h| open(h, a)))
+        .cloned()
+        .collect();
+    let (na, nb) = (
+        a.filled.iter().filter(|&&f| f).count() as f32,
+        b.filled.iter().filter(|&&f| f).count() as f32,
+    );
+    let colour =
+        std::array::from_fn(|k| (a.colour[k] * na + b.colour[k] * nb) / (na + nb).max(1.0));
+    let bbox = (
+        a.bbox.0.min(b.bbox.0),
+        a.bbox.1.min(b.bbox.1),
+        a.bbox.2.max(b.bbox.2),
+        a.bbox.3.max(b.bbox.3),
+    );
+    Some(FaceRegion {
+        filled,
+        holes,
+        colour,
+        bbox,
+    })
+}
+
 fn face_regions(work: &Work) -> Vec<(f32, FaceRegion)> {
     let (w, h) = (work.w, work.h);
     // Background colours from the border.
@@ -573,8 +624,23 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
     });
     let mut findings = Findings::default();
     let regions = face_regions(&work);
+    // Shading can split one head into two colour regions, each with one eye: after the regions
+    // themselves, try the union of each two that touch.
+    let mut merged: Vec<FaceRegion> = (0..regions.len())
+        .flat_map(|a| (a + 1..regions.len()).map(move |b| (a, b)))
+        .filter_map(|(a, b)| merge_regions(&regions[a].1, &regions[b].1, w))
+        .collect();
+    // And all three (face_regions keeps at most three) when they make one piece.
+    if let [a, b, c] = &regions[..]
+        && let Some(all) = merge_regions(&a.1, &b.1, w)
+            .and_then(|ab| merge_regions(&ab, &c.1, w))
+            .or_else(|| merge_regions(&a.1, &c.1, w).and_then(|ac| merge_regions(&ac, &b.1, w)))
+    {
+        merged.insert(0, all);
+    }
+    let candidates: Vec<FaceRegion> = regions.into_iter().map(|(_, r)| r).chain(merged).collect();
     let mut chosen: Option<(FaceRegion, Option<EyePair>)> = None;
-    for (_, mut r) in regions {
+    for mut r in candidates {
         let mut pair = find_eye_pair(&r, w);
         if pair.is_none() {
             let saved = std::mem::take(&mut r.holes);
@@ -904,6 +970,28 @@ mod tests {
             }
         });
         let r = fit(&img, ShapeModel::default_model());
+        let (le, re) = (
+            centre(&r.face.points, 36, 42),
+            centre(&r.face.points, 42, 48),
+        );
+        assert!(le.distance(Point::new(98.0, 132.0)) < 6.0, "{le:?}");
+        assert!(re.distance(Point::new(158.0, 132.0)) < 6.0, "{re:?}");
+    }
+
+    #[test]
+    fn a_head_split_by_shading_is_one_face() {
+        use crate::matching::raster::{ellipse_points, fill_polygon};
+        // The left half of the head in a much darker shade: two colour regions, one eye each.
+        let img = drawn_face(|img| {
+            let left: Vec<Point> = ellipse_points(Point::new(128.0, 140.0), 82.0, 100.0, 0.0, 64)
+                .into_iter()
+                .filter(|p| p.x <= 128.0)
+                .chain([Point::new(128.0, 240.0), Point::new(128.0, 40.0)])
+                .collect();
+            fill_polygon(img, &left, [200, 120, 60]);
+        });
+        let r = fit(&img, ShapeModel::default_model());
+        assert!(r.findings.eyes);
         let (le, re) = (
             centre(&r.face.points, 36, 42),
             centre(&r.face.points, 42, 48),
