@@ -575,9 +575,9 @@ fn find_eye_pair(r: &FaceRegion, _w: usize) -> Option<EyePair> {
                 && under(&holes[j], &holes[l], dist)
         })
     };
-    for q in 0..pairs.len() {
-        let s = if brows(&pairs[q]) { 0.2 } else { 1.0 };
-        let (score, i, j, m) = pairs[q];
+    for pair in &pairs {
+        let s = if brows(pair) { 0.2 } else { 1.0 };
+        let &(score, i, j, m) = pair;
         if best.is_none_or(|(bs, ..)| score * s > bs) {
             best = Some((score * s, i, j, m));
         }
