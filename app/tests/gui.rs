@@ -569,20 +569,28 @@ fn rematch_replaces_the_landmarks_and_undo_brings_the_edit_back() {
     assert_eq!(rig.original.points, loaded);
 }
 
-#[test]
-fn a_picture_without_landmarks_is_matched_on_load() {
+/// Opens a copy of the astronaut with no landmark file beside it (so it is matched as it loads)
+/// and checks that it was; the folder lives as long as the returned guard.
+fn open_unrigged_picture(h: &mut Harness<'static, FaceShotApp>) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let pic = dir.path().join("hero.png");
     std::fs::copy(astronaut(), &pic).unwrap();
-    let mut h = harness(LaunchOptions::default());
     h.state_mut().open_path(&pic);
-    settle(&mut h);
+    settle(h);
     let rig = h.state().doc.rig.as_ref().expect("rig");
     assert!(
         matches!(&rig.source, RigSource::Matched(_)),
         "{:?}",
         rig.source
     );
+    dir
+}
+
+#[test]
+fn a_picture_without_landmarks_is_matched_on_load() {
+    let mut h = harness(LaunchOptions::default());
+    let _dir = open_unrigged_picture(&mut h);
+    let rig = h.state().doc.rig.as_ref().expect("rig");
     assert!(rig.face.confidence.iter().any(|&c| c > 0.0));
     h.get_by_label_contains("Landmarks matched:");
     // Matching a fresh picture is part of loading it: nothing to undo, nothing unsaved.
@@ -728,16 +736,6 @@ fn the_diffusion_matcher_needs_a_complete_weights_folder_and_a_broken_one_keeps_
         RigSource::Sidecar(_)
     ));
     // A picture loaded now is still matched by `auto`, not by the diffusion matcher.
-    let dir = tempfile::tempdir().unwrap();
-    let pic = dir.path().join("hero.png");
-    std::fs::copy(astronaut(), &pic).unwrap();
-    h.state_mut().open_path(&pic);
-    settle(&mut h);
-    let rig = h.state().doc.rig.as_ref().expect("rig");
-    assert!(
-        matches!(&rig.source, RigSource::Matched(_)),
-        "{:?}",
-        rig.source
-    );
+    let _dir = open_unrigged_picture(&mut h);
     assert_eq!(h.state().match_backend, Backend::Dift);
 }

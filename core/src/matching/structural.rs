@@ -932,6 +932,13 @@ mod tests {
         img
     }
 
+    /// Checks that the fitted eyes are [`drawn_face`]'s dot eyes.
+    fn assert_eyes_on_the_dots(pts: &Landmarks) {
+        let (le, re) = (centre(pts, 36, 42), centre(pts, 42, 48));
+        assert!(le.distance(Point::new(98.0, 132.0)) < 6.0, "{le:?}");
+        assert!(re.distance(Point::new(158.0, 132.0)) < 6.0, "{re:?}");
+    }
+
     /// Mean of points `i0..i1`.
     fn centre(pts: &Landmarks, i0: usize, i1: usize) -> Point {
         pts[i0..i1].iter().fold(Point::default(), |a, &p| a + p) * (1.0 / (i1 - i0) as f32)
@@ -949,12 +956,7 @@ mod tests {
         });
         let r = fit(&img, ShapeModel::default_model());
         assert!(r.findings.eyes);
-        let (le, re) = (
-            centre(&r.face.points, 36, 42),
-            centre(&r.face.points, 42, 48),
-        );
-        assert!(le.distance(Point::new(98.0, 132.0)) < 6.0, "{le:?}");
-        assert!(re.distance(Point::new(158.0, 132.0)) < 6.0, "{re:?}");
+        assert_eyes_on_the_dots(&r.face.points);
         let brows = centre(&r.face.points, 17, 27);
         assert!(brows.y < 122.0, "brows at {brows:?}");
     }
@@ -970,12 +972,7 @@ mod tests {
             }
         });
         let r = fit(&img, ShapeModel::default_model());
-        let (le, re) = (
-            centre(&r.face.points, 36, 42),
-            centre(&r.face.points, 42, 48),
-        );
-        assert!(le.distance(Point::new(98.0, 132.0)) < 6.0, "{le:?}");
-        assert!(re.distance(Point::new(158.0, 132.0)) < 6.0, "{re:?}");
+        assert_eyes_on_the_dots(&r.face.points);
     }
 
     #[test]
@@ -992,12 +989,7 @@ mod tests {
         });
         let r = fit(&img, ShapeModel::default_model());
         assert!(r.findings.eyes);
-        let (le, re) = (
-            centre(&r.face.points, 36, 42),
-            centre(&r.face.points, 42, 48),
-        );
-        assert!(le.distance(Point::new(98.0, 132.0)) < 6.0, "{le:?}");
-        assert!(re.distance(Point::new(158.0, 132.0)) < 6.0, "{re:?}");
+        assert_eyes_on_the_dots(&r.face.points);
     }
 
     #[test]
