@@ -100,6 +100,18 @@ impl Work {
     }
 }
 
+/// Squared distance from colour `p` to the segment between colours `a` and `b`.
+fn dist2_to_segment(p: [f32; 3], a: [f32; 3], b: [f32; 3]) -> f32 {
+    let ab: [f32; 3] = std::array::from_fn(|k| b[k] - a[k]);
+    let len2 = ab.iter().map(|v| v * v).sum::<f32>();
+    let t = if len2 > 0.0 {
+        ((0..3).map(|k| (p[k] - a[k]) * ab[k]).sum::<f32>() / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    dist2(p, std::array::from_fn(|k| a[k] + t * ab[k]))
+}
+
 fn dist2(a: [f32; 3], b: [f32; 3]) -> f32 {
     (0..3).map(|c| (a[c] - b[c]) * (a[c] - b[c])).sum()
 }
@@ -348,6 +360,9 @@ fn merge_regions(a: &FaceRegion, b: &FaceRegion, w: usize) -> Option<FaceRegion>
     })
 }
 
+/// A border colour counts as background when at least 1 / this of the border has it.
+const BG_MIN_BORDER_SHARE: usize = 12;
+
 fn face_regions(work: &Work) -> Vec<(f32, FaceRegion)> {
     let (w, h) = (work.w, work.h);
     // Background colours from the border.
@@ -360,7 +375,26 @@ fn face_regions(work: &Work) -> Vec<(f32, FaceRegion)> {
         border.push(work.rgb[y * w]);
         border.push(work.rgb[y * w + w - 1]);
     }
-    let bg = kmeans(&border, 3, 6);
+    // Colours that hold only a sliver of the border are the character reaching the edge (ears,
+    // hair, shoulders), not background.
+    let clusters = kmeans(&border, 3, 6);
+    let mut support = vec![0usize; clusters.len()];
+    for p in &border {
+        support[nearest(&clusters, *p)] += 1;
+    }
+    let major = |k: usize| support[k] * BG_MIN_BORDER_SHARE >= border.len();
+    // A minor colour that blends two major ones (anti-aliased edges of stripes) stays background.
+    let blend = |c: [f32; 3]| {
+        (0..clusters.len()).filter(|&a| major(a)).any(|a| {
+            (0..clusters.len())
+                .filter(|&b| major(b))
+                .any(|b| dist2_to_segment(c, clusters[a], clusters[b]) < 0.01)
+        })
+    };
+    let bg: Vec<[f32; 3]> = (0..clusters.len())
+        .filter(|&k| major(k) || blend(clusters[k]))
+        .map(|k| clusters[k])
+        .collect();
     let fg: Vec<bool> = work
         .rgb
         .iter()
@@ -990,6 +1024,38 @@ mod tests {
         let r = fit(&img, ShapeModel::default_model());
         assert!(r.findings.eyes);
         assert_eyes_on_the_dots(&r.face.points);
+    }
+
+    #[test]
+    fn a_face_reaching_the_image_edge_is_not_background() {
+        use crate::matching::raster::fill_polygon;
+        // Ears in the skin colour run off the top edge: a sliver of the border has that colour.
+        // (Two background discs keep the rest of the picture from looking blank.)
+        let img = drawn_face(|img| {
+            crate::matching::raster::fill_disc(img, Point::new(26.0, 226.0), 22.0, [60, 140, 90]);
+            crate::matching::raster::fill_disc(img, Point::new(230.0, 226.0), 22.0, [160, 90, 120]);
+            for (a, b) in [(60.0, 110.0), (146.0, 196.0)] {
+                let ear = [
+                    Point::new(a, 90.0),
+                    Point::new(a + 6.0, 0.0),
+                    Point::new(b - 6.0, 0.0),
+                    Point::new(b, 90.0),
+                ];
+                fill_polygon(img, &ear, [236, 200, 170]);
+            }
+        });
+        let r = fit(&img, ShapeModel::default_model());
+        assert!(r.findings.eyes);
+        assert_eyes_on_the_dots(&r.face.points);
+    }
+
+    #[test]
+    fn colour_blends_lie_on_the_segment() {
+        let (a, b) = ([0.0, 0.0, 0.0], [1.0, 0.5, 0.0]);
+        assert!(dist2_to_segment([0.5, 0.25, 0.0], a, b) < 1e-9);
+        assert!((dist2_to_segment([0.0, 0.0, 0.3], a, b) - 0.09).abs() < 1e-6);
+        // Beyond an end: the distance to that end.
+        assert!((dist2_to_segment([2.0, 0.5, 0.0], a, b) - 1.0).abs() < 1e-6);
     }
 
     #[test]
