@@ -580,7 +580,8 @@ fn find_eye_pair(r: &FaceRegion, _w: usize) -> Option<EyePair> {
                 if along < 0.4 * dist || along > 1.8 * dist || across.abs() > 0.35 * dist {
                     continue;
                 }
-                let s = m.area.sqrt() / (1.0 + across.abs() / dist);
+                // Big, central, and low: a nose sits between the eyes and the mouth.
+                let s = m.area.sqrt() / (1.0 + across.abs() / dist) * (along / dist);
                 if mouth.is_none_or(|(bs, _)| s > bs) {
                     mouth = Some((s, k));
                 }
@@ -1056,6 +1057,19 @@ mod tests {
         assert!((dist2_to_segment([0.0, 0.0, 0.3], a, b) - 0.09).abs() < 1e-6);
         // Beyond an end: the distance to that end.
         assert!((dist2_to_segment([2.0, 0.5, 0.0], a, b) - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_mouth_is_the_blob_below_the_nose() {
+        // A dark nose larger than the mouth line under it.
+        let img = drawn_face(|img| {
+            crate::matching::raster::fill_disc(img, Point::new(128.0, 160.0), 10.0, [60, 30, 30]);
+        });
+        let r = fit(&img, ShapeModel::default_model());
+        assert!(r.findings.mouth);
+        let (a, b) = (r.face.points[48], r.face.points[54]);
+        assert!(a.distance(Point::new(108.0, 192.0)) < 8.0, "{a:?}");
+        assert!(b.distance(Point::new(148.0, 192.0)) < 8.0, "{b:?}");
     }
 
     #[test]
