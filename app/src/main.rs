@@ -56,7 +56,6 @@ struct GuiArgs {
 }
 
 fn main() -> ExitCode {
-    pin_thread_count();
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let result = match &cli.command {
@@ -78,21 +77,6 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
-    }
-}
-
-/// Fix the thread count the tensor library uses, before any thread starts.
-///
-/// candle asks the system for the CPU count on every matrix product unless `RAYON_NUM_THREADS`
-/// is set; on some virtual machines that query costs about 0.1 ms, a fifth of the tracker's
-/// time per frame. Setting it once to the available parallelism removes the query.
-#[allow(unsafe_code)]
-fn pin_thread_count() {
-    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        let n = std::thread::available_parallelism().map_or(1, |n| n.get());
-        // SAFETY: called first thing in `main`, before any other thread exists, so nothing can
-        // read or write the environment concurrently.
-        unsafe { std::env::set_var("RAYON_NUM_THREADS", n.to_string()) };
     }
 }
 

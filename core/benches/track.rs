@@ -261,21 +261,7 @@ fn driving_agreement(python: &str, dir: &Path, tmp: &Path) {
     }
 }
 
-/// As the `faceshot` binary does at start: a fixed `RAYON_NUM_THREADS` spares candle a CPU
-/// count query on every matrix product. `--system-threads` measures without it.
-#[allow(unsafe_code)]
-fn pin_thread_count() {
-    if std::env::var_os("RAYON_NUM_THREADS").is_none()
-        && !std::env::args().any(|a| a == "--system-threads")
-    {
-        let n = std::thread::available_parallelism().map_or(1, |n| n.get());
-        // SAFETY: first thing in `main`, before any other thread exists.
-        unsafe { std::env::set_var("RAYON_NUM_THREADS", n.to_string()) };
-    }
-}
-
 fn main() {
-    pin_thread_count();
     let photo = image::open(root().join("assets/parity/astronaut.png"))
         .unwrap()
         .to_rgb8();
