@@ -282,8 +282,14 @@ trait LanesFn {
 #[inline(always)]
 fn lane(v: &[f32], col0: usize) -> [f32; NR] {
     let mut out = [0f32; NR];
-    let src = &v[col0..(col0 + NR).min(v.len())];
-    out[..src.len()].copy_from_slice(src);
+    // A whole lane is a fixed-size copy (register moves); only a ragged end needs a `memcpy`.
+    match v.get(col0..col0 + NR) {
+        Some(src) => out.copy_from_slice(src),
+        None => {
+            let src = &v[col0..];
+            out[..src.len()].copy_from_slice(src);
+        }
+    }
     out
 }
 
@@ -337,7 +343,11 @@ fn store<const ROWS: usize>(
     }
     for (i, row) in acc.iter().enumerate() {
         let at = (r0 + i) * n + col0;
-        out[at..at + width].copy_from_slice(&row[..width]);
+        if width == NR {
+            out[at..at + NR].copy_from_slice(row);
+        } else {
+            out[at..at + width].copy_from_slice(&row[..width]);
+        }
     }
 }
 
