@@ -84,6 +84,7 @@ fn run_gui(args: &GuiArgs) -> anyhow::Result<()> {
     use faceshot::gui::app::{FileKind, classify};
     let mut options = faceshot::gui::LaunchOptions {
         load_sample: !args.no_sample && args.files.is_empty(),
+        prefs: faceshot::gui::prefs::Prefs::default_path(),
         ..Default::default()
     };
     for f in &args.files {

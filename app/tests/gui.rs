@@ -698,11 +698,48 @@ fn track_faces_tracks_the_driving_video_on_the_worker() {
     h.get_by_label_contains("Tracked the face in 100 frames");
 }
 
+/// A folder with every file of a diffusers SD-2.1 folder, none of them a model.
+fn fake_sd_folder() -> tempfile::TempDir {
+    let fake = tempfile::tempdir().unwrap();
+    for (_, variants) in faceshot_core::matching::dift::REQUIRED {
+        let p = fake.path().join(variants[0]);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, b"not a model").unwrap();
+    }
+    fake
+}
+
+#[test]
+fn the_weights_folder_is_remembered_while_it_is_complete() {
+    let prefs_dir = tempfile::tempdir().unwrap();
+    let prefs = prefs_dir.path().join("faceshot").join("prefs.json");
+    let launch = || LaunchOptions {
+        prefs: Some(prefs.clone()),
+        ..Default::default()
+    };
+    let fake = fake_sd_folder();
+    let mut h = harness(launch());
+    assert!(h.state().dift_weights.is_none());
+    h.state_mut().set_dift_weights(fake.path().to_path_buf());
+    assert!(prefs.is_file());
+    // The next session has it (the matcher choice itself starts at auto again).
+    let h2 = harness(launch());
+    assert_eq!(h2.state().dift_weights.as_deref(), Some(fake.path()));
+    // A folder that has lost its files is forgotten quietly.
+    std::fs::remove_dir_all(fake.path().join("unet")).unwrap();
+    let h3 = harness(launch());
+    assert!(h3.state().dift_weights.is_none());
+    // Unreadable preferences: a warning, and the app starts anyway.
+    std::fs::write(&prefs, b"{oops").unwrap();
+    let h4 = harness(launch());
+    let n = h4.state().notices.last().expect("a message");
+    assert!(n.text.contains("unreadable"), "{}", n.text);
+}
+
 #[test]
 fn the_diffusion_matcher_needs_a_complete_weights_folder_and_a_broken_one_keeps_the_rig() {
     use eframe::egui::accesskit::Role;
     use faceshot_core::matching::Backend;
-    use faceshot_core::matching::dift::REQUIRED;
 
     let mut h = with_character();
     let loaded = points(&h);
@@ -714,12 +751,7 @@ fn the_diffusion_matcher_needs_a_complete_weights_folder_and_a_broken_one_keeps_
     assert!(h.state().dift_weights.is_none());
     assert_eq!(h.state().match_backend, Backend::Auto);
     // A folder with every file present (but not real weights): accepted and selected...
-    let fake = tempfile::tempdir().unwrap();
-    for (_, variants) in REQUIRED {
-        let p = fake.path().join(variants[0]);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, b"not a model").unwrap();
-    }
+    let fake = fake_sd_folder();
     h.state_mut().set_dift_weights(fake.path().to_path_buf());
     assert_eq!(h.state().match_backend, Backend::Dift);
     h.step();

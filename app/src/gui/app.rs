@@ -4,6 +4,7 @@
 use super::dialogs::{DialogPurpose, Dialogs};
 use super::jobs::{ExportKind, ExportRequest, JobOutput, RefreshRequest, Request};
 use super::motion::MotionCurves;
+use super::prefs::Prefs;
 use super::project::{PROJECT_EXTENSION, Project};
 use super::state::{Character, Document, DrivingTrack, Rig, RigSource, TrackSource, file_name};
 use super::views;
@@ -35,6 +36,9 @@ pub struct LaunchOptions {
     pub load_sample: bool,
     /// Folder with the shipped samples (default: found next to the binary or the sources).
     pub assets: Option<PathBuf>,
+    /// Preferences file to read and update (the binary passes the user's; without one nothing
+    /// is remembered between sessions).
+    pub prefs: Option<PathBuf>,
 }
 
 /// A job the UI is waiting for.
@@ -180,6 +184,7 @@ pub struct FaceShotApp {
     pub match_backend: Backend,
     /// The Stable Diffusion 2.1 folder the diffusion matcher loads (checked when chosen).
     pub dift_weights: Option<PathBuf>,
+    prefs_path: Option<PathBuf>,
     textures: Textures,
     /// Timeline position (frame index).
     pub playhead: usize,
@@ -227,6 +232,7 @@ impl FaceShotApp {
             matching: None,
             match_backend: Backend::Auto,
             dift_weights: None,
+            prefs_path: options.prefs.clone(),
             textures: Textures::default(),
             playhead: 0,
             playing: false,
@@ -247,6 +253,7 @@ impl FaceShotApp {
             loading_project: false,
             used_reference: None,
         };
+        app.load_prefs();
         if let Some(p) = &options.project {
             app.submit(Request::LoadProject(p.clone()));
         }
@@ -452,8 +459,23 @@ impl FaceShotApp {
         self.start_match(false, None);
     }
 
+    /// Restore what the preferences file remembers (a weights folder that is still complete).
+    fn load_prefs(&mut self) {
+        let Some(path) = self.prefs_path.clone() else {
+            return;
+        };
+        match Prefs::load(&path) {
+            Ok(prefs) => {
+                self.dift_weights = prefs
+                    .dift_weights
+                    .filter(|d| faceshot_core::matching::dift::weights_present(d));
+            }
+            Err(e) => self.notify(NoticeLevel::Warning, e),
+        }
+    }
+
     /// Use the Stable Diffusion 2.1 folder `dir` for the diffusion matcher (and select that
-    /// matcher), or say which of its files are missing.
+    /// matcher), or say which of its files are missing. The choice is remembered.
     pub fn set_dift_weights(&mut self, dir: PathBuf) {
         match faceshot_core::matching::dift::resolve_weights(
             Some(&dir),
@@ -468,8 +490,16 @@ impl FaceShotApp {
                         dir.display()
                     ),
                 );
-                self.dift_weights = Some(dir);
+                self.dift_weights = Some(dir.clone());
                 self.match_backend = Backend::Dift;
+                if let Some(path) = &self.prefs_path {
+                    let prefs = Prefs {
+                        dift_weights: Some(dir),
+                    };
+                    if let Err(e) = prefs.save(path) {
+                        self.notify(NoticeLevel::Warning, e);
+                    }
+                }
             }
             Err(e) => self.notify(NoticeLevel::Error, e.to_string()),
         }

@@ -12,6 +12,7 @@ pub mod edit;
 pub mod jobs;
 pub mod motion;
 pub mod pipeline;
+pub mod prefs;
 pub mod project;
 pub mod settings;
 pub mod state;
