@@ -81,21 +81,28 @@ pub fn crop_to_tensor(
     let n = size as f32;
     let (s, c) = rect.angle.sin_cos();
     let mut out = vec![0f32; size * size * 3];
-    // Per row: the four neighbours of every sample and its weights (pass 1, scalar), then the
-    // interpolation and rounding over the whole row at once (pass 2, branch-free, vectorised).
+    // Offsets along the crop's x axis, the same for every row.
+    let dxs: Vec<f32> = (0..size)
+        .map(|u| {
+            let uu = if flip { size - 1 - u } else { u };
+            (uu as f32 / n - 0.5) * rect.width
+        })
+        .collect();
+    // Per row: sample positions (vectorised), the four neighbours of every sample (a scalar
+    // gather), then the interpolation and rounding over the whole row (branch-free, vectorised).
     let m = size * 3;
-    let mut q = vec![[0f32; 4]; m];
-    let mut wx = vec![0f32; m];
-    let mut wy = vec![0f32; m];
+    let (mut sx, mut sy) = (vec![0f32; size], vec![0f32; size]);
+    let mut q: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0f32; m]);
+    let (mut wx, mut wy) = (vec![0f32; m], vec![0f32; m]);
     for (v, row) in out.chunks_exact_mut(m).enumerate() {
         let dy = (v as f32 / n - 0.5) * rect.height;
-        for u in 0..size {
-            let uu = if flip { size - 1 - u } else { u };
-            let dx = (uu as f32 / n - 0.5) * rect.width;
-            let sx = rect.cx + c * dx - s * dy;
-            let sy = rect.cy + s * dx + c * dy;
-            let (x0, y0) = (floor(sx), floor(sy));
-            let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
+        for ((x, y), dx) in sx.iter_mut().zip(sy.iter_mut()).zip(&dxs) {
+            *x = rect.cx + c * dx - s * dy;
+            *y = rect.cy + s * dx + c * dy;
+        }
+        for (u, (&x, &y)) in sx.iter().zip(&sy).enumerate() {
+            let (x0, y0) = (floor(x), floor(y));
+            let (fx, fy) = (x - x0 as f32, y - y0 as f32);
             // The 2×2 neighbourhood: straight from two image rows when it lies inside.
             let [p00, p10, p01, p11] = if x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h {
                 let i = ((y0 * w + x0) * 3) as usize;
@@ -110,16 +117,18 @@ pub fn crop_to_tensor(
                     pixel(x0 + 1, y0 + 1),
                 ]
             };
-            for ch in 0..3 {
-                let k = u * 3 + ch;
-                q[k] = [p00[ch], p10[ch], p01[ch], p11[ch]];
-                wx[k] = fx;
-                wy[k] = fy;
+            let k = u * 3;
+            for (dst, src) in q.iter_mut().zip([p00, p10, p01, p11]) {
+                dst[k..k + 3].copy_from_slice(&src);
             }
+            wx[k..k + 3].fill(fx);
+            wy[k..k + 3].fill(fy);
         }
-        for (((o, q), fx), fy) in row.iter_mut().zip(&q).zip(&wx).zip(&wy) {
-            let top = q[0] + (q[1] - q[0]) * fx;
-            let bottom = q[2] + (q[3] - q[2]) * fx;
+        let [q00, q10, q01, q11] = &q;
+        for (k, o) in row.iter_mut().enumerate() {
+            let (fx, fy) = (wx[k], wy[k]);
+            let top = q00[k] + (q10[k] - q00[k]) * fx;
+            let bottom = q01[k] + (q11[k] - q01[k]) * fx;
             *o = round_pixel(top + (bottom - top) * fy) * scale + offset;
         }
     }
