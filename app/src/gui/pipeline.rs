@@ -8,28 +8,20 @@ use faceshot_core::animate::{Animator, WarpAnimator};
 use faceshot_core::landmarks::{Face, Point, Track};
 use faceshot_core::matching::{Backend, MatchOptions, MatchResult, match_face};
 use faceshot_core::progress::Progress;
-use faceshot_core::retarget::{Gains, Reference, RetargetOptions, choose_reference};
+use faceshot_core::retarget::{Reference, RetargetOptions, choose_reference};
 use image::RgbaImage;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Core retargeting options from the app's settings.
 pub fn retarget_options(settings: &Settings) -> RetargetOptions {
-    let g = &settings.gains;
     RetargetOptions {
         reference: match settings.reference {
             ReferenceSetting::First => Reference::First,
             ReferenceSetting::Auto => Reference::Auto,
             ReferenceSetting::Frame(f) => Reference::Frame(f),
         },
-        gains: Gains {
-            head_rotation: g.head_rotation,
-            head_translation: g.head_translation,
-            eyes: g.eyes,
-            brows: g.brows,
-            mouth: g.mouth,
-            nose: g.nose,
-        },
+        gains: settings.gains,
         expression_only: settings.expression_only,
     }
 }

@@ -2,64 +2,19 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Strength of each retargeting control: 0 freezes it, 1 follows the driver, 2 exaggerates.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct GainSettings {
-    /// In-plane head rotation.
-    pub head_rotation: f32,
-    /// Head translation and size.
-    pub head_translation: f32,
-    /// Blinks and eye widening.
-    pub eyes: f32,
-    /// Eyebrows.
-    pub brows: f32,
-    /// Lips and jaw.
-    pub mouth: f32,
-    /// Nose.
-    pub nose: f32,
-}
+/// Strength of each retargeting control (core's type: saved in projects as it is).
+pub type GainSettings = faceshot_core::retarget::Gains;
 
-impl Default for GainSettings {
-    fn default() -> Self {
-        Self {
-            head_rotation: 1.0,
-            head_translation: 1.0,
-            eyes: 1.0,
-            brows: 1.0,
-            mouth: 1.0,
-            nose: 1.0,
-        }
-    }
-}
-
-impl GainSettings {
-    /// Smallest gain.
-    pub const MIN: f32 = 0.0;
-    /// Largest gain.
-    pub const MAX: f32 = 2.0;
-
-    /// (label, value) for every control, in display order.
-    pub fn fields_mut(&mut self) -> [(&'static str, &mut f32); 6] {
-        [
-            ("head rotation", &mut self.head_rotation),
-            ("head translation", &mut self.head_translation),
-            ("eyes", &mut self.eyes),
-            ("brows", &mut self.brows),
-            ("mouth", &mut self.mouth),
-            ("nose", &mut self.nose),
-        ]
-    }
-
-    /// Clamp every gain into [MIN, MAX] (NaN becomes 1).
-    pub fn sanitise(&mut self) {
-        for (_, g) in self.fields_mut() {
-            *g = if g.is_finite() {
-                g.clamp(Self::MIN, Self::MAX)
-            } else {
-                1.0
-            };
-        }
+/// The slider label of a control.
+pub fn gain_label(control: faceshot_core::retarget::Control) -> &'static str {
+    use faceshot_core::retarget::Control;
+    match control {
+        Control::HeadRotation => "head rotation",
+        Control::HeadTranslation => "head translation",
+        Control::Eyes => "eyes",
+        Control::Brows => "brows",
+        Control::Mouth => "mouth",
+        Control::Nose => "nose",
     }
 }
 

@@ -94,8 +94,10 @@ impl FromStr for Control {
     }
 }
 
-/// Strength of each control: 0 freezes it, 1 follows the driver, 2 exaggerates.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Strength of each control: 0 freezes it, 1 follows the driver, 2 exaggerates. Serialised
+/// field by field; missing fields read as 1.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Gains {
     /// See [`Control::HeadRotation`].
     pub head_rotation: f32,
@@ -183,6 +185,30 @@ impl Gains {
         Ok(())
     }
 
+    /// Every control with its gain, in [`Control::ALL`] order (for editors).
+    pub fn each_mut(&mut self) -> [(Control, &mut f32); 6] {
+        [
+            (Control::HeadRotation, &mut self.head_rotation),
+            (Control::HeadTranslation, &mut self.head_translation),
+            (Control::Eyes, &mut self.eyes),
+            (Control::Brows, &mut self.brows),
+            (Control::Mouth, &mut self.mouth),
+            (Control::Nose, &mut self.nose),
+        ]
+    }
+
+    /// Clamp every gain into [0, 2]; a gain that is not a number becomes 1 (for values read
+    /// from files).
+    pub fn sanitise(&mut self) {
+        for (_, g) in self.each_mut() {
+            *g = if g.is_finite() {
+                g.clamp(Self::MIN, Self::MAX)
+            } else {
+                1.0
+            };
+        }
+    }
+
     /// Check every gain is in [0, 2] (fields are public, so they may have been set directly).
     pub fn validate(&self) -> Result<(), RetargetError> {
         for c in Control::ALL {
@@ -236,6 +262,20 @@ impl RetargetOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gains_read_missing_fields_as_one_and_sanitise_clamps() {
+        let g: Gains = serde_json::from_str(r#"{"mouth": 9.0, "eyes": 0.5}"#).unwrap();
+        assert_eq!((g.mouth, g.eyes, g.nose), (9.0, 0.5, 1.0));
+        let mut g = g;
+        g.head_rotation = f32::NAN;
+        g.brows = -3.0;
+        g.sanitise();
+        assert_eq!((g.mouth, g.brows, g.head_rotation), (2.0, 0.0, 1.0));
+        assert!(g.validate().is_ok());
+        let back: Gains = serde_json::from_str(&serde_json::to_string(&g).unwrap()).unwrap();
+        assert_eq!(back, g);
+    }
 
     #[test]
     fn gain_lists_parse() {

@@ -3,7 +3,7 @@
 
 use crate::gui::app::{FaceShotApp, NoticeLevel};
 use crate::gui::dialogs::DialogPurpose;
-use crate::gui::settings::{GainSettings, ReferenceSetting};
+use crate::gui::settings::{GainSettings, ReferenceSetting, gain_label};
 use crate::gui::state::file_name;
 use crate::gui::views::canvas::ANCHOR_NAMES;
 use eframe::egui::{self, Color32, RichText};
@@ -190,7 +190,8 @@ fn retargeting(app: &mut FaceShotApp, ui: &mut egui::Ui) {
         let mut changed_label = None;
         ui.label(RichText::new("Gains: 0 freezes, 1 follows the driver, 2 exaggerates").small());
         egui::Grid::new("gains").num_columns(1).show(ui, |ui| {
-            for (label, value) in gains.fields_mut() {
+            for (control, value) in gains.each_mut() {
+                let label = gain_label(control);
                 let r = ui.add(
                     egui::Slider::new(value, GainSettings::MIN..=GainSettings::MAX)
                         .step_by(0.05)
