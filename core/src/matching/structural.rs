@@ -815,12 +815,14 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
             measured.push(Constraint::point(54, b, 2.0));
             measured.push(Constraint::point(60, a.lerp(b, 0.06), 1.0));
             measured.push(Constraint::point(64, b.lerp(a, 0.06), 1.0));
-            for (k, p) in [61usize, 62, 63].into_iter().zip(upper) {
+            // The blob is the whole mouth (lips, opening, teeth): its top and bottom are the
+            // outer lip line; the inner lips follow from the shape model.
+            for (k, p) in [49usize, 51, 53].into_iter().zip(upper) {
                 if let Some(p) = p {
                     measured.push(Constraint::point(k, p, 1.0));
                 }
             }
-            for (k, p) in [65usize, 66, 67].into_iter().zip(lower) {
+            for (k, p) in [55usize, 57, 59].into_iter().zip(lower) {
                 if let Some(p) = p {
                     measured.push(Constraint::point(k, p, 1.0));
                 }
@@ -1070,6 +1072,21 @@ mod tests {
         let (a, b) = (r.face.points[48], r.face.points[54]);
         assert!(a.distance(Point::new(108.0, 192.0)) < 8.0, "{a:?}");
         assert!(b.distance(Point::new(148.0, 192.0)) < 8.0, "{b:?}");
+    }
+
+    #[test]
+    fn the_mouth_blob_gives_the_outer_lip_line() {
+        use crate::matching::raster::{ellipse_points, fill_polygon};
+        // Full lips: a filled ellipse 24 × 10 around (128, 192), over the mouth stroke.
+        let img = drawn_face(|img| {
+            let lips = ellipse_points(Point::new(128.0, 192.0), 24.0, 10.0, 0.0, 48);
+            fill_polygon(img, &lips, [170, 50, 60]);
+        });
+        let r = fit(&img, ShapeModel::default_model());
+        assert!(r.findings.mouth);
+        let (top, bottom) = (r.face.points[51], r.face.points[57]);
+        assert!((top.y - 182.0).abs() < 3.0, "upper lip at {top:?}");
+        assert!((bottom.y - 202.0).abs() < 3.0, "lower lip at {bottom:?}");
     }
 
     #[test]
