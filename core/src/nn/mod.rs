@@ -4,8 +4,8 @@
 //! `models/README.md`) are written out as explicit model structs: [`FaceDetector`] (BlazeFace
 //! short range), [`FaceMesh`] (468 landmarks) and [`EyeModel`] (eye contour and iris). They run
 //! NHWC on the CPU in plain Rust ([`ops`]): weights are read with candle and packed once, each
-//! block runs depthwise → pointwise fused with bias, residual and activation, and only the
-//! largest matrix products go through candle's gemm (for its run-time AVX2/FMA kernels).
+//! block runs depthwise → pointwise fused with bias, residual and activation, on AVX2/FMA
+//! micro-kernels where the CPU has them (chosen at run time).
 //! The weights ship inside the binary ([`FaceNets::embedded`]) and can also be read from a
 //! folder ([`FaceNets::load_dir`]).
 
