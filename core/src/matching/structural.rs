@@ -95,9 +95,13 @@ impl Work {
     }
 
     fn luma(&self, i: usize) -> f32 {
-        let p = self.rgb[i];
-        0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]
+        luma(self.rgb[i])
     }
+}
+
+/// Luminance of a colour (Rec. 601 weights).
+fn luma(c: [f32; 3]) -> f32 {
+    0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
 }
 
 /// Squared distance from colour `p` to the segment between colours `a` and `b`.
@@ -488,13 +492,11 @@ fn face_regions(work: &Work) -> Vec<(f32, FaceRegion)> {
             }
             let (_, hole_comps) = components(&hole_mask, w, h);
             let area: usize = filled.iter().filter(|&&f| f).count();
+            let face = luma(*centre);
             let holes: Vec<Blob> = hole_comps
                 .into_iter()
                 .filter(|c| c.len() >= 3 && c.len() < area / 4)
-                .map(|c| {
-                    let face = 0.299 * centre[0] + 0.587 * centre[1] + 0.114 * centre[2];
-                    Blob::new(c, w).with_contrast(work, face)
-                })
+                .map(|c| Blob::new(c, w).with_contrast(work, face))
                 .collect();
             let cx = (x0 + x1) as f32 * 0.5;
             let cy = (y0 + y1) as f32 * 0.5;
@@ -629,7 +631,7 @@ fn find_eye_pair(r: &FaceRegion, _w: usize) -> Option<EyePair> {
 /// Dark blobs inside the filled face region (fallback when the eyes are not enclosed holes).
 fn dark_blobs(work: &Work, r: &FaceRegion) -> Vec<Blob> {
     let (w, h) = (work.w, work.h);
-    let lum_face = 0.299 * r.colour[0] + 0.587 * r.colour[1] + 0.114 * r.colour[2];
+    let lum_face = luma(r.colour);
     let mask: Vec<bool> = (0..w * h)
         .map(|i| r.filled[i] && work.luma(i) < lum_face * 0.6)
         .collect();
@@ -832,8 +834,7 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
             conf[54] = 0.85;
         }
         // Brows: dark pixels above each eye.
-        let lum_face =
-            0.299 * region.colour[0] + 0.587 * region.colour[1] + 0.114 * region.colour[2];
+        let lum_face = luma(region.colour);
         let eye_d = d.norm();
         for (blob, idx) in [(le, 17usize), (re, 22usize)] {
             for k in 0..5 {
