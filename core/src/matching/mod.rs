@@ -8,7 +8,6 @@
 //!   contour rearrangement ([`rearrange`]). Needs SD-2.1 weights (a local diffusers folder or a
 //!   download).
 //! - **anchors**: the five-click fit ([`shape::fit_anchors`]) from 3–5 user-placed points.
-//!
 //! - **mesh** ([`mesh_face`]): the tracker's face mesh on the character (human-like faces),
 //!   averaged over ROIs of several heights ([`MESH_ROI_HEIGHTS`]) so that drawn faces with long
 //!   lower faces are not squeezed into human proportions.
