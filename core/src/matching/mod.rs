@@ -259,7 +259,8 @@ pub fn mesh_face(image: &RgbaImage) -> Result<Option<(Face, f32)>, MatchError> {
             .map_err(|e| MatchError::Model(format!("face mesh: {e}")))?;
         Ok(f.filter(|f| f.landmarks.iter().all(|p| p.is_finite())))
     };
-    let mut best = run(&rgb)?.map(|f| (f, (0, 0, w, h)));
+    // The face found, the crop it was found in (`None`: the whole image) and that crop's corner.
+    let mut best = run(&rgb)?.map(|f| (f, None, (0, 0)));
     for scale in CROP_SCALES {
         if best.is_some() {
             break;
@@ -273,20 +274,16 @@ pub fn mesh_face(image: &RgbaImage) -> Result<Option<(Face, f32)>, MatchError> {
             // Crops see less context: only a confident face counts.
             if let Some(f) = run(&crop)?
                 && f.presence >= CROP_ACCEPT
-                && best.as_ref().is_none_or(|(b, _)| f.presence > b.presence)
+                && best.as_ref().is_none_or(|(b, ..)| f.presence > b.presence)
             {
-                best = Some((f, (x0, y0, side, side)));
+                best = Some((f, Some(crop), (x0, y0)));
             }
         }
     }
-    let Some((f, (x0, y0, cw, ch))) = best else {
+    let Some((f, crop, (x0, y0))) = best else {
         return Ok(None);
     };
-    let view = if (cw, ch) == (w, h) {
-        rgb
-    } else {
-        image::imageops::crop_imm(&rgb, x0, y0, cw, ch).to_image()
-    };
+    let view = crop.unwrap_or(rgb);
     let offset = Point::new(x0 as f32, y0 as f32);
     let mean = mesh_points_over_heights(&tracker, &view, &f)?;
     let mut points = rearrange::uncross_lids(&mean.map(|p| p + offset));
