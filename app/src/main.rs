@@ -56,6 +56,8 @@ struct GuiArgs {
 }
 
 fn main() -> ExitCode {
+    // Before any thread starts: lets the diffusion matcher keep its memory on worker threads.
+    faceshot_core::heap::single_arena();
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let result = match &cli.command {

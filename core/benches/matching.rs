@@ -6,7 +6,8 @@
 //!   and the full prediction pass used by each DDIM inversion step, plus the VAE encoder; from
 //!   these, the default DIFT cost (VAE + 15 inversion passes + 1 feature pass) is estimated.
 //!   Set `FACESHOT_BENCH_DIFT_FULL=1` to also time the whole default DIFT extraction end to end,
-//!   and `FACESHOT_BENCH_SKIP_SD=1` to skip the SD part.
+//!   `FACESHOT_BENCH_SKIP_SD=1` to skip the SD part, and `FACESHOT_BENCH_SYSTEM_HEAP=1` to run
+//!   it without [`RetainedHeap`](faceshot_core::heap::RetainedHeap) (the allocator defaults).
 //!
 //! Run: `cargo bench -p faceshot-core --bench matching`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -27,6 +28,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
+    faceshot_core::heap::single_arena();
     // Offline default on 512² cartoons.
     let cartoons: Vec<Cartoon> = (0..5).map(|s| Cartoon::generate(100 + s, 512)).collect();
     let opts = MatchOptions::default();
@@ -51,7 +53,11 @@ fn main() {
         return;
     }
 
-    // Full-size SD-2.1 U-Net with random weights.
+    // Full-size SD-2.1 U-Net with random weights, with the heap settings `Dift` runs under
+    // (`FACESHOT_BENCH_SYSTEM_HEAP=1`: without them, for comparison).
+    let _heap = std::env::var_os("FACESHOT_BENCH_SYSTEM_HEAP")
+        .is_none()
+        .then(faceshot_core::heap::RetainedHeap::enter);
     let t = Instant::now();
     let vm = candle_nn::VarMap::new();
     let vb = candle_nn::VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu);
@@ -86,20 +92,25 @@ fn main() {
         f.dims()
     );
 
-    let t = Instant::now();
-    let UNetOutput::Prediction(p) = unet.forward(&z, 281.0, &ctx, None).unwrap() else {
-        panic!("expected prediction")
-    };
-    let full_s = t.elapsed().as_secs_f64();
-    println!(
-        "U-Net full pass (one DDIM inversion step) -> {:?}: {full_s:.2} s",
-        p.dims()
-    );
+    // Twice: the first pass also grows the heap to its working set, later ones reuse it.
+    let mut full_s = [0.0; 2];
+    for (i, s) in full_s.iter_mut().enumerate() {
+        let t = Instant::now();
+        let UNetOutput::Prediction(p) = unet.forward(&z, 281.0, &ctx, None).unwrap() else {
+            panic!("expected prediction")
+        };
+        *s = t.elapsed().as_secs_f64();
+        println!(
+            "U-Net full pass {} (one DDIM inversion step) -> {:?}: {s:.2} s",
+            i + 1,
+            p.dims()
+        );
+    }
     for steps in [50usize, 10] {
         let n_inv = 301 / (1000 / steps);
         println!(
             "estimated DIFT at 512x512, t=301, {steps}-step DDIM schedule ({n_inv} inversion passes + 1 feature pass): {:.1} s",
-            vae_s + n_inv as f64 * full_s + feat_s
+            vae_s + full_s[0] + (n_inv - 1) as f64 * full_s[1] + feat_s
         );
     }
     println!(

@@ -12,6 +12,7 @@
 
 pub mod animate;
 pub mod atomic;
+pub mod heap;
 pub mod landmarks;
 pub mod matching;
 pub mod media;

@@ -389,6 +389,8 @@ impl Dift {
         x: &Tensor,
         progress: &dyn Progress,
     ) -> Result<Tensor, MatchError> {
+        // Every op allocates tensors of up to a gigabyte: keep freed memory for the next one.
+        let _heap = crate::heap::RetainedHeap::enter();
         let z0 = (self.vae.encode_mean(x)? * VAE_SCALE)?;
         let t = self.opts.timestep;
         let up = Some(self.opts.up_index);
