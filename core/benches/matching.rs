@@ -53,26 +53,23 @@ fn main() {
         return;
     }
 
-    // Full-size SD-2.1 U-Net with random weights, with the heap settings `Dift` runs under
-    // (`FACESHOT_BENCH_SYSTEM_HEAP=1`: without them, for comparison).
-    let _heap = std::env::var_os("FACESHOT_BENCH_SYSTEM_HEAP")
-        .is_none()
-        .then(faceshot_core::heap::RetainedHeap::enter);
+    // Full-size SD-2.1 U-Net with random weights (plain tensors, as loaded weights are).
     let t = Instant::now();
-    let vm = candle_nn::VarMap::new();
-    let vb = candle_nn::VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu);
+    let tensors = RandomArch::sd21().tensors().unwrap();
+    let params: usize = tensors.values().map(|t| t.elem_count()).sum();
+    let vb = candle_nn::VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
     let unet = FeatureUNet::new(vb.pp("unet"), 4, 4, sd21_config(), true).unwrap();
     let vae = VaeEncoder::new(vb.pp("vae"), &VaeConfig::sd21()).unwrap();
-    let params: usize = vm
-        .all_vars()
-        .iter()
-        .map(|v| v.as_tensor().elem_count())
-        .sum();
     println!(
         "SD-2.1 U-Net + VAE encoder, random init: {:.0} M parameters, built in {:.1} s",
         params as f64 / 1e6,
         t.elapsed().as_secs_f64()
     );
+    // The passes run with the heap settings `Dift` runs under (`FACESHOT_BENCH_SYSTEM_HEAP=1`:
+    // without them, for comparison).
+    let heap = std::env::var_os("FACESHOT_BENCH_SYSTEM_HEAP")
+        .is_none()
+        .then(faceshot_core::heap::RetainedHeap::enter);
     let ctx = Tensor::randn(0f32, 1.0, (1, 77, 1024), &Device::Cpu).unwrap();
     let z = Tensor::randn(0f32, 1.0, (1, 4, 64, 64), &Device::Cpu).unwrap();
     let img = Tensor::randn(0f32, 0.5, (1, 3, 512, 512), &Device::Cpu).unwrap();
@@ -106,6 +103,11 @@ fn main() {
             p.dims()
         );
     }
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status")
+        && let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:"))
+    {
+        println!("peak memory so far: {}", line.trim_start_matches("VmHWM:").trim());
+    }
     for steps in [50usize, 10] {
         let n_inv = 301 / (1000 / steps);
         println!(
@@ -117,7 +119,7 @@ fn main() {
         "estimated original-DIFT noise ensemble of 8 (no inversion): {:.1} s",
         vae_s + 8.0 * feat_s
     );
-    drop((unet, vae, vm));
+    drop((unet, vae, vb, heap));
 
     if std::env::var_os("FACESHOT_BENCH_DIFT_FULL").is_some() {
         let dift = Dift::random(&RandomArch::sd21(), DiftOptions::default(), 1).unwrap();

@@ -270,6 +270,31 @@ impl RandomArch {
             vae: VaeConfig::sd21(),
         }
     }
+
+    /// Randomly initialised weights for these shapes (candle's initialisers), under `unet.*`
+    /// and `vae.*`, as plain tensors like loaded weights: built from a `VarMap`'s variables,
+    /// every op would record its inputs for backpropagation and a forward pass would keep all
+    /// its intermediate tensors alive (about 16 GB for the SD-2.1 U-Net at 512²).
+    pub fn weights(&self) -> Result<VarBuilder<'static>, MatchError> {
+        Ok(VarBuilder::from_tensors(
+            self.tensors()?,
+            DType::F32,
+            &Device::Cpu,
+        ))
+    }
+
+    /// The tensors of [`RandomArch::weights`] by name.
+    pub fn tensors(&self) -> Result<std::collections::HashMap<String, Tensor>, MatchError> {
+        let vm = VarMap::new();
+        let vb = VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu);
+        FeatureUNet::new(vb.pp("unet"), 4, 4, self.unet.clone(), true)?;
+        VaeEncoder::new(vb.pp("vae"), &self.vae)?;
+        let vars = vm.data().lock().unwrap_or_else(|e| e.into_inner());
+        Ok(vars
+            .iter()
+            .map(|(name, var)| (name.clone(), var.as_tensor().detach()))
+            .collect())
+    }
 }
 
 fn random_tensor(shape: &[usize], seed: u64, std: f32) -> Result<Tensor, MatchError> {
@@ -368,8 +393,7 @@ impl Dift {
     /// A randomly initialised model of the given shapes (weights drawn by candle's
     /// initialisers; the prompt context is drawn from `seed`).
     pub fn random(arch: &RandomArch, opts: DiftOptions, seed: u64) -> Result<Self, MatchError> {
-        let vm = VarMap::new();
-        let vb = VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu);
+        let vb = arch.weights()?;
         let unet = FeatureUNet::new(vb.pp("unet"), 4, 4, arch.unet.clone(), true)?;
         let vae = VaeEncoder::new(vb.pp("vae"), &arch.vae)?;
         let context = random_tensor(&[1, 77, arch.unet.cross_attention_dim], seed, 1.0)?;
@@ -522,6 +546,16 @@ mod tests {
         let other = RgbImage::from_pixel(64, 64, image::Rgb([10, 200, 30]));
         let c = d.extract(&other, &NoProgress).unwrap();
         assert_ne!(a.data, c.data);
+    }
+
+    /// Random weights behave like loaded ones: no backpropagation graph, so a pass frees
+    /// its intermediate tensors as it goes.
+    #[test]
+    fn random_weights_record_no_graph() {
+        let d = tiny(Inversion::Ddim { steps: 10 });
+        let x = image_tensor(&test_image()).unwrap();
+        let f = d.features_tensor(&x, &NoProgress).unwrap();
+        assert!(!f.track_op());
     }
 
     #[test]
