@@ -106,7 +106,10 @@ fn main() {
     if let Ok(status) = std::fs::read_to_string("/proc/self/status")
         && let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:"))
     {
-        println!("peak memory so far: {}", line.trim_start_matches("VmHWM:").trim());
+        println!(
+            "peak memory so far: {}",
+            line.trim_start_matches("VmHWM:").trim()
+        );
     }
     for steps in [50usize, 10] {
         let n_inv = 301 / (1000 / steps);

@@ -8,7 +8,8 @@
 //! - [`retarget`]: driver landmark motion to character landmark motion;
 //! - [`pipeline`]: the whole method as jobs for the CLI and the app;
 //! - [`matching`]: find a character's 68 landmarks (structural fit, DIFT, five-click fit);
-//! - [`progress`]: progress reporting and cancellation for long jobs.
+//! - [`progress`]: progress reporting and cancellation for long jobs;
+//! - [`heap`]: keeping freed memory for reuse while a diffusion model runs.
 
 pub mod animate;
 pub mod atomic;

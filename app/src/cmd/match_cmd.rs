@@ -12,7 +12,8 @@ use std::path::PathBuf;
 /// DIFT and backend options shared by `match` and `eval-match`.
 #[derive(Args, Debug, Clone)]
 pub struct BackendArgs {
-    /// Matcher: auto (DIFT when --weights holds SD-2.1, else structural), mesh, structural, dift.
+    /// Matcher: auto (DIFT when --weights holds SD-2.1, else the face mesh and the structural
+    /// fit), mesh, structural, dift.
     #[arg(long, default_value = "auto")]
     pub backend: String,
     /// Diffusers-format Stable Diffusion 2.1 folder (for dift).
@@ -24,7 +25,7 @@ pub struct BackendArgs {
     /// DIFT feature timestep.
     #[arg(long, default_value_t = 301)]
     pub timestep: usize,
-    /// DDIM schedule length for the inversion (50 as in the official code; 10 is ~4x faster).
+    /// DDIM schedule length for the inversion (50 as in the official code; 10 is ~3x faster).
     #[arg(long, default_value_t = 50)]
     pub inversion_steps: usize,
     /// Use the original DIFT's noise ensemble of this size instead of DDIM inversion.
