@@ -316,7 +316,8 @@ struct FaceRegion {
 /// The union of two face regions that share a border (a head split by shading): filled
 /// pixels of either, the holes of each that the other does not fill, the area-weighted colour;
 /// `None` when they do not touch.
-fn merge_regions(a: &FaceRegion, b: &FaceRegion, w: usize) -> Option<FaceRegion> {
+fn merge_regions(a: &FaceRegion, b: &FaceRegion, work: &Work) -> Option<FaceRegion> {
+    let w = work.w;
     let touches = a.filled.iter().enumerate().any(|(i, &f)| {
         f && [i.checked_sub(1), Some(i + 1), i.checked_sub(w), Some(i + w)]
             .into_iter()
@@ -326,7 +327,7 @@ fn merge_regions(a: &FaceRegion, b: &FaceRegion, w: usize) -> Option<FaceRegion>
     if !touches {
         return None;
     }
-    let filled: Vec<bool> = a
+    let mut filled: Vec<bool> = a
         .filled
         .iter()
         .zip(&b.filled)
@@ -337,7 +338,7 @@ fn merge_regions(a: &FaceRegion, b: &FaceRegion, w: usize) -> Option<FaceRegion>
         let covered = blob.pixels.iter().filter(|&&i| other.filled[i]).count();
         2 * covered < blob.pixels.len()
     };
-    let holes: Vec<Blob> = a
+    let mut holes: Vec<Blob> = a
         .holes
         .iter()
         .filter(|h| open(h, b))
@@ -348,7 +349,7 @@ fn merge_regions(a: &FaceRegion, b: &FaceRegion, w: usize) -> Option<FaceRegion>
         a.filled.iter().filter(|&&f| f).count() as f32,
         b.filled.iter().filter(|&&f| f).count() as f32,
     );
-    let colour =
+    let colour: [f32; 3] =
         std::array::from_fn(|k| (a.colour[k] * na + b.colour[k] * nb) / (na + nb).max(1.0));
     let bbox = (
         a.bbox.0.min(b.bbox.0),
@@ -356,12 +357,75 @@ fn merge_regions(a: &FaceRegion, b: &FaceRegion, w: usize) -> Option<FaceRegion>
         a.bbox.2.max(b.bbox.2),
         a.bbox.3.max(b.bbox.3),
     );
+    // Features on the seam (eyes where the shading changes) belong to neither region but are
+    // enclosed by their union.
+    let boxed = (
+        bbox.0 as usize,
+        bbox.1 as usize,
+        (bbox.2 as usize).saturating_sub(1),
+        (bbox.3 as usize).saturating_sub(1),
+    );
+    let seam = enclosed(&filled, w, boxed);
+    let area = filled.iter().zip(&seam).filter(|(f, s)| **f || **s).count();
+    let (_, comps) = components(&seam, w, work.h);
+    for c in comps {
+        for &i in &c {
+            filled[i] = true;
+        }
+        if c.len() >= 3 && c.len() < area / 4 {
+            holes.push(Blob::new(c, w).with_contrast(work, luma(colour)));
+        }
+    }
     Some(FaceRegion {
         filled,
         holes,
         colour,
         bbox,
     })
+}
+
+/// Pixels of the box `(x0, y0, x1, y1)` (inclusive) that are not `inside` and cannot reach the
+/// box border without crossing `inside`: the holes of a region.
+fn enclosed(
+    inside: &[bool],
+    w: usize,
+    (x0, y0, x1, y1): (usize, usize, usize, usize),
+) -> Vec<bool> {
+    let (bw, bh) = (x1 - x0 + 1, y1 - y0 + 1);
+    let mut reach = vec![false; bw * bh];
+    let mut stack = Vec::new();
+    for yy in 0..bh {
+        for xx in 0..bw {
+            if (yy == 0 || xx == 0 || yy == bh - 1 || xx == bw - 1)
+                && !inside[(y0 + yy) * w + x0 + xx]
+            {
+                reach[yy * bw + xx] = true;
+                stack.push((xx, yy));
+            }
+        }
+    }
+    while let Some((xx, yy)) = stack.pop() {
+        let nb = [
+            (xx.wrapping_sub(1), yy),
+            (xx + 1, yy),
+            (xx, yy.wrapping_sub(1)),
+            (xx, yy + 1),
+        ];
+        for (nx, ny) in nb {
+            if nx < bw && ny < bh && !reach[ny * bw + nx] && !inside[(y0 + ny) * w + x0 + nx] {
+                reach[ny * bw + nx] = true;
+                stack.push((nx, ny));
+            }
+        }
+    }
+    let mut holes = vec![false; inside.len()];
+    for yy in 0..bh {
+        for xx in 0..bw {
+            let i = (y0 + yy) * w + x0 + xx;
+            holes[i] = !inside[i] && !reach[yy * bw + xx];
+        }
+    }
+    holes
 }
 
 /// A border colour counts as background when at least 1 / this of the border has it.
@@ -442,54 +506,16 @@ fn face_regions(work: &Work) -> Vec<(f32, FaceRegion)> {
                 y1 = y1.max(y);
             }
             let (bw, bh) = (x1 - x0 + 1, y1 - y0 + 1);
-            // Holes: non-member pixels of the box not reachable from the box border.
             let mut inside = vec![false; w * h];
             for &i in &pix {
                 inside[i] = true;
             }
-            let mut reach = vec![false; bw * bh];
-            let mut stack = Vec::new();
-            for yy in 0..bh {
-                for xx in 0..bw {
-                    if (yy == 0 || xx == 0 || yy == bh - 1 || xx == bw - 1)
-                        && !inside[(y0 + yy) * w + x0 + xx]
-                    {
-                        reach[yy * bw + xx] = true;
-                        stack.push((xx, yy));
-                    }
-                }
-            }
-            while let Some((xx, yy)) = stack.pop() {
-                let nb = [
-                    (xx.wrapping_sub(1), yy),
-                    (xx + 1, yy),
-                    (xx, yy.wrapping_sub(1)),
-                    (xx, yy + 1),
-                ];
-                for (nx, ny) in nb {
-                    if nx < bw
-                        && ny < bh
-                        && !reach[ny * bw + nx]
-                        && !inside[(y0 + ny) * w + x0 + nx]
-                    {
-                        reach[ny * bw + nx] = true;
-                        stack.push((nx, ny));
-                    }
-                }
-            }
-            let mut filled = vec![false; w * h];
-            let mut hole_mask = vec![false; w * h];
-            for yy in 0..bh {
-                for xx in 0..bw {
-                    let i = (y0 + yy) * w + x0 + xx;
-                    if inside[i] {
-                        filled[i] = true;
-                    } else if !reach[yy * bw + xx] {
-                        filled[i] = true;
-                        hole_mask[i] = true;
-                    }
-                }
-            }
+            let hole_mask = enclosed(&inside, w, (x0, y0, x1, y1));
+            let filled: Vec<bool> = inside
+                .iter()
+                .zip(&hole_mask)
+                .map(|(a, b)| *a || *b)
+                .collect();
             let (_, hole_comps) = components(&hole_mask, w, h);
             let area: usize = filled.iter().filter(|&&f| f).count();
             let face = luma(*centre);
@@ -665,13 +691,15 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
     // themselves, try the union of each two that touch.
     let mut merged: Vec<FaceRegion> = (0..regions.len())
         .flat_map(|a| (a + 1..regions.len()).map(move |b| (a, b)))
-        .filter_map(|(a, b)| merge_regions(&regions[a].1, &regions[b].1, w))
+        .filter_map(|(a, b)| merge_regions(&regions[a].1, &regions[b].1, &work))
         .collect();
     // And all three (face_regions keeps at most three) when they make one piece.
     if let [a, b, c] = &regions[..]
-        && let Some(all) = merge_regions(&a.1, &b.1, w)
-            .and_then(|ab| merge_regions(&ab, &c.1, w))
-            .or_else(|| merge_regions(&a.1, &c.1, w).and_then(|ac| merge_regions(&ac, &b.1, w)))
+        && let Some(all) = merge_regions(&a.1, &b.1, &work)
+            .and_then(|ab| merge_regions(&ab, &c.1, &work))
+            .or_else(|| {
+                merge_regions(&a.1, &c.1, &work).and_then(|ac| merge_regions(&ac, &b.1, &work))
+            })
     {
         merged.insert(0, all);
     }
@@ -1024,6 +1052,23 @@ mod tests {
                 .chain([Point::new(128.0, 240.0), Point::new(128.0, 40.0)])
                 .collect();
             fill_polygon(img, &left, [200, 120, 60]);
+        });
+        let r = fit(&img, ShapeModel::default_model());
+        assert!(r.findings.eyes);
+        assert_eyes_on_the_dots(&r.face.points);
+    }
+
+    #[test]
+    fn eyes_on_the_seam_between_two_shades_are_found() {
+        use crate::matching::raster::{ellipse_points, fill_polygon};
+        // The upper part of the head in another shade, the seam running through both eyes: each
+        // eye touches both colour regions and is a hole of neither, only of their union.
+        let img = drawn_face(|img| {
+            let upper: Vec<Point> = ellipse_points(Point::new(128.0, 140.0), 82.0, 100.0, 0.0, 64)
+                .into_iter()
+                .filter(|p| p.y <= 132.0)
+                .collect();
+            fill_polygon(img, &upper, [245, 170, 90]);
         });
         let r = fit(&img, ShapeModel::default_model());
         assert!(r.findings.eyes);
