@@ -596,24 +596,8 @@ fn find_eye_pair(r: &FaceRegion, _w: usize) -> Option<EyePair> {
             // Symmetry about the region's centre column.
             let sym = ((mid.x - (x0 + x1) * 0.5) / fw).abs();
             // A mouth candidate below the midpoint.
-            let down = Point::new(-d.y, d.x) * (1.0 / dist);
-            let mut mouth: Option<(f32, usize)> = None;
-            for (k, m) in holes.iter().enumerate() {
-                if k == i || k == j {
-                    continue;
-                }
-                let rel = m.centre - mid;
-                let along = rel.dot(down);
-                let across = rel.dot(d * (1.0 / dist));
-                if along < 0.4 * dist || along > 1.8 * dist || across.abs() > 0.35 * dist {
-                    continue;
-                }
-                // Big, central, and low: a nose sits between the eyes and the mouth.
-                let s = m.area.sqrt() / (1.0 + across.abs() / dist) * (along / dist);
-                if mouth.is_none_or(|(bs, _)| s > bs) {
-                    mouth = Some((s, k));
-                }
-            }
+            let others = holes.iter().enumerate().filter(|&(k, _)| k != i && k != j);
+            let mouth = best_mouth(a.centre, b.centre, others);
             let score = (1.0 - sym * 2.0).max(0.05)
                 * (1.0 / ratio).sqrt()
                 * eye_size.sqrt()
@@ -652,6 +636,40 @@ fn find_eye_pair(r: &FaceRegion, _w: usize) -> Option<EyePair> {
         m.map(|k| holes[k].clone()),
         s,
     ))
+}
+
+/// Mouth distance below the eye line, in eye distances: a cartoon's can sit twice as far
+/// below close-set eyes (a monkey's muzzle).
+const MOUTH_BELOW_EYES: (f32, f32) = (0.4, 2.2);
+
+/// The most mouth-like of `candidates` (index, blob) for eyes at `le` and `re`: below the
+/// middle of the eyes, central, big and low (a nose sits between the eyes and the mouth).
+fn best_mouth<'a>(
+    le: Point,
+    re: Point,
+    candidates: impl Iterator<Item = (usize, &'a Blob)>,
+) -> Option<(f32, usize)> {
+    let d = re - le;
+    let dist = d.norm().max(1e-3);
+    let mid = (le + re) * 0.5;
+    let down = Point::new(-d.y, d.x) * (1.0 / dist);
+    let mut mouth: Option<(f32, usize)> = None;
+    for (k, m) in candidates {
+        let rel = m.centre - mid;
+        let along = rel.dot(down);
+        let across = rel.dot(d * (1.0 / dist));
+        if along < MOUTH_BELOW_EYES.0 * dist
+            || along > MOUTH_BELOW_EYES.1 * dist
+            || across.abs() > 0.35 * dist
+        {
+            continue;
+        }
+        let s = m.area.sqrt() / (1.0 + across.abs() / dist) * (along / dist);
+        if mouth.is_none_or(|(bs, _)| s > bs) {
+            mouth = Some((s, k));
+        }
+    }
+    mouth
 }
 
 /// Dark blobs inside the filled face region (fallback when the eyes are not enclosed holes).
@@ -703,6 +721,15 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
     {
         merged.insert(0, all);
     }
+    // Each colour region as a blob: a mouth drawn in its own colour that reaches the face's
+    // outline (a wide open grin) is no hole of the face.
+    let region_blobs: Vec<(Blob, [f32; 3])> = regions
+        .iter()
+        .map(|(_, r)| {
+            let pixels = (0..w * h).filter(|&i| r.filled[i]).collect();
+            (Blob::new(pixels, w), r.colour)
+        })
+        .collect();
     let candidates: Vec<FaceRegion> = regions.into_iter().map(|(_, r)| r).chain(merged).collect();
     let mut chosen: Option<(FaceRegion, Option<EyePair>)> = None;
     for mut r in candidates {
@@ -722,6 +749,22 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
                 break;
             }
         }
+    }
+    if let Some((region, Some((le, re, mouth, _)))) = &mut chosen
+        && mouth.is_none()
+    {
+        let face_area = region.filled.iter().filter(|&&f| f).count();
+        let others = region_blobs
+            .iter()
+            .enumerate()
+            .filter(|(_, (b, colour))| {
+                let inside = b.pixels.iter().filter(|&&i| region.filled[i]).count();
+                2 * inside < b.pixels.len()
+                    && 3 * b.pixels.len() < face_area
+                    && dist2(*colour, region.colour) > 0.02
+            })
+            .map(|(k, (b, _))| (k, b));
+        *mouth = best_mouth(le.centre, re.centre, others).map(|(_, k)| region_blobs[k].0.clone());
     }
     let scale = work.scale;
     let to_img = |p: Point| p * scale;
@@ -1118,6 +1161,40 @@ mod tests {
         let (a, b) = (r.face.points[48], r.face.points[54]);
         assert!(a.distance(Point::new(108.0, 192.0)) < 8.0, "{a:?}");
         assert!(b.distance(Point::new(148.0, 192.0)) < 8.0, "{b:?}");
+    }
+
+    #[test]
+    fn a_mouth_far_below_close_set_eyes_is_found() {
+        use crate::matching::raster::stroke_polyline;
+        use crate::matching::raster::{ellipse_points, fill_disc, fill_polygon, solid};
+        // A long cartoon face: eyes 40 px apart, the mouth 2 eye distances below them.
+        let mut img = solid(256, 256, [90, 110, 150]);
+        let face = ellipse_points(Point::new(128.0, 128.0), 70.0, 110.0, 0.0, 64);
+        fill_polygon(&mut img, &face, [236, 200, 170]);
+        for x in [108.0, 148.0] {
+            fill_disc(&mut img, Point::new(x, 80.0), 6.0, [20, 20, 20]);
+        }
+        let mouth = [Point::new(110.0, 160.0), Point::new(146.0, 160.0)];
+        stroke_polyline(&mut img, &mouth, false, 6.0, [150, 40, 40]);
+        let r = fit(&img, ShapeModel::default_model());
+        assert!(r.findings.eyes && r.findings.mouth);
+        let m = centre(&r.face.points, 48, 68);
+        assert!(m.distance(Point::new(128.0, 160.0)) < 6.0, "mouth at {m:?}");
+    }
+
+    #[test]
+    fn a_grin_reaching_the_outline_is_the_mouth() {
+        use crate::matching::raster::{ellipse_points, fill_polygon};
+        // A wide open mouth in its own colour that runs past the chin: no hole of the face.
+        let img = drawn_face(|img| {
+            let grin = ellipse_points(Point::new(128.0, 205.0), 40.0, 40.0, 0.0, 48);
+            fill_polygon(img, &grin, [150, 30, 160]);
+        });
+        let r = fit(&img, ShapeModel::default_model());
+        assert!(r.findings.eyes && r.findings.mouth);
+        let (a, b) = (r.face.points[48], r.face.points[54]);
+        assert!(a.distance(Point::new(88.0, 205.0)) < 10.0, "{a:?}");
+        assert!(b.distance(Point::new(168.0, 205.0)) < 10.0, "{b:?}");
     }
 
     #[test]
