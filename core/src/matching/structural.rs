@@ -733,6 +733,15 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
     let candidates: Vec<FaceRegion> = regions.into_iter().map(|(_, r)| r).chain(merged).collect();
     let mut chosen: Option<(FaceRegion, Option<EyePair>)> = None;
     for mut r in candidates {
+        tracing::debug!(
+            "structural: region {:?} colour {:?}, holes at {:?}",
+            r.bbox,
+            r.colour,
+            r.holes
+                .iter()
+                .map(|b| (b.centre, b.area))
+                .collect::<Vec<_>>()
+        );
         let mut pair = find_eye_pair(&r, w);
         if pair.is_none() {
             let saved = std::mem::take(&mut r.holes);
