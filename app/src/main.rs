@@ -56,9 +56,15 @@ struct GuiArgs {
 }
 
 fn main() -> ExitCode {
-    // Before any thread starts: lets the diffusion matcher keep its memory on worker threads.
-    faceshot_core::heap::single_arena();
     let cli = Cli::parse();
+    // Before any thread starts, where the diffusion matcher may run: lets it keep its memory
+    // on worker threads (see `faceshot_core::heap`).
+    if matches!(
+        cli.command,
+        None | Some(Command::Gui(_) | Command::Match(_) | Command::EvalMatch(_))
+    ) {
+        faceshot_core::heap::single_arena();
+    }
     init_logging(cli.verbose);
     let result = match &cli.command {
         Some(Command::Probe(args)) => cmd::probe::run(args),
