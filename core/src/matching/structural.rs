@@ -1093,36 +1093,39 @@ mod tests {
         assert_eyes_on_the_dots(&r.face.points);
     }
 
+    /// The fit of [`drawn_face`] with part of the head in another `colour`: the polygon of the
+    /// head outline's points that `keep` keeps, then `extra`.
+    fn fit_with_shaded_part(
+        keep: impl Fn(&Point) -> bool,
+        extra: &[Point],
+        colour: [u8; 3],
+    ) -> StructuralFit {
+        use crate::matching::raster::{ellipse_points, fill_polygon};
+        let img = drawn_face(|img| {
+            let part: Vec<Point> = ellipse_points(Point::new(128.0, 140.0), 82.0, 100.0, 0.0, 64)
+                .into_iter()
+                .filter(&keep)
+                .chain(extra.iter().copied())
+                .collect();
+            fill_polygon(img, &part, colour);
+        });
+        fit(&img, ShapeModel::default_model())
+    }
+
     #[test]
     fn a_head_split_by_shading_is_one_face() {
-        use crate::matching::raster::{ellipse_points, fill_polygon};
         // The left half of the head in a much darker shade: two colour regions, one eye each.
-        let img = drawn_face(|img| {
-            let left: Vec<Point> = ellipse_points(Point::new(128.0, 140.0), 82.0, 100.0, 0.0, 64)
-                .into_iter()
-                .filter(|p| p.x <= 128.0)
-                .chain([Point::new(128.0, 240.0), Point::new(128.0, 40.0)])
-                .collect();
-            fill_polygon(img, &left, [200, 120, 60]);
-        });
-        let r = fit(&img, ShapeModel::default_model());
+        let corners = [Point::new(128.0, 240.0), Point::new(128.0, 40.0)];
+        let r = fit_with_shaded_part(|p| p.x <= 128.0, &corners, [200, 120, 60]);
         assert!(r.findings.eyes);
         assert_eyes_on_the_dots(&r.face.points);
     }
 
     #[test]
     fn eyes_on_the_seam_between_two_shades_are_found() {
-        use crate::matching::raster::{ellipse_points, fill_polygon};
         // The upper part of the head in another shade, the seam running through both eyes: each
         // eye touches both colour regions and is a hole of neither, only of their union.
-        let img = drawn_face(|img| {
-            let upper: Vec<Point> = ellipse_points(Point::new(128.0, 140.0), 82.0, 100.0, 0.0, 64)
-                .into_iter()
-                .filter(|p| p.y <= 132.0)
-                .collect();
-            fill_polygon(img, &upper, [245, 170, 90]);
-        });
-        let r = fit(&img, ShapeModel::default_model());
+        let r = fit_with_shaded_part(|p| p.y <= 132.0, &[], [245, 170, 90]);
         assert!(r.findings.eyes);
         assert_eyes_on_the_dots(&r.face.points);
     }
@@ -1191,15 +1194,20 @@ mod tests {
         assert!(m.distance(Point::new(128.0, 160.0)) < 6.0, "mouth at {m:?}");
     }
 
+    /// The fit of [`drawn_face`] with a filled ellipse (centre, radii, colour) drawn on it.
+    fn fit_with_ellipse(c: (f32, f32), r: (f32, f32), colour: [u8; 3]) -> StructuralFit {
+        use crate::matching::raster::{ellipse_points, fill_polygon};
+        let img = drawn_face(|img| {
+            let e = ellipse_points(Point::new(c.0, c.1), r.0, r.1, 0.0, 48);
+            fill_polygon(img, &e, colour);
+        });
+        fit(&img, ShapeModel::default_model())
+    }
+
     #[test]
     fn a_grin_reaching_the_outline_is_the_mouth() {
-        use crate::matching::raster::{ellipse_points, fill_polygon};
         // A wide open mouth in its own colour that runs past the chin: no hole of the face.
-        let img = drawn_face(|img| {
-            let grin = ellipse_points(Point::new(128.0, 205.0), 40.0, 40.0, 0.0, 48);
-            fill_polygon(img, &grin, [150, 30, 160]);
-        });
-        let r = fit(&img, ShapeModel::default_model());
+        let r = fit_with_ellipse((128.0, 205.0), (40.0, 40.0), [150, 30, 160]);
         assert!(r.findings.eyes && r.findings.mouth);
         let (a, b) = (r.face.points[48], r.face.points[54]);
         assert!(a.distance(Point::new(88.0, 205.0)) < 10.0, "{a:?}");
@@ -1208,13 +1216,8 @@ mod tests {
 
     #[test]
     fn the_mouth_blob_gives_the_outer_lip_line() {
-        use crate::matching::raster::{ellipse_points, fill_polygon};
         // Full lips: a filled ellipse 24 × 10 around (128, 192), over the mouth stroke.
-        let img = drawn_face(|img| {
-            let lips = ellipse_points(Point::new(128.0, 192.0), 24.0, 10.0, 0.0, 48);
-            fill_polygon(img, &lips, [170, 50, 60]);
-        });
-        let r = fit(&img, ShapeModel::default_model());
+        let r = fit_with_ellipse((128.0, 192.0), (24.0, 10.0), [170, 50, 60]);
         assert!(r.findings.mouth);
         let (top, bottom) = (r.face.points[51], r.face.points[57]);
         assert!((top.y - 182.0).abs() < 3.0, "upper lip at {top:?}");
