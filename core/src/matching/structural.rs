@@ -314,8 +314,8 @@ struct FaceRegion {
 }
 
 /// The union of two face regions that share a border (a head split by shading): filled
-/// pixels of either, the holes of each that the other does not fill, the area-weighted colour;
-/// `None` when they do not touch.
+/// pixels of either, the holes of each that the other does not fill plus what the union
+/// encloses and neither region did, the area-weighted colour; `None` when they do not touch.
 fn merge_regions(a: &FaceRegion, b: &FaceRegion, work: &Work) -> Option<FaceRegion> {
     let w = work.w;
     let touches = a.filled.iter().enumerate().any(|(i, &f)| {
