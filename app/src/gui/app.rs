@@ -486,7 +486,8 @@ impl FaceShotApp {
                 self.notify(
                     NoticeLevel::Info,
                     format!(
-                        "Diffusion matcher: weights in {}; Re-match runs it (minutes on a CPU)",
+                        "Diffusion matcher: weights in {}; Re-match runs it (minutes on a CPU; \
+                         the first run also prepares the gallery, several times longer)",
                         dir.display()
                     ),
                 );
