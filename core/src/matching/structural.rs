@@ -7,8 +7,9 @@
 //! 3. Face region: the foreground is clustered by colour (k-means); every connected region of a
 //!    cluster is scored by size, centrality, compactness, skin-likeness and above all by the
 //!    "holes" it encloses that could be a pair of eyes and a mouth.
-//! 4. Eyes: a symmetric pair of enclosed blobs (or dark blobs) in the upper face; mouth: a
-//!    blob below their midpoint. These give the anchors of the five-click fit, which places
+//! 4. Eyes: a symmetric pair of enclosed blobs in the upper face (else of enclosed blobs and
+//!    deep notches in the face's outline, where a turned head's far eye sits; else of dark
+//!    blobs); mouth: a blob below their midpoint. These give the anchors of the five-click fit, which places
 //!    the mean shape by a similarity transform and the shape model.
 //! 5. Per-part refinement to image evidence: jaw points move along their normals to the face
 //!    region's boundary, eye and mouth points to their blob's extremes, brow points to dark
@@ -428,6 +429,109 @@ fn enclosed(
     holes
 }
 
+/// Pixels inside the convex hull of `filled` (rows' extreme pixels as hull vertices).
+fn hull_mask(filled: &[bool], w: usize, h: usize) -> Vec<bool> {
+    // Leftmost and rightmost pixel of each row, pixel corners included.
+    let mut pts: Vec<(f32, f32)> = Vec::new();
+    for y in 0..h {
+        let row = &filled[y * w..(y + 1) * w];
+        if let (Some(a), Some(b)) = (row.iter().position(|&f| f), row.iter().rposition(|&f| f)) {
+            for (x, yy) in [(a, y), (a, y + 1), (b + 1, y), (b + 1, y + 1)] {
+                pts.push((x as f32, yy as f32));
+            }
+        }
+    }
+    pts.sort_by(|p, q| p.0.total_cmp(&q.0).then(p.1.total_cmp(&q.1)));
+    pts.dedup();
+    let cross = |o: (f32, f32), a: (f32, f32), b: (f32, f32)| {
+        (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0)
+    };
+    // Andrew's monotone chain.
+    let mut hull: Vec<(f32, f32)> = Vec::new();
+    for pass in 0..2 {
+        let start = hull.len();
+        let iter: Box<dyn Iterator<Item = &(f32, f32)>> = if pass == 0 {
+            Box::new(pts.iter())
+        } else {
+            Box::new(pts.iter().rev())
+        };
+        for &p in iter {
+            while hull.len() >= start + 2
+                && cross(hull[hull.len() - 2], hull[hull.len() - 1], p) <= 0.0
+            {
+                hull.pop();
+            }
+            hull.push(p);
+        }
+        hull.pop();
+    }
+    let mut mask = vec![false; w * h];
+    if hull.len() < 3 {
+        return mask;
+    }
+    // Scanlines through pixel centres: the span between the hull's crossings.
+    for y in 0..h {
+        let yc = y as f32 + 0.5;
+        let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
+        for k in 0..hull.len() {
+            let (a, b) = (hull[k], hull[(k + 1) % hull.len()]);
+            if (a.1 <= yc) != (b.1 <= yc) {
+                let x = a.0 + (yc - a.1) / (b.1 - a.1) * (b.0 - a.0);
+                lo = lo.min(x);
+                hi = hi.max(x);
+            }
+        }
+        if lo <= hi {
+            let x0 = (lo - 0.5).ceil().max(0.0) as usize;
+            let x1 = ((hi - 0.5).floor() + 1.0).clamp(0.0, w as f32) as usize;
+            for m in &mut mask[y * w + x0.min(x1)..y * w + x1] {
+                *m = true;
+            }
+        }
+    }
+    mask
+}
+
+/// Notches of a face region: pieces of its convex hull it does not fill. A feature drawn on
+/// the face's outline (an eye or brow of a turned head, a grin) opens onto the outside and is
+/// no hole, but it is a notch.
+fn notches(r: &FaceRegion, work: &Work) -> Vec<Blob> {
+    let (w, h) = (work.w, work.h);
+    let hull = hull_mask(&r.filled, w, h);
+    let mask: Vec<bool> = hull.iter().zip(&r.filled).map(|(a, f)| *a && !*f).collect();
+    let area = hull.iter().filter(|&&f| f).count();
+    let (_, comps) = components(&mask, w, h);
+    // A notch's rim: its pixels next to the outside of the hull (or the image edge).
+    let rim = |i: usize| {
+        let (x, y) = (i % w, i / w);
+        x == 0
+            || y == 0
+            || x + 1 == w
+            || y + 1 == h
+            || !hull[i - 1]
+            || !hull[i + 1]
+            || !hull[i - w]
+            || !hull[i + w]
+    };
+    comps
+        .into_iter()
+        .filter(|c| {
+            // Deep notches only: a feature opens onto the outline through a narrow gap; a
+            // shallow sliver along the outline (a hairline, a concave cheek) is all rim.
+            let open = c.iter().filter(|&&i| rim(i)).count() as f32;
+            c.len() >= 3
+                && c.len() < area / 8
+                && open <= NOTCH_MAX_OPENING * (c.len() as f32).sqrt()
+        })
+        .map(|c| Blob::new(c, w).with_contrast(work, luma(r.colour)))
+        .inspect(|b| tracing::debug!("structural: notch at {:?}, area {}", b.centre, b.area))
+        .collect()
+}
+
+/// Widest opening of a notch onto its region's convex hull, in square roots of its area
+/// (a notch as deep as it is wide has about 1).
+const NOTCH_MAX_OPENING: f32 = 0.7;
+
 /// A border colour counts as background when at least 1 / this of the border has it.
 const BG_MIN_BORDER_SHARE: usize = 12;
 
@@ -537,7 +641,7 @@ fn face_regions(work: &Work) -> Vec<(f32, FaceRegion)> {
                 colour: *c,
                 bbox: (x0 as f32, y0 as f32, (x1 + 1) as f32, (y1 + 1) as f32),
             };
-            let eyes = find_eye_pair(&region, w).is_some();
+            let eyes = find_eye_pair(&region.holes, region.bbox).is_some();
             let score = (area as f32 / (w * h) as f32).sqrt()
                 * (1.0 - off).max(0.1)
                 * fill_ratio.powf(0.5)
@@ -559,12 +663,11 @@ const EYE_MIN_CONTRAST: f32 = 0.2;
 type EyePair = (Blob, Blob, Option<Blob>, f32);
 
 /// The best eye pair among a region's holes: (left blob, right blob, mouth blob if any).
-fn find_eye_pair(r: &FaceRegion, _w: usize) -> Option<EyePair> {
-    let (x0, y0, x1, y1) = r.bbox;
+fn find_eye_pair(holes: &[Blob], bbox: (f32, f32, f32, f32)) -> Option<EyePair> {
+    let (x0, y0, x1, y1) = bbox;
     let (fw, fh) = (x1 - x0, y1 - y0);
     let mut best: Option<(f32, usize, usize, Option<usize>)> = None;
     let mut pairs: Vec<(f32, usize, usize, Option<usize>)> = Vec::new();
-    let holes = &r.holes;
     for i in 0..holes.len() {
         for j in 0..holes.len() {
             let (a, b) = (&holes[i], &holes[j]);
@@ -687,6 +790,17 @@ fn dark_blobs(work: &Work, r: &FaceRegion) -> Vec<Blob> {
         .collect()
 }
 
+/// Where a region's eye candidates come from, in the order they are tried.
+#[derive(Clone, Copy)]
+enum EyeSource {
+    /// The region's holes.
+    Holes,
+    /// The holes and the region's notches.
+    Notches,
+    /// Dark blobs inside the region.
+    DarkBlobs,
+}
+
 /// Result of the structural fit.
 pub struct StructuralFit {
     /// The face (points and per-point confidence) in original image pixels.
@@ -730,9 +844,9 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
             (Blob::new(pixels, w), r.colour)
         })
         .collect();
+    let primary = regions.len();
     let candidates: Vec<FaceRegion> = regions.into_iter().map(|(_, r)| r).chain(merged).collect();
-    let mut chosen: Option<(FaceRegion, Option<EyePair>)> = None;
-    for mut r in candidates {
+    for r in &candidates {
         tracing::debug!(
             "structural: region {:?} colour {:?}, holes at {:?}",
             r.bbox,
@@ -742,23 +856,39 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
                 .map(|b| (b.centre, b.area))
                 .collect::<Vec<_>>()
         );
-        let mut pair = find_eye_pair(&r, w);
-        if pair.is_none() {
-            let saved = std::mem::take(&mut r.holes);
-            r.holes = dark_blobs(&work, &r);
-            pair = find_eye_pair(&r, w);
-            if pair.is_none() {
-                r.holes = saved;
-            }
-        }
-        if pair.is_some() || chosen.is_none() {
-            let done = pair.is_some();
-            chosen = Some((r, pair));
-            if done {
-                break;
+    }
+    // Eye candidates: the colour regions' holes, then their holes with their notches (features
+    // opening onto the outline); the same for the merged regions; then everyone's dark blobs.
+    let all = 0..candidates.len();
+    let passes = [
+        (EyeSource::Holes, 0..primary),
+        (EyeSource::Notches, 0..primary),
+        (EyeSource::Holes, primary..candidates.len()),
+        (EyeSource::Notches, primary..candidates.len()),
+        (EyeSource::DarkBlobs, all),
+    ];
+    let mut found: Option<(usize, Vec<Blob>, EyePair)> = None;
+    'sources: for (source, range) in passes {
+        for k in range {
+            let r = &candidates[k];
+            let blobs = match source {
+                EyeSource::Holes => r.holes.clone(),
+                EyeSource::Notches => r.holes.iter().cloned().chain(notches(r, &work)).collect(),
+                EyeSource::DarkBlobs => dark_blobs(&work, r),
+            };
+            if let Some(pair) = find_eye_pair(&blobs, r.bbox) {
+                found = Some((k, blobs, pair));
+                break 'sources;
             }
         }
     }
+    let mut chosen: Option<(FaceRegion, Option<EyePair>)> = match found {
+        Some((k, blobs, pair)) => candidates.into_iter().nth(k).map(|mut r| {
+            r.holes = blobs;
+            (r, Some(pair))
+        }),
+        None => candidates.into_iter().next().map(|r| (r, None)),
+    };
     if let Some((region, Some((le, re, mouth, _)))) = &mut chosen
         && mouth.is_none()
     {
@@ -1202,6 +1332,32 @@ mod tests {
             fill_polygon(img, &e, colour);
         });
         fit(&img, ShapeModel::default_model())
+    }
+
+    #[test]
+    fn an_eye_on_the_outline_of_a_turned_head_is_found() {
+        use crate::matching::raster::{ellipse_points, fill_disc, fill_polygon, solid};
+        // Clip art on white, the head turned to its right: the far eye's white crosses the
+        // face's outline into the white background, so it is no hole of the face (nor of any
+        // union of colour regions), only a notch in it.
+        let mut img = solid(256, 256, [250, 250, 250]);
+        let face = ellipse_points(Point::new(128.0, 140.0), 82.0, 100.0, 0.0, 64);
+        fill_polygon(&mut img, &face, [236, 200, 170]);
+        for (x, pupil) in [(60.0, 64.0), (150.0, 154.0)] {
+            let white = ellipse_points(Point::new(x, 132.0), 17.0, 10.0, 0.0, 32);
+            fill_polygon(&mut img, &white, [250, 250, 250]);
+            fill_disc(&mut img, Point::new(pupil, 132.0), 6.0, [20, 20, 20]);
+        }
+        let mouth = [Point::new(90.0, 192.0), Point::new(130.0, 192.0)];
+        crate::matching::raster::stroke_polyline(&mut img, &mouth, false, 6.0, [150, 40, 40]);
+        let r = fit(&img, ShapeModel::default_model());
+        assert!(r.findings.eyes);
+        let (le, re) = (
+            centre(&r.face.points, 36, 42),
+            centre(&r.face.points, 42, 48),
+        );
+        assert!(le.distance(Point::new(62.0, 132.0)) < 8.0, "{le:?}");
+        assert!(re.distance(Point::new(150.0, 132.0)) < 8.0, "{re:?}");
     }
 
     #[test]
