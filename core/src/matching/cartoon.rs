@@ -14,7 +14,7 @@ use super::raster::{
 };
 use crate::landmarks::{Face, ImageSize, LANDMARK_COUNT, Landmarks, Point};
 use image::RgbaImage;
-use std::f32::consts::PI;
+use std::f32::consts::{FRAC_PI_2, PI};
 
 /// A small deterministic random generator (SplitMix64), so cartoons are reproducible.
 #[derive(Clone, Debug)]
@@ -129,6 +129,8 @@ pub struct CartoonSpec {
     lip_color: [u8; 3],
     background: usize,
     bg: [[u8; 3]; 2],
+    /// Head turn in radians (positive: the features move to the viewer's right), 0 = frontal.
+    pub yaw: f32,
     seed: u64,
 }
 
@@ -285,8 +287,23 @@ impl CartoonSpec {
                     r.range(0.3, 1.0),
                 ),
             ],
+            yaw: 0.0,
             seed,
         }
+    }
+
+    /// A feature point (brows, eyes, nose, mouth) of the frontal face as seen with the head
+    /// turned by [`CartoonSpec::yaw`]: each row of the face is a half cylinder as wide as the
+    /// outline there, so the features slide sideways and crowd against the far side of the
+    /// outline, which itself does not change.
+    fn turn(&self, q: Point) -> Point {
+        if self.yaw == 0.0 {
+            return q;
+        }
+        let y = q.y.clamp(-0.95 * self.top_h, 0.95 * self.bot_h);
+        let r = self.half_width(y).max(0.3);
+        let a = (q.x / r).clamp(-1.0, 1.0).asin() + self.yaw;
+        Point::new(r * a.clamp(-FRAC_PI_2, FRAC_PI_2).sin(), q.y)
     }
 
     /// A point of the face outline at angle `t` (0 = right, π/2 = chin), normalised units.
@@ -429,9 +446,29 @@ impl CartoonSpec {
             cum.push(last + w[0].distance(w[1]));
         }
         let total = cum[cum.len() - 1];
+        // The chin (point 8) halves the arc; a turned head's chin follows its midline, so the
+        // jaw points crowd on the far side and spread on the near one.
+        let chin = if self.yaw == 0.0 {
+            0.5 * total
+        } else {
+            let mid = self.turn(Point::new(0.0, 0.9 * self.bot_h)).x;
+            let lower = dense.iter().enumerate().filter(|(_, q)| q.y > self.jaw_y);
+            lower
+                .min_by(|a, b| (a.1.x - mid).abs().total_cmp(&(b.1.x - mid).abs()))
+                .map_or(0.5 * total, |(i, _)| cum[i])
+        };
         let mut j = 0;
         for (k, q) in p.iter_mut().take(17).enumerate() {
-            let target = total * k as f32 / 16.0;
+            let target = if k <= 8 {
+                chin * k as f32 / 8.0
+            } else {
+                chin + (total - chin) * (k - 8) as f32 / 8.0
+            };
+            let target = if self.yaw == 0.0 {
+                total * k as f32 / 16.0
+            } else {
+                target
+            };
             while j + 1 < cum.len() - 1 && cum[j + 1] < target {
                 j += 1;
             }
@@ -455,6 +492,9 @@ impl CartoonSpec {
         let (outer, inner) = self.mouth_points();
         p[48..60].copy_from_slice(&outer);
         p[60..68].copy_from_slice(&inner);
+        for q in &mut p[17..] {
+            *q = self.turn(*q);
+        }
         p
     }
 
@@ -470,6 +510,9 @@ impl CartoonSpec {
         let mut img = solid(n, n, self.bg[0]);
         let px = |q: Point| self.pose.apply(q);
         let map = |v: &[Point]| v.iter().map(|&q| px(q)).collect::<Vec<_>>();
+        // Features turn with the head; the outline, ears and hair do not.
+        let fpx = |q: Point| px(self.turn(q));
+        let fmap = |v: &[Point]| v.iter().map(|&q| fpx(q)).collect::<Vec<_>>();
         let s = self.pose.scale();
         let nf = n as f32;
         match self.background {
@@ -564,7 +607,7 @@ impl CartoonSpec {
         }
         // Brows.
         for right in [false, true] {
-            let b = map(&self.brow_points(right));
+            let b = fmap(&self.brow_points(right));
             stroke_polyline(
                 &mut img,
                 &b,
@@ -576,8 +619,8 @@ impl CartoonSpec {
         // Eyes.
         for right in [false, true] {
             let (poly, _) = self.eye_points(right);
-            let poly = map(&poly);
-            let centre = px(Point::new(
+            let poly = fmap(&poly);
+            let centre = fpx(Point::new(
                 if right { self.eye_x } else { -self.eye_x },
                 self.eye_y + 0.25 * (self.eye_low - self.eye_up),
             ));
@@ -630,19 +673,19 @@ impl CartoonSpec {
                 );
             }
             1 => {
-                let c = px(Point::new(0.0, self.nose_tip + 0.02));
+                let c = fpx(Point::new(0.0, self.nose_tip + 0.02));
                 let e = ellipse_points(c, self.nose_w * s, 0.06 * s, self.pose.angle(), 32);
                 fill_polygon(&mut img, &e, shade(self.skin, 0.8));
                 stroke_polyline(&mut img, &map(&lm[31..36]), false, line_w, nose_col);
             }
             2 => {
-                let tri = map(&[
-                    Point::new(-self.nose_w, self.nose_tip - 0.03),
-                    Point::new(self.nose_w, self.nose_tip - 0.03),
-                    lm[33],
-                ]);
+                let tri = [
+                    fpx(Point::new(-self.nose_w, self.nose_tip - 0.03)),
+                    fpx(Point::new(self.nose_w, self.nose_tip - 0.03)),
+                    px(lm[33]),
+                ];
                 fill_polygon(&mut img, &tri, [30, 25, 25]);
-                let mid = Point::new(0.0, 0.5 * (lm[33].y + lm[51].y));
+                let mid = (lm[33] + lm[51]) * 0.5;
                 stroke_polyline(&mut img, &map(&[lm[33], mid]), false, line_w, [30, 25, 25]);
             }
             _ => {
@@ -654,8 +697,8 @@ impl CartoonSpec {
         }
         // Mouth: splines through the landmarks, so the points lie on what is drawn.
         let (outer, inner) = self.mouth_points();
-        let outer_c = catmull_rom(&map(&outer), true, 6);
-        let inner_c = catmull_rom(&map(&inner), true, 6);
+        let outer_c = catmull_rom(&fmap(&outer), true, 6);
+        let inner_c = catmull_rom(&fmap(&inner), true, 6);
         let mouth_dark = [60, 15, 25];
         if self.mouth_style == MouthStyle::Lips {
             fill_polygon(&mut img, &outer_c, self.lip_color);
@@ -670,7 +713,7 @@ impl CartoonSpec {
         if self.mouth_open > 0.0 {
             fill_polygon(&mut img, &inner_c, mouth_dark);
             // Teeth band along the upper inner lip.
-            let teeth: Vec<Point> = catmull_rom(&map(&inner[..5]), false, 6);
+            let teeth: Vec<Point> = catmull_rom(&fmap(&inner[..5]), false, 6);
             stroke_polyline(
                 &mut img,
                 &teeth,
@@ -678,7 +721,7 @@ impl CartoonSpec {
                 0.3 * self.mouth_open * s,
                 [245, 245, 240],
             );
-            let tongue = px(Point::new(0.0, self.mouth_y + self.mouth_open * 0.8));
+            let tongue = fpx(Point::new(0.0, self.mouth_y + self.mouth_open * 0.8));
             let e = ellipse_points(
                 tongue,
                 0.3 * self.mouth_w * s,
@@ -689,7 +732,7 @@ impl CartoonSpec {
             fill_polygon_alpha(&mut img, &e, [200, 80, 90], 0.8);
             stroke_polyline(&mut img, &inner_c, true, line_w, mouth_dark);
         } else {
-            let lip_line = catmull_rom(&map(&inner[..5]), false, 6);
+            let lip_line = catmull_rom(&fmap(&inner[..5]), false, 6);
             stroke_polyline(&mut img, &lip_line, false, 1.2 * line_w, mouth_dark);
         }
         img
@@ -737,7 +780,21 @@ pub fn catmull_rom(pts: &[Point], closed: bool, per: usize) -> Vec<Point> {
 impl Cartoon {
     /// Generate the cartoon for `seed` with image side `size` pixels.
     pub fn generate(seed: u64, size: u32) -> Self {
-        let spec = CartoonSpec::random(seed, size);
+        Self::from_spec(CartoonSpec::random(seed, size))
+    }
+
+    /// [`Cartoon::generate`]'s character with its head turned by a yaw drawn uniformly from
+    /// ±`max_yaw` radians (its own random stream: the other choices stay those of `seed`).
+    pub fn generate_turned(seed: u64, size: u32, max_yaw: f32) -> Self {
+        let mut spec = CartoonSpec::random(seed, size);
+        let mut r = Rng::new(seed ^ 0x7475_726e);
+        spec.yaw = r.range(-max_yaw, max_yaw);
+        Self::from_spec(spec)
+    }
+
+    /// Render `spec` and take its landmarks.
+    pub fn from_spec(spec: CartoonSpec) -> Self {
+        let size = spec.size;
         let image = spec.render();
         let face = Face::new(
             spec.landmarks(),
@@ -764,6 +821,33 @@ mod tests {
         assert_eq!(a.face, b.face);
         let c = Cartoon::generate(4, 128);
         assert_ne!(a.face.points, c.face.points);
+    }
+
+    #[test]
+    fn turned_heads_move_their_features_not_their_outline() {
+        for seed in 0..20 {
+            let frontal = CartoonSpec::random(seed, 256);
+            let mut spec = frontal.clone();
+            spec.yaw = if seed % 2 == 0 { 0.6 } else { -0.6 };
+            let (a, b) = (frontal.normalised_landmarks(), spec.normalised_landmarks());
+            let toward = |p: Point, q: Point| (q.x - p.x) * spec.yaw.signum();
+            // Features slide the way of the turn and stay inside the outline, which is the
+            // same; the chin slides too, the jaw ends stay.
+            for i in [30, 33, 36, 45, 48, 54] {
+                assert!(toward(a[i], b[i]) > 0.02, "seed {seed} point {i}");
+                assert!(b[i].x.abs() <= spec.half_width(b[i].y) + 1e-4, "seed {seed}");
+                assert_eq!(a[i].y, b[i].y);
+            }
+            assert!(toward(a[8], b[8]) > 0.0, "seed {seed}: chin");
+            assert!(a[0].distance(b[0]) < 1e-3 && a[16].distance(b[16]) < 1e-3);
+            for part in Part::BASE {
+                let pts: Vec<Point> = part.indices().iter().map(|&i| b[i]).collect();
+                assert!(!self_intersects(&pts, part.is_closed()), "seed {seed}");
+            }
+        }
+        // Yaw 0 is the frontal cartoon, pixel for pixel.
+        let spec = CartoonSpec::random(5, 128);
+        assert_eq!(Cartoon::generate(5, 128).image, Cartoon::from_spec(spec).image);
     }
 
     #[test]
