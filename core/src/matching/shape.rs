@@ -2,7 +2,7 @@
 //! regularised constrained fit (any landmark or mean of landmarks as a constraint) and the
 //! five-click anchor fit built on it.
 
-use super::cartoon::CartoonSpec;
+use super::cartoon::{CartoonSpec, Rng};
 use super::geometry::{Similarity, symmetric_eigen};
 use crate::landmarks::{LANDMARK_COUNT, Landmarks, MIRROR, Point};
 use std::sync::OnceLock;
@@ -144,14 +144,20 @@ impl ShapeModel {
         })
     }
 
-    /// The default model: PCA of generated cartoon shapes and their mirror images, plus the
-    /// shipped gallery's shapes. Built once per process.
+    /// The default model: PCA of generated cartoon shapes (frontal and turned heads) and their
+    /// mirror images, plus the shipped gallery's shapes. Built once per process.
     pub fn default_model() -> &'static ShapeModel {
         static MODEL: OnceLock<ShapeModel> = OnceLock::new();
         MODEL.get_or_init(|| {
             let mut shapes: Vec<Landmarks> = (0..300u64)
                 .map(|s| CartoonSpec::random(1_000_000 + s, 256).normalised_landmarks())
                 .collect();
+            // Turned heads (up to ±34°), so the model also spans the features' sideways slide.
+            shapes.extend((0..150u64).map(|s| {
+                let mut spec = CartoonSpec::random(2_000_000 + s, 256);
+                spec.yaw = Rng::new(s).range(-0.6, 0.6);
+                spec.normalised_landmarks()
+            }));
             shapes.extend(super::gallery::embedded_shapes());
             let mirrored: Vec<Landmarks> = shapes.iter().map(mirror_shape).collect();
             shapes.extend(mirrored);
