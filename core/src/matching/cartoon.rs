@@ -835,7 +835,10 @@ mod tests {
             // same; the chin slides too, the jaw ends stay.
             for i in [30, 33, 36, 45, 48, 54] {
                 assert!(toward(a[i], b[i]) > 0.02, "seed {seed} point {i}");
-                assert!(b[i].x.abs() <= spec.half_width(b[i].y) + 1e-4, "seed {seed}");
+                assert!(
+                    b[i].x.abs() <= spec.half_width(b[i].y) + 1e-4,
+                    "seed {seed}"
+                );
                 assert_eq!(a[i].y, b[i].y);
             }
             assert!(toward(a[8], b[8]) > 0.0, "seed {seed}: chin");
@@ -845,9 +848,6 @@ mod tests {
                 assert!(!self_intersects(&pts, part.is_closed()), "seed {seed}");
             }
         }
-        // Yaw 0 is the frontal cartoon, pixel for pixel.
-        let spec = CartoonSpec::random(5, 128);
-        assert_eq!(Cartoon::generate(5, 128).image, Cartoon::from_spec(spec).image);
     }
 
     #[test]
