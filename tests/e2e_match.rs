@@ -117,3 +117,40 @@ fn clear_errors_for_bad_requests() {
     }
     assert!(!Path::new(&out).exists());
 }
+
+#[test]
+fn turned_cartoons_are_generated_and_matched() {
+    let dir = tempfile::tempdir().unwrap();
+    let (front, turned) = (dir.path().join("front"), dir.path().join("turned"));
+    for (d, yaw) in [(&front, "0"), (&turned, "30")] {
+        ok(&faceshot(&[
+            "cartoons",
+            d.to_str().unwrap(),
+            "--count",
+            "2",
+            "--size",
+            "192",
+            "--seed",
+            "12",
+            "--yaw",
+            yaw,
+        ]));
+    }
+    // Same character, features moved: the nose tip is elsewhere, the jaw ends are not.
+    let load = |d: &Path| Face::load(&d.join("cartoon_00012.json")).unwrap().points;
+    let (a, b) = (load(&front), load(&turned));
+    assert!((a[30].x - b[30].x).abs() > 2.0, "{:?} {:?}", a[30], b[30]);
+    assert!(a[0].distance(b[0]) < 0.5 && a[16].distance(b[16]) < 0.5);
+    let json = ok(&faceshot(&[
+        "eval-match",
+        turned.to_str().unwrap(),
+        "--json",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["images"], 2);
+    assert!(v["mean_nme"].as_f64().unwrap() < 0.3, "{json}");
+
+    let o = faceshot(&["cartoons", dir.path().to_str().unwrap(), "--yaw", "90"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--yaw"));
+}
