@@ -188,8 +188,8 @@ pub fn match_with_gallery(
     // with the match confidences as weights.
     if tangled(&points) {
         let w: Vec<f32> = confidence.iter().map(|c| c.max(0.05)).collect();
-        if let Some(f) = super::shape::ShapeModel::default_model().fit_points(&points, &w, 1.0) {
-            points = f.points;
+        if let Some(f) = super::shape::ShapeModel::default_model().untangled_fit(&points, &w) {
+            points = f;
         }
     }
     let mut face = Face::new(

@@ -175,7 +175,8 @@ pub struct MatchResult {
 pub const CROP_ACCEPT: f32 = 0.9;
 /// Face-mesh score above which `auto` considers the mesh result.
 pub const MESH_ACCEPT: f32 = 0.5;
-/// `auto` keeps the structural fit when it found eyes and lies within this NME of the mesh
+/// `auto` keeps the structural fit when it found eyes in a face region and lies within this
+/// NME of the mesh
 /// result (the two agree: a drawn face the mesh also reads, where the structural fit follows
 /// the drawn contours more closely); otherwise the mesh result wins.
 pub const AGREE_NME: f32 = 0.2;
@@ -316,13 +317,11 @@ pub fn match_face(
         let u = rearrange::uncross_lids(&r.face.points);
         if !structural::tangled(&u) {
             r.face.points = u;
-        } else if let Some(f) = shape::ShapeModel::default_model().fit_points(
-            &r.face.points,
-            &r.face.confidence.map(|c| c.max(0.05)),
-            1.0,
-        ) && !structural::tangled(&f.points)
+        } else if let Some(f) = shape::ShapeModel::default_model()
+            .untangled_fit(&r.face.points, &r.face.confidence.map(|c| c.max(0.05)))
+            && !structural::tangled(&f)
         {
-            r.face.points = f.points;
+            r.face.points = f;
             r.note.push_str("; untangled by the shape model");
         }
     }
@@ -386,7 +385,7 @@ fn match_face_raw(
                     progress.update("structural fit", 1, Some(2));
                     let s = structural::fit(image, model);
                     let mutual = eval::nme(&s.face.points, &face.points).unwrap_or(f32::INFINITY);
-                    if s.findings.eyes && mutual < AGREE_NME {
+                    if s.findings.eyes && s.findings.face && mutual < AGREE_NME {
                         return Ok(MatchResult {
                             face: s.face,
                             backend: Backend::Structural,

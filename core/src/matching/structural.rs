@@ -801,6 +801,48 @@ enum EyeSource {
     DarkBlobs,
 }
 
+/// Per-channel median colour of the working image.
+fn median_colour(work: &Work) -> [f32; 3] {
+    std::array::from_fn(|c| {
+        let mut v: Vec<f32> = work.rgb.iter().map(|p| p[c]).collect();
+        let k = v.len() / 2;
+        *v.select_nth_unstable_by(k, f32::total_cmp).1
+    })
+}
+
+/// Largest share of the picture an eye blob found outside any face region may cover.
+const IMAGE_EYE_MAX_SHARE: f32 = 0.02;
+
+/// An eye pair among the picture's dark blobs (much darker than its median luminance), with
+/// the blobs it was chosen from.
+fn image_eye_pair(work: &Work) -> Option<(Vec<Blob>, EyePair)> {
+    let (w, h) = (work.w, work.h);
+    let lum = luma(median_colour(work));
+    let mask: Vec<bool> = (0..w * h).map(|i| work.luma(i) < lum * 0.6).collect();
+    let (_, comps) = components(&mask, w, h);
+    let max_area = (IMAGE_EYE_MAX_SHARE * (w * h) as f32) as usize;
+    // Compact blobs only (strokes, stripes and slits are not eyes).
+    let compact = |c: &Vec<usize>| {
+        let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+        for &i in c {
+            (x0, y0, x1, y1) = (x0.min(i % w), y0.min(i / w), x1.max(i % w), y1.max(i / w));
+        }
+        let (bw, bh) = ((x1 - x0 + 1) as f32, (y1 - y0 + 1) as f32);
+        c.len() as f32 >= 0.45 * bw * bh && bw.min(bh) >= 0.3 * bw.max(bh)
+    };
+    let blobs: Vec<Blob> = comps
+        .into_iter()
+        .filter(|c| c.len() >= 3 && c.len() <= max_area && compact(c))
+        .map(|c| Blob::new(c, w))
+        .collect();
+    let pair = find_eye_pair(&blobs, (0.0, 0.0, w as f32, h as f32))?;
+    // Two of a kind: eyes drawn alike.
+    if pair.0.area.max(pair.1.area) > 2.0 * pair.0.area.min(pair.1.area) {
+        return None;
+    }
+    Some((blobs, pair))
+}
+
 /// Result of the structural fit.
 pub struct StructuralFit {
     /// The face (points and per-point confidence) in original image pixels.
@@ -882,12 +924,29 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
             }
         }
     }
+    let mut region_found = true;
     let mut chosen: Option<(FaceRegion, Option<EyePair>)> = match found {
         Some((k, blobs, pair)) => candidates.into_iter().nth(k).map(|mut r| {
             r.holes = blobs;
             (r, Some(pair))
         }),
-        None => candidates.into_iter().next().map(|r| (r, None)),
+        None => match image_eye_pair(&work) {
+            // No face region holds eyes (a face the colour of the background, a textured
+            // photo): distinct dark blobs anywhere in the picture, the region left empty.
+            Some((blobs, pair)) => {
+                region_found = false;
+                Some((
+                    FaceRegion {
+                        filled: vec![false; w * h],
+                        holes: blobs,
+                        colour: median_colour(&work),
+                        bbox: (0.0, 0.0, w as f32, h as f32),
+                    },
+                    Some(pair),
+                ))
+            }
+            None => candidates.into_iter().next().map(|r| (r, None)),
+        },
     };
     if let Some((region, Some((le, re, mouth, _)))) = &mut chosen
         && mouth.is_none()
@@ -915,7 +974,7 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
         face.confidence = [0.1; LANDMARK_COUNT];
         return StructuralFit { face, findings };
     };
-    findings.face = true;
+    findings.face = region_found;
     let (x0, y0, x1, y1) = region.bbox;
     let mut conf = [0.2f32; LANDMARK_COUNT];
     let mut measured: Vec<Constraint> = Vec::new();
@@ -1527,6 +1586,22 @@ mod tests {
         let mean = errs.iter().sum::<f32>() / errs.len() as f32;
         // Moving each point along its normal to the outline instead gives 0.088 here.
         assert!(mean < 0.078, "mean jaw error {mean}: {errs:?}");
+    }
+
+    #[test]
+    fn eyes_on_a_face_the_colour_of_the_background_are_found() {
+        use crate::matching::raster::{fill_disc, solid, stroke_polyline};
+        // No outline and the face the background's colour: no face region, only the features.
+        let mut img = solid(256, 256, [236, 220, 200]);
+        for x in [98.0, 158.0] {
+            fill_disc(&mut img, Point::new(x, 132.0), 7.0, [40, 30, 30]);
+        }
+        let mouth = [Point::new(108.0, 192.0), Point::new(148.0, 192.0)];
+        stroke_polyline(&mut img, &mouth, false, 6.0, [150, 40, 40]);
+        let r = fit(&img, ShapeModel::default_model());
+        assert!(r.findings.eyes && !r.findings.face);
+        assert_eyes_on_the_dots(&r.face.points);
+        assert!(!tangled(&r.face.points));
     }
 
     #[test]
