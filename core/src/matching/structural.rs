@@ -1029,16 +1029,9 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
             let n = n * (1.0 / n.norm().max(1e-6));
             let range = 0.25 * face_size;
             let mut found = None;
-            // Outermost inside-to-outside transition within the search range.
+            // The inside-to-outside transition nearest the point within the search range.
             let steps = (2.0 * range).ceil() as i32;
-            let inside = |p: Point| {
-                let (x, y) = (p.x.floor() as i64, p.y.floor() as i64);
-                x >= 0
-                    && y >= 0
-                    && (x as usize) < w
-                    && (y as usize) < h
-                    && region.filled[y as usize * w + x as usize]
-            };
+            let inside = |p: Point| covers(&region.filled, w, h, p);
             let mut best_d = f32::INFINITY;
             for s in -steps..steps {
                 let d0 = s as f32 * 0.5;
@@ -1182,6 +1175,12 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
     StructuralFit { face, findings }
 }
 
+/// Whether the `w` × `h` mask is set at the pixel holding `p` (false outside the image).
+fn covers(mask: &[bool], w: usize, h: usize, p: Point) -> bool {
+    let (x, y) = (p.x.floor() as i64, p.y.floor() as i64);
+    x >= 0 && y >= 0 && (x as usize) < w && (y as usize) < h && mask[y as usize * w + x as usize]
+}
+
 /// Rays cast from the face's centre to its outline, one per half degree.
 const OUTLINE_RAYS: usize = 720;
 
@@ -1211,14 +1210,7 @@ fn jaw_along_outline(
         return None;
     }
     let c = eye_mid.lerp(mouth, 0.5);
-    let inside = |p: Point| {
-        let (x, y) = (p.x.floor() as i64, p.y.floor() as i64);
-        x >= 0
-            && y >= 0
-            && (x as usize) < w
-            && (y as usize) < h
-            && filled[y as usize * w + x as usize]
-    };
+    let inside = |p: Point| covers(filled, w, h, p);
     if !inside(c) {
         return None;
     }
