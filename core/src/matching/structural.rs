@@ -9,12 +9,15 @@
 //!    "holes" it encloses that could be a pair of eyes and a mouth.
 //! 4. Eyes: a symmetric pair of enclosed blobs in the upper face (else of enclosed blobs and
 //!    deep notches in the face's outline, where a turned head's far eye sits; else of dark
-//!    blobs); mouth: a blob below their midpoint. These give the anchors of the five-click fit, which places
-//!    the mean shape by a similarity transform and the shape model.
-//! 5. Per-part refinement to image evidence: jaw points move along their normals to the face
-//!    region's boundary, eye and mouth points to their blob's extremes, brow points to dark
-//!    strokes above the eyes; then the shape model is fitted to the refined points (weighted by
-//!    how sure each measurement is), so the result is always a plausible, untangled face.
+//!    blobs in the face; else of compact dark blobs anywhere in the picture); mouth: a blob
+//!    below their midpoint. These give the anchors of the five-click fit, which places the mean
+//!    shape by a similarity transform and the shape model.
+//! 5. Per-part refinement to image evidence: the jaw traced along the face region's outline
+//!    (ends level with the placed jaw's, the chin where the midline meets it), eye and mouth
+//!    points to their blob's extremes, brow points to dark strokes above the eyes; then the
+//!    shape model is fitted to the refined points (weighted by how sure each measurement is)
+//!    and the jaw, eyes and mouth snapped back to their measurements where that tangles no
+//!    contour, so the result is always a plausible, untangled face.
 //!
 //! Each point's confidence says where it came from (image evidence vs. the model's prior).
 
@@ -447,15 +450,11 @@ fn hull_mask(filled: &[bool], w: usize, h: usize) -> Vec<bool> {
         (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0)
     };
     // Andrew's monotone chain.
+    let reversed: Vec<(f32, f32)> = pts.iter().rev().copied().collect();
     let mut hull: Vec<(f32, f32)> = Vec::new();
-    for pass in 0..2 {
+    for chain in [&pts, &reversed] {
         let start = hull.len();
-        let iter: Box<dyn Iterator<Item = &(f32, f32)>> = if pass == 0 {
-            Box::new(pts.iter())
-        } else {
-            Box::new(pts.iter().rev())
-        };
-        for &p in iter {
+        for &p in chain.iter() {
             while hull.len() >= start + 2
                 && cross(hull[hull.len() - 2], hull[hull.len() - 1], p) <= 0.0
             {
@@ -815,9 +814,9 @@ const IMAGE_EYE_MAX_SHARE: f32 = 0.02;
 
 /// An eye pair among the picture's dark blobs (much darker than its median luminance), with
 /// the blobs it was chosen from.
-fn image_eye_pair(work: &Work) -> Option<(Vec<Blob>, EyePair)> {
+fn image_eye_pair(work: &Work, median: [f32; 3]) -> Option<(Vec<Blob>, EyePair)> {
     let (w, h) = (work.w, work.h);
-    let lum = luma(median_colour(work));
+    let lum = luma(median);
     let mask: Vec<bool> = (0..w * h).map(|i| work.luma(i) < lum * 0.6).collect();
     let (_, comps) = components(&mask, w, h);
     let max_area = (IMAGE_EYE_MAX_SHARE * (w * h) as f32) as usize;
@@ -930,23 +929,26 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
             r.holes = blobs;
             (r, Some(pair))
         }),
-        None => match image_eye_pair(&work) {
+        None => {
             // No face region holds eyes (a face the colour of the background, a textured
             // photo): distinct dark blobs anywhere in the picture, the region left empty.
-            Some((blobs, pair)) => {
-                region_found = false;
-                Some((
-                    FaceRegion {
-                        filled: vec![false; w * h],
-                        holes: blobs,
-                        colour: median_colour(&work),
-                        bbox: (0.0, 0.0, w as f32, h as f32),
-                    },
-                    Some(pair),
-                ))
+            let median = median_colour(&work);
+            match image_eye_pair(&work, median) {
+                Some((blobs, pair)) => {
+                    region_found = false;
+                    Some((
+                        FaceRegion {
+                            filled: vec![false; w * h],
+                            holes: blobs,
+                            colour: median,
+                            bbox: (0.0, 0.0, w as f32, h as f32),
+                        },
+                        Some(pair),
+                    ))
+                }
+                None => candidates.into_iter().next().map(|r| (r, None)),
             }
-            None => candidates.into_iter().next().map(|r| (r, None)),
-        },
+        }
     };
     if let Some((region, Some((le, re, mouth, _)))) = &mut chosen
         && mouth.is_none()
@@ -1018,6 +1020,7 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
             .distance(pts[16])
             .max(pts[8].distance(pts[27]))
             .max(4.0);
+        let inside = |p: Point| covers(&region.filled, w, h, p);
         for i in 0..17usize {
             let prev = pts[i.saturating_sub(1)];
             let next = pts[(i + 1).min(16)];
@@ -1031,7 +1034,6 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
             let mut found = None;
             // The inside-to-outside transition nearest the point within the search range.
             let steps = (2.0 * range).ceil() as i32;
-            let inside = |p: Point| covers(&region.filled, w, h, p);
             let mut best_d = f32::INFINITY;
             for s in -steps..steps {
                 let d0 = s as f32 * 0.5;
