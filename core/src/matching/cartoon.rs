@@ -448,26 +448,19 @@ impl CartoonSpec {
         let total = cum[cum.len() - 1];
         // The chin (point 8) halves the arc; a turned head's chin follows its midline, so the
         // jaw points crowd on the far side and spread on the near one.
-        let chin = if self.yaw == 0.0 {
-            0.5 * total
-        } else {
+        let chin = (self.yaw != 0.0).then(|| {
             let mid = self.turn(Point::new(0.0, 0.9 * self.bot_h)).x;
             let lower = dense.iter().enumerate().filter(|(_, q)| q.y > self.jaw_y);
             lower
                 .min_by(|a, b| (a.1.x - mid).abs().total_cmp(&(b.1.x - mid).abs()))
                 .map_or(0.5 * total, |(i, _)| cum[i])
-        };
+        });
         let mut j = 0;
         for (k, q) in p.iter_mut().take(17).enumerate() {
-            let target = if k <= 8 {
-                chin * k as f32 / 8.0
-            } else {
-                chin + (total - chin) * (k - 8) as f32 / 8.0
-            };
-            let target = if self.yaw == 0.0 {
-                total * k as f32 / 16.0
-            } else {
-                target
+            let target = match chin {
+                None => total * k as f32 / 16.0,
+                Some(c) if k <= 8 => c * k as f32 / 8.0,
+                Some(c) => c + (total - c) * (k - 8) as f32 / 8.0,
             };
             while j + 1 < cum.len() - 1 && cum[j + 1] < target {
                 j += 1;

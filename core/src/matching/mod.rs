@@ -176,9 +176,8 @@ pub const CROP_ACCEPT: f32 = 0.9;
 /// Face-mesh score above which `auto` considers the mesh result.
 pub const MESH_ACCEPT: f32 = 0.5;
 /// `auto` keeps the structural fit when it found eyes in a face region and lies within this
-/// NME of the mesh
-/// result (the two agree: a drawn face the mesh also reads, where the structural fit follows
-/// the drawn contours more closely); otherwise the mesh result wins.
+/// NME of the mesh result (the two agree: a drawn face the mesh also reads, where the
+/// structural fit follows the drawn contours more closely); otherwise the mesh result wins.
 pub const AGREE_NME: f32 = 0.2;
 
 /// Crop sides tried when the whole image gives no face, as fractions of the image's short

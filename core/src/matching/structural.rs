@@ -1009,7 +1009,9 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
     let eyes_mouth = pair
         .as_ref()
         .map(|(le, re, m, _)| (le.centre, re.centre, m.as_ref().map(|m| m.centre)));
-    if let Some(jaw) = jaw_along_outline(&region.filled, w, h, &pts, eyes_mouth) {
+    let traced = jaw_along_outline(&region.filled, w, h, &pts, eyes_mouth);
+    let jaw_traced = traced.is_some();
+    if let Some(jaw) = traced {
         for (i, p) in jaw.into_iter().enumerate() {
             measured.push(Constraint::point(i, p, 1.0));
             conf[i] = 0.7;
@@ -1167,7 +1169,7 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
         pts = f.points;
     }
     // Snap eye and mouth points to strong measurements where that keeps contours untangled.
-    let snapped = snap_measured(&pts, &cs);
+    let snapped = snap_measured(&pts, &cs, jaw_traced);
     if !tangled(&snapped) {
         pts = snapped;
     }
@@ -1286,12 +1288,14 @@ fn ratio_nose(model: &ShapeModel) -> f32 {
     (m[30] - mid).norm() / le.distance(re).max(1e-6)
 }
 
-fn snap_measured(pts: &Landmarks, cs: &[Constraint]) -> Landmarks {
+/// `pts` with the eye and mouth points (and the jaw's, when `jaw` is set) moved onto their
+/// single-point measurements of weight 1 or more in `cs`.
+fn snap_measured(pts: &Landmarks, cs: &[Constraint], jaw: bool) -> Landmarks {
     let mut out = *pts;
     for c in cs {
         if c.indices.len() == 1 && c.weight >= 1.0 {
             let i = c.indices[0];
-            if (0..17).contains(&i) || (36..68).contains(&i) {
+            if (jaw && i < 17) || (36..68).contains(&i) {
                 out[i] = c.target;
             }
         }
