@@ -367,11 +367,13 @@ pub fn anchors_of(points: &Landmarks, n: usize) -> Option<Vec<Point>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matching::eval::nme;
+    use crate::matching::structural::tangled;
 
     #[test]
     fn untangled_fit_never_crosses_a_contour() {
         let model = ShapeModel::default_model();
-        let mut rng = crate::matching::cartoon::Rng::new(3);
+        let mut rng = Rng::new(3);
         let mut raw_tangled = 0;
         for _ in 0..40 {
             // The mean face with wild per-point noise (a failed match).
@@ -379,20 +381,16 @@ mod tests {
                 .mean
                 .map(|p| p * 100.0 + Point::new(rng.normal() * 25.0, rng.normal() * 25.0));
             let w = [1.0f32; 68];
-            if crate::matching::structural::tangled(
-                &model.fit_points(&pts, &w, 1.0).unwrap().points,
-            ) {
+            if tangled(&model.fit_points(&pts, &w, 1.0).unwrap().points) {
                 raw_tangled += 1;
             }
-            let f = model.untangled_fit(&pts, &w).unwrap();
-            assert!(!crate::matching::structural::tangled(&f));
+            assert!(!tangled(&model.untangled_fit(&pts, &w).unwrap()));
         }
         assert!(
             raw_tangled > 0,
             "the plain fit never tangled: the test shows nothing"
         );
     }
-    use crate::matching::eval::nme;
 
     #[test]
     fn model_reconstructs_a_training_like_shape() {
