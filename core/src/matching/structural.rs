@@ -811,6 +811,10 @@ fn median_colour(work: &Work) -> [f32; 3] {
 
 /// Largest share of the picture an eye blob found outside any face region may cover.
 const IMAGE_EYE_MAX_SHARE: f32 = 0.02;
+/// Fewest analysis pixels such a blob may have: specks of texture or noise are smaller.
+const IMAGE_EYE_MIN_PIXELS: usize = 5;
+/// Most such blobs a picture may have for a pair among them to count as eyes.
+const IMAGE_EYE_MAX_BLOBS: usize = 6;
 
 /// An eye pair among the picture's dark blobs (much darker than its median luminance), with
 /// the blobs it was chosen from.
@@ -831,9 +835,14 @@ fn image_eye_pair(work: &Work, median: [f32; 3]) -> Option<(Vec<Blob>, EyePair)>
     };
     let blobs: Vec<Blob> = comps
         .into_iter()
-        .filter(|c| c.len() >= 3 && c.len() <= max_area && compact(c))
+        .filter(|c| c.len() >= IMAGE_EYE_MIN_PIXELS && c.len() <= max_area && compact(c))
         .map(|c| Blob::new(c, w))
         .collect();
+    // A picture with more dark specks than this is textured (fur, noise, a patterned dress);
+    // a pair among them is chance.
+    if blobs.len() > IMAGE_EYE_MAX_BLOBS {
+        return None;
+    }
     let pair = find_eye_pair(&blobs, (0.0, 0.0, w as f32, h as f32))?;
     // Two of a kind: eyes drawn alike.
     if pair.0.area.max(pair.1.area) > 2.0 * pair.0.area.min(pair.1.area) {
@@ -1600,6 +1609,21 @@ mod tests {
         assert!(r.findings.eyes && !r.findings.face);
         assert_eyes_on_the_dots(&r.face.points);
         assert!(!tangled(&r.face.points));
+    }
+
+    #[test]
+    fn noise_has_no_eyes() {
+        // Pixel noise has dark specks everywhere; none of them is an eye.
+        let mut rng = crate::matching::cartoon::Rng::new(7);
+        for side in [64u32, 128] {
+            let img = RgbaImage::from_fn(side, side, |_, _| {
+                let v = (rng.unit() * 255.0) as u8;
+                image::Rgba([v, v, v, 255])
+            });
+            let r = fit(&img, ShapeModel::default_model());
+            assert!(!r.findings.eyes, "{side}");
+            assert!(!tangled(&r.face.points));
+        }
     }
 
     #[test]
