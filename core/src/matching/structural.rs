@@ -1591,8 +1591,8 @@ mod tests {
             errs.push(jaw / iod);
         }
         let mean = errs.iter().sum::<f32>() / errs.len() as f32;
-        // Moving each point along its normal to the outline instead gives 0.088 here.
-        assert!(mean < 0.078, "mean jaw error {mean}: {errs:?}");
+        // 0.069 here; moving each point along its normal to the outline instead gives 0.080.
+        assert!(mean < 0.075, "mean jaw error {mean}: {errs:?}");
     }
 
     #[test]
