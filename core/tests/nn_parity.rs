@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use candle_core::{Device, Tensor};
 use faceshot_core::nn::crop::{Border, Range, RotatedRect, crop_to_tensor};
 use faceshot_core::nn::layers::batch_item;
-use faceshot_core::nn::{Detection, FaceNets};
+use faceshot_core::nn::ops::FeatureMap;
+use faceshot_core::nn::{Detection, FaceNets, Landmark68Net};
 use serde_json::Value;
 
 fn asset(name: &str) -> PathBuf {
@@ -171,4 +172,36 @@ fn detector_finds_no_face_in_generated_images() {
     assert!(nets.detector.detect(&gradient).unwrap().is_empty());
     let flat = image::RgbImage::from_pixel(64, 200, image::Rgb([200, 180, 160]));
     assert!(nets.detector.detect(&flat).unwrap().is_empty());
+}
+
+/// face-api.js's 68-point network against TensorFlow.js (`tools/landmark68_reference.cjs`) on
+/// a 112×112 face crop and its mirror image: every point within 0.01 px of the crop.
+#[test]
+fn landmark68_matches_tensorflow_js() {
+    let net = Landmark68Net::embedded().unwrap();
+    let text = std::fs::read_to_string(asset("landmark68_reference.json")).unwrap();
+    let r: Value = serde_json::from_str(&text).unwrap();
+    let x = batch_item(&input("landmark68_input.png", Range::ZeroOne), 0).unwrap();
+    let mirrored = FeatureMap::new(
+        x.h,
+        x.w,
+        3,
+        (0..x.h)
+            .flat_map(|y| (0..x.w).rev().map(move |u| (y, u)))
+            .flat_map(|(y, u)| x.row(y)[u * 3..u * 3 + 3].to_vec())
+            .collect(),
+    )
+    .unwrap();
+    for (map, key) in [(x, "output"), (mirrored, "output_mirrored_input")] {
+        let ours = net.forward_map(&map).unwrap();
+        let want: Vec<f32> = r[key].as_array().unwrap().iter().map(f).collect();
+        let err = ours
+            .iter()
+            .flatten()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs() * 112.0)
+            .fold(0f32, f32::max);
+        println!("landmark68 {key}: max error {err:.5} px (112² crop)");
+        assert!(err <= 0.01, "{key}: max error {err} px");
+    }
 }

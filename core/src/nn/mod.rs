@@ -7,19 +7,22 @@
 //! block runs depthwise → pointwise fused with bias, residual and activation, on AVX2/FMA
 //! micro-kernels where the CPU has them (chosen at run time).
 //! The weights ship inside the binary ([`FaceNets::embedded`]) and can also be read from a
-//! folder ([`FaceNets::load_dir`]).
+//! folder ([`FaceNets::load_dir`]). The matcher also runs face-api.js's 68-point network
+//! ([`Landmark68Net`], MIT, converted by `tools/convert_faceapi.py`) on still images.
 
 use std::path::{Path, PathBuf};
 
 pub mod crop;
 pub mod detector;
 pub mod iris;
+pub mod landmark68;
 pub mod layers;
 pub mod mesh;
 pub mod ops;
 
 pub use detector::{Detection, FaceDetector};
 pub use iris::{EyeModel, EyeOutput};
+pub use landmark68::Landmark68Net;
 pub use mesh::{FaceMesh, MeshOutput};
 
 /// Errors from loading or running a network.
