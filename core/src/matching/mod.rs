@@ -293,6 +293,8 @@ pub fn mesh_face(image: &RgbaImage) -> Result<Option<(Face, f32)>, MatchError> {
         .map_err(|e| MatchError::Model(format!("68-point network: {e}")))?;
     if let Some(second) = landmark_net::net_points(net, &view, &mean)? {
         mean = landmark_net::blend(&mean, &second);
+    } else {
+        tracing::debug!("68-point network: no finite result; the mesh's points stand alone");
     }
     // No contour rearrangement here: the networks space the points better than the fitted
     // curves do (it cost the mesh 0.1106 → 0.1134 on the shared caricatures, 0.0553 → 0.0639
