@@ -181,18 +181,22 @@ fn landmark68_matches_tensorflow_js() {
     let net = Landmark68Net::embedded().unwrap();
     let text = std::fs::read_to_string(asset("landmark68_reference.json")).unwrap();
     let r: Value = serde_json::from_str(&text).unwrap();
-    let x = batch_item(&input("landmark68_input.png", Range::ZeroOne), 0).unwrap();
-    let mirrored = FeatureMap::new(
-        x.h,
-        x.w,
-        3,
-        (0..x.h)
-            .flat_map(|y| (0..x.w).rev().map(move |u| (y, u)))
-            .flat_map(|(y, u)| x.row(y)[u * 3..u * 3 + 3].to_vec())
-            .collect(),
-    )
-    .unwrap();
-    for (map, key) in [(x, "output"), (mirrored, "output_mirrored_input")] {
+    let img = image::open(asset("landmark68_input.png"))
+        .unwrap()
+        .to_rgb8();
+    let n = img.width() as usize;
+    let whole = RotatedRect {
+        cx: n as f32 / 2.0,
+        cy: n as f32 / 2.0,
+        width: n as f32,
+        height: n as f32,
+        angle: 0.0,
+    };
+    let map = |flip| {
+        let data = crop_to_tensor(&img, &whole, n, Border::Zero, Range::ZeroOne, flip);
+        FeatureMap::new(n, n, 3, data).unwrap()
+    };
+    for (map, key) in [(map(false), "output"), (map(true), "output_mirrored_input")] {
         let ours = net.forward_map(&map).unwrap();
         let want: Vec<f32> = r[key].as_array().unwrap().iter().map(f).collect();
         let err = ours

@@ -85,8 +85,10 @@ impl DenseBlock {
                 *s += v;
             }
             input = FeatureMap {
+                h: sum.h,
+                w: sum.w,
+                c: sum.c,
                 data: sum.data.iter().map(|v| v.max(0.0)).collect(),
-                ..sum.clone()
             };
         }
         Ok(input)
@@ -109,8 +111,8 @@ impl Landmark68Net {
     pub fn embedded() -> Result<&'static Self, NnError> {
         static NET: OnceLock<Result<Landmark68Net, String>> = OnceLock::new();
         NET.get_or_init(|| {
-            let path = Path::new("<embedded>/landmark68.safetensors");
-            Weights::from_bytes(LANDMARK68_BYTES, path)
+            let path = Path::new("<embedded>").join(LANDMARK68_FILE);
+            Weights::from_bytes(LANDMARK68_BYTES, &path)
                 .and_then(|w| Self::from_weights(&w))
                 .map_err(|e| e.to_string())
         })
@@ -144,12 +146,14 @@ impl Landmark68Net {
             ))));
         }
         let mut y = FeatureMap {
+            h: x.h,
+            w: x.w,
+            c: 3,
             data: x
                 .data
                 .chunks_exact(3)
                 .flat_map(|p| [0, 1, 2].map(|c| p[c] - MEAN_RGB[c] / 255.0))
                 .collect(),
-            ..x.clone()
         };
         for b in &self.blocks {
             y = b.forward(&y)?;
