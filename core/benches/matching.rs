@@ -1,6 +1,8 @@
 //! Matching benchmark (plain binary, no criterion): prints the figures issue 5 asks for.
 //!
 //! - `match` with the offline default (structural fit) on 512² generated cartoons;
+//! - the face-mesh path on a photo (the public-domain astronaut of `assets/parity`), and the
+//!   share of it that face-api.js's 68-point network (two passes) takes;
 //! - one full-size Stable Diffusion 2.1 U-Net pass at 512² (64² latent) with randomly
 //!   initialised weights (same compute as the real ones): to up block 1 (the DIFT feature pass)
 //!   and the full prediction pass used by each DDIM inversion step, plus the VAE encoder; from
@@ -18,7 +20,8 @@ use faceshot_core::matching::dift::unet::{FeatureUNet, UNetOutput, sd21_config};
 use faceshot_core::matching::dift::vae::{VaeConfig, VaeEncoder};
 use faceshot_core::matching::dift::{Dift, DiftOptions, RandomArch};
 use faceshot_core::matching::feature::Featurizer;
-use faceshot_core::matching::{MatchOptions, match_face};
+use faceshot_core::matching::{MatchOptions, landmark_net, match_face, mesh_face};
+use faceshot_core::nn::Landmark68Net;
 use faceshot_core::progress::NoProgress;
 use std::time::Instant;
 
@@ -49,6 +52,7 @@ fn main() {
         1e3 * times.iter().cloned().fold(0.0, f64::max),
         times.len()
     );
+    mesh_path_on_a_photo();
     if std::env::var_os("FACESHOT_BENCH_SKIP_SD").is_some() {
         return;
     }
@@ -137,4 +141,45 @@ fn main() {
             map.width
         );
     }
+}
+
+/// Median times of [`mesh_face`] on the astronaut photo and of the 68-point network's part.
+fn mesh_path_on_a_photo() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../assets/parity/astronaut.png"
+    );
+    let photo = image::open(path).unwrap();
+    let (rgba, rgb) = (photo.to_rgba8(), photo.to_rgb8());
+    let (face, _) = mesh_face(&rgba)
+        .unwrap()
+        .expect("a face in the astronaut photo");
+    let net = Landmark68Net::embedded().unwrap();
+    let time = |f: &dyn Fn()| {
+        median(
+            (0..15)
+                .map(|_| {
+                    let t = Instant::now();
+                    f();
+                    t.elapsed().as_secs_f64()
+                })
+                .collect(),
+        )
+    };
+    let whole = time(&|| {
+        mesh_face(&rgba).unwrap().unwrap();
+    });
+    let part = time(&|| {
+        landmark_net::net_points(net, &rgb, &face.points)
+            .unwrap()
+            .unwrap();
+    });
+    println!(
+        "mesh path (detector, mesh over 3 ROI heights, 68-point network) on a {}x{} photo: median {:.1} ms; the 68-point network (crop + mirrored crop): {:.1} ms ({:.0} %)",
+        rgb.width(),
+        rgb.height(),
+        1e3 * whole,
+        1e3 * part,
+        100.0 * part / whole
+    );
 }
