@@ -151,9 +151,10 @@ fn mesh_path_on_a_photo() {
     );
     let photo = image::open(path).unwrap();
     let (rgba, rgb) = (photo.to_rgba8(), photo.to_rgb8());
-    let (face, _) = mesh_face(&rgba)
+    let face = mesh_face(&rgba)
         .unwrap()
-        .expect("a face in the astronaut photo");
+        .expect("a face in the astronaut photo")
+        .face;
     let net = Landmark68Net::embedded().unwrap();
     let time = |f: &dyn Fn()| {
         median(

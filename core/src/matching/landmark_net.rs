@@ -105,6 +105,25 @@ pub fn net_points(
     Ok(points.iter().all(|p| p.is_finite()).then_some(points))
 }
 
+/// Distance between the two networks' points (over the mesh's outer-eye-corner distance) at
+/// which a point's agreement is ½. On the shared caricatures the points beyond it (22 %) err
+/// 2.4× as much as the rest (0.183 against 0.077 NME), on the photos (9 %) 1.9× as much.
+pub const AGREEMENT_SCALE: f32 = 0.1;
+
+/// How much the two networks agree on each point, in (0, 1]: `1 / (1 + (d / s)²)` with `d` the
+/// distance between their points over the mesh's outer-eye-corner distance and `s` =
+/// [`AGREEMENT_SCALE`]. All ones when the mesh's eye corners coincide.
+pub fn agreement(mesh: &Landmarks, net: &Landmarks) -> [f32; 68] {
+    let eyes = (mesh[45] - mesh[36]).norm();
+    if !eyes.is_finite() || eyes <= 1e-3 {
+        return [1.0; 68];
+    }
+    std::array::from_fn(|i| {
+        let d = (mesh[i] - net[i]).norm() / (eyes * AGREEMENT_SCALE);
+        1.0 / (1.0 + d * d)
+    })
+}
+
 /// `(1 − w)·mesh + w·net`, point by point, with `w` = [`NET_WEIGHT_EYES_BROWS`] for the eyes
 /// and brows and [`NET_WEIGHT`] elsewhere.
 pub fn blend(mesh: &Landmarks, net: &Landmarks) -> Landmarks {
@@ -176,6 +195,20 @@ mod tests {
     fn degenerate_points_give_no_crop() {
         assert!(crop_rect(&[Point::new(5.0, 5.0); 68]).is_none());
         assert!(crop_rect(&[Point::new(f32::NAN, 5.0); 68]).is_none());
+    }
+
+    #[test]
+    fn agreement_falls_with_the_distance_between_the_networks() {
+        let mesh = crate::landmarks::test_shapes::frontal_face(100.0, 100.0, 50.0);
+        let eyes = (mesh[45] - mesh[36]).norm();
+        let mut net = mesh;
+        net[8] = net[8] + Point::new(0.0, AGREEMENT_SCALE * eyes);
+        net[30] = net[30] + Point::new(3.0 * AGREEMENT_SCALE * eyes, 0.0);
+        let a = agreement(&mesh, &net);
+        assert!((a[0] - 1.0).abs() < 1e-6);
+        assert!((a[8] - 0.5).abs() < 1e-4, "{}", a[8]);
+        assert!((a[30] - 0.1).abs() < 1e-4, "{}", a[30]);
+        assert_eq!(agreement(&[Point::new(1.0, 1.0); 68], &net), [1.0; 68]);
     }
 
     #[test]
