@@ -32,8 +32,8 @@ pub const NET_WEIGHT_EYES_BROWS: f32 = 0.25;
 /// eye line (outer corners 36 → 45), [`CROP_SCALE`] times the points' box, shifted down by
 /// [`CROP_SHIFT`] of its height. `None` for degenerate points.
 pub fn crop_rect(around: &Landmarks) -> Option<RotatedRect> {
-    let eye = around[45] - around[36];
-    let angle = eye.y.atan2(eye.x);
+    let (a, b) = (around[36], around[45]);
+    let angle = crate::track::roi::roll_angle([a.x, a.y], [b.x, b.y]);
     let (s, c) = angle.sin_cos();
     let n = around.len() as f32;
     let centre = around.iter().fold(Point::new(0.0, 0.0), |a, &p| a + p);
