@@ -129,9 +129,15 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<()> {
         save_png(&overlay::draw_overlay(&image, &result.face), o)?;
     }
     let mean_conf = result.face.confidence.iter().sum::<f32>() / 68.0;
+    let weak = result
+        .face
+        .confidence
+        .iter()
+        .filter(|&&c| c < faceshot_core::matching::LOW_CONFIDENCE)
+        .count();
     if !quiet {
         eprintln!(
-            "{}: {} (mean confidence {mean_conf:.2}) -> {}",
+            "{}: {} (mean confidence {mean_conf:.2}, {weak} points to check) -> {}",
             args.image.display(),
             result.note,
             args.output.display()

@@ -173,6 +173,10 @@ pub struct MatchResult {
     pub note: String,
 }
 
+/// Confidence below which a point deserves the user's check: the app rings it, `faceshot
+/// match` counts it.
+pub const LOW_CONFIDENCE: f32 = 0.5;
+
 /// Face-mesh score a face found in a crop must reach.
 pub const CROP_ACCEPT: f32 = 0.9;
 /// Face-mesh score above which `auto` considers the mesh result.

@@ -12,7 +12,7 @@ use eframe::egui::{
 use faceshot_core::landmarks::{Landmarks, Part, Point};
 
 /// Points below this confidence are highlighted for checking.
-pub const LOW_CONFIDENCE: f32 = 0.5;
+pub use faceshot_core::matching::LOW_CONFIDENCE;
 /// Pick radius for points, in screen pixels.
 const POINT_PICK: f32 = 7.0;
 /// Pick radius for contours, in screen pixels.
