@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use candle_core::{Device, Tensor};
 use faceshot_core::nn::crop::{Border, Range, RotatedRect, crop_to_tensor};
 use faceshot_core::nn::layers::batch_item;
-use faceshot_core::nn::ops::FeatureMap;
 use faceshot_core::nn::{Detection, FaceNets, Landmark68Net};
 use serde_json::Value;
 
@@ -25,6 +24,11 @@ fn reference() -> Value {
 }
 
 fn input(name: &str, range: Range) -> Tensor {
+    input_mirrored(name, range, false)
+}
+
+/// A square fixture as a `1 × n × n × 3` tensor, mirrored horizontally with `flip`.
+fn input_mirrored(name: &str, range: Range, flip: bool) -> Tensor {
     let img = image::open(asset(name)).unwrap().to_rgb8();
     let (w, h) = (img.width() as usize, img.height() as usize);
     assert_eq!(w, h);
@@ -35,7 +39,7 @@ fn input(name: &str, range: Range) -> Tensor {
         height: h as f32,
         angle: 0.0,
     };
-    let data = crop_to_tensor(&img, &rect, w, Border::Replicate, range, false);
+    let data = crop_to_tensor(&img, &rect, w, Border::Replicate, range, flip);
     Tensor::from_vec(data, (1, h, w, 3), &Device::Cpu).unwrap()
 }
 
@@ -181,20 +185,12 @@ fn landmark68_matches_tensorflow_js() {
     let net = Landmark68Net::embedded().unwrap();
     let text = std::fs::read_to_string(asset("landmark68_reference.json")).unwrap();
     let r: Value = serde_json::from_str(&text).unwrap();
-    let img = image::open(asset("landmark68_input.png"))
-        .unwrap()
-        .to_rgb8();
-    let n = img.width() as usize;
-    let whole = RotatedRect {
-        cx: n as f32 / 2.0,
-        cy: n as f32 / 2.0,
-        width: n as f32,
-        height: n as f32,
-        angle: 0.0,
-    };
     let map = |flip| {
-        let data = crop_to_tensor(&img, &whole, n, Border::Zero, Range::ZeroOne, flip);
-        FeatureMap::new(n, n, 3, data).unwrap()
+        batch_item(
+            &input_mirrored("landmark68_input.png", Range::ZeroOne, flip),
+            0,
+        )
+        .unwrap()
     };
     for (map, key) in [(map(false), "output"), (map(true), "output_mirrored_input")] {
         let ours = net.forward_map(&map).unwrap();

@@ -129,12 +129,7 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<()> {
         save_png(&overlay::draw_overlay(&image, &result.face), o)?;
     }
     let mean_conf = result.face.confidence.iter().sum::<f32>() / 68.0;
-    let weak = result
-        .face
-        .confidence
-        .iter()
-        .filter(|&&c| c < faceshot_core::matching::LOW_CONFIDENCE)
-        .count();
+    let weak = faceshot_core::matching::points_to_check(&result.face);
     if !quiet {
         eprintln!(
             "{}: {} (mean confidence {mean_conf:.2}, {weak} points to check) -> {}",

@@ -177,6 +177,14 @@ pub struct MatchResult {
 /// match` counts it.
 pub const LOW_CONFIDENCE: f32 = 0.5;
 
+/// How many of `face`'s points have a confidence below [`LOW_CONFIDENCE`].
+pub fn points_to_check(face: &Face) -> usize {
+    face.confidence
+        .iter()
+        .filter(|&&c| c < LOW_CONFIDENCE)
+        .count()
+}
+
 /// Face-mesh score a face found in a crop must reach.
 pub const CROP_ACCEPT: f32 = 0.9;
 /// Face-mesh score above which `auto` considers the mesh result.

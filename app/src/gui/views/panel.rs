@@ -92,12 +92,7 @@ fn inputs(app: &mut FaceShotApp, ui: &mut egui::Ui) {
 fn editing(app: &mut FaceShotApp, ui: &mut egui::Ui) {
     ui.heading("Landmarks");
     if let Some(rig) = &app.doc.rig {
-        let weak = rig
-            .face
-            .confidence
-            .iter()
-            .filter(|&&c| c < super::canvas::LOW_CONFIDENCE)
-            .count();
+        let weak = faceshot_core::matching::points_to_check(&rig.face);
         ui.label(RichText::new(rig.source.describe()).small());
         if weak > 0 {
             ui.label(
