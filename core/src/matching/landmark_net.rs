@@ -13,8 +13,9 @@ use crate::nn::crop::{Border, Range, RotatedRect, crop_to_tensor};
 use crate::nn::landmark68::LANDMARK68_SIZE;
 use crate::nn::ops::FeatureMap;
 
-/// Side of the network's crop over the larger side of the points' box (in the face's frame):
-/// the network was trained on detector boxes, which reach past the 68 points.
+/// Side of the network's crop over the larger side of the points' box (in the face's frame).
+/// face-api.js feeds the network detector boxes, which reach past the 68 points; of 1.0–1.8,
+/// 1.3–1.4 measured best on the shared caricatures and photos.
 pub const CROP_SCALE: f32 = 1.4;
 /// Downward shift of the crop's centre, as a fraction of the points' box height.
 pub const CROP_SHIFT: f32 = 0.05;
