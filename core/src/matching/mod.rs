@@ -272,12 +272,12 @@ pub struct MeshFace {
     pub disagreement: Option<f32>,
 }
 
-/// The tracker's detector + face mesh on a still image, blended with the 68-point network, or
-/// `None` when no face is found. When the whole image
-/// gives no face (the short-range detector wants a face filling much of the frame), square
-/// crops at [`CROP_SCALES`] of the short side are tried on an overlapping grid, coarse to fine;
-/// the best confident face of the first scale that has one is kept. The mesh's points are
-/// blended with face-api.js's 68-point network on a crop they place ([`landmark_net`]).
+/// The tracker's detector + face mesh on a still image, blended with face-api.js's 68-point
+/// network on a crop the mesh's points place ([`landmark_net`]), or `None` when no face is
+/// found. When the whole image gives no face (the short-range detector wants a face filling
+/// much of the frame), square crops at [`CROP_SCALES`] of the short side are tried on an
+/// overlapping grid, coarse to fine; the best confident face of the first scale that has one
+/// is kept.
 pub fn mesh_face(image: &RgbaImage) -> Result<Option<MeshFace>, MatchError> {
     let (w, h) = image.dimensions();
     let rgb = image::RgbImage::from_fn(w, h, |x, y| {

@@ -102,11 +102,6 @@ pub struct Landmark68Net {
 }
 
 impl Landmark68Net {
-    /// Loads `landmark68.safetensors`.
-    pub fn load(path: &Path) -> Result<Self, NnError> {
-        Self::from_weights(&Weights::load(path)?)
-    }
-
     /// The network built into the binary, loaded once per process.
     pub fn embedded() -> Result<&'static Self, NnError> {
         static NET: OnceLock<Result<Landmark68Net, String>> = OnceLock::new();
