@@ -28,6 +28,7 @@ pub mod matcher;
 pub mod overlay;
 pub mod raster;
 pub mod rearrange;
+pub mod round_eyes;
 pub mod shape;
 pub mod structural;
 
@@ -441,8 +442,10 @@ fn match_face_raw(
                     let mutual = eval::nme(&s.face.points, &m.face.points).unwrap_or(f32::INFINITY);
                     let presence = m.presence;
                     let doubt = m.disagreement.filter(|&d| d > NETS_DOUBT_NME);
-                    if s.findings.eyes && s.findings.face && (mutual < AGREE_NME || doubt.is_some())
-                    {
+                    // Round irises are the structural fit's last resort for faces it cannot
+                    // outline; where the mesh reads a face, they do not outvote it.
+                    let outlined = s.findings.eyes && s.findings.face && !s.findings.round_eyes;
+                    if outlined && (mutual < AGREE_NME || doubt.is_some()) {
                         let note = match doubt {
                             Some(d) => format!(
                                 "structural fit; the face mesh (score {presence:.2}) and the \
@@ -507,7 +510,11 @@ fn match_face_raw(
             let note = format!(
                 "structural fit: face region {}, eyes {}, mouth {}",
                 if f.face { "found" } else { "not found" },
-                if f.eyes { "found" } else { "assumed" },
+                match (f.eyes, f.round_eyes) {
+                    (true, true) => "found (round irises)",
+                    (true, false) => "found",
+                    (false, _) => "assumed",
+                },
                 if f.mouth { "found" } else { "assumed" },
             );
             Ok(MatchResult {

@@ -9,7 +9,9 @@
 //!    "holes" it encloses that could be a pair of eyes and a mouth.
 //! 4. Eyes: a symmetric pair of enclosed blobs in the upper face (else of enclosed blobs and
 //!    deep notches in the face's outline, where a turned head's far eye sits; else of dark
-//!    blobs in the face; else of compact dark blobs anywhere in the picture); mouth: a blob
+//!    blobs in the face; else of compact dark blobs anywhere in the picture; else of round
+//!    irises found by radial symmetry, [`round_eyes`], on striped fur or pale-on-pale
+//!    pictures where no region holds the eyes); mouth: a blob
 //!    below their midpoint. These give the anchors of the five-click fit, which places the mean
 //!    shape by a similarity transform and the shape model.
 //! 5. Per-part refinement to image evidence: the jaw traced along the face region's outline
@@ -22,6 +24,7 @@
 //! Each point's confidence says where it came from (image evidence vs. the model's prior).
 
 use super::geometry::{Similarity, self_intersects};
+use super::round_eyes;
 use super::shape::{Constraint, ShapeModel, fit_anchors};
 use crate::landmarks::{Face, ImageSize, LANDMARK_COUNT, Landmarks, Part, Point};
 use image::RgbaImage;
@@ -100,6 +103,11 @@ impl Work {
 
     fn luma(&self, i: usize) -> f32 {
         luma(self.rgb[i])
+    }
+
+    /// Luminance of every pixel, row-major.
+    fn luma_plane(&self) -> Vec<f32> {
+        self.rgb.iter().map(|&c| luma(c)).collect()
     }
 }
 
@@ -308,6 +316,9 @@ pub struct Findings {
     pub eyes: bool,
     /// Mouth found.
     pub mouth: bool,
+    /// The eyes are round irises found by radial symmetry ([`round_eyes`]), not blobs of a
+    /// face region.
+    pub round_eyes: bool,
 }
 
 struct FaceRegion {
@@ -851,6 +862,41 @@ fn image_eye_pair(work: &Work, median: [f32; 3]) -> Option<(Vec<Blob>, EyePair)>
     Some((blobs, pair))
 }
 
+/// Horizontal and vertical half-extent of an eye around a round iris, in iris radii: the
+/// corners lie beyond the iris, the lids close to it.
+const ROUND_EYE_EXTENT: (f32, f32) = (1.1, 0.75);
+
+/// The eye around a round iris as a blob: an ellipse of [`ROUND_EYE_EXTENT`].
+fn eye_blob(eye: &round_eyes::RoundEye, w: usize, h: usize) -> Blob {
+    let (a, b) = (
+        eye.radius * ROUND_EYE_EXTENT.0,
+        eye.radius * ROUND_EYE_EXTENT.1,
+    );
+    let c = eye.centre;
+    let (x0, x1) = (
+        (c.x - a).floor().max(0.0) as usize,
+        ((c.x + a).ceil() as usize).min(w),
+    );
+    let (y0, y1) = (
+        (c.y - b).floor().max(0.0) as usize,
+        ((c.y + b).ceil() as usize).min(h),
+    );
+    let pixels: Vec<usize> = (y0..y1)
+        .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+        .filter(|&(x, y)| {
+            let (dx, dy) = ((x as f32 + 0.5 - c.x) / a, (y as f32 + 0.5 - c.y) / b);
+            dx * dx + dy * dy <= 1.0
+        })
+        .map(|(x, y)| y * w + x)
+        .collect();
+    if pixels.is_empty() {
+        // A disc at the very edge: its centre pixel stands for it.
+        let (x, y) = ((c.x as usize).min(w - 1), (c.y as usize).min(h - 1));
+        return Blob::new(vec![y * w + x], w);
+    }
+    Blob::new(pixels, w)
+}
+
 /// Result of the structural fit.
 pub struct StructuralFit {
     /// The face (points and per-point confidence) in original image pixels.
@@ -955,7 +1001,40 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
                         Some(pair),
                     ))
                 }
-                None => candidates.into_iter().next().map(|r| (r, None)),
+                None => match round_eyes::find_pair(&work.luma_plane(), w, h) {
+                    Some(pair) => {
+                        // Round irises where no region holds eyes (striped fur, a pale face on
+                        // a pale picture): the region under them, if any, is the face.
+                        findings.round_eyes = true;
+                        // The face is the region under the nose (hair may hang between the
+                        // eyes).
+                        let d = pair.right.centre - pair.left.centre;
+                        let nose = (pair.left.centre + pair.right.centre) * 0.5
+                            + Point::new(-d.y, d.x) * ratio_nose(model);
+                        let k = candidates
+                            .iter()
+                            .position(|r| covers(&r.filled, w, h, nose));
+                        region_found = k.is_some();
+                        let region = match k.and_then(|k| candidates.into_iter().nth(k)) {
+                            Some(r) => r,
+                            None => FaceRegion {
+                                filled: vec![false; w * h],
+                                holes: Vec::new(),
+                                colour: median,
+                                bbox: (0.0, 0.0, w as f32, h as f32),
+                            },
+                        };
+                        let (le, re) = (eye_blob(&pair.left, w, h), eye_blob(&pair.right, w, h));
+                        let others = region.holes.iter().enumerate().filter(|(_, b)| {
+                            b.centre.distance(le.centre) > pair.left.radius * 1.5
+                                && b.centre.distance(re.centre) > pair.right.radius * 1.5
+                        });
+                        let mouth = best_mouth(le.centre, re.centre, others)
+                            .map(|(_, k)| region.holes[k].clone());
+                        Some((region, Some((le, re, mouth, pair.score))))
+                    }
+                    None => candidates.into_iter().next().map(|r| (r, None)),
+                },
             }
         }
     };
@@ -1624,6 +1703,39 @@ mod tests {
             assert!(!r.findings.eyes, "{side}");
             assert!(!tangled(&r.face.points));
         }
+    }
+
+    #[test]
+    fn round_irises_on_striped_fur_are_the_eyes() {
+        // A tabby's face fills the picture: brown stripes and speckle everywhere, no region of
+        // its own colour, and two green irises with black pupils.
+        use crate::matching::raster::fill_disc;
+        let mut rng = crate::matching::cartoon::Rng::new(11);
+        let mut img = RgbaImage::from_fn(384, 256, |x, y| {
+            let stripe = ((x as f32 * 0.12 + y as f32 * 0.05).sin() * 0.5 + 0.5) * 60.0;
+            let v = 120.0 + stripe + (rng.unit() - 0.5) * 70.0;
+            image::Rgba([v as u8, (v * 0.8) as u8, (v * 0.55) as u8, 255])
+        });
+        // Dark specks all over (more than a picture with eyes among its dark blobs has).
+        for _ in 0..30 {
+            let c = Point::new(rng.unit() * 384.0, rng.unit() * 256.0);
+            fill_disc(&mut img, c, 2.0 + rng.unit() * 2.0, [40, 30, 20]);
+        }
+        let eyes = [Point::new(130.0, 100.0), Point::new(258.0, 104.0)];
+        for c in eyes {
+            fill_disc(&mut img, c, 22.0, [150, 170, 60]);
+            fill_disc(&mut img, c, 10.0, [15, 15, 10]);
+            fill_disc(&mut img, c + Point::new(5.0, -6.0), 3.0, [250, 250, 250]);
+        }
+        let r = fit(&img, ShapeModel::default_model());
+        assert!(r.findings.eyes && r.findings.round_eyes, "{:?}", r.findings);
+        let (le, re) = (
+            centre(&r.face.points, 36, 42),
+            centre(&r.face.points, 42, 48),
+        );
+        assert!(le.distance(eyes[0]) < 10.0, "{le:?}");
+        assert!(re.distance(eyes[1]) < 10.0, "{re:?}");
+        assert!(!tangled(&r.face.points));
     }
 
     #[test]
