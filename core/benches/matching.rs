@@ -3,6 +3,8 @@
 //! - `match` with the offline default (structural fit) on 512² generated cartoons;
 //! - the face-mesh path on a photo (the public-domain astronaut of `assets/parity`), and the
 //!   share of it that face-api.js's 68-point network (two passes) takes;
+//! - the structural fit on a 512² striped-fur picture whose eyes only the round-iris fallback
+//!   finds, against the same fit on a 512² cartoon;
 //! - one full-size Stable Diffusion 2.1 U-Net pass at 512² (64² latent) with randomly
 //!   initialised weights (same compute as the real ones): to up block 1 (the DIFT feature pass)
 //!   and the full prediction pass used by each DDIM inversion step, plus the VAE encoder; from
@@ -53,6 +55,7 @@ fn main() {
         times.len()
     );
     mesh_path_on_a_photo();
+    round_eye_fallback(&cartoons[0]);
     if std::env::var_os("FACESHOT_BENCH_SKIP_SD").is_some() {
         return;
     }
@@ -141,6 +144,61 @@ fn main() {
             map.width
         );
     }
+}
+
+/// Median times of the structural fit on a 512² striped-fur picture with two irises (served by
+/// the round-iris fallback) and on `cartoon` (served by the face region's holes).
+fn round_eye_fallback(cartoon: &Cartoon) {
+    use faceshot_core::matching::{shape::ShapeModel, structural};
+    let mut seed = 99u32;
+    let mut fur = image::RgbaImage::from_fn(512, 512, |x, y| {
+        seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        let noise = f32::from((seed >> 24) as u8) / 255.0 - 0.5;
+        let stripe = ((x as f32 * 0.06 + y as f32 * 0.025).sin() * 0.5 + 0.5) * 60.0;
+        let v = 120.0 + stripe + noise * 70.0;
+        image::Rgba([v as u8, (v * 0.8) as u8, (v * 0.55) as u8, 255])
+    });
+    // Dark specks all over, so that no few dark blobs stand out as eyes, then the irises.
+    let mut discs: Vec<(f32, f32, f32, [u8; 3])> = (0..30u32)
+        .map(|k| {
+            let h = k.wrapping_mul(2_654_435_761);
+            let (x, y) = ((h % 512) as f32, ((h >> 9) % 512) as f32);
+            (x, y, 4.0 + (h >> 20) as f32 % 4.0, [40, 30, 20])
+        })
+        .collect();
+    for cx in [180.0f32, 340.0] {
+        discs.push((cx, 200.0, 40.0, [150, 170, 60]));
+        discs.push((cx, 200.0, 18.0, [15, 15, 10]));
+    }
+    for (cx, cy, r, c) in discs {
+        for y in 0..512u32 {
+            for x in 0..512u32 {
+                if (x as f32 - cx).hypot(y as f32 - cy) <= r {
+                    fur.put_pixel(x, y, image::Rgba([c[0], c[1], c[2], 255]));
+                }
+            }
+        }
+    }
+    let model = ShapeModel::default_model();
+    assert!(structural::fit(&fur, model).findings.round_eyes);
+    let time = |img: &image::RgbaImage| {
+        median(
+            (0..9)
+                .map(|_| {
+                    let t = Instant::now();
+                    structural::fit(img, model);
+                    t.elapsed().as_secs_f64()
+                })
+                .collect(),
+        )
+    };
+    let (fallback, holes) = (time(&fur), time(&cartoon.image));
+    println!(
+        "structural fit on 512x512: striped fur with irises (round-iris fallback) median {:.1} ms; a cartoon (eyes among the face's holes) {:.1} ms ({:.2}x)",
+        1e3 * fallback,
+        1e3 * holes,
+        fallback / holes
+    );
 }
 
 /// Median times of [`mesh_face`] on the astronaut photo and of the 68-point network's part.
