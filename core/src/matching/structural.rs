@@ -328,6 +328,19 @@ struct FaceRegion {
     bbox: (f32, f32, f32, f32),
 }
 
+impl FaceRegion {
+    /// No region: the whole picture's box, nothing filled, of colour `colour`, with `holes` as
+    /// its feature candidates.
+    fn whole_picture(work: &Work, colour: [f32; 3], holes: Vec<Blob>) -> Self {
+        Self {
+            filled: vec![false; work.w * work.h],
+            holes,
+            colour,
+            bbox: (0.0, 0.0, work.w as f32, work.h as f32),
+        }
+    }
+}
+
 /// The union of two face regions that share a border (a head split by shading): filled
 /// pixels of either, the holes of each that the other does not fill plus what the union
 /// encloses and neither region did, the area-weighted colour; `None` when they do not touch.
@@ -991,23 +1004,14 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
             match image_eye_pair(&work, median) {
                 Some((blobs, pair)) => {
                     region_found = false;
-                    Some((
-                        FaceRegion {
-                            filled: vec![false; w * h],
-                            holes: blobs,
-                            colour: median,
-                            bbox: (0.0, 0.0, w as f32, h as f32),
-                        },
-                        Some(pair),
-                    ))
+                    Some((FaceRegion::whole_picture(&work, median, blobs), Some(pair)))
                 }
                 None => match round_eyes::find_pair(&work.luma_plane(), w, h) {
                     Some(pair) => {
                         // Round irises where no region holds eyes (striped fur, a pale face on
-                        // a pale picture): the region under them, if any, is the face.
+                        // a pale picture). The face is the region under the nose, if any (hair
+                        // may hang between the eyes).
                         findings.round_eyes = true;
-                        // The face is the region under the nose (hair may hang between the
-                        // eyes).
                         let d = pair.right.centre - pair.left.centre;
                         let nose = (pair.left.centre + pair.right.centre) * 0.5
                             + Point::new(-d.y, d.x) * ratio_nose(model);
@@ -1015,15 +1019,11 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
                             .iter()
                             .position(|r| covers(&r.filled, w, h, nose));
                         region_found = k.is_some();
-                        let region = match k.and_then(|k| candidates.into_iter().nth(k)) {
-                            Some(r) => r,
-                            None => FaceRegion {
-                                filled: vec![false; w * h],
-                                holes: Vec::new(),
-                                colour: median,
-                                bbox: (0.0, 0.0, w as f32, h as f32),
-                            },
-                        };
+                        let region = k
+                            .and_then(|k| candidates.into_iter().nth(k))
+                            .unwrap_or_else(|| {
+                                FaceRegion::whole_picture(&work, median, Vec::new())
+                            });
                         let (le, re) = (eye_blob(&pair.left, w, h), eye_blob(&pair.right, w, h));
                         let others = region.holes.iter().enumerate().filter(|(_, b)| {
                             b.centre.distance(le.centre) > pair.left.radius * 1.5
