@@ -68,21 +68,45 @@ pub struct RoundEyePair {
     pub score: f32,
 }
 
-/// Luminance gradients (3×3 Sobel) of a `w` × `h` image; zero on the border.
-fn sobel(luma: &[f32], w: usize, h: usize) -> (Vec<f32>, Vec<f32>) {
-    let mut gx = vec![0.0f32; w * h];
-    let mut gy = vec![0.0f32; w * h];
-    for y in 1..h.saturating_sub(1) {
-        for x in 1..w.saturating_sub(1) {
-            let p = |dx: isize, dy: isize| {
-                luma[(y as isize + dy) as usize * w + (x as isize + dx) as usize]
-            };
-            let i = y * w + x;
-            gx[i] = (p(1, -1) + 2.0 * p(1, 0) + p(1, 1)) - (p(-1, -1) + 2.0 * p(-1, 0) + p(-1, 1));
-            gy[i] = (p(-1, 1) + 2.0 * p(0, 1) + p(1, 1)) - (p(-1, -1) + 2.0 * p(0, -1) + p(1, -1));
+/// Luminance gradients (3×3 Sobel, zero on the border) of a `w` × `h` image, with their
+/// magnitudes and the least magnitude that counts as an edge.
+struct Gradients {
+    w: usize,
+    h: usize,
+    gx: Vec<f32>,
+    gy: Vec<f32>,
+    mag: Vec<f32>,
+    /// [`EDGE_SHARE`] of the strongest magnitude.
+    min_edge: f32,
+}
+
+impl Gradients {
+    fn new(luma: &[f32], w: usize, h: usize) -> Self {
+        let mut gx = vec![0.0f32; w * h];
+        let mut gy = vec![0.0f32; w * h];
+        for y in 1..h.saturating_sub(1) {
+            for x in 1..w.saturating_sub(1) {
+                let p = |dx: isize, dy: isize| {
+                    luma[(y as isize + dy) as usize * w + (x as isize + dx) as usize]
+                };
+                let i = y * w + x;
+                gx[i] =
+                    (p(1, -1) + 2.0 * p(1, 0) + p(1, 1)) - (p(-1, -1) + 2.0 * p(-1, 0) + p(-1, 1));
+                gy[i] =
+                    (p(-1, 1) + 2.0 * p(0, 1) + p(1, 1)) - (p(-1, -1) + 2.0 * p(0, -1) + p(1, -1));
+            }
+        }
+        let mag: Vec<f32> = gx.iter().zip(&gy).map(|(a, b)| a.hypot(*b)).collect();
+        let min_edge = EDGE_SHARE * mag.iter().copied().fold(0.0f32, f32::max);
+        Self {
+            w,
+            h,
+            gx,
+            gy,
+            mag,
+            min_edge,
         }
     }
-    (gx, gy)
 }
 
 /// Separable Gaussian blur (σ in pixels, kernel cut at 3σ, edges clamped).
@@ -120,18 +144,19 @@ fn gaussian_blur(src: &[f32], w: usize, h: usize, sigma: f32) -> Vec<f32> {
 /// Dark-disc radial symmetry at radius `n`: each strong edge votes for the pixel `n` steps
 /// against its gradient (towards the darker side); votes and edge strength combine as in the
 /// transform, then spread by a Gaussian of σ = n/2 and scale by `n` so that radii compare.
-fn symmetry_map(gx: &[f32], gy: &[f32], w: usize, h: usize, n: usize, min_edge: f32) -> Vec<f32> {
+fn symmetry_map(g: &Gradients, n: usize) -> Vec<f32> {
+    let (w, h) = (g.w, g.h);
     let mut votes = vec![0.0f32; w * h];
     let mut mass = vec![0.0f32; w * h];
     for y in 0..h {
         for x in 0..w {
             let i = y * w + x;
-            let m = gx[i].hypot(gy[i]);
-            if m <= min_edge {
+            let m = g.mag[i];
+            if m <= g.min_edge {
                 continue;
             }
-            let tx = (x as f32 - n as f32 * gx[i] / m).round();
-            let ty = (y as f32 - n as f32 * gy[i] / m).round();
+            let tx = (x as f32 - n as f32 * g.gx[i] / m).round();
+            let ty = (y as f32 - n as f32 * g.gy[i] / m).round();
             if tx < 0.0 || ty < 0.0 || tx >= w as f32 || ty >= h as f32 {
                 continue;
             }
@@ -159,7 +184,8 @@ const RING_MIN_COS: f32 = 0.7;
 /// Share of the ring around `c` whose strongest edge (over [`RING_RADII`]) points outward: a
 /// disc darker than its surround has outward gradients all round; in texture or noise the
 /// strongest edge points anywhere.
-fn ring_share(gx: &[f32], gy: &[f32], w: usize, h: usize, c: Point, r: f32, min_edge: f32) -> f32 {
+fn ring_share(g: &Gradients, c: Point, r: f32) -> f32 {
+    let (w, h) = (g.w, g.h);
     let mut hits = 0;
     for k in 0..RING_SAMPLES {
         let a = std::f32::consts::TAU * k as f32 / RING_SAMPLES as f32;
@@ -172,12 +198,12 @@ fn ring_share(gx: &[f32], gy: &[f32], w: usize, h: usize, c: Point, r: f32, min_
                     return None;
                 }
                 let i = y as usize * w + x as usize;
-                Some((gx[i].hypot(gy[i]), i))
+                Some((g.mag[i], i))
             })
             .max_by(|a, b| a.0.total_cmp(&b.0));
         if let Some((m, i)) = strongest
-            && m > min_edge
-            && (gx[i] * dx + gy[i] * dy) / m > RING_MIN_COS
+            && m > g.min_edge
+            && (g.gx[i] * dx + g.gy[i] * dy) / m > RING_MIN_COS
         {
             hits += 1;
         }
@@ -219,17 +245,15 @@ fn patch(luma: &[f32], w: usize, h: usize, c: Point, r: f32, mirror: bool) -> Op
 }
 
 /// The strongest radial-symmetry peaks (centre, radius, strength), at most [`PEAKS`].
-fn peaks(gx: &[f32], gy: &[f32], w: usize, h: usize, min_edge: f32) -> Vec<RoundEye> {
+fn peaks(g: &Gradients) -> Vec<RoundEye> {
+    let (w, h) = (g.w, g.h);
     let mut best = vec![0.0f32; w * h];
     let mut radius = vec![0usize; w * h];
     for &n in &RADII {
         if 4 * n >= w.min(h) {
             break;
         }
-        for (i, v) in symmetry_map(gx, gy, w, h, n, min_edge)
-            .into_iter()
-            .enumerate()
-        {
+        for (i, v) in symmetry_map(g, n).into_iter().enumerate() {
             if v > best[i] {
                 best[i] = v;
                 radius[i] = n;
@@ -257,7 +281,7 @@ fn peaks(gx: &[f32], gy: &[f32], w: usize, h: usize, min_edge: f32) -> Vec<Round
                     centre: c,
                     radius: r,
                     strength: v,
-                    ring: ring_share(gx, gy, w, h, c, r, min_edge),
+                    ring: ring_share(g, c, r),
                 });
             }
         }
@@ -273,14 +297,7 @@ pub fn find_pair(luma: &[f32], w: usize, h: usize) -> Option<RoundEyePair> {
     if w < 8 || h < 8 || luma.len() != w * h {
         return None;
     }
-    let (gx, gy) = sobel(luma, w, h);
-    let strongest = gx
-        .iter()
-        .zip(&gy)
-        .map(|(a, b)| a.hypot(*b))
-        .fold(0.0f32, f32::max);
-    let min_edge = EDGE_SHARE * strongest;
-    let all = peaks(&gx, &gy, w, h, min_edge);
+    let all = peaks(&Gradients::new(luma, w, h));
     // Eyes stand out from the picture's other round things; in texture and noise the
     // strongest peaks are many and alike.
     let typical = all.get(PEAKS / 2).map_or(0.0, |e| e.strength);
