@@ -8,6 +8,8 @@
 //! Options: any timestep on the schedule, fewer schedule steps (e.g. 10: t = 1, 101, 201, 301,
 //! three inversion passes), or the original DIFT's noise ensemble (no inversion).
 
+pub mod blocks;
+pub mod conv;
 pub mod hub;
 pub mod scheduler;
 pub mod tokenizer;

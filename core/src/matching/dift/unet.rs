@@ -1,25 +1,13 @@
 //! A Stable Diffusion U-Net that can stop after any up block and return its output (DIFT
-//! features), built from candle-transformers' public blocks under the diffusers weight names.
+//! features), built from [`super::blocks`] under the diffusers weight names.
 
+use super::blocks::{CrossAttnSpec, DownBlock, MidBlock, ResnetSpec, UpBlock};
+use super::conv::Conv;
 use candle_core::{Module, Result, Tensor};
-use candle_nn::{Conv2d, Conv2dConfig, GroupNorm, VarBuilder};
+use candle_nn::{GroupNorm, VarBuilder};
+use candle_transformers::models::stable_diffusion::attention::SpatialTransformerConfig;
 use candle_transformers::models::stable_diffusion::embeddings::{TimestepEmbedding, Timesteps};
 use candle_transformers::models::stable_diffusion::unet_2d::UNet2DConditionModelConfig;
-use candle_transformers::models::stable_diffusion::unet_2d_blocks::{
-    CrossAttnDownBlock2D, CrossAttnDownBlock2DConfig, CrossAttnUpBlock2D, CrossAttnUpBlock2DConfig,
-    DownBlock2D, DownBlock2DConfig, UNetMidBlock2DCrossAttn, UNetMidBlock2DCrossAttnConfig,
-    UpBlock2D, UpBlock2DConfig,
-};
-
-enum Down {
-    Basic(DownBlock2D),
-    Cross(CrossAttnDownBlock2D),
-}
-
-enum Up {
-    Basic(UpBlock2D),
-    Cross(CrossAttnUpBlock2D),
-}
 
 /// What a forward pass returns.
 pub enum UNetOutput {
@@ -31,14 +19,14 @@ pub enum UNetOutput {
 
 /// The conditional U-Net with an early exit after an up block.
 pub struct FeatureUNet {
-    conv_in: Conv2d,
+    conv_in: Conv,
     time_proj: Timesteps,
     time_embedding: TimestepEmbedding,
-    down: Vec<Down>,
-    mid: UNetMidBlock2DCrossAttn,
-    up: Vec<Up>,
+    down: Vec<DownBlock>,
+    mid: MidBlock,
+    up: Vec<UpBlock>,
     /// Final norm and conv; absent when the weights were built for features only.
-    out: Option<(GroupNorm, Conv2d)>,
+    out: Option<(GroupNorm, Conv)>,
     config: UNet2DConditionModelConfig,
 }
 
@@ -86,108 +74,72 @@ impl FeatureUNet {
         let b0 = config.blocks[0].out_channels;
         let last = config.blocks[n - 1];
         let temb = b0 * 4;
-        let conv_cfg = Conv2dConfig {
-            padding: 1,
-            ..Default::default()
-        };
-        let conv_in = candle_nn::conv2d(in_channels, b0, 3, conv_cfg, vs.pp("conv_in"))?;
+        let conv_in = Conv::new(vs.pp("conv_in"), in_channels, b0, 3, 1, (1, 1))?;
         let time_proj = Timesteps::new(b0, config.flip_sin_to_cos, config.freq_shift);
         let time_embedding = TimestepEmbedding::new(vs.pp("time_embedding"), b0, temb)?;
-        let mut down = Vec::with_capacity(n);
-        for i in 0..n {
-            let bc = config.blocks[i];
-            let cin = if i > 0 {
-                config.blocks[i - 1].out_channels
-            } else {
-                b0
-            };
-            let db = DownBlock2DConfig {
-                num_layers: config.layers_per_block,
-                resnet_eps: config.norm_eps,
-                resnet_groups: config.norm_num_groups,
-                add_downsample: i < n - 1,
-                downsample_padding: config.downsample_padding,
-                ..Default::default()
-            };
-            let vb = vs.pp("down_blocks").pp(i.to_string());
-            down.push(match bc.use_cross_attn {
-                Some(layers) => Down::Cross(CrossAttnDownBlock2D::new(
-                    vb,
-                    cin,
-                    bc.out_channels,
-                    Some(temb),
-                    false,
-                    CrossAttnDownBlock2DConfig {
-                        downblock: db,
-                        attn_num_head_channels: bc.attention_head_dim,
-                        cross_attention_dim: config.cross_attention_dim,
-                        sliced_attention_size: config.sliced_attention_size,
-                        use_linear_projection: config.use_linear_projection,
-                        transformer_layers_per_block: layers,
-                    },
-                )?),
-                None => Down::Basic(DownBlock2D::new(vb, cin, bc.out_channels, Some(temb), db)?),
-            });
-        }
-        let mid = UNetMidBlock2DCrossAttn::new(
-            vs.pp("mid_block"),
-            last.out_channels,
-            Some(temb),
-            false,
-            UNetMidBlock2DCrossAttnConfig {
-                resnet_eps: config.norm_eps,
-                output_scale_factor: config.mid_block_scale_factor,
-                cross_attn_dim: config.cross_attention_dim,
-                attn_num_head_channels: last.attention_head_dim,
-                resnet_groups: Some(config.norm_num_groups),
+        let spec = ResnetSpec {
+            temb: Some(temb),
+            groups: config.norm_num_groups,
+            eps: config.norm_eps,
+            output_scale: 1.0,
+        };
+        let attn = |heads: usize, depth: usize| CrossAttnSpec {
+            heads,
+            config: SpatialTransformerConfig {
+                depth,
+                num_groups: config.norm_num_groups,
+                context_dim: Some(config.cross_attention_dim),
+                sliced_attention_size: config.sliced_attention_size,
                 use_linear_projection: config.use_linear_projection,
-                transformer_layers_per_block: last.use_cross_attn.unwrap_or(1),
-                ..Default::default()
             },
-        )?;
+        };
+        // Widths of the skips the down path leaves, in the order it leaves them.
+        let mut skips = vec![b0];
+        let mut down = Vec::with_capacity(n);
+        let mut cin = b0;
+        for (i, bc) in config.blocks.iter().enumerate() {
+            let cout = bc.out_channels;
+            let a = bc.use_cross_attn.map(|d| attn(bc.attention_head_dim, d));
+            let downsample = (i + 1 < n).then_some(config.downsample_padding);
+            down.push(DownBlock::new(
+                vs.pp("down_blocks").pp(i.to_string()),
+                cin,
+                cout,
+                config.layers_per_block,
+                spec,
+                a.as_ref(),
+                downsample,
+            )?);
+            skips.extend(std::iter::repeat_n(cout, config.layers_per_block));
+            if downsample.is_some() {
+                skips.push(cout);
+            }
+            cin = cout;
+        }
+        let mid_spec = ResnetSpec {
+            output_scale: config.mid_block_scale_factor,
+            ..spec
+        };
+        let mid_attn = attn(last.attention_head_dim, last.use_cross_attn.unwrap_or(1));
+        let mid = MidBlock::cross(vs.pp("mid_block"), last.out_channels, mid_spec, &mid_attn)?;
         let mut up = Vec::with_capacity(n);
+        let mut prev = last.out_channels;
         for i in 0..n {
             let bc = config.blocks[n - 1 - i];
-            let prev = if i > 0 {
-                config.blocks[n - i].out_channels
-            } else {
-                last.out_channels
-            };
-            let cin = config.blocks[if i == n - 1 { 0 } else { n - i - 2 }].out_channels;
-            let ub = UpBlock2DConfig {
-                num_layers: config.layers_per_block + 1,
-                resnet_eps: config.norm_eps,
-                resnet_groups: config.norm_num_groups,
-                add_upsample: i < n - 1,
-                ..Default::default()
-            };
-            let vb = vs.pp("up_blocks").pp(i.to_string());
-            up.push(match bc.use_cross_attn {
-                Some(layers) => Up::Cross(CrossAttnUpBlock2D::new(
-                    vb,
-                    cin,
-                    prev,
-                    bc.out_channels,
-                    Some(temb),
-                    false,
-                    CrossAttnUpBlock2DConfig {
-                        upblock: ub,
-                        attn_num_head_channels: bc.attention_head_dim,
-                        cross_attention_dim: config.cross_attention_dim,
-                        sliced_attention_size: config.sliced_attention_size,
-                        use_linear_projection: config.use_linear_projection,
-                        transformer_layers_per_block: layers,
-                    },
-                )?),
-                None => Up::Basic(UpBlock2D::new(
-                    vb,
-                    cin,
-                    prev,
-                    bc.out_channels,
-                    Some(temb),
-                    ub,
-                )?),
-            });
+            // Each up block takes the last layers + 1 skips, the most recent first.
+            let taken = skips.split_off(skips.len().saturating_sub(config.layers_per_block + 1));
+            let consumed: Vec<usize> = taken.into_iter().rev().collect();
+            let a = bc.use_cross_attn.map(|d| attn(bc.attention_head_dim, d));
+            up.push(UpBlock::new(
+                vs.pp("up_blocks").pp(i.to_string()),
+                prev,
+                &consumed,
+                bc.out_channels,
+                spec,
+                a.as_ref(),
+                i + 1 < n,
+            )?);
+            prev = bc.out_channels;
         }
         let out = if with_output {
             Some((
@@ -197,7 +149,7 @@ impl FeatureUNet {
                     config.norm_eps,
                     vs.pp("conv_norm_out"),
                 )?,
-                candle_nn::conv2d(b0, out_channels, 3, conv_cfg, vs.pp("conv_out"))?,
+                Conv::new(vs.pp("conv_out"), b0, out_channels, 3, 1, (1, 1))?,
             ))
         } else {
             None
@@ -239,21 +191,14 @@ impl FeatureUNet {
         let mut xs = self.conv_in.forward(x)?;
         let mut res = vec![xs.clone()];
         for d in &self.down {
-            let (y, r) = match d {
-                Down::Basic(m) => m.forward(&xs, Some(&emb))?,
-                Down::Cross(m) => m.forward(&xs, Some(&emb), Some(ctx))?,
-            };
+            let (y, r) = d.forward(&xs, Some(&emb), Some(ctx))?;
             res.extend(r);
             xs = y;
         }
         xs = self.mid.forward(&xs, Some(&emb), Some(ctx))?;
         let mut upsample_size = None;
         for (i, u) in self.up.iter().enumerate() {
-            let k = match u {
-                Up::Basic(m) => m.resnets.len(),
-                Up::Cross(m) => m.upblock.resnets.len(),
-            };
-            let r = res.split_off(res.len() - k);
+            let r = res.split_off(res.len().saturating_sub(u.skips()));
             if i < n - 1
                 && forward_size
                 && let Some(last) = res.last()
@@ -261,22 +206,83 @@ impl FeatureUNet {
                 let (_, _, hh, ww) = last.dims4()?;
                 upsample_size = Some((hh, ww));
             }
-            xs = match u {
-                Up::Basic(m) => m.forward(&xs, &r, Some(&emb), upsample_size)?,
-                Up::Cross(m) => m.forward(&xs, &r, Some(&emb), upsample_size, Some(ctx))?,
-            };
+            xs = u.forward(&xs, &r, Some(&emb), Some(ctx), upsample_size)?;
             if stop_after == Some(i) {
                 return Ok(UNetOutput::Features(xs));
             }
         }
         match &self.out {
             Some((norm, conv)) => {
-                let y = candle_nn::ops::silu(&norm.forward(&xs)?)?;
+                let y = norm.forward(&xs)?.silu()?;
                 Ok(UNetOutput::Prediction(conv.forward(&y)?))
             }
             None => Err(candle_core::Error::Msg(
                 "U-Net built without its output layers cannot predict".into(),
             )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{DType, Device};
+    use candle_nn::VarMap;
+    use candle_transformers::models::stable_diffusion::unet_2d::{
+        BlockConfig, UNet2DConditionModel,
+    };
+
+    /// A tiny SD-2.1-like configuration with 32 norm groups (candle-transformers' plain down
+    /// and up blocks always use 32, so the comparison below needs that value).
+    fn tiny() -> UNet2DConditionModelConfig {
+        let bc = |out_channels, use_cross_attn, attention_head_dim| BlockConfig {
+            out_channels,
+            use_cross_attn,
+            attention_head_dim,
+        };
+        UNet2DConditionModelConfig {
+            blocks: vec![bc(32, Some(1), 2), bc(64, Some(1), 4), bc(64, None, 4)],
+            norm_num_groups: 32,
+            cross_attention_dim: 16,
+            layers_per_block: 1,
+            ..sd21_config()
+        }
+    }
+
+    fn max_abs(t: &Tensor) -> f32 {
+        t.abs()
+            .and_then(|a| a.flatten_all())
+            .and_then(|a| a.max(0))
+            .and_then(|a| a.to_scalar::<f32>())
+            .unwrap_or(f32::INFINITY)
+    }
+
+    #[test]
+    fn prediction_matches_candle_transformers_unet() {
+        let dev = Device::Cpu;
+        let vm = VarMap::new();
+        let vb = VarBuilder::from_varmap(&vm, DType::F32, &dev);
+        let reference = UNet2DConditionModel::new(vb.clone(), 4, 4, false, tiny()).unwrap();
+        let before = vm.all_vars().len();
+        let ours = FeatureUNet::new(vb, 4, 4, tiny(), true).unwrap();
+        // Ours found every variable it needs among the reference's and made no others.
+        assert_eq!(vm.all_vars().len(), before);
+        // An odd size also exercises the up path's explicit upsampling sizes.
+        for size in [16, 13] {
+            let x = Tensor::randn(0f32, 1.0, (1, 4, size, size), &dev).unwrap();
+            let ctx = Tensor::randn(0f32, 1.0, (1, 7, 16), &dev).unwrap();
+            let want = reference.forward(&x, 301.0, &ctx).unwrap();
+            let Ok(UNetOutput::Prediction(got)) = ours.forward(&x, 301.0, &ctx, None) else {
+                panic!("no prediction")
+            };
+            assert_eq!(got.dims(), want.dims());
+            let scale = max_abs(&want);
+            assert!(scale > 1e-3, "degenerate output");
+            let diff = max_abs(&(got - &want).unwrap());
+            assert!(
+                diff < 1e-4 * scale.max(1.0),
+                "max difference {diff} (scale {scale})"
+            );
         }
     }
 }
