@@ -1,11 +1,13 @@
-//! The diffusion models' building blocks (resnets, down/up/mid blocks) on [`Conv`], under the
-//! diffusers weight names; the attention layers are candle-transformers' own.
+//! The diffusion models' building blocks (resnets, down/up/mid blocks) on [`Conv`] and
+//! [`SpatialTransformer`], under the diffusers weight names; the VAE's single-head attention is
+//! candle-transformers' own.
 
 use super::conv::Conv;
+use super::transformer::{SpatialTransformer, TransformerSpec};
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{GroupNorm, Linear, VarBuilder};
 use candle_transformers::models::stable_diffusion::attention::{
-    AttentionBlock, AttentionBlockConfig, SpatialTransformer, SpatialTransformerConfig,
+    AttentionBlock, AttentionBlockConfig,
 };
 
 /// Settings every resnet of a block shares.
@@ -19,15 +21,6 @@ pub struct ResnetSpec {
     pub eps: f64,
     /// The output is divided by this.
     pub output_scale: f64,
-}
-
-/// Cross-attention transformers after each resnet of a block.
-#[derive(Debug, Clone, Copy)]
-pub struct CrossAttnSpec {
-    /// Attention heads (the head width is the channels divided by this).
-    pub heads: usize,
-    /// Transformer settings.
-    pub config: SpatialTransformerConfig,
 }
 
 /// Residual block: norm, SiLU, 3×3 conv, plus the time embedding, norm, SiLU, 3×3 conv, plus
@@ -98,7 +91,10 @@ pub enum Attention {
 impl Attention {
     fn forward(&self, x: &Tensor, ctx: Option<&Tensor>) -> Result<Tensor> {
         match self {
-            Attention::Cross(t) => t.forward(x, ctx),
+            Attention::Cross(t) => match ctx {
+                Some(ctx) => t.forward(x, ctx),
+                None => candle_core::bail!("cross-attention without a context"),
+            },
             Attention::Plain(a) => a.forward(x),
         }
     }
@@ -108,19 +104,11 @@ fn cross_attentions(
     vs: VarBuilder,
     channels: usize,
     layers: usize,
-    spec: &CrossAttnSpec,
+    spec: &TransformerSpec,
 ) -> Result<Vec<Attention>> {
     (0..layers)
         .map(|i| {
-            SpatialTransformer::new(
-                vs.pp(i.to_string()),
-                channels,
-                spec.heads,
-                channels / spec.heads,
-                false,
-                spec.config,
-            )
-            .map(Attention::Cross)
+            SpatialTransformer::new(vs.pp(i.to_string()), channels, spec).map(Attention::Cross)
         })
         .collect()
 }
@@ -144,7 +132,7 @@ impl DownBlock {
         cout: usize,
         layers: usize,
         spec: ResnetSpec,
-        attn: Option<&CrossAttnSpec>,
+        attn: Option<&TransformerSpec>,
         downsample_padding: Option<usize>,
     ) -> Result<Self> {
         let resnets = (0..layers)
@@ -214,7 +202,7 @@ impl UpBlock {
         skip_channels: &[usize],
         cout: usize,
         spec: ResnetSpec,
-        attn: Option<&CrossAttnSpec>,
+        attn: Option<&TransformerSpec>,
         upsample: bool,
     ) -> Result<Self> {
         let resnets = skip_channels
@@ -290,7 +278,7 @@ impl MidBlock {
         vs: VarBuilder,
         channels: usize,
         spec: ResnetSpec,
-        attn: &CrossAttnSpec,
+        attn: &TransformerSpec,
     ) -> Result<Self> {
         let mut attentions = cross_attentions(vs.pp("attentions"), channels, 1, attn)?;
         let mut block = Self::resnets_only(&vs, channels, spec)?;

@@ -10,9 +10,11 @@
 
 pub mod blocks;
 pub mod conv;
+pub mod fused;
 pub mod hub;
 pub mod scheduler;
 pub mod tokenizer;
+pub mod transformer;
 pub mod unet;
 pub mod vae;
 
@@ -497,7 +499,9 @@ pub fn image_tensor(img: &RgbImage) -> Result<Tensor, MatchError> {
 
 impl Featurizer for Dift {
     fn id(&self) -> String {
-        format!("dift-{}-{}", self.model_id, self.opts.describe())
+        // "v2": since the exact GELU replaced candle's tanh form, features differ slightly from
+        // earlier builds', so their cached gallery features are not reused.
+        format!("dift-v2-{}-{}", self.model_id, self.opts.describe())
     }
 
     fn side(&self) -> u32 {
