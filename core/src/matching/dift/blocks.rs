@@ -3,9 +3,10 @@
 //! candle-transformers' own.
 
 use super::conv::Conv;
+use super::fused::GroupNorm;
 use super::transformer::{SpatialTransformer, TransformerSpec};
 use candle_core::{Module, Result, Tensor};
-use candle_nn::{GroupNorm, Linear, VarBuilder};
+use candle_nn::{Linear, VarBuilder};
 use candle_transformers::models::stable_diffusion::attention::{
     AttentionBlock, AttentionBlockConfig,
 };
@@ -40,9 +41,9 @@ impl Resnet {
     /// Build under `vs` (`norm1`, `conv1`, `time_emb_proj`, `norm2`, `conv2`, `conv_shortcut`).
     pub fn new(vs: VarBuilder, cin: usize, cout: usize, spec: ResnetSpec) -> Result<Self> {
         Ok(Self {
-            norm1: candle_nn::group_norm(spec.groups, cin, spec.eps, vs.pp("norm1"))?,
+            norm1: GroupNorm::new(spec.groups, cin, spec.eps, vs.pp("norm1"))?,
             conv1: Conv::new(vs.pp("conv1"), cin, cout, 3, 1, (1, 1))?,
-            norm2: candle_nn::group_norm(spec.groups, cout, spec.eps, vs.pp("norm2"))?,
+            norm2: GroupNorm::new(spec.groups, cout, spec.eps, vs.pp("norm2"))?,
             conv2: Conv::new(vs.pp("conv2"), cout, cout, 3, 1, (1, 1))?,
             time_emb_proj: match spec.temb {
                 Some(t) => Some(candle_nn::linear(t, cout, vs.pp("time_emb_proj"))?),
@@ -63,12 +64,12 @@ impl Resnet {
             Some(conv) => conv.forward(x)?,
             None => x.clone(),
         };
-        let mut y = self.conv1.forward(&self.norm1.forward(x)?.silu()?)?;
+        let mut y = self.conv1.forward(&self.norm1.forward(x, true)?)?;
         if let (Some(t), Some(proj)) = (temb, &self.time_emb_proj) {
             let t = proj.forward(&t.silu()?)?.unsqueeze(2)?.unsqueeze(3)?;
             y = y.broadcast_add(&t)?;
         }
-        let y = self.conv2.forward(&self.norm2.forward(&y)?.silu()?)?;
+        let y = self.conv2.forward(&self.norm2.forward(&y, true)?)?;
         let out = (skip + y)?;
         if self.output_scale == 1.0 {
             Ok(out)

@@ -3,9 +3,9 @@
 //! out, residual), on the fused softmax and GEGLU of [`super::fused`].
 
 use super::conv::Conv;
-use super::fused;
+use super::fused::{self, GroupNorm};
 use candle_core::{Module, Result, Tensor};
-use candle_nn::{GroupNorm, LayerNorm, Linear, VarBuilder};
+use candle_nn::{LayerNorm, Linear, VarBuilder};
 
 /// Shape of a spatial transformer.
 #[derive(Debug, Clone, Copy)]
@@ -136,7 +136,7 @@ impl SpatialTransformer {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
-            norm: candle_nn::group_norm(spec.groups, channels, 1e-6, vs.pp("norm"))?,
+            norm: GroupNorm::new(spec.groups, channels, 1e-6, vs.pp("norm"))?,
             proj_in: proj("proj_in")?,
             blocks,
             proj_out: proj("proj_out")?,
@@ -146,7 +146,7 @@ impl SpatialTransformer {
     /// Apply to `x` attending to `context` (`B × tokens × context_dim`).
     pub fn forward(&self, x: &Tensor, context: &Tensor) -> Result<Tensor> {
         let (b, c, h, w) = x.dims4()?;
-        let y = self.norm.forward(x)?;
+        let y = self.norm.forward(x, false)?;
         let to_tokens = |t: Tensor| t.flatten_from(2)?.transpose(1, 2)?.contiguous();
         let mut y = match &self.proj_in {
             Proj::Linear(l) => l.forward(&to_tokens(y)?)?,

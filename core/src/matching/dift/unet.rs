@@ -3,9 +3,10 @@
 
 use super::blocks::{DownBlock, MidBlock, ResnetSpec, UpBlock};
 use super::conv::Conv;
+use super::fused::GroupNorm;
 use super::transformer::TransformerSpec;
 use candle_core::{Module, Result, Tensor};
-use candle_nn::{GroupNorm, VarBuilder};
+use candle_nn::VarBuilder;
 use candle_transformers::models::stable_diffusion::embeddings::{TimestepEmbedding, Timesteps};
 use candle_transformers::models::stable_diffusion::unet_2d::UNet2DConditionModelConfig;
 
@@ -140,7 +141,7 @@ impl FeatureUNet {
         }
         let out = if with_output {
             Some((
-                candle_nn::group_norm(
+                GroupNorm::new(
                     config.norm_num_groups,
                     b0,
                     config.norm_eps,
@@ -210,7 +211,7 @@ impl FeatureUNet {
         }
         match &self.out {
             Some((norm, conv)) => {
-                let y = norm.forward(&xs)?.silu()?;
+                let y = norm.forward(&xs, true)?;
                 Ok(UNetOutput::Prediction(conv.forward(&y)?))
             }
             None => Err(candle_core::Error::Msg(

@@ -3,8 +3,9 @@
 
 use super::blocks::{DownBlock, MidBlock, ResnetSpec};
 use super::conv::Conv;
+use super::fused::GroupNorm;
 use candle_core::{Module, Result, Tensor};
-use candle_nn::{GroupNorm, VarBuilder};
+use candle_nn::VarBuilder;
 
 /// Encoder shape (the SD-2.1 VAE: 128/256/512/512, two layers per block, 4 latent channels).
 #[derive(Clone, Debug)]
@@ -70,8 +71,7 @@ impl VaeEncoder {
             cin = out;
         }
         let mid = MidBlock::plain(enc.pp("mid_block"), cin, spec)?;
-        let norm_out =
-            candle_nn::group_norm(cfg.norm_num_groups, cin, 1e-6, enc.pp("conv_norm_out"))?;
+        let norm_out = GroupNorm::new(cfg.norm_num_groups, cin, 1e-6, enc.pp("conv_norm_out"))?;
         let moments = 2 * cfg.latent_channels;
         let conv_out = Conv::new(enc.pp("conv_out"), cin, moments, 3, 1, (1, 1))?;
         let quant_conv = Conv::new(vs.pp("quant_conv"), moments, moments, 1, 1, (0, 0))?;
@@ -93,7 +93,7 @@ impl VaeEncoder {
             xs = d.forward(&xs, None, None)?.0;
         }
         let xs = self.mid.forward(&xs, None, None)?;
-        let xs = self.norm_out.forward(&xs)?.silu()?;
+        let xs = self.norm_out.forward(&xs, true)?;
         let moments = self.quant_conv.forward(&self.conv_out.forward(&xs)?)?;
         moments.narrow(1, 0, self.latent_channels)
     }
