@@ -212,7 +212,7 @@ impl GroupNorm {
     /// Load `weight` and `bias` (`channels` each; fresh variables start at 1 and 0 as in
     /// candle-nn) under `vs`.
     pub fn new(groups: usize, channels: usize, eps: f64, vs: VarBuilder) -> Result<Self> {
-        if groups == 0 || channels % groups != 0 {
+        if groups == 0 || !channels.is_multiple_of(groups) {
             candle_core::bail!("group norm: {channels} channels in {groups} groups");
         }
         let get = |name, init| -> Result<Vec<f32>> {
