@@ -8,7 +8,9 @@
 //! - one full-size Stable Diffusion 2.1 U-Net pass at 512² (64² latent) with randomly
 //!   initialised weights (same compute as the real ones): to up block 1 (the DIFT feature pass)
 //!   and the full prediction pass used by each DDIM inversion step, plus the VAE encoder; from
-//!   these, the default DIFT cost (VAE + 15 inversion passes + 1 feature pass) is estimated.
+//!   these, the default DIFT cost (VAE + 15 inversion passes + 1 feature pass) is estimated;
+//!   candle-transformers' own `UNet2DConditionModel` on the same weights is timed as the
+//!   reference for the full pass.
 //!   Set `FACESHOT_BENCH_DIFT_FULL=1` to also time the whole default DIFT extraction end to end,
 //!   `FACESHOT_BENCH_SKIP_SD=1` to skip the SD part, and `FACESHOT_BENCH_SYSTEM_HEAP=1` to run
 //!   it without [`RetainedHeap`](faceshot_core::heap::RetainedHeap) (the allocator defaults).
@@ -17,6 +19,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use candle_core::{DType, Device, Tensor};
+use candle_transformers::models::stable_diffusion::unet_2d::UNet2DConditionModel;
 use faceshot_core::matching::cartoon::Cartoon;
 use faceshot_core::matching::dift::unet::{FeatureUNet, UNetOutput, sd21_config};
 use faceshot_core::matching::dift::vae::{VaeConfig, VaeEncoder};
@@ -110,6 +113,17 @@ fn main() {
             p.dims()
         );
     }
+    // Reference in the same run: candle-transformers' own U-Net on the same weights.
+    let reference = UNet2DConditionModel::new(vb.pp("unet"), 4, 4, false, sd21_config()).unwrap();
+    let t = Instant::now();
+    let p = reference.forward(&z, 281.0, &ctx).unwrap();
+    let ref_s = t.elapsed().as_secs_f64();
+    println!(
+        "reference: candle-transformers' UNet2DConditionModel, full pass on the same weights -> {:?}: {ref_s:.2} s (ours: {:.2}x its time)",
+        p.dims(),
+        full_s[1] / ref_s
+    );
+    drop((reference, p));
     if let Ok(status) = std::fs::read_to_string("/proc/self/status")
         && let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:"))
     {
