@@ -205,16 +205,8 @@ impl Im2Col {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::{D, Device};
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b)
-            .and_then(|d| d.abs())
-            .and_then(|d| d.flatten_all())
-            .and_then(|d| d.max(D::Minus1))
-            .and_then(|d| d.to_scalar::<f32>())
-            .unwrap_or(f32::INFINITY)
-    }
+    use crate::matching::dift::max_diff;
+    use candle_core::Device;
 
     /// candle's own convolution (symmetric padding) plus bias, as the reference.
     fn reference(x: &Tensor, w: &Tensor, b: &Tensor, stride: usize, pad: usize) -> Tensor {

@@ -348,16 +348,8 @@ pub fn geglu(x: &Tensor) -> Result<Tensor> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matching::dift::max_diff;
     use candle_core::{D, Device};
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b)
-            .and_then(|d| d.abs())
-            .and_then(|d| d.flatten_all())
-            .and_then(|d| d.max(D::Minus1))
-            .and_then(|d| d.to_scalar::<f32>())
-            .unwrap_or(f32::INFINITY)
-    }
 
     #[test]
     fn exp_and_erf_are_accurate() {

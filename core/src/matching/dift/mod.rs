@@ -517,6 +517,22 @@ impl Featurizer for Dift {
     }
 }
 
+/// Largest absolute value of `t` (infinite if it cannot be computed); for tests.
+#[cfg(test)]
+pub(crate) fn max_abs(t: &Tensor) -> f32 {
+    t.abs()
+        .and_then(|a| a.flatten_all())
+        .and_then(|a| a.max(0))
+        .and_then(|a| a.to_scalar::<f32>())
+        .unwrap_or(f32::INFINITY)
+}
+
+/// Largest absolute difference between `a` and `b`; for tests.
+#[cfg(test)]
+pub(crate) fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
+    (a - b).map_or(f32::INFINITY, |d| max_abs(&d))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

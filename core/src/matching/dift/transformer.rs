@@ -167,6 +167,7 @@ impl SpatialTransformer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matching::dift::max_diff;
     use candle_core::{DType, Device};
     use candle_nn::VarMap;
     use candle_transformers::models::stable_diffusion::attention as upstream;
@@ -205,15 +206,8 @@ mod tests {
             let want = reference.forward(&x, Some(&ctx)).unwrap();
             let got = ours.forward(&x, &ctx).unwrap();
             assert_eq!(got.dims(), want.dims());
-            let diff = (&got - &want)
-                .unwrap()
-                .abs()
-                .unwrap()
-                .flatten_all()
-                .unwrap();
-            let diff = diff.max(0).unwrap().to_scalar::<f32>().unwrap();
-            let change = (&got - &x).unwrap().abs().unwrap().flatten_all().unwrap();
-            let change = change.max(0).unwrap().to_scalar::<f32>().unwrap();
+            let diff = max_diff(&got, &want);
+            let change = max_diff(&got, &x);
             // candle-transformers uses the tanh form of GELU, diffusers (and we) the exact one;
             // the two differ by at most 5e-4 per value.
             assert!(change > 0.05, "the transformer changed nothing");

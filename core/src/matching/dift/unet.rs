@@ -224,6 +224,7 @@ impl FeatureUNet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matching::dift::max_abs;
     use candle_core::{DType, Device};
     use candle_nn::VarMap;
     use candle_transformers::models::stable_diffusion::unet_2d::{
@@ -245,14 +246,6 @@ mod tests {
             layers_per_block: 1,
             ..sd21_config()
         }
-    }
-
-    fn max_abs(t: &Tensor) -> f32 {
-        t.abs()
-            .and_then(|a| a.flatten_all())
-            .and_then(|a| a.max(0))
-            .and_then(|a| a.to_scalar::<f32>())
-            .unwrap_or(f32::INFINITY)
     }
 
     #[test]
