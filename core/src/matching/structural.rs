@@ -748,8 +748,21 @@ fn find_eye_pair(holes: &[Blob], bbox: (f32, f32, f32, f32)) -> Option<EyePair> 
                 && under(&holes[j], &holes[l], dist)
         })
     };
+    // A pair whose blob has another right under it that pairs with the same partner is a brow
+    // and the far eye (a turned or tilted head), whatever its score.
+    let brow_and_eye = |&(_, i, j, _): &(f32, usize, usize, Option<usize>)| {
+        let dist = holes[i].centre.distance(holes[j].centre);
+        pairs.iter().any(|&(_, k, l, _)| {
+            (l == j && k != i && under(&holes[i], &holes[k], dist))
+                || (k == i && l != j && under(&holes[j], &holes[l], dist))
+        })
+    };
     for pair in &pairs {
-        let s = if brows(pair) { 0.2 } else { 1.0 };
+        let s = if brows(pair) || brow_and_eye(pair) {
+            0.2
+        } else {
+            1.0
+        };
         let &(score, i, j, m) = pair;
         if best.is_none_or(|(bs, ..)| score * s > bs) {
             best = Some((score * s, i, j, m));
@@ -1465,6 +1478,28 @@ mod tests {
         assert_eyes_on_the_dots(&r.face.points);
         let brows = centre(&r.face.points, 17, 27);
         assert!(brows.y < 122.0, "brows at {brows:?}");
+    }
+
+    #[test]
+    fn a_brow_and_the_other_eye_are_not_a_pair() {
+        // Generated cartoons (one turned by up to 35°, one frontal) on which one brow and the
+        // other side's eye, tilted but within the pair limits, outscored the two eyes.
+        let model = ShapeModel::default_model();
+        for c in [
+            Cartoon::generate_turned(70083, 256, 35f32.to_radians()),
+            Cartoon::generate(40041, 256),
+        ] {
+            let r = fit(&c.image, model);
+            let truth = &c.face.points;
+            let iod = centre(truth, 36, 42).distance(centre(truth, 42, 48));
+            for (i0, i1) in [(36, 42), (42, 48)] {
+                let err = centre(&r.face.points, i0, i1).distance(centre(truth, i0, i1));
+                assert!(
+                    err < 0.15 * iod,
+                    "eye {i0}: off by {err} (eye distance {iod})"
+                );
+            }
+        }
     }
 
     #[test]
