@@ -143,14 +143,8 @@ impl CustomOp1 for Im2Col {
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let CpuStorage::F32(data) = storage else {
-            candle_core::bail!("im2col: f32 input expected");
-        };
-        let Some((start, end)) = layout.contiguous_offsets() else {
-            candle_core::bail!("im2col: contiguous input expected");
-        };
+        let data = super::fused::f32_values(self.name(), storage, layout)?;
         let (b, c, h, w) = layout.shape().dims4()?;
-        let data = &data[start..end];
         let (k, n) = (self.k, self.rows * self.out_w);
         let mut col = vec![0f32; b * c * k * k * n];
         // One chunk per (image, channel): its k·k rows of n values.

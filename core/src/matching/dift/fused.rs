@@ -41,6 +41,21 @@ fn erf(x: f32) -> f32 {
     y.copysign(x)
 }
 
+/// The values of a custom op's input: f32 and contiguous (the ops here take nothing else).
+pub(super) fn f32_values<'a>(
+    op: &str,
+    storage: &'a CpuStorage,
+    layout: &Layout,
+) -> Result<&'a [f32]> {
+    let CpuStorage::F32(data) = storage else {
+        candle_core::bail!("{op}: f32 input expected");
+    };
+    let Some((start, end)) = layout.contiguous_offsets() else {
+        candle_core::bail!("{op}: contiguous input expected");
+    };
+    Ok(&data[start..end])
+}
+
 /// Row-wise work over `src` into `dst`.
 trait Rows {
     /// Runs over all rows.
@@ -246,18 +261,12 @@ impl CustomOp1 for GroupNormOp<'_> {
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let CpuStorage::F32(data) = storage else {
-            candle_core::bail!("group norm: f32 input expected");
-        };
-        let Some((start, end)) = layout.contiguous_offsets() else {
-            candle_core::bail!("group norm: contiguous input expected");
-        };
+        let src = f32_values(self.name(), storage, layout)?;
         let dims = layout.shape().dims();
         let channels = self.norm.weight.len();
         if dims.len() < 2 || dims[1] != channels {
             candle_core::bail!("group norm: {dims:?} for {channels} channels");
         }
-        let src = &data[start..end];
         let plane: usize = dims[2..].iter().product();
         let per_group = channels / self.norm.groups;
         let mut dst = vec![0f32; src.len()];
@@ -302,13 +311,7 @@ impl CustomOp1 for RowOp {
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let CpuStorage::F32(data) = storage else {
-            candle_core::bail!("{}: f32 input expected", self.name());
-        };
-        let Some((start, end)) = layout.contiguous_offsets() else {
-            candle_core::bail!("{}: contiguous input expected", self.name());
-        };
-        let src = &data[start..end];
+        let src = f32_values(self.name(), storage, layout)?;
         let mut dims = layout.shape().dims().to_vec();
         let Some(last) = dims.last_mut() else {
             candle_core::bail!("{}: scalar input", self.name());
