@@ -96,8 +96,10 @@ impl Module for Conv {
         }
         let (oh, ow) = (self.out_len(h)?, self.out_len(w)?);
         let x = x.to_dtype(DType::F32)?.contiguous()?;
-        let pointwise = self.k == 1 && self.stride == 1 && self.pad_before == 0;
-        let y = if pointwise && self.pad_after == 0 {
+        // A 1×1 kernel with stride 1 and no padding is a plain matrix product.
+        let pointwise =
+            self.k == 1 && self.stride == 1 && self.pad_before == 0 && self.pad_after == 0;
+        let y = if pointwise {
             self.weight.broadcast_matmul(&x.reshape((b, c, h * w))?)?
         } else {
             let rows_per_band = (BAND_ELEMS / (c * self.k * self.k * ow).max(1)).clamp(1, oh);
