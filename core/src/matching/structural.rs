@@ -1251,9 +1251,9 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
                         (acc, wsum) = (0.0, 0.0);
                     }
                 }
-                if found.is_none() && wsum > 0.3 && acc / wsum > 0.12 * eye_d {
-                    found = Some(acc / wsum);
-                }
+                // A run still going where the search ends is hair or a hat, not a brow (one
+                // drawn in a colour no darker than the skin is not seen): the shape model places
+                // the brow then.
                 if let Some(s) = found {
                     measured.push(Constraint::point(idx + k, start - v * s, 0.8));
                     conf[idx + k] = 0.5;
@@ -1478,6 +1478,27 @@ mod tests {
         assert_eyes_on_the_dots(&r.face.points);
         let brows = centre(&r.face.points, 17, 27);
         assert!(brows.y < 122.0, "brows at {brows:?}");
+    }
+
+    #[test]
+    fn dark_hair_low_over_the_eyes_is_not_taken_for_brows() {
+        use crate::matching::raster::fill_polygon;
+        // No brows drawn; dark hair comes down to 27 px above the eyes (eye distance 60 px)
+        // and goes on past the top of the brow search.
+        let img = drawn_face(|img| {
+            let hair = [
+                Point::new(40.0, 30.0),
+                Point::new(216.0, 30.0),
+                Point::new(216.0, 105.0),
+                Point::new(40.0, 105.0),
+            ];
+            fill_polygon(img, &hair, [50, 35, 25]);
+        });
+        let r = fit(&img, ShapeModel::default_model());
+        assert_eyes_on_the_dots(&r.face.points);
+        let brows = centre(&r.face.points, 17, 27);
+        // The hair's lower edge is at y = 105.
+        assert!(brows.y > 104.0, "brows at {brows:?}, in the hair");
     }
 
     #[test]
