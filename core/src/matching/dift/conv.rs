@@ -7,13 +7,25 @@
 //! the patch matrix is written row by row with contiguous copies, and large inputs are processed
 //! in bands of output rows so the patch matrix stays small (the VAE's first layers at 512²
 //! would otherwise need 1.2 GB).
+//!
+//! 3×3, stride-1 convolutions with a large enough output go through [`super::winograd`]
+//! instead, which needs a quarter of the multiply-adds.
+
+use std::sync::{Arc, OnceLock};
 
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Module, Result, Shape, Tensor};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
 
+use super::winograd::{WinogradConv, WinogradKernel};
+
 /// Largest patch matrix built at once, in elements (64 MB of f32).
 const BAND_ELEMS: usize = 16 << 20;
+
+/// Fewest 4×4 output tiles (over the batch) for which a 3×3, stride-1 convolution goes through
+/// Winograd. Below it the 4× larger transformed kernel costs more memory traffic than the
+/// saved arithmetic (the U-Net's 8×8 and 16×16 levels with 1280 channels).
+const WINOGRAD_MIN_TILES: usize = 64;
 
 /// A convolution with square kernel, no dilation, one group and zero padding
 /// (`pad_before` on the top and left, `pad_after` on the bottom and right).
@@ -28,6 +40,8 @@ pub struct Conv {
     stride: usize,
     pad_before: usize,
     pad_after: usize,
+    /// The kernel in the Winograd domain, made on the first input large enough to use it.
+    winograd: OnceLock<Arc<WinogradKernel>>,
 }
 
 impl Conv {
@@ -75,7 +89,31 @@ impl Conv {
             stride,
             pad_before,
             pad_after,
+            winograd: OnceLock::new(),
         })
+    }
+
+    /// Whether an output of `oh × ow` (batch `b`) goes through the Winograd path.
+    fn use_winograd(&self, b: usize, oh: usize, ow: usize) -> bool {
+        self.k == 3 && self.stride == 1 && b * oh.div_ceil(4) * ow.div_ceil(4) >= WINOGRAD_MIN_TILES
+    }
+
+    /// Winograd convolution of a contiguous f32 input.
+    fn forward_winograd(&self, x: &Tensor) -> Result<Tensor> {
+        let kernel = match self.winograd.get() {
+            Some(k) => k.clone(),
+            None => {
+                let (co, ci) = (self.weight.dim(0)?, self.in_channels);
+                let weight = self.weight.reshape((co, ci, 3, 3))?;
+                let bias = match &self.bias {
+                    Some(b) => Some(b.flatten_all()?),
+                    None => None,
+                };
+                let made = Arc::new(WinogradKernel::new(&weight, bias.as_ref())?);
+                self.winograd.get_or_init(|| made).clone()
+            }
+        };
+        x.apply_op1_no_bwd(&WinogradConv::new(kernel, self.pad_before, self.pad_after))
     }
 
     /// Output size along one axis for input size `n`.
@@ -96,6 +134,9 @@ impl Module for Conv {
         }
         let (oh, ow) = (self.out_len(h)?, self.out_len(w)?);
         let x = x.to_dtype(DType::F32)?.contiguous()?;
+        if self.use_winograd(b, oh, ow) {
+            return self.forward_winograd(&x);
+        }
         // A 1×1 kernel with stride 1 and no padding is a plain matrix product.
         let pointwise =
             self.k == 1 && self.stride == 1 && self.pad_before == 0 && self.pad_after == 0;

@@ -57,13 +57,13 @@ pub(super) fn f32_values<'a>(
 }
 
 /// Row-wise work over `src` into `dst`.
-trait Rows {
+pub(super) trait Rows {
     /// Runs over all rows.
     fn run(self);
 }
 
 /// Runs `rows` compiled for AVX2/FMA when the CPU has them (so its loops vectorise), else plain.
-fn vectorized(rows: impl Rows) {
+pub(super) fn vectorized(rows: impl Rows) {
     #[cfg(target_arch = "x86_64")]
     if let Some(v3) = pulp::x86::V3::try_new() {
         return v3.vectorize(OnV3(rows));

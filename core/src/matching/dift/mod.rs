@@ -17,6 +17,7 @@ pub mod tokenizer;
 pub mod transformer;
 pub mod unet;
 pub mod vae;
+pub mod winograd;
 
 use super::MatchError;
 use super::cartoon::Rng;

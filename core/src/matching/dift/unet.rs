@@ -258,8 +258,9 @@ mod tests {
         let ours = FeatureUNet::new(vb, 4, 4, tiny(), true).unwrap();
         // Ours found every variable it needs among the reference's and made no others.
         assert_eq!(vm.all_vars().len(), before);
-        // An odd size also exercises the up path's explicit upsampling sizes.
-        for size in [16, 13] {
+        // An odd size also exercises the up path's explicit upsampling sizes; at 34 the top
+        // level's 3×3 convolutions go through the Winograd path.
+        for size in [16, 13, 34] {
             let x = Tensor::randn(0f32, 1.0, (1, 4, size, size), &dev).unwrap();
             let ctx = Tensor::randn(0f32, 1.0, (1, 7, 16), &dev).unwrap();
             let want = reference.forward(&x, 301.0, &ctx).unwrap();
