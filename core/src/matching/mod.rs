@@ -442,9 +442,13 @@ fn match_face_raw(
                     let mutual = eval::nme(&s.face.points, &m.face.points).unwrap_or(f32::INFINITY);
                     let presence = m.presence;
                     let doubt = m.disagreement.filter(|&d| d > NETS_DOUBT_NME);
-                    // Round irises are the structural fit's last resort for faces it cannot
-                    // outline; where the mesh reads a face, they do not outvote it.
-                    let outlined = s.findings.eyes && s.findings.face && !s.findings.round_eyes;
+                    // Round irises and a mirrored eye are the structural fit's last resorts
+                    // for faces it cannot outline; where the mesh reads a face, they do not
+                    // outvote it.
+                    let outlined = s.findings.eyes
+                        && s.findings.face
+                        && !s.findings.round_eyes
+                        && !s.findings.one_eye;
                     if outlined && (mutual < AGREE_NME || doubt.is_some()) {
                         let note = match doubt {
                             Some(d) => format!(
@@ -510,10 +514,11 @@ fn match_face_raw(
             let note = format!(
                 "structural fit: face region {}, eyes {}, mouth {}",
                 if f.face { "found" } else { "not found" },
-                match (f.eyes, f.round_eyes) {
-                    (true, true) => "found (round irises)",
-                    (true, false) => "found",
-                    (false, _) => "assumed",
+                match (f.eyes, f.round_eyes, f.one_eye) {
+                    (true, true, _) => "found (round irises)",
+                    (true, false, true) => "found (one; the other mirrored across the midline)",
+                    (true, false, false) => "found",
+                    (false, ..) => "assumed",
                 },
                 if f.mouth { "found" } else { "assumed" },
             );
