@@ -946,6 +946,10 @@ fn outranks(eye: &Blob, pair: &EyePair) -> bool {
 /// How many times bigger than a dark blob an eye hole is for the blob to count as a speck.
 const SPECK_RATIO: f32 = 4.0;
 
+/// How far (in eye distances) the other eye of a pair found by the picture-wide fallbacks may
+/// lie from the mirror image of the one eye the face region shows.
+const MIRROR_TOLERANCE: f32 = 0.35;
+
 /// Eye candidates of [`one_eye`]: at least this share of the face box's area...
 const ONE_EYE_MIN_AREA: f32 = 0.004;
 /// ...and at least this far (in face widths) from the midline, so that its mirror image is
@@ -1100,15 +1104,35 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
             (r, Some(pair))
         }),
         None => {
+            // The face region may show one eye, its far eye lying beyond the outline: a pair
+            // found by the fallbacks below must be that eye and one near its mirror image.
+            let one = candidates.first().and_then(|r| one_eye(r, w, h));
+            let agrees = |a: Point, b: Point| {
+                one.as_ref().is_none_or(|(le, re, _, side)| {
+                    let (eye, far) = if *side == 0 { (re, le) } else { (le, re) };
+                    let (reach, span) = (eye.area.sqrt(), eye.centre.distance(far.centre));
+                    let matches = |p: Point, q: Point| {
+                        p.distance(eye.centre) < reach
+                            && q.distance(far.centre) < MIRROR_TOLERANCE * span
+                    };
+                    matches(a, b) || matches(b, a)
+                })
+            };
             // No face region holds eyes (a face the colour of the background, a textured
             // photo): distinct dark blobs anywhere in the picture, the region left empty.
             let median = median_colour(&work);
-            match image_eye_pair(&work, median) {
+            let image_pair =
+                image_eye_pair(&work, median).filter(|(_, p)| agrees(p.0.centre, p.1.centre));
+            let round_pair = || {
+                round_eyes::find_pair(&work.luma_plane(), w, h)
+                    .filter(|p| agrees(p.left.centre, p.right.centre))
+            };
+            match image_pair {
                 Some((blobs, pair)) => {
                     region_found = false;
                     Some((FaceRegion::whole_picture(&work, median, blobs), Some(pair)))
                 }
-                None => match round_eyes::find_pair(&work.luma_plane(), w, h) {
+                None => match round_pair() {
                     Some(pair) => {
                         // Round irises where no region holds eyes (striped fur, a pale face on
                         // a pale picture). The face is the region under the nose, if any (hair
@@ -1137,10 +1161,12 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
                     }
                     None => {
                         // The first region with one eye, a nose and a mouth, else the first.
-                        let one = candidates
-                            .iter()
-                            .enumerate()
-                            .find_map(|(k, r)| one_eye(r, w, h).map(|e| (k, e)));
+                        let one = one.map(|e| (0, e)).or_else(|| {
+                            candidates
+                                .iter()
+                                .enumerate()
+                                .find_map(|(k, r)| one_eye(r, w, h).map(|e| (k, e)))
+                        });
                         match one {
                             Some((k, (le, re, mouth, side))) => {
                                 findings.one_eye = true;
@@ -1679,6 +1705,25 @@ mod tests {
             assert!(r.findings.one_eye, "{seed}: {:?}", r.findings);
             let nme = crate::matching::eval::nme(&r.face.points, &c.face.points);
             assert!(nme.is_some_and(|e| e < limit), "{seed}: NME {nme:?}");
+        }
+    }
+
+    #[test]
+    fn a_picture_wide_pair_must_agree_with_the_eye_the_face_shows() {
+        // Turned by up to 40°: the face region shows one eye; round irises (NME 0.60) or dark
+        // blobs anywhere in the picture (0.33) paired it with something far from its mirror
+        // image. The mirrored eye wins.
+        let model = ShapeModel::default_model();
+        for seed in [95048, 95052] {
+            let c = Cartoon::generate_turned(seed, 256, 40f32.to_radians());
+            let r = fit(&c.image, model);
+            assert!(
+                r.findings.one_eye && r.findings.face,
+                "{seed}: {:?}",
+                r.findings
+            );
+            let nme = crate::matching::eval::nme(&r.face.points, &c.face.points);
+            assert!(nme.is_some_and(|e| e < 0.2), "{seed}: NME {nme:?}");
         }
     }
 
