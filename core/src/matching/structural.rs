@@ -958,8 +958,9 @@ const ONE_EYE_MIN_OFFSET: f32 = 0.1;
 
 /// One eye among a region's holes, with the face's midline from the features below it (mouth
 /// and nose): a turned head whose far eye merges with the outline is neither a hole nor a
-/// notch. The far eye is the near one mirrored across the midline. Returns the left eye, the
-/// right eye, the mouth and which of the two eyes (0 left, 1 right) is the mirrored one.
+/// notch. The far eye is the near one mirrored horizontally across the midline (an upright
+/// head; its height is kept). Returns the left eye, the right eye, the mouth and which of the
+/// two eyes (0 left, 1 right) is the mirrored one.
 fn one_eye(r: &FaceRegion, w: usize, h: usize) -> Option<(Blob, Blob, Option<Blob>, usize)> {
     let (x0, y0, x1, y1) = r.bbox;
     let (fw, fh) = (x1 - x0, y1 - y0);
