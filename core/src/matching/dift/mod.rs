@@ -8,10 +8,12 @@
 //! Options: any timestep on the schedule, fewer schedule steps (e.g. 10: t = 1, 101, 201, 301,
 //! three inversion passes), or the original DIFT's noise ensemble (no inversion).
 
+pub mod attention;
 pub mod blocks;
 pub mod conv;
 pub mod fused;
 pub mod hub;
+mod matmul;
 pub mod scheduler;
 pub mod tokenizer;
 pub mod transformer;

@@ -1,7 +1,8 @@
 //! The U-Net's spatial transformer (diffusers `Transformer2DModel`: group norm, projection in,
 //! blocks of self-attention, cross-attention to the text and a GEGLU feed-forward, projection
-//! out, residual), on the fused softmax and GEGLU of [`super::fused`].
+//! out, residual), on the fused attention of [`super::attention`] and GEGLU of [`super::fused`].
 
+use super::attention::attention;
 use super::conv::Conv;
 use super::fused::{self, GroupNorm};
 use candle_core::{Module, Result, Tensor};
@@ -58,8 +59,7 @@ impl Attention {
         let q = self.split_heads(&(self.to_q.forward(x)? * scale)?)?;
         let k = self.split_heads(&self.to_k.forward(context)?)?;
         let v = self.split_heads(&self.to_v.forward(context)?)?;
-        let p = fused::softmax_last_dim(&q.matmul(&k.t()?)?)?;
-        let y = p.matmul(&v)?.transpose(1, 2)?.reshape((b, n, c))?;
+        let y = attention(&q, &k, &v)?.transpose(1, 2)?.reshape((b, n, c))?;
         self.to_out.forward(&y)
     }
 }

@@ -5,7 +5,7 @@
 //! Networks", 2016). Summed over input channels this turns into 36 independent matrix products
 //! of `out × in` by `in × tiles`: 2.25 multiply-adds per output value and input channel instead
 //! of 9. The transforms are done separably on whole rows of tiles so they vectorise; the
-//! products run on the `gemm` crate (the kernel candle itself uses), one tile position per task.
+//! products run on [`super::matmul`], one tile position per task.
 //!
 //! Inputs are processed in bands of tile rows so the transformed input and product stay within
 //! a fixed budget whatever the picture size. Per layer this is 2.3–3.3× faster than the im2col
@@ -17,6 +17,7 @@ use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::fused::{Rows, vectorized};
+use super::matmul::{View, matmul};
 
 /// Tiles per band: enough for the products to run near the kernel's peak (measured: bands of
 /// 512 to 4096 tiles are within noise of each other, smaller ones fall off)...
@@ -229,41 +230,29 @@ impl CustomOp1 for WinogradConv {
 
 /// `dst (k × tb) = U[ξ] (k × c) · V[ξ] (c × tb)`. `u` starts at U[ξ]'s first value, its rows
 /// `36·c` apart; `v` holds c rows of stride 36·tb and `V[ξ]` is columns `ξ·tb..(ξ+1)·tb` of them.
-#[allow(unsafe_code)]
+/// Inconsistent sizes leave `dst` as it is (the caller's sizes make them consistent).
 fn product(u: &[f32], v: &[f32], xi: usize, tb: usize, dst: &mut [f32]) {
     let k = dst.len() / tb.max(1);
     let c = v.len() / (POSITIONS * tb).max(1);
-    let (u_row, v_row) = (POSITIONS * c, POSITIONS * tb);
-    if k == 0 || c == 0 || k * tb != dst.len() || u.len() < (k - 1) * u_row + c || xi >= POSITIONS {
+    let Some(v) = v.get(xi * tb..) else {
         return;
-    }
-    // SAFETY: the checks above keep every access in bounds: dst is k rows of tb (row stride
-    // tb); U[ξ] reads row r < k, column i < c at r·36·c + i < u.len(); V[ξ] reads row i < c,
-    // column ξ·tb + t with t < tb, i.e. index i·36·tb + ξ·tb + t < c·36·tb ≤ v.len(). dst is
-    // exclusively borrowed and does not overlap u or v.
-    unsafe {
-        gemm::gemm(
-            k,
-            tb,
-            c,
-            dst.as_mut_ptr(),
-            1,
-            tb as isize,
-            false,
-            u.as_ptr(),
-            1,
-            u_row as isize,
-            v.as_ptr().add(xi * tb),
-            1,
-            v_row as isize,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
-    }
+    };
+    let u = View {
+        data: u,
+        rows: k,
+        cols: c,
+        row_stride: POSITIONS * c,
+        col_stride: 1,
+    };
+    let v = View {
+        data: v,
+        rows: c,
+        cols: tb,
+        row_stride: POSITIONS * tb,
+        col_stride: 1,
+    };
+    let done = matmul(dst, u, v);
+    debug_assert!(done, "Winograd product of inconsistent sizes");
 }
 
 /// Input transform of one channel (one plane per image) for a band: [`Grid::input_tiles`].
