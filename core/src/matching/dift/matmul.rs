@@ -49,26 +49,41 @@ impl<'a> View<'a> {
     }
 }
 
-/// `dst = a · b` with `dst` dense row-major (`a.rows × b.cols`, its length exactly that).
-/// Returns `false` and leaves `dst` unchanged when the shapes disagree or a view reaches past
-/// its slice.
+/// `dst = a · b` with `dst` row-major, its rows `dst_row_stride` apart (`a.rows × b.cols`;
+/// values between the rows are left alone). Returns `false` and leaves `dst` unchanged when the
+/// shapes disagree or a matrix reaches past its slice.
 #[allow(unsafe_code)]
-pub(super) fn matmul(dst: &mut [f32], a: View, b: View) -> bool {
+pub(super) fn matmul(dst: &mut [f32], dst_row_stride: usize, a: View, b: View) -> bool {
     let (m, n, k) = (a.rows, b.cols, a.cols);
-    if b.rows != k || m.checked_mul(n) != Some(dst.len()) || !a.in_bounds() || !b.in_bounds() {
+    let dst_view = View {
+        data: dst,
+        rows: m,
+        cols: n,
+        row_stride: dst_row_stride,
+        col_stride: 1,
+    };
+    if b.rows != k
+        || (m > 1 && dst_row_stride < n)
+        || !dst_view.in_bounds()
+        || !a.in_bounds()
+        || !b.in_bounds()
+    {
         return false;
     }
     if m == 0 || n == 0 {
         return true;
     }
     if k == 0 {
-        dst.fill(0.0);
+        for row in dst.chunks_mut(dst_row_stride.max(n)).take(m) {
+            row[..n].fill(0.0);
+        }
         return true;
     }
     // SAFETY: the checks above keep every access in bounds: `a` reads (r, i) with r < m, i < k
-    // and `b` reads (i, c) with i < k, c < n, inside their slices (`in_bounds`); `dst` writes
-    // (r, c) at r·n + c < m·n = dst.len(). `dst` is exclusively borrowed, so it overlaps
-    // neither input.
+    // and `b` reads (i, c) with i < k, c < n, inside their slices; `dst` writes (r, c) at
+    // r·dst_row_stride + c, inside its slice, and distinct (r, c) are distinct places since
+    // dst_row_stride ≥ n (`in_bounds` on all three). `dst` is exclusively borrowed, so it
+    // overlaps neither input.
     unsafe {
         gemm::gemm(
             m,
@@ -76,7 +91,7 @@ pub(super) fn matmul(dst: &mut [f32], a: View, b: View) -> bool {
             k,
             dst.as_mut_ptr(),
             1,
-            n as isize,
+            dst_row_stride as isize,
             false,
             a.data.as_ptr(),
             a.col_stride as isize,
@@ -140,9 +155,25 @@ mod tests {
         ];
         for (a, b) in cases {
             let mut got = vec![f32::NAN; a.rows * b.cols];
-            assert!(matmul(&mut got, a, b));
+            assert!(matmul(&mut got, b.cols, a, b));
             for (g, w) in got.iter().zip(naive(a, b)) {
                 assert!((g - w).abs() < 1e-4, "{g} vs {w}");
+            }
+            // Into the rows of a wider matrix: the values between the rows stay as they were.
+            let stride = 2 * b.cols + 1;
+            let mut wide = vec![-1.0f32; (a.rows - 1) * stride + b.cols];
+            assert!(matmul(&mut wide, stride, a, b));
+            for r in 0..a.rows {
+                for c in 0..b.cols {
+                    assert!((wide[r * stride + c] - got[r * b.cols + c]).abs() < 1e-5);
+                }
+                if r + 1 < a.rows {
+                    assert!(
+                        wide[r * stride + b.cols..(r + 1) * stride]
+                            .iter()
+                            .all(|&v| v == -1.0)
+                    );
+                }
             }
         }
     }
@@ -151,31 +182,28 @@ mod tests {
     fn mismatched_or_out_of_bounds_views_are_refused() {
         let x = vec![1.0f32; 12];
         let mut dst = vec![7.0f32; 6];
+        let (a, b) = (View::dense(&x, 2, 3), View::dense(&x, 3, 3));
         // Inner sizes differ.
-        assert!(!matmul(
-            &mut dst,
-            View::dense(&x, 2, 3),
-            View::dense(&x, 2, 3)
-        ));
-        // dst of the wrong size.
-        assert!(!matmul(
-            &mut dst[..5],
-            View::dense(&x, 2, 3),
-            View::dense(&x, 3, 3)
-        ));
+        assert!(!matmul(&mut dst, 3, a, View::dense(&x, 2, 3)));
+        // dst too short, or rows that overlap.
+        assert!(!matmul(&mut dst[..5], 3, a, b));
+        assert!(!matmul(&mut dst, 2, a, b));
         // A view that reaches past its slice.
         assert!(!matmul(
             &mut dst,
+            3,
             View::dense(&x, 2, 7),
             View::dense(&x, 7, 3)
         ));
         assert!(dst.iter().all(|&v| v == 7.0), "dst untouched");
-        // An empty inner dimension gives zeros.
+        // An empty inner dimension gives zeros, in the rows only.
+        let mut wide = vec![7.0f32; 8];
         assert!(matmul(
-            &mut dst,
+            &mut wide,
+            5,
             View::dense(&x, 2, 0),
             View::dense(&x, 0, 3)
         ));
-        assert!(dst.iter().all(|&v| v == 0.0));
+        assert_eq!(wide, [0.0, 0.0, 0.0, 7.0, 7.0, 0.0, 0.0, 0.0]);
     }
 }

@@ -44,23 +44,14 @@ impl Attention {
         })
     }
 
-    /// `B × N × C` to `B × heads × N × C/heads`.
-    fn split_heads(&self, x: &Tensor) -> Result<Tensor> {
-        let (b, n, c) = x.dims3()?;
-        x.reshape((b, n, self.heads, c / self.heads))?
-            .transpose(1, 2)?
-            .contiguous()
-    }
-
     fn forward(&self, x: &Tensor, context: Option<&Tensor>) -> Result<Tensor> {
-        let (b, n, c) = x.dims3()?;
+        let c = x.dim(2)?;
         let context = context.unwrap_or(x);
         let scale = 1.0 / ((c / self.heads) as f64).sqrt();
-        let q = self.split_heads(&(self.to_q.forward(x)? * scale)?)?;
-        let k = self.split_heads(&self.to_k.forward(context)?)?;
-        let v = self.split_heads(&self.to_v.forward(context)?)?;
-        let y = attention(&q, &k, &v)?.transpose(1, 2)?.reshape((b, n, c))?;
-        self.to_out.forward(&y)
+        let q = (self.to_q.forward(x)? * scale)?;
+        let k = self.to_k.forward(context)?;
+        let v = self.to_v.forward(context)?;
+        self.to_out.forward(&attention(&q, &k, &v, self.heads)?)
     }
 }
 

@@ -251,7 +251,7 @@ fn product(u: &[f32], v: &[f32], xi: usize, tb: usize, dst: &mut [f32]) {
         row_stride: POSITIONS * tb,
         col_stride: 1,
     };
-    let done = matmul(dst, u, v);
+    let done = matmul(dst, tb, u, v);
     debug_assert!(done, "Winograd product of inconsistent sizes");
 }
 
