@@ -61,6 +61,9 @@ impl CustomOp3 for Fused {
                 vl.shape()
             );
         }
+        if m == 0 {
+            candle_core::bail!("{name}: no keys to attend to");
+        }
         let heads = self.heads;
         if heads == 0 || c % heads != 0 {
             candle_core::bail!("{name}: {c} channels do not split into {heads} heads");
@@ -215,5 +218,7 @@ mod tests {
         );
         assert!(attention(&q, &k, &k, 3).is_err(), "8 channels in 3 heads");
         assert!(attention(&q, &k, &k, 0).is_err(), "no heads");
+        let none = z(&[1, 0, 8]);
+        assert!(attention(&q, &none, &none, 2).is_err(), "no keys");
     }
 }
