@@ -294,7 +294,6 @@ impl CustomOp1 for GroupNormOp<'_> {
     }
 }
 
-/// Which kernel a [`RowOp`] runs.
 /// GEGLU over the last axis of a contiguous f32 tensor, rows shared among threads.
 struct GegluOp;
 

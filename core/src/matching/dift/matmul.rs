@@ -62,7 +62,15 @@ pub(super) fn matmul(dst: &mut [f32], dst_row_stride: usize, a: View, b: View) -
         row_stride: dst_row_stride,
         col_stride: 1,
     };
+    let strides = [
+        a.row_stride,
+        a.col_stride,
+        b.row_stride,
+        b.col_stride,
+        dst_row_stride,
+    ];
     if b.rows != k
+        || strides.iter().any(|&s| isize::try_from(s).is_err())
         || (m > 1 && dst_row_stride < n)
         || !dst_view.in_bounds()
         || !a.in_bounds()
@@ -79,11 +87,11 @@ pub(super) fn matmul(dst: &mut [f32], dst_row_stride: usize, a: View, b: View) -
         }
         return true;
     }
-    // SAFETY: the checks above keep every access in bounds: `a` reads (r, i) with r < m, i < k
-    // and `b` reads (i, c) with i < k, c < n, inside their slices; `dst` writes (r, c) at
-    // r·dst_row_stride + c, inside its slice, and distinct (r, c) are distinct places since
-    // dst_row_stride ≥ n (`in_bounds` on all three). `dst` is exclusively borrowed, so it
-    // overlaps neither input.
+    // SAFETY: the checks above keep every stride within isize and every access in bounds: `a`
+    // reads (r, i) with r < m, i < k and `b` reads (i, c) with i < k, c < n, inside their
+    // slices; `dst` writes (r, c) at r·dst_row_stride + c, inside its slice, and distinct
+    // (r, c) are distinct places since dst_row_stride ≥ n when there are several rows
+    // (`in_bounds` on all three). `dst` is exclusively borrowed, so it overlaps neither input.
     unsafe {
         gemm::gemm(
             m,
@@ -188,6 +196,12 @@ mod tests {
         // dst too short, or rows that overlap.
         assert!(!matmul(&mut dst[..5], 3, a, b));
         assert!(!matmul(&mut dst, 2, a, b));
+        // A stride beyond isize.
+        let far = View {
+            row_stride: usize::MAX,
+            ..View::dense(&x, 1, 3)
+        };
+        assert!(!matmul(&mut dst[..3], 3, far, b));
         // A view that reaches past its slice.
         assert!(!matmul(
             &mut dst,
