@@ -89,25 +89,11 @@ impl CustomOp3 for Fused {
                         scores.resize(rows * m, 0.0);
                         let q = &q[block * BLOCK_ROWS * c..];
                         for h in 0..heads {
-                            let head = |data| View {
-                                data,
-                                rows: 0,
-                                cols: d,
-                                row_stride: c,
-                                col_stride: 1,
-                            };
-                            let qh = View {
-                                rows,
-                                ..head(&q[h * d..])
-                            };
-                            let kh = View {
-                                rows: m,
-                                ..head(&k[h * d..])
-                            };
-                            let vh = View {
-                                rows: m,
-                                ..head(&v[h * d..])
-                            };
+                            let (qh, kh, vh) = (
+                                head(q, rows, h, d, c),
+                                head(k, m, h, d, c),
+                                head(v, m, h, d, c),
+                            );
                             let ok = matmul(scores, m, qh, kh.t()) && {
                                 vectorized(SoftmaxInPlace {
                                     rows: scores.as_mut_slice(),
@@ -125,6 +111,18 @@ impl CustomOp3 for Fused {
             candle_core::bail!("{name}: inconsistent sizes");
         }
         Ok((CpuStorage::F32(out), ql.shape().clone()))
+    }
+}
+
+/// Head `h` of a matrix of `rows` rows of `c` values: its `d` columns from `h·d` (an empty
+/// view's slice when `data` is shorter, which [`matmul`] then refuses).
+fn head(data: &[f32], rows: usize, h: usize, d: usize, c: usize) -> View<'_> {
+    View {
+        data: data.get(h * d..).unwrap_or(&[]),
+        rows,
+        cols: d,
+        row_stride: c,
+        col_stride: 1,
     }
 }
 
