@@ -348,6 +348,29 @@ fn a_face_file_replaces_the_template() {
     assert_eq!(rig.face.points, face.points);
     assert!(matches!(rig.source, RigSource::File(_)));
     h.get_by_label_contains("1 points to check");
+    assert!(
+        h.query_by_label_contains("Most points are uncertain")
+            .is_none()
+    );
+}
+
+/// A face whose points are mostly uncertain (a structural fit that found little) points the
+/// user to the five-click fit.
+#[test]
+fn a_mostly_uncertain_face_suggests_placing_it_by_clicks() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = with_character();
+    let mut face = h.state().doc.rig.as_ref().unwrap().face.clone();
+    face.confidence = [0.9; 68];
+    for c in &mut face.confidence[..40] {
+        *c = 0.2;
+    }
+    let path = dir.path().join("astronaut.face.json");
+    face.save(&path).unwrap();
+    h.state_mut().open_path(&path);
+    settle(&mut h);
+    h.get_by_label_contains("40 points to check");
+    h.get_by_label_contains("Most points are uncertain");
 }
 
 /// Open the export dialog with `choice` and `path` typed in, press Export, wait for the worker.

@@ -89,6 +89,10 @@ fn inputs(app: &mut FaceShotApp, ui: &mut egui::Ui) {
     }
 }
 
+/// Points to check beyond which the panel suggests placing the face by clicks instead of
+/// correcting the points one by one.
+const MOSTLY_UNCERTAIN: usize = faceshot_core::landmarks::LANDMARK_COUNT / 2;
+
 fn editing(app: &mut FaceShotApp, ui: &mut egui::Ui) {
     ui.heading("Landmarks");
     if let Some(rig) = &app.doc.rig {
@@ -99,6 +103,16 @@ fn editing(app: &mut FaceShotApp, ui: &mut egui::Ui) {
                 RichText::new(format!("{weak} points to check (red rings)"))
                     .small()
                     .color(Color32::from_rgb(255, 110, 110)),
+            );
+        }
+        if weak > MOSTLY_UNCERTAIN {
+            ui.label(
+                RichText::new(
+                    "Most points are uncertain: \"Place by clicks…\" fits all 68 \
+                     to the eyes, nose tip and mouth corners you click",
+                )
+                .small()
+                .color(Color32::from_rgb(255, 110, 110)),
             );
         }
     }
