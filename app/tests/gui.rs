@@ -794,3 +794,94 @@ fn the_diffusion_matcher_needs_a_complete_weights_folder_and_a_broken_one_keeps_
     let _dir = open_unrigged_picture(&mut h);
     assert_eq!(h.state().match_backend, Backend::Dift);
 }
+
+/// A stand-in for the Hugging Face hub on localhost: every file it is asked for exists, with
+/// a short body naming it (answered directly, as the hub answers small git files).
+fn local_hub() -> String {
+    use std::io::{BufRead, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                    break;
+                }
+            }
+            let mut parts = line.split_whitespace();
+            let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            let body = format!("test bytes of {path}");
+            let mut reply = format!(
+                "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            if method == "GET" {
+                reply.push_str(&body);
+            }
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn downloading_the_weights_fills_the_folder_and_selects_the_diffusion_matcher() {
+    use eframe::egui::accesskit::Role;
+    use faceshot_core::matching::Backend;
+    use faceshot_core::matching::dift::hub::{FILES, Hub};
+
+    let models = tempfile::tempdir().unwrap();
+    let dest = models.path().join("sd21");
+    let mut h = harness(LaunchOptions {
+        models_dir: Some(dest.clone()),
+        ..Default::default()
+    });
+    settle(&mut h);
+    assert!(h.state().dift_weights.is_none());
+    // A hub that cannot be reached: an error that says so, and the button is offered again.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    h.state_mut().hub = Hub::new(&format!("http://127.0.0.1:{port}"), None);
+    h.get_by_role_and_label(Role::Button, "Download SD 2.1…")
+        .click();
+    h.step();
+    settle(&mut h);
+    let n = h.state().notices.last().expect("a message");
+    assert!(
+        n.level == NoticeLevel::Error && n.text.contains("cannot reach"),
+        "{}",
+        n.text
+    );
+    assert!(h.state().dift_weights.is_none() && h.state().downloading.is_none());
+    // A reachable one: every file arrives and the matcher is ready to use them.
+    h.state_mut().hub = Hub::new(&local_hub(), None);
+    h.step();
+    h.get_by_role_and_label(Role::Button, "Download SD 2.1…")
+        .click();
+    h.step();
+    settle(&mut h);
+    assert_eq!(h.state().dift_weights.as_deref(), Some(dest.as_path()));
+    assert_eq!(h.state().match_backend, Backend::Dift);
+    for f in FILES {
+        let body = std::fs::read_to_string(dest.join(f)).unwrap();
+        assert!(body.ends_with(f), "{body}");
+    }
+    h.step();
+    assert!(h.query_by_label("Download SD 2.1…").is_none());
+    // The next start finds the download without being told where it is.
+    let h2 = harness(LaunchOptions {
+        models_dir: Some(dest.clone()),
+        ..Default::default()
+    });
+    assert_eq!(h2.state().dift_weights.as_deref(), Some(dest.as_path()));
+}

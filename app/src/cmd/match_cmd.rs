@@ -19,7 +19,8 @@ pub struct BackendArgs {
     /// Diffusers-format Stable Diffusion 2.1 folder (for dift).
     #[arg(long)]
     pub weights: Option<PathBuf>,
-    /// Download SD-2.1 from the Hugging Face hub when --weights is not given (for dift).
+    /// Download SD-2.1 from the Hugging Face hub when --weights is not given and no earlier
+    /// download is found (for dift; resumable, SHA-256 checked).
     #[arg(long)]
     pub download: bool,
     /// DIFT feature timestep.

@@ -15,6 +15,7 @@ use eframe::egui::{self, ColorImage, TextureHandle, TextureOptions};
 use faceshot_core::landmarks::synthetic::frontal_face;
 use faceshot_core::landmarks::{Face, ImageSize, Part, Point, Track};
 use faceshot_core::matching::Backend;
+use faceshot_core::matching::dift::hub::Hub;
 use faceshot_core::progress::CancelFlag;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -39,6 +40,9 @@ pub struct LaunchOptions {
     /// Preferences file to read and update (the binary passes the user's; without one nothing
     /// is remembered between sessions).
     pub prefs: Option<PathBuf>,
+    /// Folder "Download SD 2.1" writes Stable Diffusion 2.1 into, and where it is looked for
+    /// at start (the binary passes the user's default; without one the app offers no download).
+    pub models_dir: Option<PathBuf>,
 }
 
 /// A job the UI is waiting for.
@@ -184,6 +188,12 @@ pub struct FaceShotApp {
     pub match_backend: Backend,
     /// The Stable Diffusion 2.1 folder the diffusion matcher loads (checked when chosen).
     pub dift_weights: Option<PathBuf>,
+    /// Where "Download SD 2.1" writes to ([`LaunchOptions::models_dir`]).
+    pub models_dir: Option<PathBuf>,
+    /// The hub "Download SD 2.1" fetches from (`HF_ENDPOINT` and `HF_TOKEN` at start).
+    pub hub: Hub,
+    /// The weights download in progress, if any.
+    pub downloading: Option<JobId>,
     prefs_path: Option<PathBuf>,
     textures: Textures,
     /// Timeline position (frame index).
@@ -232,6 +242,9 @@ impl FaceShotApp {
             matching: None,
             match_backend: Backend::Auto,
             dift_weights: None,
+            models_dir: options.models_dir.clone(),
+            hub: Hub::from_env(),
+            downloading: None,
             prefs_path: options.prefs.clone(),
             textures: Textures::default(),
             playhead: 0,
@@ -459,19 +472,43 @@ impl FaceShotApp {
         self.start_match(false, None);
     }
 
-    /// Restore what the preferences file remembers (a weights folder that is still complete).
+    /// Restore what the preferences file remembers (a weights folder that is still complete);
+    /// else use a complete download in [`Self::models_dir`].
     fn load_prefs(&mut self) {
-        let Some(path) = self.prefs_path.clone() else {
+        if let Some(path) = self.prefs_path.clone() {
+            match Prefs::load(&path) {
+                Ok(prefs) => {
+                    self.dift_weights = prefs
+                        .dift_weights
+                        .filter(|d| faceshot_core::matching::dift::weights_present(d));
+                }
+                Err(e) => self.notify(NoticeLevel::Warning, e),
+            }
+        }
+        if self.dift_weights.is_none() {
+            self.dift_weights = self
+                .models_dir
+                .clone()
+                .filter(|d| faceshot_core::matching::dift::weights_present(d));
+        }
+    }
+
+    /// Download Stable Diffusion 2.1 into [`Self::models_dir`] in the background (resuming
+    /// an earlier, cancelled download); when it completes, the diffusion matcher uses it.
+    pub fn download_dift_weights(&mut self) {
+        if self.downloading.is_some() {
+            return;
+        }
+        let Some(dest) = self.models_dir.clone() else {
+            self.notify(
+                NoticeLevel::Error,
+                "No folder to download into (HOME is not set): choose a downloaded \
+                 Stable Diffusion 2.1 folder with \"SD 2.1 weights…\" instead",
+            );
             return;
         };
-        match Prefs::load(&path) {
-            Ok(prefs) => {
-                self.dift_weights = prefs
-                    .dift_weights
-                    .filter(|d| faceshot_core::matching::dift::weights_present(d));
-            }
-            Err(e) => self.notify(NoticeLevel::Warning, e),
-        }
+        let hub = self.hub.clone();
+        self.downloading = Some(self.submit(Request::DownloadWeights { hub, dest }));
     }
 
     /// Use the Stable Diffusion 2.1 folder `dir` for the diffusion matcher (and select that
@@ -714,6 +751,9 @@ impl FaceShotApp {
         if self.matching == Some(job) {
             self.matching = None;
         }
+        if self.downloading == Some(job) {
+            self.downloading = None;
+        }
     }
 
     fn apply_output(&mut self, ctx: &egui::Context, output: JobOutput) {
@@ -932,6 +972,7 @@ impl FaceShotApp {
                 self.export.last_output = Some(path);
                 self.notify(NoticeLevel::Info, text);
             }
+            JobOutput::WeightsDownloaded(dir) => self.set_dift_weights(dir),
         }
     }
 

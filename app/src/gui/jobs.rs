@@ -9,6 +9,7 @@ use eframe::egui::ColorImage;
 use faceshot_core::animate::Animator;
 use faceshot_core::landmarks::{Face, ImageSize, Landmarks, Point, Track};
 use faceshot_core::matching::Backend;
+use faceshot_core::matching::dift::hub::{DOWNLOAD_SIZE_TEXT, Hub};
 use faceshot_core::media::{ExportOptions, Exporter, VideoReader, load_image};
 use faceshot_core::progress::Progress;
 use image::RgbaImage;
@@ -102,6 +103,13 @@ pub enum Request {
     Refresh(Box<RefreshRequest>),
     /// Write an output.
     Export(Box<ExportRequest>),
+    /// Download Stable Diffusion 2.1 from `hub` into `dest` (resuming a partial download).
+    DownloadWeights {
+        /// Where from.
+        hub: Hub,
+        /// The folder to fill.
+        dest: PathBuf,
+    },
 }
 
 impl Request {
@@ -119,6 +127,9 @@ impl Request {
             Request::SaveProject(p, _, _) => format!("Saving {}", name(p)),
             Request::Refresh(_) => "Updating preview".into(),
             Request::Export(e) => format!("Exporting {}", name(&e.path)),
+            Request::DownloadWeights { .. } => {
+                format!("Downloading Stable Diffusion 2.1 ({DOWNLOAD_SIZE_TEXT})")
+            }
         }
     }
 
@@ -230,6 +241,8 @@ pub enum JobOutput {
         /// A note for the user (e.g. audio not copied).
         note: Option<String>,
     },
+    /// A complete Stable Diffusion 2.1 folder, downloaded.
+    WeightsDownloaded(PathBuf),
 }
 
 /// What a job gets besides its request.
@@ -336,6 +349,10 @@ pub fn run(
         }
         Request::Refresh(req) => refresh(state, &req)?,
         Request::Export(req) => vec![export(state, &req, ctx.progress)?],
+        Request::DownloadWeights { hub, dest } => {
+            let dir = faceshot_core::matching::dift::download_weights(&hub, &dest, ctx.progress)?;
+            vec![JobOutput::WeightsDownloaded(dir)]
+        }
     })
 }
 

@@ -188,6 +188,37 @@ fn editing(app: &mut FaceShotApp, ui: &mut egui::Ui) {
             app.open_dialog(DialogPurpose::DiftWeights);
         }
     });
+    download_weights(app, ui);
+}
+
+/// "Download SD 2.1": offered while the diffusion matcher has no weights and there is a
+/// folder to download into; progress and Cancel are in the jobs list.
+fn download_weights(app: &mut FaceShotApp, ui: &mut egui::Ui) {
+    use faceshot_core::matching::dift::hub::{DEFAULT_REPO, DOWNLOAD_SIZE_TEXT};
+    if app.dift_weights.is_some() {
+        return;
+    }
+    let Some(dest) = app.models_dir.clone() else {
+        return;
+    };
+    let idle = app.downloading.is_none();
+    let label = if idle {
+        "Download SD 2.1…"
+    } else {
+        "Downloading SD 2.1…"
+    };
+    if ui
+        .add_enabled(idle, egui::Button::new(label))
+        .on_hover_text(format!(
+            "Download {DEFAULT_REPO} ({DOWNLOAD_SIZE_TEXT}) from the Hugging Face hub into {} \
+             for the diffusion matcher. Cancel keeps what arrived; the next download resumes \
+             it. Every large file is checked against the hub's SHA-256.",
+            dest.display()
+        ))
+        .clicked()
+    {
+        app.download_dift_weights();
+    }
 }
 
 fn retargeting(app: &mut FaceShotApp, ui: &mut egui::Ui) {

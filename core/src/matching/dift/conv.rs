@@ -288,7 +288,10 @@ mod tests {
             "the test must span several bands"
         );
         let conv = Conv::from_weights(&wt, Some(&b), 1, 1, 1).unwrap();
-        assert!(max_diff(&conv.forward(&x).unwrap(), &reference(&x, &wt, &b, 1, 1)) < 1e-4);
+        // Outputs spread about 2.4 here; Winograd's f32 rounding differs from the direct sum
+        // by up to ~1e-4 on some random draws, so the bound leaves room above that.
+        let d = max_diff(&conv.forward(&x).unwrap(), &reference(&x, &wt, &b, 1, 1));
+        assert!(d < 5e-4, "largest difference {d}");
         // The VAE's downsampler: zero row and column after the input, stride 2, no padding.
         let small = x.narrow(3, 0, 30).unwrap();
         let conv = Conv::from_weights(&wt, Some(&b), 2, 0, 1).unwrap();

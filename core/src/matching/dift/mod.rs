@@ -147,7 +147,8 @@ pub fn weights_present(dir: &Path) -> bool {
     REQUIRED.iter().all(|(_, v)| find_file(dir, v).is_some())
 }
 
-/// The weights folder to use: `dir` if given (checked), else a download when allowed.
+/// The weights folder to use: `dir` if given (checked); else the download folder
+/// ([`hub::default_dir`]) when it holds the weights; else a download into it when allowed.
 pub fn resolve_weights(
     dir: Option<&Path>,
     download: bool,
@@ -168,14 +169,41 @@ pub fn resolve_weights(
         }
         return Ok(d.to_path_buf());
     }
+    let cached = hub::default_dir(hub::DEFAULT_REPO);
+    if let Some(d) = cached.as_deref().filter(|d| weights_present(d)) {
+        return Ok(d.to_path_buf());
+    }
     if download {
-        return hub::download(hub::DEFAULT_REPO, progress);
+        let dest = cached.ok_or_else(|| {
+            MatchError::Download(
+                "no folder to download into: set FACESHOT_MODELS_DIR or HOME, or pass --weights"
+                    .into(),
+            )
+        })?;
+        return download_weights(&hub::Hub::from_env(), &dest, progress);
     }
     Err(MatchError::Model(
         "DIFT needs Stable Diffusion 2.1 weights: pass --weights DIR (a diffusers folder) or \
          --download"
             .into(),
     ))
+}
+
+/// Download SD-2.1 ([`hub::FILES`] of [`hub::DEFAULT_REPO`]) from `hub` into `dest`,
+/// resuming a cancelled download, and check the folder is complete.
+pub fn download_weights(
+    hub: &hub::Hub,
+    dest: &Path,
+    progress: &dyn Progress,
+) -> Result<PathBuf, MatchError> {
+    let root = hub.download(hub::DEFAULT_REPO, &hub::FILES, dest, progress)?;
+    if !weights_present(&root) {
+        return Err(MatchError::Download(format!(
+            "{} is incomplete after the download",
+            root.display()
+        )));
+    }
+    Ok(root)
 }
 
 fn load_safetensors(path: &Path) -> Result<VarBuilder<'static>, MatchError> {
@@ -612,6 +640,9 @@ mod tests {
         let err = resolve_weights(Some(dir.path()), false, &NoProgress).unwrap_err();
         assert!(err.to_string().contains("unet"), "{err}");
         assert!(!weights_present(dir.path()));
-        assert!(resolve_weights(None, false, &NoProgress).is_err());
+        // Without a folder or a download: an error, unless this machine has downloaded them.
+        if !hub::default_dir(hub::DEFAULT_REPO).is_some_and(|d| weights_present(&d)) {
+            assert!(resolve_weights(None, false, &NoProgress).is_err());
+        }
     }
 }
