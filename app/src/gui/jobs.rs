@@ -133,6 +133,12 @@ impl Request {
         }
     }
 
+    /// Whether it runs on a thread of its own (long and waiting on the network, it would
+    /// hold up every other job).
+    pub fn runs_aside(&self) -> bool {
+        matches!(self, Request::DownloadWeights { .. })
+    }
+
     /// Whether the jobs list should hide it (frequent, short).
     pub fn is_quiet(&self) -> bool {
         matches!(self, Request::Refresh(_))

@@ -5,7 +5,9 @@
 //! reports progress, can be cancelled through its [`CancelFlag`], and ends in exactly one of
 //! `Finished`, `Failed` or `Cancelled`. A panic inside a job is caught and reported as
 //! `Failed`; the worker keeps running. Refresh requests (retarget + preview) coalesce: when
-//! several are waiting, only the newest runs and the others end as `Superseded`.
+//! several are waiting, only the newest runs and the others end as `Superseded`. Requests that
+//! wait on the network for minutes ([`Request::runs_aside`]) run on a thread of their own, so
+//! the pipeline's jobs are not queued behind them.
 
 use super::jobs::{self, JobContext, JobOutput, WorkerState};
 use crossbeam_channel::{Receiver, Sender, unbounded};
@@ -76,6 +78,9 @@ impl Event {
 /// Called from the worker after each event so the UI wakes up (e.g. `request_repaint`).
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
+/// The jobs running on threads of their own, with their cancel flags.
+type Aside = Arc<Mutex<Vec<(JobId, CancelFlag)>>>;
+
 struct Envelope {
     job: JobId,
     cancel: CancelFlag,
@@ -94,6 +99,8 @@ pub struct Worker {
     thread: Option<JoinHandle<()>>,
     next: JobId,
     running: Arc<Mutex<Option<CancelFlag>>>,
+    /// The jobs running on threads of their own.
+    aside: Aside,
 }
 
 impl std::fmt::Debug for Worker {
@@ -110,10 +117,11 @@ impl Worker {
         let (tx, job_rx) = unbounded::<Msg>();
         let (event_tx, rx) = unbounded::<Event>();
         let running = Arc::new(Mutex::new(None));
-        let running2 = Arc::clone(&running);
+        let aside = Arc::new(Mutex::new(Vec::new()));
+        let (running2, aside2) = (Arc::clone(&running), Arc::clone(&aside));
         let thread = std::thread::Builder::new()
             .name("faceshot-worker".into())
-            .spawn(move || worker_loop(&job_rx, &event_tx, &waker, &running2))
+            .spawn(move || worker_loop(&job_rx, &event_tx, &waker, &running2, &aside2))
             .ok();
         Self {
             tx,
@@ -121,6 +129,7 @@ impl Worker {
             thread,
             next: 1,
             running,
+            aside,
         }
     }
 
@@ -162,6 +171,9 @@ impl Drop for Worker {
             && let Some(flag) = guard.as_ref()
         {
             flag.cancel();
+        }
+        if let Ok(aside) = self.aside.lock() {
+            aside.iter().for_each(|(_, flag)| flag.cancel());
         }
         let _ = self.tx.send(Msg::Shutdown);
         if let Some(t) = self.thread.take() {
@@ -235,6 +247,7 @@ fn worker_loop(
     tx: &Sender<Event>,
     waker: &Waker,
     running: &Mutex<Option<CancelFlag>>,
+    aside: &Aside,
 ) {
     let mut state = WorkerState::default();
     while let Ok(first) = rx.recv() {
@@ -252,7 +265,11 @@ fn worker_loop(
             let _ = tx.send(Event::Superseded { job });
         }
         for env in run {
-            run_one(&mut state, env, tx, waker, running);
+            if env.request.runs_aside() {
+                run_aside(env, tx, waker, aside);
+            } else {
+                run_one(&mut state, env, tx, waker, running);
+            }
         }
         if let Some(env) = refresh {
             run_one(&mut state, env, tx, waker, running);
@@ -280,6 +297,7 @@ fn coalesce(batch: Vec<Msg>) -> (Vec<Envelope>, Option<Envelope>, Vec<JobId>) {
     (run, refresh, superseded)
 }
 
+/// Run `env` on the worker thread, as the job `Worker::drop` cancels.
 fn run_one(
     state: &mut WorkerState,
     env: Envelope,
@@ -287,6 +305,43 @@ fn run_one(
     waker: &Waker,
     running: &Mutex<Option<CancelFlag>>,
 ) {
+    if let Ok(mut r) = running.lock() {
+        *r = Some(env.cancel.clone());
+    }
+    execute(state, env, tx, waker);
+    if let Ok(mut r) = running.lock() {
+        *r = None;
+    }
+}
+
+/// Run `env` on a thread of its own, with no pipeline state; `Worker::drop` cancels it.
+fn run_aside(env: Envelope, tx: &Sender<Event>, waker: &Waker, aside: &Aside) {
+    let job = env.job;
+    if let Ok(mut a) = aside.lock() {
+        a.push((job, env.cancel.clone()));
+    }
+    let (tx2, waker2, aside2) = (tx.clone(), Arc::clone(waker), Arc::clone(aside));
+    let spawned = std::thread::Builder::new()
+        .name("faceshot-aside".into())
+        .spawn(move || {
+            execute(&mut WorkerState::default(), env, &tx2, &waker2);
+            if let Ok(mut a) = aside2.lock() {
+                a.retain(|(j, _)| *j != job);
+            }
+        });
+    if let Err(e) = spawned {
+        if let Ok(mut a) = aside.lock() {
+            a.retain(|(j, _)| *j != job);
+        }
+        let _ = tx.send(Event::Failed {
+            job,
+            message: format!("cannot start a thread: {e}"),
+        });
+    }
+}
+
+/// Run one job and report how it ended.
+fn execute(state: &mut WorkerState, env: Envelope, tx: &Sender<Event>, waker: &Waker) {
     let Envelope {
         job,
         cancel,
@@ -295,9 +350,6 @@ fn run_one(
     if cancel.is_cancelled() {
         let _ = tx.send(Event::Cancelled { job });
         return;
-    }
-    if let Ok(mut r) = running.lock() {
-        *r = Some(cancel.clone());
     }
     let progress = JobProgress {
         job,
@@ -312,9 +364,6 @@ fn run_one(
         };
         jobs::run(state, request, &ctx)
     });
-    if let Ok(mut r) = running.lock() {
-        *r = None;
-    }
     let event = match result {
         Ok(outputs) => Event::Finished { job, outputs },
         Err(_) if cancel.is_cancelled() => Event::Cancelled { job },
@@ -422,5 +471,40 @@ mod tests {
             matches!(ev, Event::Cancelled { job: j } if j == job),
             "{ev:?}"
         );
+    }
+
+    #[test]
+    fn a_download_waiting_on_the_network_does_not_hold_up_other_jobs() {
+        use faceshot_core::matching::dift::hub::Hub;
+        // A hub that accepts connections and never answers.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let _held: Vec<_> = listener.incoming().collect();
+        });
+        let dest = tempfile::tempdir().unwrap();
+        let mut w = Worker::spawn(Arc::new(|| {}));
+        let (download, _) = w.submit(Request::DownloadWeights {
+            hub: Hub::new(&endpoint, None),
+            dest: dest.path().to_path_buf(),
+        });
+        let (load, _) = w.submit(Request::LoadTrack("/no/such/file.json".into()));
+        // The load ends (failing: no such file) while the download still waits.
+        let ev = w.recv_timeout(Duration::from_secs(20)).unwrap();
+        assert!(
+            matches!(ev, Event::Failed { job, .. } if job == load),
+            "{ev:?}"
+        );
+        assert!(w.aside.lock().unwrap().iter().any(|(j, _)| *j == download));
+        let flags: Vec<CancelFlag> = w
+            .aside
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, f)| f.clone())
+            .collect();
+        // Closing the worker cancels it.
+        drop(w);
+        assert!(flags.iter().all(CancelFlag::is_cancelled));
     }
 }
