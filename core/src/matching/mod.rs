@@ -42,12 +42,12 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum MatchError {
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause (part of the message, so not chained again).
+        error: std::io::Error,
     },
     /// A file has the wrong content.
     #[error("{path}: {reason}")]
@@ -81,10 +81,10 @@ pub enum MatchError {
 }
 
 impl MatchError {
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: &Path, error: std::io::Error) -> Self {
         Self::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         }
     }
 }
@@ -564,6 +564,17 @@ mod crop_tests {
 mod auto_tests {
     use super::*;
     use crate::progress::NoProgress;
+
+    /// A file error says its cause once: in its message, not again as a chained source
+    /// (`{:#}` at the binaries prints both).
+    #[test]
+    fn a_file_error_names_its_cause_once() {
+        use std::error::Error;
+        let cause = std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8");
+        let e = MatchError::io(Path::new("vocab.json"), cause);
+        assert_eq!(e.to_string(), "vocab.json: not UTF-8");
+        assert!(e.source().is_none());
+    }
 
     /// A generated turned head (seed 70060, 256 px, yaw up to 35°) on which the face mesh reads
     /// a wrong face (NME 0.66) that the 68-point network does not share: `auto` keeps the

@@ -22,9 +22,9 @@ pub struct Weights {
 impl Weights {
     /// Reads a safetensors file onto the CPU.
     pub fn load(path: &Path) -> Result<Self, NnError> {
-        let bytes = std::fs::read(path).map_err(|source| NnError::Io {
+        let bytes = std::fs::read(path).map_err(|error| NnError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         Self::from_bytes(&bytes, path)
     }

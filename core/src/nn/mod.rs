@@ -29,12 +29,12 @@ pub use mesh::{FaceMesh, MeshOutput};
 #[derive(Debug, thiserror::Error)]
 pub enum NnError {
     /// A weights file could not be read.
-    #[error("cannot read weights {path}: {source}")]
+    #[error("cannot read weights {path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause (part of the message, so not chained again).
+        error: std::io::Error,
     },
     /// A weights file is malformed or does not fit the network.
     #[error("bad weights {path}: {msg}")]
