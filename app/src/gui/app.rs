@@ -56,10 +56,14 @@ pub struct JobEntry {
     pub started: Instant,
     /// Latest progress: stage, done, total.
     pub progress: Option<(String, u64, Option<u64>)>,
+    /// When the current stage's first report arrived, and its `done` then.
+    stage_start: Option<(Instant, u64)>,
     /// Cancels it.
     pub cancel: CancelFlag,
     /// Hidden from the jobs list.
     pub quiet: bool,
+    /// Its units are bytes (a download).
+    pub bytes: bool,
 }
 
 impl JobEntry {
@@ -73,14 +77,33 @@ impl JobEntry {
         }
     }
 
-    /// Estimated time left, from the elapsed time and the fraction done.
+    /// Record a progress report; a new stage restarts the rate behind [`Self::eta`].
+    pub fn report(&mut self, stage: String, done: u64, total: Option<u64>, now: Instant) {
+        let same_stage = self.progress.as_ref().is_some_and(|(s, _, _)| *s == stage);
+        if !same_stage {
+            self.stage_start = Some((now, done));
+        }
+        self.progress = Some((stage, done, total));
+    }
+
+    /// Estimated time left in the current stage, from its rate so far (none before a second
+    /// of it or 1 % of its work).
     pub fn eta(&self) -> Option<Duration> {
-        let f = self.fraction()?;
-        if f <= 0.01 {
+        self.eta_at(Instant::now())
+    }
+
+    /// [`Self::eta`] as of `now`.
+    pub fn eta_at(&self, now: Instant) -> Option<Duration> {
+        let (_, done, total) = self.progress.as_ref()?;
+        let total = (*total)?;
+        let (since, from) = self.stage_start?;
+        let elapsed = now.saturating_duration_since(since).as_secs_f64();
+        let progressed = done.saturating_sub(from) as f64;
+        if elapsed < 1.0 || total == 0 || progressed < total as f64 * 0.01 {
             return None;
         }
-        let elapsed = self.started.elapsed().as_secs_f32();
-        Some(Duration::from_secs_f32((elapsed / f - elapsed).max(0.0)))
+        let left = total.saturating_sub(*done) as f64;
+        Some(Duration::from_secs_f64(left * elapsed / progressed))
     }
 }
 
@@ -320,14 +343,17 @@ impl FaceShotApp {
     pub fn submit(&mut self, request: Request) -> JobId {
         let label = request.label();
         let quiet = request.is_quiet();
+        let bytes = request.counts_bytes();
         let (id, cancel) = self.worker.submit(request);
         self.jobs.push(JobEntry {
             id,
             label,
             started: Instant::now(),
             progress: None,
+            stage_start: None,
             cancel,
             quiet,
+            bytes,
         });
         id
     }
@@ -700,7 +726,7 @@ impl FaceShotApp {
                 total,
             } => {
                 if let Some(j) = self.jobs.iter_mut().find(|j| j.id == job) {
-                    j.progress = Some((stage, done, total));
+                    j.report(stage, done, total, Instant::now());
                 }
             }
             Event::Finished { job, outputs } => {
@@ -1426,4 +1452,44 @@ pub fn find_assets() -> Option<PathBuf> {
         .join("..")
         .join("assets");
     ok(&p).then_some(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry() -> JobEntry {
+        JobEntry {
+            id: 1,
+            label: "job".into(),
+            started: Instant::now(),
+            progress: None,
+            stage_start: None,
+            cancel: CancelFlag::default(),
+            quiet: false,
+            bytes: true,
+        }
+    }
+
+    #[test]
+    fn the_time_left_follows_the_current_stage_rate() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        let mut j = entry();
+        assert_eq!(j.eta_at(t0), None);
+        j.report("file 1 of 2".into(), 0, Some(1000), t0);
+        // Too early to tell.
+        assert_eq!(j.eta_at(t0 + Duration::from_millis(500)), None);
+        j.report("file 1 of 2".into(), 250, Some(1000), t0 + s(10));
+        assert_eq!(j.eta_at(t0 + s(10)), Some(s(30)));
+        // A new stage (the next file) starts its own rate: the first file's time does not
+        // count against it.
+        j.report("file 2 of 2".into(), 0, Some(100), t0 + s(40));
+        assert_eq!(j.eta_at(t0 + s(40)), None);
+        j.report("file 2 of 2".into(), 50, Some(100), t0 + s(45));
+        assert_eq!(j.eta_at(t0 + s(45)), Some(s(5)));
+        // An unknown total has no estimate.
+        j.report("verifying".into(), 0, None, t0 + s(50));
+        assert_eq!(j.eta_at(t0 + s(60)), None);
+    }
 }

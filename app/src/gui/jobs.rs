@@ -139,6 +139,11 @@ impl Request {
         matches!(self, Request::DownloadWeights { .. })
     }
 
+    /// Whether its progress counts bytes (shown as MB / GB).
+    pub fn counts_bytes(&self) -> bool {
+        matches!(self, Request::DownloadWeights { .. })
+    }
+
     /// Whether the jobs list should hide it (frequent, short).
     pub fn is_quiet(&self) -> bool {
         matches!(self, Request::Refresh(_))

@@ -382,6 +382,7 @@ fn jobs(app: &mut FaceShotApp, ui: &mut egui::Ui) {
                 j.fraction(),
                 j.eta(),
                 j.progress.clone(),
+                j.bytes,
             )
         })
         .collect();
@@ -390,16 +391,21 @@ fn jobs(app: &mut FaceShotApp, ui: &mut egui::Ui) {
     }
     ui.separator();
     ui.heading("Jobs");
-    for (id, label, fraction, eta, progress) in visible {
+    for (id, label, fraction, eta, progress, bytes) in visible {
         ui.label(label);
+        // Byte counts are long: their stage (the file) gets a line of its own.
+        if bytes && let Some((stage, _, _)) = &progress {
+            ui.label(RichText::new(stage).small());
+        }
         ui.horizontal(|ui| {
             let mut text = match &progress {
+                Some((_, done, total)) if bytes => byte_progress(*done, *total),
                 Some((stage, done, Some(total))) => format!("{stage} {done}/{total}"),
                 Some((stage, done, None)) => format!("{stage} {done}"),
                 None => "waiting".into(),
             };
             if let Some(eta) = eta {
-                text.push_str(&format!(" · {:.0} s left", eta.as_secs_f32().ceil()));
+                text.push_str(&format!(" · {} left", duration_text(eta)));
             }
             let bar = egui::ProgressBar::new(fraction.unwrap_or(0.0))
                 .desired_width(170.0)
@@ -410,6 +416,46 @@ fn jobs(app: &mut FaceShotApp, ui: &mut egui::Ui) {
                 app.cancel_job(id);
             }
         });
+    }
+}
+
+/// "312 MB of 1.73 GB" (decimal units, as download sizes are quoted).
+pub fn byte_progress(done: u64, total: Option<u64>) -> String {
+    match total {
+        Some(t) => format!("{} of {}", byte_size(done), byte_size(t)),
+        None => byte_size(done),
+    }
+}
+
+/// A byte count in kB, MB or GB, about three significant digits.
+pub fn byte_size(n: u64) -> String {
+    let n = n as f64;
+    let (value, unit) = if n >= 1e9 {
+        (n / 1e9, "GB")
+    } else if n >= 1e6 {
+        (n / 1e6, "MB")
+    } else {
+        (n / 1e3, "kB")
+    };
+    if value >= 100.0 {
+        format!("{value:.0} {unit}")
+    } else if value >= 10.0 {
+        format!("{value:.1} {unit}")
+    } else {
+        format!("{value:.2} {unit}")
+    }
+}
+
+/// "45 s", "4 min", "1 h 5 min".
+pub fn duration_text(d: std::time::Duration) -> String {
+    let s = d.as_secs_f32().ceil() as u64;
+    match s {
+        0..90 => format!("{s} s"),
+        90..5400 => format!("{} min", (s + 30) / 60),
+        _ => {
+            let m = (s + 30) / 60;
+            format!("{} h {} min", m / 60, m % 60)
+        }
     }
 }
 
@@ -460,5 +506,34 @@ fn perf(app: &mut FaceShotApp, ui: &mut egui::Ui) {
     }
     if let Some(p) = &app.preview {
         ui.label(format!("last preview render: {:.1} ms", p.millis));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn byte_counts_read_as_download_sizes() {
+        assert_eq!(byte_size(512), "0.51 kB");
+        assert_eq!(byte_size(3_456_789), "3.46 MB");
+        assert_eq!(byte_size(312_400_000), "312 MB");
+        assert_eq!(
+            byte_progress(45_600_000, Some(1_731_891_240)),
+            "45.6 MB of 1.73 GB"
+        );
+        assert_eq!(byte_progress(2_000, None), "2.00 kB");
+    }
+
+    #[test]
+    fn durations_read_in_the_largest_sensible_unit() {
+        let t = |s: f32| duration_text(Duration::from_secs_f32(s));
+        assert_eq!(t(0.2), "1 s");
+        assert_eq!(t(89.0), "89 s");
+        assert_eq!(t(250.0), "4 min");
+        assert_eq!(t(5399.0), "90 min");
+        assert_eq!(t(7170.0), "2 h 0 min");
+        assert_eq!(t(9000.0), "2 h 30 min");
     }
 }
