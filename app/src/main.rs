@@ -94,7 +94,7 @@ fn run_gui(args: &GuiArgs) -> anyhow::Result<()> {
         load_sample: !args.no_sample && args.files.is_empty(),
         prefs: faceshot::gui::prefs::Prefs::default_path(),
         models_dir: faceshot_core::matching::dift::hub::default_dir(
-            faceshot_core::matching::dift::hub::DEFAULT_REPO,
+            faceshot_core::matching::dift::hub::Hub::from_env().repo(),
         ),
         ..Default::default()
     };

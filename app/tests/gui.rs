@@ -835,7 +835,7 @@ fn local_hub() -> String {
 fn downloading_the_weights_fills_the_folder_and_selects_the_diffusion_matcher() {
     use eframe::egui::accesskit::Role;
     use faceshot_core::matching::Backend;
-    use faceshot_core::matching::dift::hub::{FILES, Hub};
+    use faceshot_core::matching::dift::hub::{DEFAULT_REPO, FILES, Hub};
 
     let models = tempfile::tempdir().unwrap();
     let dest = models.path().join("sd21");
@@ -851,7 +851,7 @@ fn downloading_the_weights_fills_the_folder_and_selects_the_diffusion_matcher() 
         .local_addr()
         .unwrap()
         .port();
-    h.state_mut().hub = Hub::new(&format!("http://127.0.0.1:{port}"), None);
+    h.state_mut().hub = Hub::new(&format!("http://127.0.0.1:{port}"), DEFAULT_REPO, None);
     h.get_by_role_and_label(Role::Button, "Download SD 2.1…")
         .click();
     h.step();
@@ -864,7 +864,7 @@ fn downloading_the_weights_fills_the_folder_and_selects_the_diffusion_matcher() 
     );
     assert!(h.state().dift_weights.is_none() && h.state().downloading.is_none());
     // A reachable one: every file arrives and the matcher is ready to use them.
-    h.state_mut().hub = Hub::new(&local_hub(), None);
+    h.state_mut().hub = Hub::new(&local_hub(), DEFAULT_REPO, None);
     h.step();
     h.get_by_role_and_label(Role::Button, "Download SD 2.1…")
         .click();

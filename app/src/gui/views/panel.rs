@@ -194,7 +194,7 @@ fn editing(app: &mut FaceShotApp, ui: &mut egui::Ui) {
 /// "Download SD 2.1": offered while the diffusion matcher has no weights and there is a
 /// folder to download into; progress and Cancel are in the jobs list.
 fn download_weights(app: &mut FaceShotApp, ui: &mut egui::Ui) {
-    use faceshot_core::matching::dift::hub::{DEFAULT_REPO, DOWNLOAD_SIZE_TEXT};
+    use faceshot_core::matching::dift::hub::DOWNLOAD_SIZE_TEXT;
     if app.dift_weights.is_some() {
         return;
     }
@@ -210,9 +210,10 @@ fn download_weights(app: &mut FaceShotApp, ui: &mut egui::Ui) {
     if ui
         .add_enabled(idle, egui::Button::new(label))
         .on_hover_text(format!(
-            "Download {DEFAULT_REPO} ({DOWNLOAD_SIZE_TEXT}) from the Hugging Face hub into {} \
+            "Download {} ({DOWNLOAD_SIZE_TEXT}) from the Hugging Face hub into {} \
              for the diffusion matcher. Cancel keeps what arrived; the next download resumes \
              it. Every large file is checked against the hub's SHA-256.",
+            app.hub.repo(),
             dest.display()
         ))
         .clicked()

@@ -16,7 +16,8 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The default repository (the model of the official code).
+/// The default repository (the model of the official code); `FACESHOT_SD_REPO` names another
+/// (a mirror with the same files).
 pub const DEFAULT_REPO: &str = "stabilityai/stable-diffusion-2-1";
 
 /// The hub's address unless `HF_ENDPOINT` says otherwise.
@@ -58,6 +59,7 @@ fn default_dir_in(repo: &str, var: impl Fn(&str) -> Option<PathBuf>) -> Option<P
 #[derive(Clone)]
 pub struct Hub {
     endpoint: String,
+    repo: String,
     token: Option<String>,
     /// Redirects not followed: the metadata request reads the redirect's headers.
     meta: ureq::Agent,
@@ -69,14 +71,16 @@ impl std::fmt::Debug for Hub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Hub")
             .field("endpoint", &self.endpoint)
+            .field("repo", &self.repo)
             .field("token", &self.token.as_ref().map(|_| "…"))
             .finish()
     }
 }
 
 impl Hub {
-    /// A hub at `endpoint` (e.g. `https://huggingface.co`), with an optional access token.
-    pub fn new(endpoint: &str, token: Option<String>) -> Self {
+    /// The repository `repo` (`owner/name`) on the hub at `endpoint` (e.g.
+    /// `https://huggingface.co`), with an optional access token.
+    pub fn new(endpoint: &str, repo: &str, token: Option<String>) -> Self {
         let agent = |redirects| {
             ureq::AgentBuilder::new()
                 .redirects(redirects)
@@ -87,25 +91,31 @@ impl Hub {
         };
         Self {
             endpoint: endpoint.trim_end_matches('/').to_string(),
+            repo: repo.trim_matches('/').to_string(),
             token,
             meta: agent(0),
             data: agent(5),
         }
     }
 
-    /// The hub named by `HF_ENDPOINT` (default [`DEFAULT_ENDPOINT`]) with the token in
-    /// `HF_TOKEN`, if any.
+    /// The hub named by `HF_ENDPOINT` (default [`DEFAULT_ENDPOINT`]), the repository named by
+    /// `FACESHOT_SD_REPO` (default [`DEFAULT_REPO`]), with the token in `HF_TOKEN`, if any.
     pub fn from_env() -> Self {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         let endpoint = var("HF_ENDPOINT").unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
-        Self::new(&endpoint, var("HF_TOKEN"))
+        let repo = var("FACESHOT_SD_REPO").unwrap_or_else(|| DEFAULT_REPO.to_string());
+        Self::new(&endpoint, &repo, var("HF_TOKEN"))
     }
 
-    /// Download `files` of `repo` into `dest` (kept as `dest/FILE`), skipping those already
-    /// there, and return `dest`. Cancelling keeps the partial file for the next call.
+    /// The repository downloaded from.
+    pub fn repo(&self) -> &str {
+        &self.repo
+    }
+
+    /// Download `files` of the repository into `dest` (kept as `dest/FILE`), skipping those
+    /// already there, and return `dest`. Cancelling keeps the partial file for the next call.
     pub fn download(
         &self,
-        repo: &str,
         files: &[&str],
         dest: &Path,
         progress: &dyn Progress,
@@ -119,19 +129,19 @@ impl Hub {
                 continue;
             }
             let stage = format!("downloading {file} ({} of {})", i + 1, files.len());
-            self.fetch(repo, file, &target, &stage, progress)?;
+            self.fetch(file, &target, &stage, progress)?;
         }
         Ok(dest.to_path_buf())
     }
 
     fn fetch(
         &self,
-        repo: &str,
         file: &str,
         target: &Path,
         stage: &str,
         progress: &dyn Progress,
     ) -> Result<(), MatchError> {
+        let repo = &self.repo;
         let fail = |what: String| MatchError::Download(format!("{repo}/{file}: {what}"));
         let url = format!("{}/{repo}/resolve/main/{file}", self.endpoint);
         let meta = self.call(self.meta.head(&url), true).map_err(&fail)?;
@@ -492,11 +502,9 @@ mod tests {
         ]);
         let (endpoint, log) = serve(files);
         let dir = tempfile::tempdir().unwrap();
-        let hub = Hub::new(&endpoint, Some("secret".into()));
+        let hub = Hub::new(&endpoint, "org/model", Some("secret".into()));
         let names = ["unet/w.safetensors", "scheduler/c.json"];
-        let root = hub
-            .download("org/model", &names, dir.path(), &NoProgress)
-            .unwrap();
+        let root = hub.download(&names, dir.path(), &NoProgress).unwrap();
         assert_eq!(root, dir.path());
         assert_eq!(std::fs::read(dir.path().join(names[0])).unwrap(), big);
         assert_eq!(std::fs::read(dir.path().join(names[1])).unwrap(), small);
@@ -504,8 +512,7 @@ mod tests {
         let requests = log.lock().unwrap().len();
         assert_eq!(requests, 4, "{:?}", log.lock().unwrap());
         // Present files are not asked for again.
-        hub.download("org/model", &names, dir.path(), &NoProgress)
-            .unwrap();
+        hub.download(&names, dir.path(), &NoProgress).unwrap();
         assert_eq!(log.lock().unwrap().len(), requests);
     }
 
@@ -521,8 +528,8 @@ mod tests {
         )]);
         let (endpoint, _) = serve(files);
         let dir = tempfile::tempdir().unwrap();
-        let err = Hub::new(&endpoint, None)
-            .download("org/model", &["vae/w.safetensors"], dir.path(), &NoProgress)
+        let err = Hub::new(&endpoint, "org/model", None)
+            .download(&["vae/w.safetensors"], dir.path(), &NoProgress)
             .unwrap_err()
             .to_string();
         assert!(err.contains("checksum mismatch"), "{err}");
@@ -543,23 +550,20 @@ mod tests {
         )]);
         let (endpoint, log) = serve(files);
         let dir = tempfile::tempdir().unwrap();
-        let hub = Hub::new(&endpoint, None);
+        let hub = Hub::new(&endpoint, "org/model", None);
         let names = ["unet/w.safetensors"];
         let cancel = CancelAfter {
             after: CHUNK as u64,
             seen: AtomicUsize::new(0),
         };
-        let err = hub
-            .download("org/model", &names, dir.path(), &cancel)
-            .unwrap_err();
+        let err = hub.download(&names, dir.path(), &cancel).unwrap_err();
         assert!(matches!(err, MatchError::Cancelled), "{err}");
         let part = dir.path().join("unet/w.safetensors.part");
         let kept = std::fs::metadata(&part).unwrap().len();
         assert!(kept > 0 && kept < big.len() as u64, "{kept}");
         assert!(!dir.path().join(names[0]).exists());
 
-        hub.download("org/model", &names, dir.path(), &NoProgress)
-            .unwrap();
+        hub.download(&names, dir.path(), &NoProgress).unwrap();
         assert_eq!(std::fs::read(dir.path().join(names[0])).unwrap(), big);
         let last = log.lock().unwrap().last().cloned().unwrap();
         assert_eq!(last, format!("GET /cdn/unet/w.safetensors Some({kept})"));
@@ -569,8 +573,8 @@ mod tests {
     fn missing_files_and_unreachable_hubs_are_clear_errors() {
         let (endpoint, _) = serve(HashMap::new());
         let dir = tempfile::tempdir().unwrap();
-        let err = Hub::new(&endpoint, None)
-            .download("org/model", &["unet/none.bin"], dir.path(), &NoProgress)
+        let err = Hub::new(&endpoint, "org/model", None)
+            .download(&["unet/none.bin"], dir.path(), &NoProgress)
             .unwrap_err()
             .to_string();
         assert!(
@@ -584,8 +588,8 @@ mod tests {
             .local_addr()
             .unwrap()
             .port();
-        let err = Hub::new(&format!("http://127.0.0.1:{port}"), None)
-            .download("org/model", &["a.json"], dir.path(), &NoProgress)
+        let err = Hub::new(&format!("http://127.0.0.1:{port}"), "org/model", None)
+            .download(&["a.json"], dir.path(), &NoProgress)
             .unwrap_err()
             .to_string();
         assert!(err.contains("cannot reach"), "{err}");

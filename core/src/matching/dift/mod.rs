@@ -169,7 +169,8 @@ pub fn resolve_weights(
         }
         return Ok(d.to_path_buf());
     }
-    let cached = hub::default_dir(hub::DEFAULT_REPO);
+    let source = hub::Hub::from_env();
+    let cached = hub::default_dir(source.repo());
     if let Some(d) = cached.as_deref().filter(|d| weights_present(d)) {
         return Ok(d.to_path_buf());
     }
@@ -180,7 +181,7 @@ pub fn resolve_weights(
                     .into(),
             )
         })?;
-        return download_weights(&hub::Hub::from_env(), &dest, progress);
+        return download_weights(&source, &dest, progress);
     }
     Err(MatchError::Model(
         "DIFT needs Stable Diffusion 2.1 weights: pass --weights DIR (a diffusers folder) or \
@@ -189,14 +190,14 @@ pub fn resolve_weights(
     ))
 }
 
-/// Download SD-2.1 ([`hub::FILES`] of [`hub::DEFAULT_REPO`]) from `hub` into `dest`,
+/// Download SD-2.1 ([`hub::FILES`] of `hub`'s repository) into `dest`,
 /// resuming a cancelled download, and check the folder is complete.
 pub fn download_weights(
     hub: &hub::Hub,
     dest: &Path,
     progress: &dyn Progress,
 ) -> Result<PathBuf, MatchError> {
-    let root = hub.download(hub::DEFAULT_REPO, &hub::FILES, dest, progress)?;
+    let root = hub.download(&hub::FILES, dest, progress)?;
     if !weights_present(&root) {
         return Err(MatchError::Download(format!(
             "{} is incomplete after the download",
@@ -641,7 +642,7 @@ mod tests {
         assert!(err.to_string().contains("unet"), "{err}");
         assert!(!weights_present(dir.path()));
         // Without a folder or a download: an error, unless this machine has downloaded them.
-        if !hub::default_dir(hub::DEFAULT_REPO).is_some_and(|d| weights_present(&d)) {
+        if !hub::default_dir(hub::Hub::from_env().repo()).is_some_and(|d| weights_present(&d)) {
             assert!(resolve_weights(None, false, &NoProgress).is_err());
         }
     }
