@@ -5,6 +5,9 @@ use faceshot_core::landmarks::Face;
 use std::path::Path;
 use std::process::Command;
 
+#[path = "support/local_hub.rs"]
+mod local_hub;
+
 fn faceshot(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_faceshot"))
         .args(args)
@@ -153,4 +156,45 @@ fn turned_cartoons_are_generated_and_matched() {
     let o = faceshot(&["cartoons", dir.path().to_str().unwrap(), "--yaw", "90"]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--yaw"));
+}
+
+#[test]
+fn weights_reports_a_folder_and_downloads_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let sd = dir.path().join("sd21");
+    let sd_arg = sd.to_str().unwrap();
+    let weights = |endpoint: &str, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_faceshot"))
+            .args(["weights", "--dir", sd_arg, "--quiet"])
+            .args(extra)
+            .env("HF_ENDPOINT", endpoint)
+            .env_remove("FACESHOT_SD_REPO")
+            .output()
+            .expect("run faceshot")
+    };
+    // Nothing there yet: a failure naming what is missing and how to get it.
+    let closed = format!("http://127.0.0.1:{}", local_hub::closed_port());
+    let out = weights(&closed, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("missing unet"),
+        "{err}"
+    );
+    assert!(err.contains("faceshot weights --download"), "{err}");
+    // An unreachable hub: a clear error, nothing written in place.
+    let out = weights(&closed, &["--download"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("cannot reach"),
+        "{err}"
+    );
+    // A reachable one: every file arrives under its name, and the folder is complete.
+    let hub = local_hub::local_hub();
+    let stdout = ok(&weights(&hub, &["--download"]));
+    assert!(stdout.contains("complete"), "{stdout}");
+    for f in faceshot_core::matching::dift::hub::FILES {
+        let body = std::fs::read_to_string(sd.join(f)).unwrap();
+        assert!(body.ends_with(f), "{body}");
+    }
+    assert!(ok(&weights(&closed, &[])).contains("complete"));
 }

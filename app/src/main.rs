@@ -41,6 +41,8 @@ enum Command {
     EvalMatch(cmd::eval_match::EvalMatchArgs),
     /// Generate cartoon characters with exact landmarks (tests, gallery, evaluation).
     Cartoons(cmd::cartoons::CartoonsArgs),
+    /// Where the diffusion matcher's Stable Diffusion 2.1 weights are; --download fetches them.
+    Weights(cmd::weights::WeightsArgs),
     /// Open the desktop app (the default with no subcommand).
     Gui(GuiArgs),
 }
@@ -76,6 +78,7 @@ fn main() -> ExitCode {
         Some(Command::Match(args)) => cmd::match_cmd::run(args, cli.quiet),
         Some(Command::EvalMatch(args)) => cmd::eval_match::run(args, cli.quiet),
         Some(Command::Cartoons(args)) => cmd::cartoons::run(args),
+        Some(Command::Weights(args)) => cmd::weights::run(args, cli.quiet),
         Some(Command::Gui(args)) => run_gui(args),
         None => run_gui(&GuiArgs::default()),
     };

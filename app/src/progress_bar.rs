@@ -32,6 +32,25 @@ impl BarProgress {
         }
     }
 
+    /// A bar counting bytes (a download), hidden when `quiet`.
+    pub fn bytes(quiet: bool) -> Self {
+        let bar = if quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(0)
+        };
+        let style = ProgressStyle::with_template(
+            "{msg} [{bar:32}] {bytes}/{total_bytes} ({bytes_per_sec}, ETA {eta})",
+        )
+        .map(|s| s.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        Self {
+            bar,
+            cancel: ctrl_c_flag(),
+        }
+    }
+
     /// Finish and clear the bar.
     pub fn finish(&self) {
         self.bar.finish_and_clear();
@@ -45,7 +64,11 @@ impl Progress for BarProgress {
         {
             self.bar.set_length(t);
         }
-        self.bar.set_message(stage.to_string());
+        if self.bar.message() != stage {
+            // A new stage (or file) has its own rate: the ETA starts over.
+            self.bar.set_message(stage.to_string());
+            self.bar.reset_eta();
+        }
         self.bar.set_position(done);
     }
 

@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "../../tests/support/local_hub.rs"]
+mod local_hub;
 
 use common::{astronaut, harness, settle, with_character, write_track};
 use eframe::egui::{Key, Modifiers, Pos2, ViewportEvent, ViewportId, vec2};
@@ -795,42 +797,6 @@ fn the_diffusion_matcher_needs_a_complete_weights_folder_and_a_broken_one_keeps_
     assert_eq!(h.state().match_backend, Backend::Dift);
 }
 
-/// A stand-in for the Hugging Face hub on localhost: every file it is asked for exists, with
-/// a short body naming it (answered directly, as the hub answers small git files).
-fn local_hub() -> String {
-    use std::io::{BufRead, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            if reader.read_line(&mut line).is_err() {
-                continue;
-            }
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
-                    break;
-                }
-            }
-            let mut parts = line.split_whitespace();
-            let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-            let body = format!("test bytes of {path}");
-            let mut reply = format!(
-                "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
-                body.len()
-            );
-            if method == "GET" {
-                reply.push_str(&body);
-            }
-            let _ = stream.write_all(reply.as_bytes());
-        }
-    });
-    format!("http://{addr}")
-}
-
 #[test]
 fn downloading_the_weights_fills_the_folder_and_selects_the_diffusion_matcher() {
     use eframe::egui::accesskit::Role;
@@ -846,11 +812,7 @@ fn downloading_the_weights_fills_the_folder_and_selects_the_diffusion_matcher() 
     settle(&mut h);
     assert!(h.state().dift_weights.is_none());
     // A hub that cannot be reached: an error that says so, and the button is offered again.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = local_hub::closed_port();
     h.state_mut().hub = Hub::new(&format!("http://127.0.0.1:{port}"), DEFAULT_REPO, None);
     h.get_by_role_and_label(Role::Button, "Download SD 2.1…")
         .click();
@@ -864,7 +826,7 @@ fn downloading_the_weights_fills_the_folder_and_selects_the_diffusion_matcher() 
     );
     assert!(h.state().dift_weights.is_none() && h.state().downloading.is_none());
     // A reachable one: every file arrives and the matcher is ready to use them.
-    h.state_mut().hub = Hub::new(&local_hub(), DEFAULT_REPO, None);
+    h.state_mut().hub = Hub::new(&local_hub::local_hub(), DEFAULT_REPO, None);
     h.step();
     h.get_by_role_and_label(Role::Button, "Download SD 2.1…")
         .click();

@@ -9,3 +9,4 @@ pub mod probe;
 pub mod render;
 pub mod retarget;
 pub mod transcode;
+pub mod weights;

@@ -147,6 +147,15 @@ pub fn weights_present(dir: &Path) -> bool {
     REQUIRED.iter().all(|(_, v)| find_file(dir, v).is_some())
 }
 
+/// What `dir` lacks of a Stable Diffusion 2.1 folder, as "part (file)" (empty: complete).
+pub fn missing_weights(dir: &Path) -> Vec<String> {
+    REQUIRED
+        .iter()
+        .filter(|(_, v)| find_file(dir, v).is_none())
+        .map(|(name, v)| format!("{name} ({})", v[0]))
+        .collect()
+}
+
 /// The weights folder to use: `dir` if given (checked); else the download folder
 /// ([`hub::default_dir`]) when it holds the weights; else a download into it when allowed.
 pub fn resolve_weights(
@@ -155,11 +164,7 @@ pub fn resolve_weights(
     progress: &dyn Progress,
 ) -> Result<PathBuf, MatchError> {
     if let Some(d) = dir {
-        let missing: Vec<String> = REQUIRED
-            .iter()
-            .filter(|(_, v)| find_file(d, v).is_none())
-            .map(|(name, v)| format!("{name} ({})", v[0]))
-            .collect();
+        let missing = missing_weights(d);
         if !missing.is_empty() {
             return Err(MatchError::Model(format!(
                 "{} is not a diffusers Stable Diffusion 2.1 folder: missing {}",
