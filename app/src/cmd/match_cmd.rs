@@ -121,6 +121,10 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<()> {
     if let Some(a) = &args.anchors {
         opts.anchors = Some(parse_anchors(a)?);
     }
+    if opts.download && opts.weights.is_none() && opts.backend == Backend::Dift {
+        // Downloaded first, with a bar in bytes; the matcher then finds the folder.
+        opts.weights = Some(crate::cmd::weights::ensure_default(quiet)?);
+    }
     let bar = BarProgress::new(None, quiet);
     let result = match_face(&image, &opts, &bar);
     bar.finish();

@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use faceshot_core::matching::dift::hub::{DOWNLOAD_SIZE_TEXT, Hub, default_dir};
 use faceshot_core::matching::dift::{download_weights, missing_weights};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `faceshot weights`.
 #[derive(Args, Debug)]
@@ -30,18 +30,8 @@ pub fn run(args: &WeightsArgs, quiet: bool) -> Result<()> {
             default_dir(hub.repo()).context("no default folder (HOME is not set): pass --dir")?
         }
     };
-    if args.download && !missing_weights(&dir).is_empty() {
-        if !quiet {
-            eprintln!(
-                "downloading {} ({DOWNLOAD_SIZE_TEXT}) into {}",
-                hub.repo(),
-                dir.display()
-            );
-        }
-        let bar = BarProgress::bytes(quiet);
-        let done = download_weights(&hub, &dir, &bar);
-        bar.finish();
-        done?;
+    if args.download {
+        fetch_missing(&hub, &dir, quiet)?;
     }
     let missing = missing_weights(&dir);
     if !missing.is_empty() {
@@ -58,4 +48,32 @@ pub fn run(args: &WeightsArgs, quiet: bool) -> Result<()> {
     }
     println!("{}: Stable Diffusion 2.1 complete", dir.display());
     Ok(())
+}
+
+/// Download into `dir` what it lacks of SD-2.1 from `hub`, with a byte progress bar.
+fn fetch_missing(hub: &Hub, dir: &Path, quiet: bool) -> Result<()> {
+    if missing_weights(dir).is_empty() {
+        return Ok(());
+    }
+    if !quiet {
+        eprintln!(
+            "downloading {} ({DOWNLOAD_SIZE_TEXT}) into {}",
+            hub.repo(),
+            dir.display()
+        );
+    }
+    let bar = BarProgress::bytes(quiet);
+    let done = download_weights(hub, dir, &bar);
+    bar.finish();
+    done?;
+    Ok(())
+}
+
+/// The default SD-2.1 folder, downloaded into first where incomplete (`match --download`).
+pub fn ensure_default(quiet: bool) -> Result<PathBuf> {
+    let hub = Hub::from_env();
+    let dir =
+        default_dir(hub.repo()).context("no default folder (HOME is not set): pass --weights")?;
+    fetch_missing(&hub, &dir, quiet)?;
+    Ok(dir)
 }
