@@ -13,37 +13,32 @@ pub struct BarProgress {
 impl BarProgress {
     /// A bar for `total` steps (spinner when unknown); hidden when `quiet`.
     pub fn new(total: Option<u64>, quiet: bool) -> Self {
-        let bar = if quiet {
-            ProgressBar::hidden()
-        } else {
-            match total {
-                Some(n) => ProgressBar::new(n),
-                None => ProgressBar::new_spinner(),
-            }
+        let bar = match total {
+            Some(n) => ProgressBar::new(n),
+            None => ProgressBar::new_spinner(),
         };
-        let style =
-            ProgressStyle::with_template("{msg:>10} [{bar:32}] {pos}/{len} ({per_sec}, ETA {eta})")
-                .map(|s| s.progress_chars("=> "))
-                .unwrap_or_else(|_| ProgressStyle::default_bar());
-        bar.set_style(style);
-        Self {
+        Self::styled(
             bar,
-            cancel: ctrl_c_flag(),
-        }
+            quiet,
+            "{msg:>10} [{bar:32}] {pos}/{len} ({per_sec}, ETA {eta})",
+        )
     }
 
     /// A bar counting bytes (a download), hidden when `quiet`.
     pub fn bytes(quiet: bool) -> Self {
-        let bar = if quiet {
-            ProgressBar::hidden()
-        } else {
-            ProgressBar::new(0)
-        };
-        let style = ProgressStyle::with_template(
+        Self::styled(
+            ProgressBar::new(0),
+            quiet,
             "{msg} [{bar:32}] {bytes}/{total_bytes} ({bytes_per_sec}, ETA {eta})",
         )
-        .map(|s| s.progress_chars("=> "))
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    }
+
+    /// `bar` drawn with `template` (hidden when `quiet`), with the Ctrl-C flag.
+    fn styled(bar: ProgressBar, quiet: bool, template: &str) -> Self {
+        let bar = if quiet { ProgressBar::hidden() } else { bar };
+        let style = ProgressStyle::with_template(template)
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         Self {
             bar,

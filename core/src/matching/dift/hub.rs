@@ -364,6 +364,16 @@ mod tests {
         wrong_sha: bool,
     }
 
+    impl Served {
+        fn lfs(body: Vec<u8>) -> Self {
+            Self {
+                body,
+                lfs: true,
+                wrong_sha: false,
+            }
+        }
+    }
+
     /// What the test hub saw: each request line with its `Range` header.
     type Log = Arc<Mutex<Vec<String>>>;
 
@@ -483,14 +493,7 @@ mod tests {
         let big = bytes(3 * CHUNK + 123, 7);
         let small = b"{\"beta_start\": 0.00085}".to_vec();
         let files = HashMap::from([
-            (
-                "unet/w.safetensors".to_string(),
-                Served {
-                    body: big.clone(),
-                    lfs: true,
-                    wrong_sha: false,
-                },
-            ),
+            ("unet/w.safetensors".to_string(), Served::lfs(big.clone())),
             (
                 "scheduler/c.json".to_string(),
                 Served {
@@ -540,14 +543,7 @@ mod tests {
     #[test]
     fn a_cancelled_download_resumes_where_it_stopped() {
         let big = bytes(4 * CHUNK + 77, 3);
-        let files = HashMap::from([(
-            "unet/w.safetensors".to_string(),
-            Served {
-                body: big.clone(),
-                lfs: true,
-                wrong_sha: false,
-            },
-        )]);
+        let files = HashMap::from([("unet/w.safetensors".to_string(), Served::lfs(big.clone()))]);
         let (endpoint, log) = serve(files);
         let dir = tempfile::tempdir().unwrap();
         let hub = Hub::new(&endpoint, "org/model", None);
