@@ -4,7 +4,7 @@ use crate::progress_bar::BarProgress;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use faceshot_core::landmarks::Point;
-use faceshot_core::matching::dift::{DiftOptions, Inversion};
+use faceshot_core::matching::dift::{DiftOptions, Inversion, resolve_weights};
 use faceshot_core::matching::{Backend, MatchOptions, match_face, overlay};
 use faceshot_core::media::{load_image, save_png};
 use std::path::PathBuf;
@@ -122,8 +122,11 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<()> {
         opts.anchors = Some(parse_anchors(a)?);
     }
     if opts.download && opts.weights.is_none() && opts.backend == Backend::Dift {
-        // Downloaded first, with a bar in bytes; the matcher then finds the folder.
-        opts.weights = Some(crate::cmd::weights::ensure_default(quiet)?);
+        // Found or downloaded first, with a bar in bytes, then given to the matcher.
+        let bar = BarProgress::bytes(quiet);
+        let dir = resolve_weights(None, true, &bar);
+        bar.finish();
+        opts.weights = Some(dir?);
     }
     let bar = BarProgress::new(None, quiet);
     let result = match_face(&image, &opts, &bar);

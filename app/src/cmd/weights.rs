@@ -68,12 +68,3 @@ fn fetch_missing(hub: &Hub, dir: &Path, quiet: bool) -> Result<()> {
     done?;
     Ok(())
 }
-
-/// The default SD-2.1 folder, downloaded into first where incomplete (`match --download`).
-pub fn ensure_default(quiet: bool) -> Result<PathBuf> {
-    let hub = Hub::from_env();
-    let dir =
-        default_dir(hub.repo()).context("no default folder (HOME is not set): pass --weights")?;
-    fetch_missing(&hub, &dir, quiet)?;
-    Ok(dir)
-}

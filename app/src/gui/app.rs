@@ -213,7 +213,7 @@ pub struct FaceShotApp {
     pub dift_weights: Option<PathBuf>,
     /// Where "Download SD 2.1" writes to ([`LaunchOptions::models_dir`]).
     pub models_dir: Option<PathBuf>,
-    /// The hub "Download SD 2.1" fetches from (`HF_ENDPOINT` and `HF_TOKEN` at start).
+    /// The hub and repository "Download SD 2.1" fetches from ([`Hub::from_env`] at start).
     pub hub: Hub,
     /// The weights download in progress, if any.
     pub downloading: Option<JobId>,
