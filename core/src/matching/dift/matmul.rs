@@ -1,6 +1,7 @@
-//! Single-threaded f32 matrix products on strided views of slices, on the `gemm` crate (the
-//! kernel candle itself uses). The callers ([`super::winograd`], [`super::attention`]) run many
-//! small products in parallel tasks, so each product runs on the calling thread alone.
+//! f32 matrix products on strided views of slices, on the `gemm` crate (the kernel candle
+//! itself uses). The callers ([`super::winograd`], [`super::attention`], [`super::linear`]) run
+//! many products in parallel tasks, so [`matmul`] runs on the calling thread alone;
+//! [`matmul_parallel`] shares one product among the threads.
 
 /// A matrix of `rows × cols` values in `data`: row `r`, column `c` at `r·row_stride +
 /// c·col_stride`.
@@ -52,8 +53,24 @@ impl<'a> View<'a> {
 /// `dst = a · b` with `dst` row-major, its rows `dst_row_stride` apart (`a.rows × b.cols`;
 /// values between the rows are left alone). Returns `false` and leaves `dst` unchanged when the
 /// shapes disagree or a matrix reaches past its slice.
-#[allow(unsafe_code)]
 pub(super) fn matmul(dst: &mut [f32], dst_row_stride: usize, a: View, b: View) -> bool {
+    product(dst, dst_row_stride, a, b, gemm::Parallelism::None)
+}
+
+/// [`matmul`] shared among rayon's threads: for one product too few rows to split into tasks.
+pub(super) fn matmul_parallel(dst: &mut [f32], dst_row_stride: usize, a: View, b: View) -> bool {
+    let threads = gemm::Parallelism::Rayon(rayon::current_num_threads());
+    product(dst, dst_row_stride, a, b, threads)
+}
+
+#[allow(unsafe_code)]
+fn product(
+    dst: &mut [f32],
+    dst_row_stride: usize,
+    a: View,
+    b: View,
+    parallelism: gemm::Parallelism,
+) -> bool {
     let (m, n, k) = (a.rows, b.cols, a.cols);
     let dst_view = View {
         data: dst,
@@ -112,7 +129,7 @@ pub(super) fn matmul(dst: &mut [f32], dst_row_stride: usize, a: View, b: View) -
             false,
             false,
             false,
-            gemm::Parallelism::None,
+            parallelism,
         );
     }
     true

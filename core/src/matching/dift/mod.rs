@@ -13,6 +13,7 @@ pub mod blocks;
 pub mod conv;
 pub mod fused;
 pub mod hub;
+pub mod linear;
 mod matmul;
 pub mod scheduler;
 pub mod tokenizer;

@@ -5,8 +5,9 @@
 use super::attention::attention;
 use super::conv::Conv;
 use super::fused::{self, GroupNorm};
+use super::linear::FusedLinear;
 use candle_core::{Module, Result, Tensor};
-use candle_nn::{LayerNorm, Linear, VarBuilder};
+use candle_nn::{LayerNorm, VarBuilder};
 
 /// Shape of a spatial transformer.
 #[derive(Debug, Clone, Copy)]
@@ -26,32 +27,34 @@ pub struct TransformerSpec {
 /// Multi-head attention of the queries' sequence to a context sequence (itself when `None`).
 #[derive(Debug)]
 struct Attention {
-    to_q: Linear,
-    to_k: Linear,
-    to_v: Linear,
-    to_out: Linear,
+    to_q: FusedLinear,
+    to_k: FusedLinear,
+    to_v: FusedLinear,
+    to_out: FusedLinear,
     heads: usize,
 }
 
 impl Attention {
     fn new(vs: VarBuilder, dim: usize, context_dim: usize, heads: usize) -> Result<Self> {
         Ok(Self {
-            to_q: candle_nn::linear_no_bias(dim, dim, vs.pp("to_q"))?,
-            to_k: candle_nn::linear_no_bias(context_dim, dim, vs.pp("to_k"))?,
-            to_v: candle_nn::linear_no_bias(context_dim, dim, vs.pp("to_v"))?,
-            to_out: candle_nn::linear(dim, dim, vs.pp("to_out").pp("0"))?,
+            to_q: FusedLinear::new(vs.pp("to_q"), dim, dim, false)?,
+            to_k: FusedLinear::new(vs.pp("to_k"), context_dim, dim, false)?,
+            to_v: FusedLinear::new(vs.pp("to_v"), context_dim, dim, false)?,
+            to_out: FusedLinear::new(vs.pp("to_out").pp("0"), dim, dim, true)?,
             heads,
         })
     }
 
-    fn forward(&self, x: &Tensor, context: Option<&Tensor>) -> Result<Tensor> {
+    /// The attention of `x` to `context` (itself when `None`), plus `residual`.
+    fn forward(&self, x: &Tensor, context: Option<&Tensor>, residual: &Tensor) -> Result<Tensor> {
         let c = x.dim(2)?;
         let context = context.unwrap_or(x);
-        let scale = 1.0 / ((c / self.heads) as f64).sqrt();
-        let q = (self.to_q.forward(x)? * scale)?;
+        let scale = 1.0 / ((c / self.heads) as f32).sqrt();
+        let q = self.to_q.forward_with(x, scale, None)?;
         let k = self.to_k.forward(context)?;
         let v = self.to_v.forward(context)?;
-        self.to_out.forward(&attention(&q, &k, &v, self.heads)?)
+        let heads = attention(&q, &k, &v, self.heads)?;
+        self.to_out.forward_with(&heads, 1.0, Some(residual))
     }
 }
 
@@ -63,8 +66,8 @@ struct Block {
     norm2: LayerNorm,
     attn2: Attention,
     norm3: LayerNorm,
-    ff_in: Linear,
-    ff_out: Linear,
+    ff_in: FusedLinear,
+    ff_out: FusedLinear,
 }
 
 impl Block {
@@ -75,26 +78,25 @@ impl Block {
             norm2: candle_nn::layer_norm(dim, 1e-5, vs.pp("norm2"))?,
             attn2: Attention::new(vs.pp("attn2"), dim, spec.context_dim, spec.heads)?,
             norm3: candle_nn::layer_norm(dim, 1e-5, vs.pp("norm3"))?,
-            ff_in: candle_nn::linear(dim, 8 * dim, vs.pp("ff").pp("net").pp("0").pp("proj"))?,
-            ff_out: candle_nn::linear(4 * dim, dim, vs.pp("ff").pp("net").pp("2"))?,
+            ff_in: FusedLinear::new(vs.pp("ff").pp("net").pp("0").pp("proj"), dim, 8 * dim, true)?,
+            ff_out: FusedLinear::new(vs.pp("ff").pp("net").pp("2"), 4 * dim, dim, true)?,
         })
     }
 
     fn forward(&self, x: &Tensor, context: &Tensor) -> Result<Tensor> {
-        let x = (self.attn1.forward(&self.norm1.forward(x)?, None)? + x)?;
-        let x = (self
+        let x = self.attn1.forward(&self.norm1.forward(x)?, None, x)?;
+        let x = self
             .attn2
-            .forward(&self.norm2.forward(&x)?, Some(context))?
-            + x)?;
+            .forward(&self.norm2.forward(&x)?, Some(context), &x)?;
         let h = fused::geglu(&self.ff_in.forward(&self.norm3.forward(&x)?)?)?;
-        self.ff_out.forward(&h)? + x
+        self.ff_out.forward_with(&h, 1.0, Some(&x))
     }
 }
 
 /// Input and output projections: per-pixel linear maps on `B × HW × C` or 1×1 convolutions.
 #[derive(Debug)]
 enum Proj {
-    Linear(Linear),
+    Linear(FusedLinear),
     Conv(Conv),
 }
 
@@ -112,7 +114,7 @@ impl SpatialTransformer {
     pub fn new(vs: VarBuilder, channels: usize, spec: &TransformerSpec) -> Result<Self> {
         let proj = |name: &str| -> Result<Proj> {
             Ok(if spec.linear_projection {
-                Proj::Linear(candle_nn::linear(channels, channels, vs.pp(name))?)
+                Proj::Linear(FusedLinear::new(vs.pp(name), channels, channels, true)?)
             } else {
                 Proj::Conv(Conv::new(vs.pp(name), channels, channels, 1, 1, (0, 0))?)
             })
