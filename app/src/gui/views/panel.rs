@@ -400,6 +400,8 @@ fn jobs(app: &mut FaceShotApp, ui: &mut egui::Ui) {
         }
         ui.horizontal(|ui| {
             let mut text = match &progress {
+                // A stage without bytes to count (checking a file's SHA-256).
+                Some((_, 0, None)) if bytes => "…".into(),
                 Some((_, done, total)) if bytes => byte_progress(*done, *total),
                 Some((stage, done, Some(total))) => format!("{stage} {done}/{total}"),
                 Some((stage, done, None)) => format!("{stage} {done}"),
