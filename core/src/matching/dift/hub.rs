@@ -1,13 +1,16 @@
 //! On-demand download of the Stable Diffusion 2.1 files from the Hugging Face hub into a
-//! plain diffusers folder, with progress, cancellation, resume and a SHA-256 check.
+//! plain diffusers folder, with progress, cancellation, resume and checksums.
 //!
-//! For each file the hub is first asked where the file lives (`HEAD …/resolve/main/FILE`,
-//! redirects not followed). Large (LFS) files answer with a redirect whose `X-Linked-Etag` is
-//! the file's SHA-256 and `X-Linked-Size` its length; small git files (JSON, text) answer
-//! directly, and only their length is checked. The bytes go to `FILE.part`: a cancelled or
-//! broken transfer keeps it, and the next download resumes it with a `Range` request. A
-//! complete file is hashed, compared and only then renamed into place, so a file present under
-//! its own name is always whole and verified.
+//! The hub is first asked about every missing file (`HEAD …/resolve/main/FILE`, redirects not
+//! followed). Large (LFS) files answer with a redirect whose `X-Linked-Etag` is the file's
+//! SHA-256 and `X-Linked-Size` its length; small git files (JSON, text) answer directly, their
+//! `ETag` the git blob id (SHA-1 of `blob LEN\0` and the bytes). A download the disk has no
+//! room for is refused before any byte moves. The bytes go to `FILE.part`, read from the
+//! network on a helper thread so that a cancel is taken at once even on a silent connection;
+//! a connection that breaks or stalls is resumed with a `Range` request, and a cancelled
+//! download keeps the partial file for the next one. A complete file is hashed, compared and
+//! only then renamed into place, so a file present under its own name is always whole and
+//! verified.
 
 use super::{MatchError, hex};
 use crate::progress::Progress;
@@ -36,8 +39,21 @@ pub const FILES: [&str; 6] = [
 /// Approximate size of [`FILES`] of [`DEFAULT_REPO`], for the user's information.
 pub const DOWNLOAD_SIZE_TEXT: &str = "about 2.6 GB";
 
-/// Bytes read between progress reports and cancellation checks.
+/// Bytes read between progress reports.
 const CHUNK: usize = 1 << 20;
+
+/// How often a transfer waiting on the network looks whether the user cancelled.
+const CANCEL_POLL: Duration = Duration::from_millis(200);
+
+/// Tries per file: a connection that breaks or stays silent for the read timeout is resumed
+/// where it stopped this many times less one.
+pub const ATTEMPTS: usize = 4;
+
+/// Pause before the first resume (then twice, three times as long).
+const RETRY_PAUSE: Duration = Duration::from_secs(2);
+
+/// Space left free on the disk after a download.
+const SPACE_MARGIN: u64 = 64 << 20;
 
 /// Where SD-2.1 is downloaded to when no folder is given: `FACESHOT_MODELS_DIR`, else
 /// `$XDG_DATA_HOME/faceshot/models`, else `~/.local/share/faceshot/models`; one sub-folder
@@ -113,76 +129,125 @@ impl Hub {
     }
 
     /// Download `files` of the repository into `dest` (kept as `dest/FILE`), skipping those
-    /// already there, and return `dest`. Cancelling keeps the partial file for the next call.
+    /// already there, and return `dest`. The hub is first asked about every missing file, so
+    /// that a download the disk has no room for is refused before it starts. A connection that
+    /// breaks or stalls is resumed from where it stopped (up to [`ATTEMPTS`] times a file);
+    /// cancelling keeps the partial file for the next call.
     pub fn download(
         &self,
         files: &[&str],
         dest: &Path,
         progress: &dyn Progress,
     ) -> Result<PathBuf, MatchError> {
-        for (i, file) in files.iter().enumerate() {
+        let missing: Vec<&str> = files
+            .iter()
+            .copied()
+            .filter(|f| !dest.join(f).is_file())
+            .collect();
+        let mut plan = Vec::with_capacity(missing.len());
+        for file in &missing {
             if progress.cancelled() {
                 return Err(MatchError::Cancelled);
             }
-            let target = dest.join(file);
-            if target.is_file() {
-                continue;
-            }
-            let stage = format!("downloading {file} ({} of {})", i + 1, files.len());
-            self.fetch(file, &target, &stage, progress)?;
+            // No count: the callers show this stage's figures as bytes.
+            progress.update("asking the hub about the files", 0, None);
+            plan.push((*file, self.remote(file)?));
+        }
+        if plan.is_empty() {
+            return Ok(dest.to_path_buf());
+        }
+        std::fs::create_dir_all(dest).map_err(|e| MatchError::io(dest, e))?;
+        let need: u64 = plan
+            .iter()
+            .filter_map(|(file, remote)| {
+                let have = std::fs::metadata(part_path(&dest.join(file))).map_or(0, |m| m.len());
+                remote.size.map(|s| s.saturating_sub(have))
+            })
+            .sum();
+        if let Some(free) = free_space(dest) {
+            check_space(need, free, dest)?;
+        }
+        for (i, (file, remote)) in plan.iter().enumerate() {
+            let stage = format!("downloading {file} ({} of {})", i + 1, plan.len());
+            self.fetch(file, remote, &dest.join(file), &stage, progress)?;
         }
         Ok(dest.to_path_buf())
+    }
+
+    /// Where `file` of the repository lives, its size and hash.
+    fn remote(&self, file: &str) -> Result<Remote, MatchError> {
+        let url = format!("{}/{}/resolve/main/{file}", self.endpoint, self.repo);
+        self.call(self.meta.head(&url), true)
+            .and_then(|meta| Remote::from_response(&meta, &url))
+            .map_err(|what| MatchError::Download(format!("{}/{file}: {what}", self.repo)))
     }
 
     fn fetch(
         &self,
         file: &str,
+        remote: &Remote,
         target: &Path,
         stage: &str,
         progress: &dyn Progress,
     ) -> Result<(), MatchError> {
         let repo = &self.repo;
         let fail = |what: String| MatchError::Download(format!("{repo}/{file}: {what}"));
-        let url = format!("{}/{repo}/resolve/main/{file}", self.endpoint);
-        let meta = self.call(self.meta.head(&url), true).map_err(&fail)?;
-        let remote = Remote::from_response(&meta, &url).map_err(&fail)?;
-
         let dir = crate::atomic::parent_dir(target);
         std::fs::create_dir_all(dir).map_err(|e| MatchError::io(dir, e))?;
         let part = part_path(target);
-        let mut have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
-        if remote.size.is_some_and(|s| have > s) {
-            have = 0;
+        let part_len = || std::fs::metadata(&part).map_or(0, |m| m.len());
+        if remote.size.is_some_and(|s| part_len() > s) {
+            std::fs::remove_file(&part).map_err(|e| MatchError::io(&part, e))?;
         }
-        if remote.size != Some(have) || have == 0 {
-            self.transfer(&remote, &part, have, stage, progress)
-                .map_err(|e| match e {
-                    Transfer::Cancelled => MatchError::Cancelled,
-                    Transfer::Io(e) => MatchError::io(&part, e),
-                    Transfer::Http(what) => fail(what),
-                })?;
-        }
-
-        let got = std::fs::metadata(&part)
-            .map_err(|e| MatchError::io(&part, e))?
-            .len();
-        if let Some(size) = remote.size
-            && got != size
-        {
-            return Err(fail(format!(
-                "the transfer ended at {got} of {size} bytes; run the download again to resume"
-            )));
-        }
-        if let Some(expected) = &remote.sha256 {
-            progress.update(&format!("verifying {file}"), 0, None);
-            let actual = sha256_file(&part)?;
-            if &actual != expected {
-                // A corrupt file must not be resumed or used.
-                let _ = std::fs::remove_file(&part);
+        let mut attempt = 1;
+        loop {
+            let have = part_len();
+            let complete = remote.size.is_some_and(|s| s == have);
+            // A file of unknown size is complete once a transfer ran to its end.
+            let broken = if complete {
+                None
+            } else {
+                match self.transfer(remote, &part, have, stage, progress) {
+                    Ok(()) => remote
+                        .size
+                        .filter(|&s| part_len() != s)
+                        .map(|s| format!("the transfer ended at {} of {s} bytes", part_len())),
+                    Err(Transfer::Broken(what)) => Some(what),
+                    Err(Transfer::Cancelled) => return Err(MatchError::Cancelled),
+                    Err(Transfer::Io(e)) => return Err(MatchError::io(&part, e)),
+                    Err(Transfer::Http(what)) => return Err(fail(what)),
+                }
+            };
+            let Some(what) = broken else { break };
+            if attempt >= ATTEMPTS {
                 return Err(fail(format!(
-                    "checksum mismatch (expected {expected}, got {actual}); the file was removed"
+                    "{what} ({attempt} attempts); run the download again to resume"
                 )));
             }
+            tracing::warn!(file, attempt, "{what}; resuming");
+            wait_or_cancel(RETRY_PAUSE * attempt as u32, progress)?;
+            attempt += 1;
+        }
+
+        let got = part_len();
+        progress.update(&format!("verifying {file}"), 0, None);
+        let mismatch = match &remote.hash {
+            Some(Hash::Sha256(expected)) => {
+                let actual = sha256_file(&part)?;
+                (&actual != expected).then(|| format!("expected SHA-256 {expected}, got {actual}"))
+            }
+            Some(Hash::GitBlob(expected)) => {
+                let actual = git_blob_sha1_file(&part)?;
+                (&actual != expected).then(|| format!("expected git blob {expected}, got {actual}"))
+            }
+            None => None,
+        };
+        if let Some(what) = mismatch {
+            // A corrupt file must not be resumed or used.
+            let _ = std::fs::remove_file(&part);
+            return Err(fail(format!(
+                "checksum mismatch ({what}); the file was removed"
+            )));
         }
         std::fs::rename(&part, target).map_err(|e| MatchError::io(target, e))?;
         tracing::info!(file, bytes = got, "downloaded");
@@ -190,7 +255,8 @@ impl Hub {
     }
 
     /// Stream `remote` into `part`, appending from `have` bytes when the server honours the
-    /// range.
+    /// range. The network is read on a helper thread, so that a cancel is seen within
+    /// [`CANCEL_POLL`] even while the connection is silent.
     fn transfer(
         &self,
         remote: &Remote,
@@ -218,19 +284,28 @@ impl Hub {
             .truncate(!append)
             .open(part)
             .map_err(Transfer::Io)?;
-        let mut reader = response.into_reader();
-        let mut buf = vec![0u8; CHUNK];
+        let chunks = read_in_background(response.into_reader()).map_err(Transfer::Io)?;
         loop {
             if progress.cancelled() {
                 out.flush().map_err(Transfer::Io)?;
                 return Err(Transfer::Cancelled);
             }
-            let n = read_some(&mut reader, &mut buf).map_err(|e| Transfer::Http(e.to_string()))?;
-            if n == 0 {
+            let chunk = match chunks.recv_timeout(CANCEL_POLL) {
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(Transfer::Broken("the transfer stopped".into()));
+                }
+                Ok(Err(e)) => {
+                    out.sync_all().map_err(Transfer::Io)?;
+                    return Err(Transfer::Broken(format!("the connection broke: {e}")));
+                }
+                Ok(Ok(chunk)) => chunk,
+            };
+            if chunk.is_empty() {
                 break;
             }
-            out.write_all(&buf[..n]).map_err(Transfer::Io)?;
-            done += n as u64;
+            out.write_all(&chunk).map_err(Transfer::Io)?;
+            done += chunk.len() as u64;
             progress.update(stage, done, remote.size);
         }
         out.sync_all().map_err(Transfer::Io)
@@ -263,7 +338,15 @@ struct Remote {
     /// Whether `location` is on the hub (the token may go there) rather than a CDN.
     same_host: bool,
     size: Option<u64>,
-    sha256: Option<String>,
+    hash: Option<Hash>,
+}
+
+/// What a file's bytes must hash to.
+enum Hash {
+    /// An LFS file's SHA-256 (hex).
+    Sha256(String),
+    /// A small git file's blob id: SHA-1 of `blob LEN\0` and the bytes (hex).
+    GitBlob(String),
 }
 
 impl Remote {
@@ -283,15 +366,17 @@ impl Remote {
         } else {
             return Err(format!("unexpected answer {status}"));
         };
-        // LFS files: `X-Linked-*` describe the file itself; `ETag` of a direct answer is a git
-        // hash, not a content hash, and is ignored.
-        let sha256 = header("x-linked-etag")
-            .map(|e| {
-                e.trim_start_matches("W/")
-                    .trim_matches('"')
-                    .to_ascii_lowercase()
-            })
-            .filter(|e| e.len() == 64 && e.bytes().all(|b| b.is_ascii_hexdigit()));
+        // LFS files: `X-Linked-*` describe the file itself. A small file's `ETag` is its git
+        // blob id; a weak or otherwise shaped one (not from the hub) is not a hash.
+        let etag = |v: String, len: usize| {
+            let v = v.trim_matches('"').to_ascii_lowercase();
+            (v.len() == len && v.bytes().all(|b| b.is_ascii_hexdigit())).then_some(v)
+        };
+        let hash = match header("x-linked-etag") {
+            Some(e) => etag(e, 64).map(Hash::Sha256),
+            None if status == 200 => header("etag").and_then(|e| etag(e, 40)).map(Hash::GitBlob),
+            None => None,
+        };
         let size = header("x-linked-size")
             .or_else(|| (status == 200).then(|| header("content-length")).flatten())
             .and_then(|s| s.parse().ok());
@@ -299,15 +384,123 @@ impl Remote {
             location,
             same_host,
             size,
-            sha256,
+            hash,
         })
     }
 }
 
 enum Transfer {
     Cancelled,
+    /// Writing the file failed.
     Io(std::io::Error),
+    /// The server refused the request.
     Http(String),
+    /// The connection broke or went silent mid-transfer: worth resuming.
+    Broken(String),
+}
+
+/// Read `reader` to its end on a new thread, in chunks of up to [`CHUNK`] bytes; an empty
+/// chunk marks the end, an error (after the bytes read before it) ends the stream. The thread
+/// stops at the first chunk nobody takes any more.
+fn read_in_background(
+    mut reader: Box<dyn Read + Send + Sync + 'static>,
+) -> std::io::Result<std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(2);
+    std::thread::Builder::new()
+        .name("faceshot-download".into())
+        .spawn(move || {
+            loop {
+                let mut buf = vec![0u8; CHUNK];
+                let (n, error) = read_some(&mut reader, &mut buf);
+                buf.truncate(n);
+                if n > 0 && tx.send(Ok(buf)).is_err() {
+                    break;
+                }
+                if let Some(e) = error {
+                    let _ = tx.send(Err(e));
+                    break;
+                }
+                if n < CHUNK {
+                    let _ = tx.send(Ok(Vec::new()));
+                    break;
+                }
+            }
+        })?;
+    Ok(rx)
+}
+
+/// Sleep for `pause`, waking every [`CANCEL_POLL`] to see whether the user cancelled.
+fn wait_or_cancel(pause: Duration, progress: &dyn Progress) -> Result<(), MatchError> {
+    let end = std::time::Instant::now() + pause;
+    loop {
+        if progress.cancelled() {
+            return Err(MatchError::Cancelled);
+        }
+        let left = end.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Ok(());
+        }
+        std::thread::sleep(left.min(CANCEL_POLL));
+    }
+}
+
+/// Refuse a download of `need` bytes into `dest` when only `free` bytes are free there
+/// (keeping [`SPACE_MARGIN`] to spare).
+fn check_space(need: u64, free: u64, dest: &Path) -> Result<(), MatchError> {
+    if need.saturating_add(SPACE_MARGIN) <= free {
+        return Ok(());
+    }
+    Err(MatchError::Download(format!(
+        "not enough disk space in {}: the download needs {} more and {} is free; \
+         free some space or choose another folder (FACESHOT_MODELS_DIR)",
+        dest.display(),
+        size_text(need),
+        size_text(free)
+    )))
+}
+
+/// Bytes as a short text (`2.6 GB`, `310 MB`, `12 kB`).
+pub fn size_text(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= 1e12 {
+        format!("{:.1} TB", b / 1e12)
+    } else if b >= 1e9 {
+        format!("{:.1} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.0} MB", b / 1e6)
+    } else if b >= 1e3 {
+        format!("{:.0} kB", b / 1e3)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// Bytes an unprivileged user may still write on the file system holding `dir`; `None` when
+/// the system does not say.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn free_space(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut stat = std::mem::MaybeUninit::<libc::statvfs>::zeroed();
+    // SAFETY: `path` is a NUL-terminated string that outlives the call and `stat` points to
+    // writable memory the size of a `statvfs`, which the call fills when it returns 0.
+    let stat = unsafe {
+        if libc::statvfs(path.as_ptr(), stat.as_mut_ptr()) != 0 {
+            return None;
+        }
+        stat.assume_init()
+    };
+    // Both are u64 here; narrower on 32-bit systems.
+    #[allow(clippy::useless_conversion)]
+    let (blocks, block_size) = (u64::from(stat.f_bavail), u64::from(stat.f_frsize));
+    blocks.checked_mul(block_size)
+}
+
+/// Bytes free on the file system holding `dir`: not known on this system.
+#[cfg(not(unix))]
+fn free_space(_dir: &Path) -> Option<u64> {
+    None
 }
 
 /// `FILE.part` beside `target`.
@@ -317,24 +510,45 @@ fn part_path(target: &Path) -> PathBuf {
     target.with_file_name(name)
 }
 
-/// Fill as much of `buf` as one or more reads give, up to its length; 0 at the end.
-fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+/// Fill as much of `buf` as one or more reads give, up to its length: the bytes read (fewer
+/// than asked at the end of the stream) and the error that stopped the reading, if any.
+fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> (usize, Option<std::io::Error>) {
     let mut n = 0;
     while n < buf.len() {
         match reader.read(&mut buf[n..]) {
             Ok(0) => break,
             Ok(k) => n += k,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => return (n, Some(e)),
         }
     }
-    Ok(n)
+    (n, None)
 }
 
 /// SHA-256 of a file, hex.
 pub fn sha256_file(path: &Path) -> Result<String, MatchError> {
     let mut f = std::fs::File::open(path).map_err(|e| MatchError::io(path, e))?;
     let mut h = Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| MatchError::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex(&h.finalize()))
+}
+
+/// Git's blob id of a file (SHA-1 of `blob LEN\0` and its bytes), hex.
+fn git_blob_sha1_file(path: &Path) -> Result<String, MatchError> {
+    use sha1::Sha1;
+    let len = std::fs::metadata(path)
+        .map_err(|e| MatchError::io(path, e))?
+        .len();
+    let mut f = std::fs::File::open(path).map_err(|e| MatchError::io(path, e))?;
+    let mut h = Sha1::new();
+    h.update(format!("blob {len}\0").as_bytes());
     let mut buf = vec![0u8; CHUNK];
     loop {
         let n = f.read(&mut buf).map_err(|e| MatchError::io(path, e))?;
@@ -356,12 +570,25 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
 
-    /// A file the test hub serves: its bytes, and whether it is an LFS file (redirected to
-    /// `/cdn/…` with its SHA-256, or `wrong_sha` in its place).
+    /// A file the test hub serves: its bytes, whether it is an LFS file (redirected to
+    /// `/cdn/…` with its SHA-256) or a small git file (answered with its blob id), whether the
+    /// hash announced is wrong, and what goes wrong on the wire.
     struct Served {
         body: Vec<u8>,
         lfs: bool,
         wrong_sha: bool,
+        fault: Fault,
+    }
+
+    #[derive(Clone, Copy, PartialEq)]
+    enum Fault {
+        None,
+        /// The first full transfer closes the connection after this many bytes.
+        BreakOnce(usize),
+        /// Every transfer sends the headers, then nothing for a minute.
+        Silent,
+        /// The metadata announce this size instead of the real one.
+        ClaimSize(u64),
     }
 
     impl Served {
@@ -370,6 +597,16 @@ mod tests {
                 body,
                 lfs: true,
                 wrong_sha: false,
+                fault: Fault::None,
+            }
+        }
+
+        fn small(body: &[u8]) -> Self {
+            Self {
+                body: body.to_vec(),
+                lfs: false,
+                wrong_sha: false,
+                fault: Fault::None,
             }
         }
     }
@@ -377,49 +614,74 @@ mod tests {
     /// What the test hub saw: each request line with its `Range` header.
     type Log = Arc<Mutex<Vec<String>>>;
 
-    /// A minimal HTTP/1.1 hub on localhost, one request per connection, for the life of the
-    /// test process.
+    /// A minimal HTTP/1.1 hub on localhost, one request per connection, each connection on
+    /// its own thread, for the life of the test process.
     fn serve(files: HashMap<String, Served>) -> (String, Log) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let log: Log = Arc::default();
         let seen = log.clone();
+        let files = Arc::new(files);
+        let broken_once = Arc::new(Mutex::new(std::collections::HashSet::<String>::new()));
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
-                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
-                let mut line = String::new();
-                if reader.read_line(&mut line).is_err() {
-                    continue;
-                }
-                let mut range = None;
-                loop {
-                    let mut h = String::new();
-                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
-                        break;
+                let (files, seen, broken_once) = (files.clone(), seen.clone(), broken_once.clone());
+                std::thread::spawn(move || {
+                    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).is_err() {
+                        return;
                     }
-                    if let Some(v) = h.to_ascii_lowercase().strip_prefix("range: bytes=") {
-                        range = v.trim().trim_end_matches('-').parse::<usize>().ok();
+                    let mut range = None;
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                            break;
+                        }
+                        if let Some(v) = h.to_ascii_lowercase().strip_prefix("range: bytes=") {
+                            range = v.trim().trim_end_matches('-').parse::<usize>().ok();
+                        }
                     }
-                }
-                let mut parts = line.split_whitespace();
-                let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-                seen.lock()
-                    .unwrap()
-                    .push(format!("{method} {path} {range:?}"));
-                let reply = respond(&files, method, path, range);
-                let _ = stream.write_all(&reply);
+                    let mut parts = line.split_whitespace();
+                    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+                    seen.lock()
+                        .unwrap()
+                        .push(format!("{method} {path} {range:?}"));
+                    let (reply, body_at) = respond(&files, method, path, range);
+                    let fault = path
+                        .strip_prefix("/cdn/")
+                        .and_then(|n| files.get(n))
+                        .map_or(Fault::None, |f| f.fault);
+                    match fault {
+                        Fault::BreakOnce(after)
+                            if method == "GET"
+                                && range.is_none()
+                                && broken_once.lock().unwrap().insert(path.to_string()) =>
+                        {
+                            let _ = stream.write_all(&reply[..body_at + after]);
+                        }
+                        Fault::Silent if method == "GET" => {
+                            let _ = stream.write_all(&reply[..body_at]);
+                            std::thread::sleep(Duration::from_secs(60));
+                        }
+                        _ => {
+                            let _ = stream.write_all(&reply);
+                        }
+                    }
+                });
             }
         });
         (format!("http://{addr}"), log)
     }
 
+    /// The answer to a request, and where its body starts.
     fn respond(
         files: &HashMap<String, Served>,
         method: &str,
         path: &str,
         range: Option<usize>,
-    ) -> Vec<u8> {
+    ) -> (Vec<u8>, usize) {
         let head = |status: &str, headers: &[(String, String)], body: &[u8]| {
             let mut r = format!("HTTP/1.1 {status}\r\nConnection: close\r\n");
             for (k, v) in headers {
@@ -427,10 +689,11 @@ mod tests {
             }
             r.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
             let mut bytes = r.into_bytes();
+            let at = bytes.len();
             if method != "HEAD" {
                 bytes.extend_from_slice(body);
             }
-            bytes
+            (bytes, at)
         };
         let (name, cdn) = if let Some(n) = path.strip_prefix("/cdn/") {
             (n, true)
@@ -448,10 +711,14 @@ mod tests {
             } else {
                 hex(&Sha256::digest(&f.body))
             };
+            let size = match f.fault {
+                Fault::ClaimSize(s) => s,
+                _ => f.body.len() as u64,
+            };
             let headers = [
                 ("Location".to_string(), format!("/cdn/{name}")),
                 ("X-Linked-Etag".to_string(), format!("\"{sha}\"")),
-                ("X-Linked-Size".to_string(), f.body.len().to_string()),
+                ("X-Linked-Size".to_string(), size.to_string()),
             ];
             return head("302 Found", &headers, b"");
         }
@@ -463,7 +730,18 @@ mod tests {
                 )];
                 head("206 Partial Content", &headers, &f.body[from..])
             }
-            _ => head("200 OK", &[("ETag".into(), "\"abc\"".into())], &f.body),
+            _ if cdn => head("200 OK", &[], &f.body),
+            _ => {
+                let mut blob = sha1::Sha1::new();
+                blob.update(format!("blob {}\0", f.body.len()).as_bytes());
+                blob.update(&f.body);
+                let id = if f.wrong_sha {
+                    "0".repeat(40)
+                } else {
+                    hex(&blob.finalize())
+                };
+                head("200 OK", &[("ETag".into(), format!("\"{id}\""))], &f.body)
+            }
         }
     }
 
@@ -494,14 +772,7 @@ mod tests {
         let small = b"{\"beta_start\": 0.00085}".to_vec();
         let files = HashMap::from([
             ("unet/w.safetensors".to_string(), Served::lfs(big.clone())),
-            (
-                "scheduler/c.json".to_string(),
-                Served {
-                    body: small.clone(),
-                    lfs: false,
-                    wrong_sha: false,
-                },
-            ),
+            ("scheduler/c.json".to_string(), Served::small(&small)),
         ]);
         let (endpoint, log) = serve(files);
         let dir = tempfile::tempdir().unwrap();
@@ -521,23 +792,154 @@ mod tests {
 
     #[test]
     fn a_checksum_mismatch_fails_and_leaves_no_file() {
+        // An LFS file against its SHA-256, a small file against its git blob id.
+        for (name, lfs) in [("vae/w.safetensors", true), ("tokenizer/vocab.json", false)] {
+            let files = HashMap::from([(
+                name.to_string(),
+                Served {
+                    wrong_sha: true,
+                    lfs,
+                    ..Served::small(&bytes(5000, 1))
+                },
+            )]);
+            let (endpoint, _) = serve(files);
+            let dir = tempfile::tempdir().unwrap();
+            let err = Hub::new(&endpoint, "org/model", None)
+                .download(&[name], dir.path(), &NoProgress)
+                .unwrap_err()
+                .to_string();
+            let kind = if lfs { "SHA-256" } else { "git blob" };
+            assert!(
+                err.contains("checksum mismatch") && err.contains(kind),
+                "{err}"
+            );
+            assert!(!dir.path().join(name).exists());
+            assert!(!part_path(&dir.path().join(name)).exists());
+        }
+    }
+
+    #[test]
+    fn git_blob_ids_are_gits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hello");
+        std::fs::write(&path, b"hello\n").unwrap();
+        // `echo hello | git hash-object --stdin`
+        assert_eq!(
+            git_blob_sha1_file(&path).unwrap(),
+            "ce013625030ba8dba906f756967f9e9ca394464a"
+        );
+    }
+
+    #[test]
+    fn a_broken_connection_is_resumed_without_asking() {
+        let big = bytes(3 * CHUNK + 5, 9);
         let files = HashMap::from([(
-            "vae/w.safetensors".to_string(),
+            "unet/w.safetensors".to_string(),
             Served {
-                body: bytes(5000, 1),
-                lfs: true,
-                wrong_sha: true,
+                fault: Fault::BreakOnce(CHUNK + CHUNK / 2),
+                ..Served::lfs(big.clone())
+            },
+        )]);
+        let (endpoint, log) = serve(files);
+        let dir = tempfile::tempdir().unwrap();
+        let names = ["unet/w.safetensors"];
+        Hub::new(&endpoint, "org/model", None)
+            .download(&names, dir.path(), &NoProgress)
+            .unwrap();
+        assert_eq!(std::fs::read(dir.path().join(names[0])).unwrap(), big);
+        let log = log.lock().unwrap().clone();
+        let gets: Vec<&String> = log.iter().filter(|l| l.starts_with("GET")).collect();
+        assert_eq!(gets.len(), 2, "{log:?}");
+        assert_eq!(
+            gets[1],
+            &format!("GET /cdn/unet/w.safetensors Some({})", CHUNK + CHUNK / 2)
+        );
+    }
+
+    /// Cancels once `at` has passed.
+    struct CancelAt(std::time::Instant);
+
+    impl Progress for CancelAt {
+        fn update(&self, _stage: &str, _done: u64, _total: Option<u64>) {}
+        fn cancelled(&self) -> bool {
+            std::time::Instant::now() >= self.0
+        }
+    }
+
+    #[test]
+    fn a_silent_connection_does_not_hold_up_a_cancel() {
+        let files = HashMap::from([(
+            "unet/w.safetensors".to_string(),
+            Served {
+                fault: Fault::Silent,
+                ..Served::lfs(bytes(1000, 2))
             },
         )]);
         let (endpoint, _) = serve(files);
         let dir = tempfile::tempdir().unwrap();
+        let start = std::time::Instant::now();
+        let cancel = CancelAt(start + Duration::from_millis(500));
         let err = Hub::new(&endpoint, "org/model", None)
-            .download(&["vae/w.safetensors"], dir.path(), &NoProgress)
+            .download(&["unet/w.safetensors"], dir.path(), &cancel)
+            .unwrap_err();
+        assert!(matches!(err, MatchError::Cancelled), "{err}");
+        // The server stays silent for a minute and the read timeout is as long: the cancel
+        // was taken while the connection said nothing.
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[test]
+    fn a_download_the_disk_cannot_hold_is_refused_before_it_starts() {
+        let files = HashMap::from([
+            ("a.json".to_string(), Served::small(b"{}")),
+            (
+                "unet/w.safetensors".to_string(),
+                Served {
+                    fault: Fault::ClaimSize(1 << 60),
+                    ..Served::lfs(bytes(1000, 4))
+                },
+            ),
+        ]);
+        let (endpoint, log) = serve(files);
+        let dir = tempfile::tempdir().unwrap();
+        let err = Hub::new(&endpoint, "org/model", None)
+            .download(&["a.json", "unet/w.safetensors"], dir.path(), &NoProgress)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("checksum mismatch"), "{err}");
-        assert!(!dir.path().join("vae/w.safetensors").exists());
-        assert!(!dir.path().join("vae/w.safetensors.part").exists());
+        assert!(err.contains("not enough disk space"), "{err}");
+        assert!(err.contains("needs 1152921.5 TB more"), "{err}");
+        let log = log.lock().unwrap().clone();
+        assert!(log.iter().all(|l| l.starts_with("HEAD")), "{log:?}");
+        assert!(!dir.path().join("a.json").exists());
+    }
+
+    #[test]
+    fn space_is_checked_with_a_margin_and_told_in_round_figures() {
+        let dir = Path::new("/models");
+        assert!(check_space(1_000, 1_000 + SPACE_MARGIN, dir).is_ok());
+        let err = check_space(2_600_000_000, 1_100_000_000, dir)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("needs 2.6 GB more and 1.1 GB is free"),
+            "{err}"
+        );
+        assert!(check_space(1_000, 1_000, dir).is_err());
+        assert_eq!(size_text(512), "512 bytes");
+        assert_eq!(size_text(12_345), "12 kB");
+        assert_eq!(size_text(310_000_000), "310 MB");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn free_space_is_read_off_the_file_system() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(free_space(dir.path()).is_some_and(|b| b > 0));
+        assert_eq!(free_space(&dir.path().join("no such folder")), None);
     }
 
     #[test]
