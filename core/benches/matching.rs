@@ -59,6 +59,7 @@ fn main() {
     );
     mesh_path_on_a_photo();
     round_eye_fallback(&cartoons[0]);
+    cached_feature_map();
     if std::env::var_os("FACESHOT_BENCH_SKIP_SD").is_some() {
         return;
     }
@@ -158,6 +159,34 @@ fn main() {
             map.width
         );
     }
+}
+
+/// Median time to store and to read back a character's SD-2.1 feature map (1280 × 32 × 32) in
+/// the on-disk cache: what a repeated DIFT match costs instead of the extraction.
+fn cached_feature_map() {
+    use faceshot_core::matching::feature::FeatureMap;
+    use faceshot_core::matching::gallery::FeatureCache;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = FeatureCache::new(Some(dir.path().to_path_buf()));
+    let (c, h, w) = (1280, 32, 32);
+    let map = FeatureMap::new(c, h, w, (0..c * h * w).map(|i| i as f32 * 1e-3).collect());
+    let (mut put, mut get) = (Vec::new(), Vec::new());
+    for k in 0..5 {
+        let key = format!("k{k}");
+        let t = Instant::now();
+        cache.put_map("bench", &key, &map);
+        put.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let back = cache.get_map("bench", &key).unwrap();
+        get.push(t.elapsed().as_secs_f64());
+        assert_eq!(back.data.len(), map.data.len());
+    }
+    println!(
+        "DIFT feature map cache ({:.1} MB): store {:.1} ms, read back {:.1} ms (median of 5)",
+        (c * h * w * 4) as f64 / 1e6,
+        median(put) * 1e3,
+        median(get) * 1e3
+    );
 }
 
 /// Median times of the structural fit on a 512² striped-fur picture with two irises (served by

@@ -1,5 +1,6 @@
 //! The appearance gallery: reference characters with 68-point annotations, and an on-disk
-//! cache of their per-landmark features keyed by featurizer (model + settings) and image hash.
+//! cache of their per-landmark features keyed by featurizer (model + settings) and image hash,
+//! which also keeps the feature maps of the last [`MAX_MAPS`] characters matched.
 //!
 //! The shipped gallery (`assets/gallery/`, built into the binary) holds cartoon characters made
 //! by [`super::cartoon`], so the project owns them and their landmarks are exact.
@@ -160,6 +161,12 @@ pub struct FeatureCache {
 }
 
 const MAGIC: &[u8; 4] = b"FSGF";
+/// Header of a cached feature map.
+const MAP_MAGIC: &[u8; 4] = b"FSFM";
+
+/// Characters' feature maps kept per featurizer (an SD-2.1 map at 512² is 5.2 MB); the least
+/// recently used go first.
+pub const MAX_MAPS: usize = 32;
 
 fn default_cache_dir() -> Option<PathBuf> {
     if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
@@ -222,6 +229,74 @@ impl FeatureCache {
         })
     }
 
+    fn map_path(&self, model: &str, key: &str) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| {
+            d.join(sanitize(model))
+                .join("maps")
+                .join(format!("{}.fmap", sanitize(key)))
+        })
+    }
+
+    /// The cached feature map of the input keyed `key` (see [`image_key`]), if present and
+    /// well-formed; a hit counts as a use for [`MAX_MAPS`].
+    pub fn get_map(&self, model: &str, key: &str) -> Option<FeatureMap> {
+        let path = self.map_path(model, key)?;
+        let bytes = std::fs::read(&path).ok()?;
+        if bytes.len() < 16 || &bytes[..4] != MAP_MAGIC {
+            return None;
+        }
+        let dim =
+            |k: usize| u32::from_le_bytes([bytes[k], bytes[k + 1], bytes[k + 2], bytes[k + 3]]);
+        let (c, h, w) = (dim(4) as usize, dim(8) as usize, dim(12) as usize);
+        let n = c.checked_mul(h)?.checked_mul(w)?;
+        if bytes.len() != 16 + 4 * n {
+            return None;
+        }
+        let data = bytes[16..]
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        if let Err(e) = std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(std::time::SystemTime::now()))
+        {
+            tracing::debug!("cannot mark {} as used: {e}", path.display());
+        }
+        Some(FeatureMap::new(c, h, w, data))
+    }
+
+    /// Store a feature map (atomically) and drop the least recently used beyond
+    /// [`MAX_MAPS`]; failures are logged, not fatal.
+    pub fn put_map(&self, model: &str, key: &str, map: &FeatureMap) {
+        self.put_map_keeping(model, key, map, MAX_MAPS);
+    }
+
+    fn put_map_keeping(&self, model: &str, key: &str, map: &FeatureMap, keep: usize) {
+        let Some(path) = self.map_path(model, key) else {
+            return;
+        };
+        let dims = [map.channels, map.height, map.width].map(u32::try_from);
+        let [Ok(c), Ok(h), Ok(w)] = dims else {
+            return;
+        };
+        let mut bytes = Vec::with_capacity(16 + 4 * map.data.len());
+        bytes.extend_from_slice(MAP_MAGIC);
+        for d in [c, h, w] {
+            bytes.extend(d.to_le_bytes());
+        }
+        for v in &map.data {
+            bytes.extend(v.to_le_bytes());
+        }
+        let dir = crate::atomic::parent_dir(&path);
+        let res = std::fs::create_dir_all(dir)
+            .and_then(|_| crate::atomic::write_atomic(&path, &bytes))
+            .and_then(|_| prune_oldest(dir, "fmap", keep));
+        if let Err(e) = res {
+            tracing::warn!("cannot cache a feature map in {}: {e}", path.display());
+        }
+    }
+
     /// Store features (atomically); failures are logged, not fatal.
     pub fn put(&self, model: &str, hash: &str, f: &EntryFeatures) {
         let Some(path) = self.path(model, hash) else {
@@ -242,6 +317,30 @@ impl FeatureCache {
             tracing::warn!("cannot cache gallery features in {}: {e}", path.display());
         }
     }
+}
+
+/// Remove the files ending in `.ext` in `dir` beyond the `keep` most recently modified.
+fn prune_oldest(dir: &Path, ext: &str, keep: usize) -> std::io::Result<()> {
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
+        .collect();
+    files.sort_by_key(|f| std::cmp::Reverse(f.0));
+    for (_, p) in files.iter().skip(keep) {
+        std::fs::remove_file(p)?;
+    }
+    Ok(())
+}
+
+/// The cache key of a featurizer input: SHA-256 of its size and pixels.
+pub fn image_key(img: &image::RgbImage) -> String {
+    let mut h = Sha256::new();
+    h.update(img.width().to_le_bytes());
+    h.update(img.height().to_le_bytes());
+    h.update(img.as_raw());
+    hex(&h.finalize())
 }
 
 /// Features of every gallery entry for `featurizer`, from the cache or computed (and cached).
@@ -278,6 +377,48 @@ pub fn gallery_features(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn feature_maps_round_trip_and_the_least_recently_used_go_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = FeatureCache::new(Some(dir.path().to_path_buf()));
+        let map = |v: f32| FeatureMap::new(2, 3, 4, (0..24).map(|i| v + i as f32).collect());
+        assert!(cache.get_map("model/a", "k1").is_none());
+        cache.put_map_keeping("model/a", "k1", &map(1.0), 2);
+        assert_eq!(cache.get_map("model/a", "k1"), Some(map(1.0)));
+        assert!(cache.get_map("model/b", "k1").is_none(), "keyed by model");
+        assert!(cache.get_map("model/a", "k2").is_none(), "and by input");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        cache.put_map_keeping("model/a", "k2", &map(2.0), 2);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        // Using k1 makes k2 the least recently used: a third map pushes k2 out.
+        assert!(cache.get_map("model/a", "k1").is_some());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        cache.put_map_keeping("model/a", "k3", &map(3.0), 2);
+        assert!(cache.get_map("model/a", "k1").is_some());
+        assert!(cache.get_map("model/a", "k2").is_none());
+        assert_eq!(cache.get_map("model/a", "k3"), Some(map(3.0)));
+        // A truncated file is a miss, not an error.
+        let path = cache.map_path("model/a", "k3").unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 4]).unwrap();
+        assert!(cache.get_map("model/a", "k3").is_none());
+        // A disabled cache keeps nothing.
+        let off = FeatureCache::disabled();
+        off.put_map("m", "k", &map(0.0));
+        assert!(off.get_map("m", "k").is_none());
+    }
+
+    #[test]
+    fn image_keys_follow_pixels_and_size() {
+        let a = image::RgbImage::from_pixel(4, 2, image::Rgb([1, 2, 3]));
+        let mut b = a.clone();
+        assert_eq!(image_key(&a), image_key(&b));
+        b.put_pixel(3, 1, image::Rgb([1, 2, 4]));
+        assert_ne!(image_key(&a), image_key(&b));
+        let c = image::RgbImage::from_pixel(2, 4, image::Rgb([1, 2, 3]));
+        assert_ne!(image_key(&a), image_key(&c));
+    }
 
     #[test]
     fn cache_round_trip_and_keying() {

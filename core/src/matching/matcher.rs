@@ -6,7 +6,7 @@
 
 use super::MatchError;
 use super::feature::{FeatureMap, Featurizer, letterbox, unit};
-use super::gallery::{EntryFeatures, FeatureCache, Gallery, gallery_features};
+use super::gallery::{EntryFeatures, FeatureCache, Gallery, gallery_features, image_key};
 use super::rearrange::rearrange;
 use super::structural::tangled;
 use crate::landmarks::{Face, ImageSize, LANDMARK_COUNT, Point};
@@ -166,7 +166,20 @@ pub fn match_with_gallery(
     let refs = gallery_features(featurizer, gallery, cache, progress)?;
     let side = featurizer.side();
     let (sq, lb) = letterbox(image, side);
-    let map = featurizer.extract(&sq, progress)?;
+    // The character's own map is kept too: matching it again (other settings, a reset of
+    // hand edits) skips the diffusion model.
+    let (model, key) = (featurizer.id(), image_key(&sq));
+    let map = match cache.get_map(&model, &key) {
+        Some(m) => {
+            tracing::info!("feature map of this picture from the cache");
+            m
+        }
+        None => {
+            let m = featurizer.extract(&sq, progress)?;
+            cache.put_map(&model, &key, &m);
+            m
+        }
+    };
     let chosen = nearest_entries(&map.global_descriptor(), &refs, opts.k);
     let descriptors = reference_descriptors(&refs, &chosen);
     let matches = match_descriptors(&map, &descriptors, opts.full_margin);
@@ -245,6 +258,26 @@ mod tests {
 #[cfg(test)]
 mod whole_path {
     use super::*;
+
+    /// A featurizer that counts its extractions.
+    struct Counting<'a>(&'a dyn Featurizer, std::cell::Cell<usize>);
+
+    impl Featurizer for Counting<'_> {
+        fn id(&self) -> String {
+            self.0.id()
+        }
+        fn side(&self) -> u32 {
+            self.0.side()
+        }
+        fn extract(
+            &self,
+            img: &image::RgbImage,
+            progress: &dyn Progress,
+        ) -> Result<FeatureMap, MatchError> {
+            self.1.set(self.1.get() + 1);
+            self.0.extract(img, progress)
+        }
+    }
     use crate::matching::cartoon::Cartoon;
     use crate::matching::dift::{Dift, DiftOptions, Inversion, RandomArch};
     use crate::matching::gallery::GalleryEntry;
@@ -278,8 +311,14 @@ mod whole_path {
             ..Default::default()
         };
         let query = &gallery.entries[1];
+        let counted = Counting(&dift, std::cell::Cell::new(0));
         let face =
-            match_with_gallery(&query.image, &dift, &gallery, &cache, &mo, &NoProgress).unwrap();
+            match_with_gallery(&query.image, &counted, &gallery, &cache, &mo, &NoProgress).unwrap();
+        assert_eq!(
+            counted.1.get(),
+            4,
+            "three gallery entries and the character"
+        );
         let cell = 128.0 / 16.0;
         let mean = face
             .points
@@ -293,8 +332,18 @@ mod whole_path {
         // The gallery features are now cached and give the same answer.
         assert!(std::fs::read_dir(dir.path()).unwrap().count() > 0);
         let again =
-            match_with_gallery(&query.image, &dift, &gallery, &cache, &mo, &NoProgress).unwrap();
+            match_with_gallery(&query.image, &counted, &gallery, &cache, &mo, &NoProgress).unwrap();
         assert_eq!(again.points, face.points);
+        assert_eq!(
+            counted.1.get(),
+            4,
+            "the character's map came from the cache too"
+        );
+        let off = FeatureCache::disabled();
+        let uncached =
+            match_with_gallery(&query.image, &counted, &gallery, &off, &mo, &NoProgress).unwrap();
+        assert_eq!(uncached.points, face.points);
+        assert_eq!(counted.1.get(), 8);
         // With rearrangement the result stays untangled.
         let r = match_with_gallery(
             &gallery.entries[2].image,
