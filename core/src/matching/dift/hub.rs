@@ -527,37 +527,31 @@ fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> (usize, Option<std::io::
 
 /// SHA-256 of a file, hex.
 pub fn sha256_file(path: &Path) -> Result<String, MatchError> {
-    let mut f = std::fs::File::open(path).map_err(|e| MatchError::io(path, e))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; CHUNK];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| MatchError::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex(&h.finalize()))
+    digest_file(path, Sha256::new())
 }
 
 /// Git's blob id of a file (SHA-1 of `blob LEN\0` and its bytes), hex.
 fn git_blob_sha1_file(path: &Path) -> Result<String, MatchError> {
-    use sha1::Sha1;
     let len = std::fs::metadata(path)
         .map_err(|e| MatchError::io(path, e))?
         .len();
-    let mut f = std::fs::File::open(path).map_err(|e| MatchError::io(path, e))?;
-    let mut h = Sha1::new();
+    let mut h = sha1::Sha1::new();
     h.update(format!("blob {len}\0").as_bytes());
+    digest_file(path, h)
+}
+
+/// `hasher` fed the bytes of the file at `path`, finished, hex.
+fn digest_file(path: &Path, mut hasher: impl Digest) -> Result<String, MatchError> {
+    let mut f = std::fs::File::open(path).map_err(|e| MatchError::io(path, e))?;
     let mut buf = vec![0u8; CHUNK];
     loop {
         let n = f.read(&mut buf).map_err(|e| MatchError::io(path, e))?;
         if n == 0 {
             break;
         }
-        h.update(&buf[..n]);
+        hasher.update(&buf[..n]);
     }
-    Ok(hex(&h.finalize()))
+    Ok(hex(&hasher.finalize()))
 }
 
 #[cfg(test)]
