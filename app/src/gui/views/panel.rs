@@ -8,6 +8,7 @@ use crate::gui::state::file_name;
 use crate::gui::views::canvas::ANCHOR_NAMES;
 use eframe::egui::{self, Color32, RichText};
 use faceshot_core::matching::Backend;
+use faceshot_core::progress::byte_size;
 
 /// The controls column.
 pub fn controls(app: &mut FaceShotApp, ui: &mut egui::Ui) {
@@ -430,25 +431,6 @@ pub fn byte_progress(done: u64, total: Option<u64>) -> String {
     }
 }
 
-/// A byte count in kB, MB or GB, about three significant digits.
-pub fn byte_size(n: u64) -> String {
-    let n = n as f64;
-    let (value, unit) = if n >= 1e9 {
-        (n / 1e9, "GB")
-    } else if n >= 1e6 {
-        (n / 1e6, "MB")
-    } else {
-        (n / 1e3, "kB")
-    };
-    if value >= 100.0 {
-        format!("{value:.0} {unit}")
-    } else if value >= 10.0 {
-        format!("{value:.1} {unit}")
-    } else {
-        format!("{value:.2} {unit}")
-    }
-}
-
 /// "45 s", "4 min", "1 h 5 min".
 pub fn duration_text(d: std::time::Duration) -> String {
     let s = d.as_secs_f32().ceil() as u64;
@@ -519,9 +501,6 @@ mod tests {
 
     #[test]
     fn byte_counts_read_as_download_sizes() {
-        assert_eq!(byte_size(512), "0.51 kB");
-        assert_eq!(byte_size(3_456_789), "3.46 MB");
-        assert_eq!(byte_size(312_400_000), "312 MB");
         assert_eq!(
             byte_progress(45_600_000, Some(1_731_891_240)),
             "45.6 MB of 1.73 GB"

@@ -13,7 +13,7 @@
 //! verified.
 
 use super::{MatchError, hex};
-use crate::progress::Progress;
+use crate::progress::{Progress, byte_size};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -368,13 +368,13 @@ impl Remote {
         };
         // LFS files: `X-Linked-*` describe the file itself. A small file's `ETag` is its git
         // blob id; a weak or otherwise shaped one (not from the hub) is not a hash.
-        let etag = |v: String, len: usize| {
+        let etag = |v: &str, len: usize| {
             let v = v.trim_matches('"').to_ascii_lowercase();
             (v.len() == len && v.bytes().all(|b| b.is_ascii_hexdigit())).then_some(v)
         };
         let hash = match header("x-linked-etag") {
-            Some(e) => etag(e, 64).map(Hash::Sha256),
-            None if status == 200 => header("etag").and_then(|e| etag(e, 40)).map(Hash::GitBlob),
+            Some(e) => etag(e.trim_start_matches("W/"), 64).map(Hash::Sha256),
+            None if status == 200 => header("etag").and_then(|e| etag(&e, 40)).map(Hash::GitBlob),
             None => None,
         };
         let size = header("x-linked-size")
@@ -454,25 +454,9 @@ fn check_space(need: u64, free: u64, dest: &Path) -> Result<(), MatchError> {
         "not enough disk space in {}: the download needs {} more and {} is free; \
          free some space or choose another folder (FACESHOT_MODELS_DIR)",
         dest.display(),
-        size_text(need),
-        size_text(free)
+        byte_size(need),
+        byte_size(free)
     )))
-}
-
-/// Bytes as a short text (`2.6 GB`, `310 MB`, `12 kB`).
-pub fn size_text(bytes: u64) -> String {
-    let b = bytes as f64;
-    if b >= 1e12 {
-        format!("{:.1} TB", b / 1e12)
-    } else if b >= 1e9 {
-        format!("{:.1} GB", b / 1e9)
-    } else if b >= 1e6 {
-        format!("{:.0} MB", b / 1e6)
-    } else if b >= 1e3 {
-        format!("{:.0} kB", b / 1e3)
-    } else {
-        format!("{bytes} bytes")
-    }
 }
 
 /// Bytes an unprivileged user may still write on the file system holding `dir`; `None` when
@@ -905,7 +889,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("not enough disk space"), "{err}");
-        assert!(err.contains("needs 1152921.5 TB more"), "{err}");
+        assert!(err.contains("needs 1152922 TB more"), "{err}");
         let log = log.lock().unwrap().clone();
         assert!(log.iter().all(|l| l.starts_with("HEAD")), "{log:?}");
         assert!(!dir.path().join("a.json").exists());
@@ -919,13 +903,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("needs 2.6 GB more and 1.1 GB is free"),
+            err.contains("needs 2.60 GB more and 1.10 GB is free"),
             "{err}"
         );
         assert!(check_space(1_000, 1_000, dir).is_err());
-        assert_eq!(size_text(512), "512 bytes");
-        assert_eq!(size_text(12_345), "12 kB");
-        assert_eq!(size_text(310_000_000), "310 MB");
     }
 
     #[cfg(unix)]
