@@ -214,15 +214,11 @@ impl FeatureCache {
         if bytes.len() < 12 || &bytes[..4] != MAGIC {
             return None;
         }
-        let c = u32::from_le_bytes(bytes[4..8].try_into().ok()?) as usize;
-        let n = u32::from_le_bytes(bytes[8..12].try_into().ok()?) as usize;
+        let (c, n) = (le_u32(&bytes, 4)? as usize, le_u32(&bytes, 8)? as usize);
         if n != LANDMARK_COUNT || bytes.len() != 12 + 4 * c * (n + 1) {
             return None;
         }
-        let vals: Vec<f32> = bytes[12..]
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
+        let vals = le_f32s(&bytes[12..]);
         Some(EntryFeatures {
             global: vals[..c].to_vec(),
             points: vals[c..].chunks_exact(c).map(<[f32]>::to_vec).collect(),
@@ -245,17 +241,12 @@ impl FeatureCache {
         if bytes.len() < 16 || &bytes[..4] != MAP_MAGIC {
             return None;
         }
-        let dim =
-            |k: usize| u32::from_le_bytes([bytes[k], bytes[k + 1], bytes[k + 2], bytes[k + 3]]);
-        let (c, h, w) = (dim(4) as usize, dim(8) as usize, dim(12) as usize);
+        let [c, h, w] = [4, 8, 12].map(|at| le_u32(&bytes, at).map_or(0, |d| d as usize));
         let n = c.checked_mul(h)?.checked_mul(w)?;
         if bytes.len() != 16 + 4 * n {
             return None;
         }
-        let data = bytes[16..]
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
+        let data = le_f32s(&bytes[16..]);
         if let Err(e) = std::fs::File::options()
             .write(true)
             .open(&path)
@@ -317,6 +308,19 @@ impl FeatureCache {
             tracing::warn!("cannot cache gallery features in {}: {e}", path.display());
         }
     }
+}
+
+/// The little-endian `u32` at byte `at`, if `bytes` reach that far.
+fn le_u32(bytes: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// Little-endian `f32`s, one per four bytes.
+fn le_f32s(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
 }
 
 /// Remove the files ending in `.ext` in `dir` beyond the `keep` most recently modified.
