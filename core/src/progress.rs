@@ -42,6 +42,48 @@ impl Progress for NoProgress {
     fn update(&self, _stage: &str, _done: u64, _total: Option<u64>) {}
 }
 
+/// Reports a sub-task as part `index` (from 0) of `count` like parts of one outer stage, so
+/// that a bar and its time estimate cover the whole stage: the sub-task's `done` of `total`
+/// becomes `index·total + done` of `count·total`, under the stage `"{stage}: {its stage}"`.
+/// Cancelling the outer progress cancels the sub-task.
+pub struct Part<'a> {
+    outer: &'a dyn Progress,
+    stage: &'a str,
+    index: u64,
+    count: u64,
+}
+
+impl<'a> Part<'a> {
+    /// Part `index` of `count` of `stage`, reported to `outer`.
+    pub fn new(outer: &'a dyn Progress, stage: &'a str, index: u64, count: u64) -> Self {
+        Self {
+            outer,
+            stage,
+            index,
+            count,
+        }
+    }
+}
+
+impl Progress for Part<'_> {
+    fn update(&self, stage: &str, done: u64, total: Option<u64>) {
+        let stage = format!("{}: {stage}", self.stage);
+        match total.filter(|&t| t > 0) {
+            Some(t) => self.outer.update(
+                &stage,
+                self.index.saturating_mul(t).saturating_add(done.min(t)),
+                Some(self.count.saturating_mul(t)),
+            ),
+            // Without a count of its own, the part counts as one unit.
+            None => self.outer.update(&stage, self.index, Some(self.count)),
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.outer.cancelled()
+    }
+}
+
 /// A shared cancel flag; clone it into the job and call [`CancelFlag::cancel`] from elsewhere.
 #[derive(Clone, Debug, Default)]
 pub struct CancelFlag(Arc<AtomicBool>);
@@ -61,6 +103,44 @@ impl CancelFlag {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Records updates; cancelled when told.
+    #[derive(Default)]
+    struct Record(
+        std::sync::Mutex<Vec<(String, u64, Option<u64>)>>,
+        AtomicBool,
+    );
+
+    impl Progress for Record {
+        fn update(&self, stage: &str, done: u64, total: Option<u64>) {
+            if let Ok(mut v) = self.0.lock() {
+                v.push((stage.to_string(), done, total));
+            }
+        }
+        fn cancelled(&self) -> bool {
+            self.1.load(Ordering::SeqCst)
+        }
+    }
+
+    #[test]
+    fn a_part_reports_its_share_of_the_whole_stage() {
+        let outer = Record::default();
+        let part = Part::new(&outer, "gallery", 2, 8);
+        part.update("inversion", 5, Some(16));
+        part.update("inversion", 20, Some(16));
+        part.update("loading", 0, None);
+        assert_eq!(
+            *outer.0.lock().unwrap(),
+            vec![
+                ("gallery: inversion".to_string(), 37, Some(128)),
+                ("gallery: inversion".to_string(), 48, Some(128)),
+                ("gallery: loading".to_string(), 2, Some(8)),
+            ]
+        );
+        assert!(!part.cancelled());
+        outer.1.store(true, Ordering::SeqCst);
+        assert!(part.cancelled());
+    }
 
     #[test]
     fn byte_sizes_keep_about_three_digits() {

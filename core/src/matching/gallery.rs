@@ -9,7 +9,7 @@ use super::MatchError;
 use super::dift::hex;
 use super::feature::{FeatureMap, Featurizer, letterbox, unit};
 use crate::landmarks::{Face, LANDMARK_COUNT, Landmarks};
-use crate::progress::Progress;
+use crate::progress::{Part, Progress};
 use image::RgbaImage;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -347,6 +347,9 @@ pub fn image_key(img: &image::RgbImage) -> String {
     hex(&h.finalize())
 }
 
+/// The stage the gallery's features are computed in (once per model).
+pub const GALLERY_STAGE: &str = "gallery features (once per model)";
+
 /// Features of every gallery entry for `featurizer`, from the cache or computed (and cached).
 pub fn gallery_features(
     featurizer: &dyn Featurizer,
@@ -359,28 +362,97 @@ pub fn gallery_features(
     let total = gallery.entries.len() as u64;
     let mut out = Vec::with_capacity(gallery.entries.len());
     for (k, e) in gallery.entries.iter().enumerate() {
-        progress.update("gallery features", k as u64, Some(total));
         if progress.cancelled() {
             return Err(MatchError::Cancelled);
         }
         if let Some(f) = cache.get(&id, &e.hash) {
+            progress.update(GALLERY_STAGE, k as u64 + 1, Some(total));
             out.push(f);
             continue;
         }
         let (sq, lb) = letterbox(&e.image, side);
-        let map = featurizer.extract(&sq, progress)?;
+        // The references' extractions report as parts of one stage, with nothing between
+        // them: one bar and one time estimate for them all.
+        let part = Part::new(progress, GALLERY_STAGE, k as u64, total);
+        let map = featurizer.extract(&sq, &part)?;
         let pts = e.face.points.map(|p| lb.to_input(p));
         let f = EntryFeatures::from_map(&map, &pts, side);
         cache.put(&id, &e.hash, &f);
         out.push(f);
     }
-    progress.update("gallery features", total, Some(total));
+    progress.update(GALLERY_STAGE, total, Some(total));
     Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reports four steps per picture, then a small constant map.
+    struct Stepping;
+
+    impl Featurizer for Stepping {
+        fn id(&self) -> String {
+            "stepping".into()
+        }
+        fn side(&self) -> u32 {
+            64
+        }
+        fn extract(
+            &self,
+            _img: &image::RgbImage,
+            progress: &dyn Progress,
+        ) -> Result<FeatureMap, MatchError> {
+            for i in 0..=4 {
+                progress.update("pass", i, Some(4));
+            }
+            Ok(FeatureMap::new(2, 4, 4, vec![1.0; 32]))
+        }
+    }
+
+    /// Records every update.
+    #[derive(Default)]
+    struct Record(std::sync::Mutex<Vec<(String, u64, Option<u64>)>>);
+
+    impl Progress for Record {
+        fn update(&self, stage: &str, done: u64, total: Option<u64>) {
+            self.0.lock().unwrap().push((stage.into(), done, total));
+        }
+    }
+
+    #[test]
+    fn the_gallery_is_one_stage_with_one_count_from_start_to_end() {
+        let entries = (0..3)
+            .map(|s| {
+                let c = super::super::cartoon::Cartoon::generate(300 + s, 64);
+                GalleryEntry {
+                    name: format!("c{s}"),
+                    hash: format!("{s:064}"),
+                    image: c.image,
+                    face: c.face,
+                }
+            })
+            .collect();
+        let gallery = Gallery { entries };
+        let record = Record::default();
+        gallery_features(&Stepping, &gallery, &FeatureCache::disabled(), &record).unwrap();
+        let seen = record.0.into_inner().unwrap();
+        let inner = format!("{GALLERY_STAGE}: pass");
+        let parts: Vec<(u64, Option<u64>)> = seen
+            .iter()
+            .filter(|(s, ..)| *s == inner)
+            .map(|&(_, d, t)| (d, t))
+            .collect();
+        assert_eq!(parts.len(), 15, "{seen:?}");
+        assert_eq!(seen.len(), 16, "nothing else between the parts: {seen:?}");
+        assert!(parts.iter().all(|&(_, t)| t == Some(12)), "{parts:?}");
+        assert!(parts.windows(2).all(|w| w[0].0 <= w[1].0), "{parts:?}");
+        assert_eq!((parts[0].0, parts[14].0), (0, 12));
+        assert_eq!(
+            seen.last().unwrap(),
+            &(GALLERY_STAGE.to_string(), 3, Some(3))
+        );
+    }
 
     #[test]
     fn feature_maps_round_trip_and_the_least_recently_used_go_first() {
