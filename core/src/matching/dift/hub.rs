@@ -5,7 +5,9 @@
 //! followed). Large (LFS) files answer with a redirect whose `X-Linked-Etag` is the file's
 //! SHA-256 and `X-Linked-Size` its length; small git files (JSON, text) answer directly, their
 //! `ETag` the git blob id (SHA-1 of `blob LEN\0` and the bytes). A download the disk has no
-//! room for is refused before any byte moves. The bytes go to `FILE.part`, read from the
+//! room for is refused before any byte moves. The redirects are signed for a limited time, so
+//! the hub is asked again before a transfer when its answer is over ten minutes old, and before
+//! each resume. The bytes go to `FILE.part`, read from the
 //! network on a helper thread so that a cancel is taken at once even on a silent connection;
 //! a connection that breaks or stalls is resumed with a `Range` request, and a cancelled
 //! download keeps the partial file for the next one. A complete file is hashed, compared and
@@ -51,6 +53,10 @@ pub const ATTEMPTS: usize = 4;
 
 /// Pause before the first resume (then twice, three times as long).
 const RETRY_PAUSE: Duration = Duration::from_secs(2);
+
+/// How long the hub's answer about a file (its signed download address) is used before the
+/// hub is asked again.
+const FRESH_FOR: Duration = Duration::from_secs(10 * 60);
 
 /// Space left free on the disk after a download.
 const SPACE_MARGIN: u64 = 64 << 20;
@@ -167,8 +173,9 @@ impl Hub {
         if let Some(free) = free_space(dest) {
             check_space(need, free, dest)?;
         }
-        for (i, (file, remote)) in plan.iter().enumerate() {
-            let stage = format!("downloading {file} ({} of {})", i + 1, plan.len());
+        let count = plan.len();
+        for (i, (file, remote)) in plan.into_iter().enumerate() {
+            let stage = format!("downloading {file} ({} of {count})", i + 1);
             self.fetch(file, remote, &dest.join(file), &stage, progress)?;
         }
         Ok(dest.to_path_buf())
@@ -185,7 +192,7 @@ impl Hub {
     fn fetch(
         &self,
         file: &str,
-        remote: &Remote,
+        mut remote: Remote,
         target: &Path,
         stage: &str,
         progress: &dyn Progress,
@@ -201,13 +208,18 @@ impl Hub {
         }
         let mut attempt = 1;
         loop {
+            // The hub's redirects are signed for a limited time: ask again after a while or a
+            // broken transfer.
+            if attempt > 1 || remote.asked.elapsed() > FRESH_FOR {
+                remote = self.remote(file)?;
+            }
             let have = part_len();
             let complete = remote.size.is_some_and(|s| s == have);
             // A file of unknown size is complete once a transfer ran to its end.
             let broken = if complete {
                 None
             } else {
-                match self.transfer(remote, &part, have, stage, progress) {
+                match self.transfer(&remote, &part, have, stage, progress) {
                     Ok(()) => remote
                         .size
                         .filter(|&s| part_len() != s)
@@ -339,6 +351,8 @@ struct Remote {
     same_host: bool,
     size: Option<u64>,
     hash: Option<Hash>,
+    /// When the hub said so.
+    asked: std::time::Instant,
 }
 
 /// What a file's bytes must hash to.
@@ -385,6 +399,7 @@ impl Remote {
             same_host,
             size,
             hash,
+            asked: std::time::Instant::now(),
         })
     }
 }
@@ -828,6 +843,11 @@ mod tests {
         let log = log.lock().unwrap().clone();
         let gets: Vec<&String> = log.iter().filter(|l| l.starts_with("GET")).collect();
         assert_eq!(gets.len(), 2, "{log:?}");
+        // The hub was asked again for the (signed, expiring) address before resuming.
+        assert!(
+            log[2].starts_with("HEAD /org/model/resolve/main/"),
+            "{log:?}"
+        );
         assert_eq!(
             gets[1],
             &format!("GET /cdn/unet/w.safetensors Some({})", CHUNK + CHUNK / 2)
