@@ -100,27 +100,29 @@ impl CancelFlag {
     }
 }
 
+/// A progress that records every update and is cancelled when told (for tests).
+#[cfg(test)]
+#[derive(Default)]
+pub(crate) struct Record(
+    pub std::sync::Mutex<Vec<(String, u64, Option<u64>)>>,
+    pub AtomicBool,
+);
+
+#[cfg(test)]
+impl Progress for Record {
+    fn update(&self, stage: &str, done: u64, total: Option<u64>) {
+        if let Ok(mut v) = self.0.lock() {
+            v.push((stage.to_string(), done, total));
+        }
+    }
+    fn cancelled(&self) -> bool {
+        self.1.load(Ordering::SeqCst)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Records updates; cancelled when told.
-    #[derive(Default)]
-    struct Record(
-        std::sync::Mutex<Vec<(String, u64, Option<u64>)>>,
-        AtomicBool,
-    );
-
-    impl Progress for Record {
-        fn update(&self, stage: &str, done: u64, total: Option<u64>) {
-            if let Ok(mut v) = self.0.lock() {
-                v.push((stage.to_string(), done, total));
-            }
-        }
-        fn cancelled(&self) -> bool {
-            self.1.load(Ordering::SeqCst)
-        }
-    }
 
     #[test]
     fn a_part_reports_its_share_of_the_whole_stage() {

@@ -34,6 +34,26 @@ pub struct Gallery {
     pub entries: Vec<GalleryEntry>,
 }
 
+#[cfg(test)]
+impl Gallery {
+    /// Generated cartoons of the given seeds at `size` pixels (for tests).
+    pub(crate) fn generated(seeds: std::ops::Range<u64>, size: u32) -> Self {
+        let entries = seeds
+            .enumerate()
+            .map(|(k, seed)| {
+                let c = super::cartoon::Cartoon::generate(seed, size);
+                GalleryEntry {
+                    name: format!("c{k}"),
+                    hash: format!("{k:064}"),
+                    image: c.image,
+                    face: c.face,
+                }
+            })
+            .collect();
+        Self { entries }
+    }
+}
+
 macro_rules! gallery_files {
     ($($name:literal),* $(,)?) => {
         &[$((
@@ -410,31 +430,10 @@ mod tests {
         }
     }
 
-    /// Records every update.
-    #[derive(Default)]
-    struct Record(std::sync::Mutex<Vec<(String, u64, Option<u64>)>>);
-
-    impl Progress for Record {
-        fn update(&self, stage: &str, done: u64, total: Option<u64>) {
-            self.0.lock().unwrap().push((stage.into(), done, total));
-        }
-    }
-
     #[test]
     fn the_gallery_is_one_stage_with_one_count_from_start_to_end() {
-        let entries = (0..3)
-            .map(|s| {
-                let c = super::super::cartoon::Cartoon::generate(300 + s, 64);
-                GalleryEntry {
-                    name: format!("c{s}"),
-                    hash: format!("{s:064}"),
-                    image: c.image,
-                    face: c.face,
-                }
-            })
-            .collect();
-        let gallery = Gallery { entries };
-        let record = Record::default();
+        let gallery = Gallery::generated(300..303, 64);
+        let record = crate::progress::Record::default();
         gallery_features(&Stepping, &gallery, &FeatureCache::disabled(), &record).unwrap();
         let seen = record.0.into_inner().unwrap();
         let inner = format!("{GALLERY_STAGE}: pass");

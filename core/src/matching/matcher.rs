@@ -278,9 +278,7 @@ mod whole_path {
             self.0.extract(img, progress)
         }
     }
-    use crate::matching::cartoon::Cartoon;
     use crate::matching::dift::{Dift, DiftOptions, Inversion, RandomArch};
-    use crate::matching::gallery::GalleryEntry;
     use crate::progress::NoProgress;
 
     #[test]
@@ -291,18 +289,7 @@ mod whole_path {
             ..Default::default()
         };
         let dift = Dift::random(&RandomArch::tiny(), opts, 11).unwrap();
-        let entries: Vec<GalleryEntry> = (0..3)
-            .map(|s| {
-                let c = Cartoon::generate(70 + s, 128);
-                GalleryEntry {
-                    name: format!("c{s}"),
-                    hash: format!("{s:064}"),
-                    image: c.image,
-                    face: c.face,
-                }
-            })
-            .collect();
-        let gallery = Gallery { entries };
+        let gallery = Gallery::generated(70..73, 128);
         let dir = tempfile::tempdir().unwrap();
         let cache = FeatureCache::new(Some(dir.path().to_path_buf()));
         let mo = MatcherOptions {
