@@ -266,6 +266,104 @@ impl Blob {
         self
     }
 
+    /// The blob without thin strokes attached to it (a drawn nose line running into an eye's
+    /// outline): a morphological opening by a `(2r+1)²` square, keeping the piece that survives
+    /// the erosion, regrown within the blob. `None` when that piece holds less than
+    /// [`STROKE_FREE_MIN_SHARE`] of the blob (the blob is all strokes: a closed eye's line), or
+    /// when a second piece a tenth its size or more survives too (two bodies joined by a thin
+    /// bridge, such as a brow touching its eye).
+    fn without_strokes(&self, w: usize, r: usize) -> Option<Blob> {
+        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+        for &i in &self.pixels {
+            let (x, y) = (i % w, i / w);
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+        }
+        if self.pixels.is_empty() {
+            return None;
+        }
+        // A local mask with an r-pixel empty border, so erosion needs no bounds checks.
+        let (lw, lh) = (x1 - x0 + 1 + 2 * r, y1 - y0 + 1 + 2 * r);
+        let local = |i: usize| (i / w - y0 + r) * lw + (i % w - x0 + r);
+        let mut mask = vec![false; lw * lh];
+        for &i in &self.pixels {
+            mask[local(i)] = true;
+        }
+        let square = |m: &[bool], all: bool| -> Vec<bool> {
+            let mut out = vec![false; lw * lh];
+            for y in r..lh - r {
+                for x in r..lw - r {
+                    let mut hit = all;
+                    'window: for yy in y - r..=y + r {
+                        for xx in x - r..=x + r {
+                            if m[yy * lw + xx] != all {
+                                hit = !all;
+                                break 'window;
+                            }
+                        }
+                    }
+                    out[y * lw + x] = hit;
+                }
+            }
+            out
+        };
+        let eroded = square(&mask, true);
+        let (_, mut pieces) = components(&eroded, lw, lh);
+        pieces.sort_unstable_by_key(|p| std::cmp::Reverse(p.len()));
+        // Two bodies joined by a thin bridge (a brow touching its eye) are no eye with a stroke.
+        if pieces
+            .get(1)
+            .is_some_and(|p| p.len() * 10 >= pieces[0].len())
+        {
+            return None;
+        }
+        let core = pieces.into_iter().next()?;
+        let core_len = core.len();
+        let mut kept = vec![false; lw * lh];
+        core.into_iter().for_each(|i| kept[i] = true);
+        let mut grown = square(&kept, false);
+        grown.iter_mut().zip(&mask).for_each(|(g, &m)| *g &= m);
+        let body = grown.iter().filter(|&&g| g).count();
+        // An eye body is much thicker than the strokes: most of it survives the erosion. A
+        // closed eye's arc, only a little thicker than `2r + 1`, leaves a thin core.
+        if (body as f32) < STROKE_FREE_MIN_SHARE * self.area
+            || (core_len as f32) < EYE_BODY_MIN_CORE * body as f32
+        {
+            return None;
+        }
+        // What the opening cut off: strokes, but also the tapered tips of an almond eye's
+        // corners or of a closed eye's arc; only pieces reaching far out of the body's box
+        // are strokes.
+        let (mut bx0, mut by0, mut bx1, mut by1) = (lw, lh, 0, 0);
+        for (i, _) in grown.iter().enumerate().filter(|(_, g)| **g) {
+            let (x, y) = (i % lw, i / lw);
+            (bx0, by0, bx1, by1) = (bx0.min(x), by0.min(y), bx1.max(x), by1.max(y));
+        }
+        let reach = STROKE_MIN_REACH * (bx1 - bx0).max(by1 - by0) as f32;
+        let beyond = |i: usize| {
+            let (x, y) = (i % lw, i / lw);
+            let dx = bx0.saturating_sub(x).max(x.saturating_sub(bx1));
+            let dy = by0.saturating_sub(y).max(y.saturating_sub(by1));
+            ((dx * dx + dy * dy) as f32).sqrt()
+        };
+        let cut: Vec<bool> = mask.iter().zip(&grown).map(|(&m, &g)| m && !g).collect();
+        let (_, offcuts) = components(&cut, lw, lh);
+        for piece in offcuts {
+            if piece.iter().all(|&i| beyond(i) <= reach) {
+                piece.into_iter().for_each(|i| grown[i] = true);
+            }
+        }
+        let pixels: Vec<usize> = self
+            .pixels
+            .iter()
+            .copied()
+            .filter(|&i| grown[local(i)])
+            .collect();
+        Some(Blob {
+            contrast: self.contrast,
+            ..Blob::new(pixels, w)
+        })
+    }
+
     /// Extreme points along direction `u` (unit), and top/bottom along `v` near fractions of
     /// the extent along `u`.
     fn extent(&self, w: usize, u: Point) -> (Point, Point) {
@@ -684,6 +782,18 @@ fn face_regions(work: &Work) -> Vec<(f32, FaceRegion)> {
 
 /// Least [`Blob::contrast`] of an eye candidate (luminance, 0..1).
 const EYE_MIN_CONTRAST: f32 = 0.2;
+/// Radius (work pixels) of the opening that strips drawn strokes off a found eye
+/// ([`Blob::without_strokes`]): lines up to `2r` pixels wide go.
+const EYE_STROKE_RADIUS: usize = 2;
+/// Share of an eye blob that must survive [`Blob::without_strokes`] for the stripped blob to
+/// stand in for it.
+const STROKE_FREE_MIN_SHARE: f32 = 0.25;
+/// Share of an eye's body (after [`Blob::without_strokes`]) that must survive its erosion.
+const EYE_BODY_MIN_CORE: f32 = 0.35;
+/// How far out of the eye body's box, as a share of the box's larger side, a piece
+/// [`Blob::without_strokes`] cuts off must reach to be a stroke (nearer ones, such as a
+/// corner's tapered tip, are given back).
+const STROKE_MIN_REACH: f32 = 0.5;
 
 /// Left eye, right eye, mouth (if found) and the pair's score.
 type EyePair = (Blob, Blob, Option<Blob>, f32);
@@ -1183,6 +1293,19 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
             }
         }
     };
+    // A stroke running into an eye (a nose line from its inner corner) would drag its corner
+    // and lids along.
+    let mut found_eyes: Vec<Blob> = Vec::new();
+    if let Some((_, Some((le, re, _, _)))) = &mut chosen {
+        for (side, eye) in [le, re].into_iter().enumerate() {
+            if mirrored_eye != Some(side) {
+                found_eyes.push(eye.clone());
+            }
+            if let Some(core) = eye.without_strokes(w, EYE_STROKE_RADIUS) {
+                *eye = core;
+            }
+        }
+    }
     if let Some((region, Some((le, re, mouth, _)))) = &mut chosen
         && mouth.is_none()
     {
@@ -1243,7 +1366,17 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
     let eyes_mouth = pair
         .as_ref()
         .map(|(le, re, m, _)| (le.centre, re.centre, m.as_ref().map(|m| m.centre)));
-    let traced = jaw_along_outline(&region.filled, w, h, &pts, eyes_mouth);
+    // The outline seen from inside the face, past the eyes, the strokes attached to them and
+    // the mouth (features that open onto the outline are no part of the region).
+    let mut unblocked = region.filled.clone();
+    let hull = hull_mask(&region.filled, w, h);
+    let features = pair.as_ref().and_then(|(_, _, m, _)| m.as_ref());
+    for b in found_eyes.iter().chain(features) {
+        for &i in &b.pixels {
+            unblocked[i] |= hull[i];
+        }
+    }
+    let traced = jaw_along_outline(&unblocked, w, h, &pts, eyes_mouth);
     let jaw_traced = traced.is_some();
     if let Some(jaw) = traced {
         for (i, p) in jaw.into_iter().enumerate() {
@@ -1799,6 +1932,44 @@ mod tests {
         let r = fit(&img, ShapeModel::default_model());
         assert!(r.findings.eyes);
         assert_eyes_on_the_dots(&r.face.points);
+    }
+
+    /// [`drawn_face`] with a dark 2 px line from the left eye through `line`.
+    fn fit_with_line_from_the_left_eye(line: &[Point]) -> StructuralFit {
+        let img = drawn_face(|img| {
+            let path: Vec<Point> = std::iter::once(Point::new(98.0, 132.0))
+                .chain(line.iter().copied())
+                .collect();
+            crate::matching::raster::stroke_polyline(img, &path, false, 2.0, [20, 20, 20]);
+        });
+        fit(&img, ShapeModel::default_model())
+    }
+
+    #[test]
+    fn a_nose_line_drawn_from_an_eye_is_no_part_of_it() {
+        // Clip art of a turned head: the nose's outline starts at the eye's inner corner.
+        let r =
+            fit_with_line_from_the_left_eye(&[Point::new(118.0, 172.0), Point::new(130.0, 172.0)]);
+        assert!(r.findings.eyes);
+        assert_eyes_on_the_dots(&r.face.points);
+        let (outer, inner) = (r.face.points[36], r.face.points[39]);
+        assert!(outer.distance(Point::new(91.0, 132.0)) < 4.0, "{outer:?}");
+        assert!(inner.distance(Point::new(105.0, 132.0)) < 4.0, "{inner:?}");
+    }
+
+    #[test]
+    fn the_jaw_runs_along_the_outline_past_a_line_from_an_eye() {
+        // A line from the eye out through the face's outline makes the eye a notch in the face
+        // region; the jaw must still follow the head's outline, not the line.
+        let r = fit_with_line_from_the_left_eye(&[Point::new(40.0, 185.0)]);
+        assert!(r.findings.eyes);
+        let off_outline = |p: Point| {
+            let (dx, dy) = ((p.x - 128.0) / 82.0, (p.y - 140.0) / 100.0);
+            ((dx * dx + dy * dy).sqrt() - 1.0).abs() * 82.0
+        };
+        for (i, &p) in r.face.points[..17].iter().enumerate() {
+            assert!(off_outline(p) < 4.0, "jaw point {i} at {p:?}");
+        }
     }
 
     #[test]
