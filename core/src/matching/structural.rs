@@ -1589,11 +1589,13 @@ fn jaw_along_outline(
     let mouth = mouth.unwrap_or(pts[66]);
     let down = (mouth - eye_mid) * (1.0 / mouth.distance(eye_mid).max(1e-3));
     if down.dot(v) < 0.5 {
+        tracing::debug!("structural: no jaw along the outline (the mouth is not below the eyes)");
         return None;
     }
     let c = eye_mid.lerp(mouth, 0.5);
     let inside = |p: Point| covers(filled, w, h, p);
     if !inside(c) {
+        tracing::debug!("structural: no jaw along the outline (the face centre is off the region)");
         return None;
     }
     // Ray k leaves at angle φ = −π/2 + 2πk/N from u towards v: up, right (φ = 0), down
@@ -1627,6 +1629,9 @@ fn jaw_along_outline(
     let depth = (outline[chin] - eye_mid).dot(down);
     let span = outline[left].distance(outline[right]);
     if depth < (mouth - eye_mid).dot(down) + 0.1 * eye_d || span < 1.2 * eye_d {
+        tracing::debug!(
+            "structural: no jaw along the outline (chin depth {depth:.1}, span {span:.1}, eye distance {eye_d:.1})"
+        );
         return None;
     }
     // Even arc-length spacing along the outline from ray `from` to ray `to` (descending).
