@@ -512,7 +512,7 @@ fn match_face_raw(
             progress.update("structural fit", 1, Some(1));
             let f = &r.findings;
             let note = format!(
-                "structural fit: face region {}, eyes {}, mouth {}",
+                "structural fit: face region {}, eyes {}, mouth {}, nose {}",
                 if f.face { "found" } else { "not found" },
                 match (f.eyes, f.round_eyes, f.one_eye) {
                     (true, true, _) => "found (round irises)",
@@ -521,6 +521,7 @@ fn match_face_raw(
                     (false, ..) => "assumed",
                 },
                 if f.mouth { "found" } else { "assumed" },
+                if f.nose { "found" } else { "assumed" },
             );
             Ok(MatchResult {
                 face: r.face,

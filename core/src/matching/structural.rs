@@ -414,6 +414,8 @@ pub struct Findings {
     pub eyes: bool,
     /// Mouth found.
     pub mouth: bool,
+    /// A drawn nose (a dark blob across the midline between the eyes and the mouth) found.
+    pub nose: bool,
     /// The eyes are round irises found by radial symmetry ([`round_eyes`]), not blobs of a
     /// face region.
     pub round_eyes: bool,
@@ -922,6 +924,59 @@ fn best_mouth<'a>(
         }
     }
     mouth
+}
+
+/// Where a drawn nose may lie between the eyes and the mouth, as fractions of the depth of
+/// the mouth's top below the eyes' midpoint (its centre, and its lowest point).
+const NOSE_DEPTH: (f32, f32) = (0.2, 1.0);
+/// Width of a drawn nose across the face, as fractions of the eye distance.
+const NOSE_WIDTH: (f32, f32) = (0.12, 0.9);
+/// Mean thickness (area over width), as a fraction of the width, from which a drawn nose is
+/// a solid shape whose centre is the tip rather than a stroke.
+const NOSE_SOLID_THICKNESS: f32 = 0.3;
+
+/// The drawn nose among `holes` for eyes `le`, `re` and mouth `mouth`: the largest blob that
+/// is neither, whose centre lies between the eyes and the mouth, that reaches across the
+/// face's midline (one nostril does not) and is as wide as a nose.
+fn best_nose<'a>(
+    w: usize,
+    le: &Blob,
+    re: &Blob,
+    mouth: &Blob,
+    holes: impl Iterator<Item = &'a Blob>,
+) -> Option<&'a Blob> {
+    let eye_mid = (le.centre + re.centre) * 0.5;
+    let d = re.centre - le.centre;
+    let eye_d = d.norm().max(1e-3);
+    let u = d * (1.0 / eye_d);
+    let v = Point::new(-u.y, u.x);
+    let (mouth_top, _) = mouth.extent(w, v);
+    let depth = (mouth_top - eye_mid).dot(v);
+    // The midline: from the eyes' midpoint to the mouth's centre.
+    let to_mouth = mouth.centre - eye_mid;
+    let midline_at = |along: f32| eye_mid + to_mouth * (along / to_mouth.dot(v).max(1e-3));
+    let is_feature = |b: &Blob| {
+        [le, re, mouth]
+            .iter()
+            .any(|f| f.centre.distance(b.centre) < 0.5 * f.area.sqrt())
+    };
+    holes
+        .filter(|b| b.contrast >= EYE_MIN_CONTRAST && !is_feature(b))
+        .filter(|b| {
+            let along = (b.centre - eye_mid).dot(v);
+            let (lo, hi) = b.extent(w, u);
+            let (_, bottom) = b.extent(w, v);
+            let mid = midline_at(along);
+            let (a, z) = ((lo - mid).dot(u), (hi - mid).dot(u));
+            let width = z - a;
+            along > NOSE_DEPTH.0 * depth
+                && (bottom - eye_mid).dot(v) < NOSE_DEPTH.1 * depth
+                && a < -0.05 * width
+                && z > 0.05 * width
+                && width > NOSE_WIDTH.0 * eye_d
+                && width < NOSE_WIDTH.1 * eye_d
+        })
+        .max_by(|a, b| a.area.total_cmp(&b.area))
 }
 
 /// Dark blobs inside the filled face region (fallback when the eyes are not enclosed holes).
@@ -1485,6 +1540,29 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
             conf[48..68].iter_mut().for_each(|c| *c = 0.6);
             conf[48] = 0.85;
             conf[54] = 0.85;
+            // A drawn nose: its sides are the nostril wings (31, 35), its lowest point the
+            // base (33); a solid blob's centre is the tip (30), a stroke's is not.
+            if let Some(n) = best_nose(w, le, re, m, region.holes.iter()) {
+                findings.nose = true;
+                let (a, b) = n.extent(w, u);
+                measured.push(Constraint::point(31, a, 2.0));
+                measured.push(Constraint::point(35, b, 2.0));
+                let lower = [
+                    n.lid(w, u, v, -0.5, false),
+                    n.lid(w, u, v, 0.0, false),
+                    n.lid(w, u, v, 0.5, false),
+                ];
+                for (k, p) in [32usize, 33, 34].into_iter().zip(lower) {
+                    if let Some(p) = p {
+                        measured.push(Constraint::point(k, p, 2.0));
+                    }
+                }
+                let width = a.distance(b).max(1.0);
+                if n.area / width > NOSE_SOLID_THICKNESS * width {
+                    measured.push(Constraint::point(30, n.centre, 1.0));
+                }
+                conf[30..36].iter_mut().for_each(|c| *c = 0.7);
+            }
         }
         // Brows: dark pixels above each eye.
         let lum_face = luma(region.colour);
@@ -1671,14 +1749,14 @@ fn ratio_nose(model: &ShapeModel) -> f32 {
     (m[30] - mid).norm() / le.distance(re).max(1e-6)
 }
 
-/// `pts` with the eye and mouth points (and the jaw's, when `jaw` is set) moved onto their
-/// single-point measurements of weight 1 or more in `cs`.
+/// `pts` with the lower nose, eye and mouth points (and the jaw's, when `jaw` is set) moved
+/// onto their single-point measurements of weight 1 or more in `cs`.
 fn snap_measured(pts: &Landmarks, cs: &[Constraint], jaw: bool) -> Landmarks {
     let mut out = *pts;
     for c in cs {
         if c.indices.len() == 1 && c.weight >= 1.0 {
             let i = c.indices[0];
-            if (jaw && i < 17) || (36..68).contains(&i) {
+            if (jaw && i < 17) || (30..68).contains(&i) {
                 out[i] = c.target;
             }
         }
@@ -1975,6 +2053,44 @@ mod tests {
         for (i, &p) in r.face.points[..17].iter().enumerate() {
             assert!(off_outline(p) < 4.0, "jaw point {i} at {p:?}");
         }
+    }
+
+    #[test]
+    fn a_drawn_nose_places_the_nose_points() {
+        use crate::matching::raster::{ellipse_points, fill_polygon};
+        // A dark oval nose 28 × 12 px centred at (128, 162), between the eyes (y = 132) and
+        // the mouth (y = 192): nothing in the mean face puts the nose base this low.
+        let img = drawn_face(|img| {
+            let nose = ellipse_points(Point::new(128.0, 162.0), 14.0, 6.0, 0.0, 32);
+            fill_polygon(img, &nose, [40, 25, 25]);
+        });
+        let r = fit(&img, ShapeModel::default_model());
+        assert!(r.findings.nose);
+        let p = &r.face.points;
+        for (i, want) in [
+            (31, (114.0, 162.0)),
+            (33, (128.0, 168.0)),
+            (35, (142.0, 162.0)),
+        ] {
+            let want = Point::new(want.0, want.1);
+            assert!(p[i].distance(want) < 3.0, "point {i} at {:?}", p[i]);
+        }
+        assert!(
+            p[30].distance(Point::new(128.0, 162.0)) < 4.0,
+            "tip at {:?}",
+            p[30]
+        );
+    }
+
+    #[test]
+    fn a_freckle_beside_the_midline_is_no_nose() {
+        // A dark dot where a nostril would be: it does not reach across the midline.
+        let img = drawn_face(|img| {
+            crate::matching::raster::fill_disc(img, Point::new(118.0, 165.0), 4.0, [40, 25, 25]);
+        });
+        let r = fit(&img, ShapeModel::default_model());
+        assert!(r.findings.eyes && r.findings.mouth);
+        assert!(!r.findings.nose);
     }
 
     #[test]
