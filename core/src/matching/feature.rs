@@ -105,6 +105,71 @@ pub trait Featurizer {
     fn extract(&self, img: &RgbImage, progress: &dyn Progress) -> Result<FeatureMap, MatchError>;
 }
 
+/// How a [`Lazy`] featurizer loads its model.
+type Loader<F> = Box<dyn Fn(&dyn Progress) -> Result<F, MatchError> + Send + Sync>;
+
+/// A featurizer whose model is loaded on its first extraction. Its identity and input side
+/// are known up front, which is all the feature caches need: a match served from them (the
+/// gallery's features and the character's map cached) never reads the weights.
+pub struct Lazy<F> {
+    id: String,
+    side: u32,
+    load: Loader<F>,
+    loaded: std::sync::OnceLock<F>,
+}
+
+impl<F> Lazy<F> {
+    /// `load` must give a featurizer of identity `id` and input side `side`.
+    pub fn new(
+        id: String,
+        side: u32,
+        load: impl Fn(&dyn Progress) -> Result<F, MatchError> + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            id,
+            side,
+            load: Box::new(load),
+            loaded: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Whether the model has been loaded.
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.get().is_some()
+    }
+}
+
+impl<F: Featurizer> Featurizer for Lazy<F> {
+    fn id(&self) -> String {
+        self.id.clone()
+    }
+
+    fn side(&self) -> u32 {
+        self.side
+    }
+
+    fn extract(&self, img: &RgbImage, progress: &dyn Progress) -> Result<FeatureMap, MatchError> {
+        if self.loaded.get().is_none() {
+            let model = (self.load)(progress)?;
+            if (model.id(), model.side()) != (self.id.clone(), self.side) {
+                return Err(MatchError::Model(format!(
+                    "the loaded model is {} at {} px, not the expected {} at {} px",
+                    model.id(),
+                    model.side(),
+                    self.id,
+                    self.side
+                )));
+            }
+            // Should another thread have loaded it meanwhile, its model is kept.
+            let _ = self.loaded.set(model);
+        }
+        match self.loaded.get() {
+            Some(model) => model.extract(img, progress),
+            None => Err(MatchError::Model("the feature model did not load".into())),
+        }
+    }
+}
+
 /// How an image was placed into the square input: `input = image · scale + offset`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Letterbox {

@@ -343,4 +343,66 @@ mod whole_path {
         .unwrap();
         assert!(!tangled(&r.points));
     }
+
+    #[test]
+    fn a_match_the_caches_serve_loads_no_model() {
+        use crate::matching::feature::Lazy;
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let opts = DiftOptions {
+            inversion: Inversion::Ddim { steps: 10 },
+            side: 128,
+            ..Default::default()
+        };
+        let id = Dift::random(&RandomArch::tiny(), opts.clone(), 11)
+            .unwrap()
+            .id();
+        let loads = Arc::new(AtomicUsize::new(0));
+        // A fresh lazy model per match, as `match_face` makes one, counting its loads.
+        let lazy = |id: &str| {
+            let (loads, opts) = (loads.clone(), opts.clone());
+            Lazy::new(id.to_string(), 128, move |_| {
+                loads.fetch_add(1, Ordering::SeqCst);
+                Dift::random(&RandomArch::tiny(), opts.clone(), 11)
+            })
+        };
+        let gallery = Gallery::generated(70..72, 128);
+        let dir = tempfile::tempdir().unwrap();
+        let cache = FeatureCache::new(Some(dir.path().to_path_buf()));
+        let mo = MatcherOptions::default();
+        let query = &gallery.entries[0].image;
+        let first = lazy(&id);
+        let a = match_with_gallery(query, &first, &gallery, &cache, &mo, &NoProgress).unwrap();
+        assert!(first.is_loaded());
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
+        let second = lazy(&id);
+        let b = match_with_gallery(query, &second, &gallery, &cache, &mo, &NoProgress).unwrap();
+        assert!(!second.is_loaded(), "everything came from the caches");
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
+        assert_eq!(a.points, b.points);
+        // Another picture needs the model again.
+        let third = lazy(&id);
+        match_with_gallery(
+            &gallery.entries[1].image,
+            &third,
+            &gallery,
+            &FeatureCache::disabled(),
+            &mo,
+            &NoProgress,
+        )
+        .unwrap();
+        assert_eq!(loads.load(Ordering::SeqCst), 2);
+        // A model that is not the one announced is refused, not used under the wrong name.
+        let wrong = lazy("dift-some-other-model");
+        let err = match_with_gallery(
+            query,
+            &wrong,
+            &gallery,
+            &FeatureCache::disabled(),
+            &mo,
+            &NoProgress,
+        )
+        .unwrap_err();
+        assert!(matches!(err, MatchError::Model(_)), "{err}");
+    }
 }

@@ -482,7 +482,8 @@ fn match_face_raw(
         },
         Backend::Dift => {
             let dir = dift::resolve_weights(opts.weights.as_deref(), opts.download, progress)?;
-            let featurizer = dift::Dift::load(&dir, &opts.dift, progress)?;
+            // Loaded only if the feature caches cannot serve this match.
+            let featurizer = dift::Dift::lazy(&dir, &opts.dift)?;
             let gallery = match &opts.gallery {
                 Some(g) => gallery::Gallery::load_dir(g)?,
                 None => gallery::Gallery::embedded()?,
@@ -500,8 +501,13 @@ fn match_face_raw(
                 face,
                 backend,
                 note: format!(
-                    "DIFT ({}) against {} gallery characters",
-                    featurizer.describe(),
+                    "DIFT ({}{}) against {} gallery characters",
+                    opts.dift.describe(),
+                    if featurizer.is_loaded() {
+                        ""
+                    } else {
+                        "; all features from the cache"
+                    },
                     gallery.entries.len()
                 ),
             })

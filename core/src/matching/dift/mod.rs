@@ -24,7 +24,7 @@ pub mod winograd;
 
 use super::MatchError;
 use super::cartoon::Rng;
-use super::feature::{FeatureMap, Featurizer};
+use super::feature::{FeatureMap, Featurizer, Lazy};
 use crate::progress::Progress;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
@@ -354,17 +354,8 @@ impl Dift {
         progress: &dyn Progress,
     ) -> Result<Self, MatchError> {
         progress.update("loading DIFT weights", 0, Some(4));
-        let unet_path = find_file(dir, REQUIRED[0].1)
-            .ok_or_else(|| MatchError::Model("U-Net weights missing".into()))?;
-        let vae_path = find_file(dir, REQUIRED[1].1)
-            .ok_or_else(|| MatchError::Model("VAE weights missing".into()))?;
-        let schedule = match std::fs::read_to_string(dir.join("scheduler/scheduler_config.json")) {
-            Ok(text) => Schedule::from_json(&text).map_err(|e| MatchError::Format {
-                path: dir.join("scheduler/scheduler_config.json"),
-                reason: e,
-            })?,
-            Err(_) => Schedule::sd21(),
-        };
+        let (unet_path, vae_path) = model_files(dir)?;
+        let schedule = read_schedule(dir)?;
         let context = encode_prompt(dir, &opts.prompt)?;
         progress.update("loading DIFT weights", 1, Some(4));
         let unet = FeatureUNet::new(
@@ -377,13 +368,22 @@ impl Dift {
         progress.update("loading DIFT weights", 2, Some(4));
         let vae = VaeEncoder::new(load_safetensors(&vae_path)?, &VaeConfig::sd21())?;
         progress.update("loading DIFT weights", 3, Some(4));
-        let model_id = format!(
-            "sd21-{}-{}",
-            file_identity(&unet_path)?,
-            file_identity(&vae_path)?
-        );
+        let model_id = model_id(&unet_path, &vae_path)?;
         progress.update("loading DIFT weights", 4, Some(4));
         Self::from_parts(unet, vae, context, schedule, opts.clone(), model_id)
+    }
+
+    /// The model of a diffusers folder as a featurizer that reads its weights on its first
+    /// extraction ([`Lazy`]): a match the feature caches serve never loads them. The files,
+    /// the scheduler configuration and the options are checked now.
+    pub fn lazy(dir: &Path, opts: &DiftOptions) -> Result<Lazy<Dift>, MatchError> {
+        let (unet_path, vae_path) = model_files(dir)?;
+        check_options(opts, &read_schedule(dir)?, unet::sd21_config().blocks.len())?;
+        let id = featurizer_id(&model_id(&unet_path, &vae_path)?, opts);
+        let (dir, opts) = (dir.to_path_buf(), opts.clone());
+        Ok(Lazy::new(id, opts.side, move |progress| {
+            Dift::load(&dir, &opts, progress)
+        }))
     }
 
     /// Assemble from parts (checks the options fit the schedule).
@@ -395,33 +395,7 @@ impl Dift {
         opts: DiftOptions,
         model_id: String,
     ) -> Result<Self, MatchError> {
-        if !opts.side.is_multiple_of(64) || opts.side == 0 {
-            return Err(MatchError::Options(format!(
-                "DIFT input side {} is not a positive multiple of 64",
-                opts.side
-            )));
-        }
-        if opts.up_index >= unet.up_blocks() {
-            return Err(MatchError::Options(format!(
-                "up block {} does not exist (the U-Net has {})",
-                opts.up_index,
-                unet.up_blocks()
-            )));
-        }
-        if let Inversion::Ddim { steps } = opts.inversion
-            && !schedule.inverse_timesteps(steps).contains(&opts.timestep)
-        {
-            return Err(MatchError::Options(format!(
-                "timestep {} is not on the {steps}-step DDIM schedule ({}, {}, …)",
-                opts.timestep,
-                schedule.inverse_timesteps(steps)[0],
-                schedule
-                    .inverse_timesteps(steps)
-                    .get(1)
-                    .copied()
-                    .unwrap_or(0)
-            )));
-        }
+        check_options(&opts, &schedule, unet.up_blocks())?;
         Ok(Self {
             unet,
             vae,
@@ -515,11 +489,79 @@ impl Dift {
             }
         }
     }
+}
 
-    /// Model and settings, for logs.
-    pub fn describe(&self) -> String {
-        format!("{} {}", self.model_id, self.opts.describe())
+/// Checks that `opts` fit a U-Net of `up_blocks` up blocks and the `schedule`.
+fn check_options(
+    opts: &DiftOptions,
+    schedule: &Schedule,
+    up_blocks: usize,
+) -> Result<(), MatchError> {
+    if !opts.side.is_multiple_of(64) || opts.side == 0 {
+        return Err(MatchError::Options(format!(
+            "DIFT input side {} is not a positive multiple of 64",
+            opts.side
+        )));
     }
+    if opts.up_index >= up_blocks {
+        return Err(MatchError::Options(format!(
+            "up block {} does not exist (the U-Net has {})",
+            opts.up_index, up_blocks
+        )));
+    }
+    if let Inversion::Ddim { steps } = opts.inversion
+        && !schedule.inverse_timesteps(steps).contains(&opts.timestep)
+    {
+        return Err(MatchError::Options(format!(
+            "timestep {} is not on the {steps}-step DDIM schedule ({}, {}, …)",
+            opts.timestep,
+            schedule
+                .inverse_timesteps(steps)
+                .first()
+                .copied()
+                .unwrap_or(0),
+            schedule
+                .inverse_timesteps(steps)
+                .get(1)
+                .copied()
+                .unwrap_or(0)
+        )));
+    }
+    Ok(())
+}
+
+/// The U-Net's and the VAE's weights files in `dir`.
+fn model_files(dir: &Path) -> Result<(PathBuf, PathBuf), MatchError> {
+    let unet = find_file(dir, REQUIRED[0].1)
+        .ok_or_else(|| MatchError::Model("U-Net weights missing".into()))?;
+    let vae = find_file(dir, REQUIRED[1].1)
+        .ok_or_else(|| MatchError::Model("VAE weights missing".into()))?;
+    Ok((unet, vae))
+}
+
+/// The scheduler configuration of `dir` (SD-2.1's when the folder has none).
+fn read_schedule(dir: &Path) -> Result<Schedule, MatchError> {
+    let path = dir.join("scheduler/scheduler_config.json");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Schedule::from_json(&text).map_err(|e| MatchError::Format { path, reason: e }),
+        Err(_) => Ok(Schedule::sd21()),
+    }
+}
+
+/// The model's identity: its U-Net's and VAE's [`file_identity`].
+fn model_id(unet: &Path, vae: &Path) -> Result<String, MatchError> {
+    Ok(format!(
+        "sd21-{}-{}",
+        file_identity(unet)?,
+        file_identity(vae)?
+    ))
+}
+
+/// A DIFT featurizer's identity (the feature caches' key): model and settings.
+fn featurizer_id(model_id: &str, opts: &DiftOptions) -> String {
+    // "v2": since the exact GELU replaced candle's tanh form, features differ slightly from
+    // earlier builds', so their cached gallery features are not reused.
+    format!("dift-v2-{model_id}-{}", opts.describe())
 }
 
 /// An RGB image as a 1×3×H×W tensor in [-1, 1].
@@ -537,9 +579,7 @@ pub fn image_tensor(img: &RgbImage) -> Result<Tensor, MatchError> {
 
 impl Featurizer for Dift {
     fn id(&self) -> String {
-        // "v2": since the exact GELU replaced candle's tanh form, features differ slightly from
-        // earlier builds', so their cached gallery features are not reused.
-        format!("dift-v2-{}-{}", self.model_id, self.opts.describe())
+        featurizer_id(&self.model_id, &self.opts)
     }
 
     fn side(&self) -> u32 {
@@ -575,6 +615,7 @@ pub(crate) fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
 mod tests {
     use super::*;
     use crate::progress::NoProgress;
+    use std::collections::HashMap;
 
     fn tiny(inversion: Inversion) -> Dift {
         let opts = DiftOptions {
@@ -651,5 +692,38 @@ mod tests {
         if !hub::default_dir(hub::Hub::from_env().repo()).is_some_and(|d| weights_present(&d)) {
             assert!(resolve_weights(None, false, &NoProgress).is_err());
         }
+    }
+
+    #[test]
+    fn a_lazy_model_checks_files_and_options_now_and_loads_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Dift::lazy(dir.path(), &DiftOptions::default())
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("U-Net weights missing"), "{err}");
+        // Weights files with valid headers (tiny tensors), no text encoder.
+        let tiny = Tensor::zeros(2, DType::F32, &Device::Cpu).unwrap();
+        for part in ["unet", "vae"] {
+            let path = dir
+                .path()
+                .join(part)
+                .join("diffusion_pytorch_model.safetensors");
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            candle_core::safetensors::save(&HashMap::from([("w", tiny.clone())]), &path).unwrap();
+        }
+        let bad = DiftOptions {
+            timestep: 300,
+            ..Default::default()
+        };
+        let err = Dift::lazy(dir.path(), &bad).err().unwrap();
+        assert!(err.to_string().contains("not on the 50-step"), "{err}");
+        let lazy = Dift::lazy(dir.path(), &DiftOptions::default()).unwrap();
+        assert!(lazy.id().starts_with("dift-v2-sd21-"), "{}", lazy.id());
+        assert_eq!(lazy.side(), 512);
+        assert!(!lazy.is_loaded());
+        // Only extracting reads the rest, and says what is missing.
+        let err = lazy.extract(&test_image(), &NoProgress).err().unwrap();
+        assert!(err.to_string().contains("tokenizer"), "{err}");
+        assert!(!lazy.is_loaded());
     }
 }
