@@ -11,7 +11,10 @@
 //!   these, the default DIFT cost (VAE + 15 inversion passes + 1 feature pass) is estimated;
 //!   candle-transformers' own `UNet2DConditionModel` on the same weights is timed as the
 //!   reference for the full pass.
-//!   Set `FACESHOT_BENCH_DIFT_FULL=1` to also time the whole default DIFT extraction end to end,
+//!   Set `FACESHOT_BENCH_DIFT_LOAD=1` to write a diffusers-format SD-2.1 folder of random fp16
+//!   weights (the downloaded files' names, shapes and dtype; about 2.6 GB in a temporary folder)
+//!   and time loading it as a match does,
+//!   `FACESHOT_BENCH_DIFT_FULL=1` to also time the whole default DIFT extraction end to end,
 //!   `FACESHOT_BENCH_SKIP_SD=1` to skip the SD part, and `FACESHOT_BENCH_SYSTEM_HEAP=1` to run
 //!   it without [`RetainedHeap`](faceshot_core::heap::RetainedHeap) (the allocator defaults).
 //!
@@ -60,6 +63,9 @@ fn main() {
     mesh_path_on_a_photo();
     round_eye_fallback(&cartoons[0]);
     cached_feature_map();
+    if std::env::var_os("FACESHOT_BENCH_DIFT_LOAD").is_some() {
+        dift_load();
+    }
     if std::env::var_os("FACESHOT_BENCH_SKIP_SD").is_some() {
         return;
     }
@@ -159,6 +165,115 @@ fn main() {
             map.width
         );
     }
+}
+
+/// Writes a diffusers-format SD-2.1 folder of random fp16 weights (U-Net, VAE encoder, text
+/// encoder, a tokenizer that knows the prompt's letters) and times what a DIFT match spends
+/// before its first U-Net pass: checking the folder ([`Dift::lazy`]) and loading it.
+fn dift_load() {
+    use candle_nn::{VarBuilder, VarMap};
+    use candle_transformers::models::stable_diffusion::clip;
+    use faceshot_core::matching::gallery::FeatureCache;
+    use std::collections::HashMap;
+    let dir = tempfile::tempdir().unwrap();
+    let save = |rel: &str, tensors: HashMap<String, Tensor>| {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let half: HashMap<String, Tensor> = tensors
+            .into_iter()
+            .map(|(k, t)| (k, t.to_dtype(DType::F16).unwrap()))
+            .collect();
+        candle_core::safetensors::save(&half, &path).unwrap();
+        std::fs::metadata(&path).unwrap().len() as f64 / 1e9
+    };
+    let t = Instant::now();
+    let mut unet = HashMap::new();
+    let mut vae = HashMap::new();
+    for (name, tensor) in RandomArch::sd21().tensors().unwrap() {
+        if let Some(n) = name.strip_prefix("unet.") {
+            unet.insert(n.to_string(), tensor);
+        } else if let Some(n) = name.strip_prefix("vae.") {
+            vae.insert(n.to_string(), tensor);
+        }
+    }
+    let mut gb = save("unet/diffusion_pytorch_model.fp16.safetensors", unet);
+    gb += save("vae/diffusion_pytorch_model.fp16.safetensors", vae);
+    let vm = VarMap::new();
+    clip::ClipTextTransformer::new(
+        VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu),
+        &clip::Config::v2_1(),
+    )
+    .unwrap();
+    let text: HashMap<String, Tensor> = vm
+        .data()
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_tensor().detach()))
+        .collect();
+    gb += save("text_encoder/model.fp16.safetensors", text);
+    // Every letter on its own and at a word's end: the prompt encodes without merges.
+    let mut vocab = vec!["<|startoftext|>".to_string(), "<|endoftext|>".to_string()];
+    for c in ('a'..='z').chain(['!']) {
+        vocab.push(c.to_string());
+        vocab.push(format!("{c}</w>"));
+    }
+    let vocab: HashMap<&str, usize> = vocab
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.as_str(), i))
+        .collect();
+    std::fs::create_dir_all(dir.path().join("tokenizer")).unwrap();
+    std::fs::write(
+        dir.path().join("tokenizer/vocab.json"),
+        serde_json::to_string(&vocab).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("tokenizer/merges.txt"), "#version: 0.2\n").unwrap();
+    println!(
+        "random SD-2.1 folder (fp16, {gb:.2} GB) written in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let opts = DiftOptions::default();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = FeatureCache::new(Some(cache_dir.path().to_path_buf()));
+    let t = Instant::now();
+    let lazy = Dift::lazy(dir.path(), &opts, &cache).unwrap();
+    let check_ms = t.elapsed().as_secs_f64() * 1e3;
+    let mut load_s = Vec::new();
+    for _ in 0..2 {
+        let t = Instant::now();
+        let dift = Dift::load(dir.path(), &opts, &cache, &NoProgress).unwrap();
+        load_s.push(t.elapsed().as_secs_f64());
+        assert_eq!(lazy.id(), dift.id());
+    }
+    // The U-Net file read as f32 by candle's loader and by ours, alternately (best of three).
+    let unet_file = dir
+        .path()
+        .join("unet/diffusion_pytorch_model.fp16.safetensors");
+    let (mut candle_s, mut ours_s) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..3 {
+        let t = Instant::now();
+        let tensors = candle_core::safetensors::load(&unet_file, &Device::Cpu).unwrap();
+        let converted: Vec<Tensor> = tensors
+            .into_values()
+            .map(|t| t.to_dtype(DType::F32).unwrap())
+            .collect();
+        candle_s = candle_s.min(t.elapsed().as_secs_f64());
+        drop(converted);
+        let t = Instant::now();
+        drop(faceshot_core::matching::dift::weights::load_f32(&unet_file).unwrap());
+        ours_s = ours_s.min(t.elapsed().as_secs_f64());
+    }
+    println!(
+        "DIFT model (files in the page cache): folder checked (a match the caches serve stops \
+         here) in {check_ms:.1} ms; loaded in {:.1} s with the text encoder run on the prompt, \
+         {:.1} s with the prompt's context from the cache; the fp16 U-Net read as f32 in \
+         {ours_s:.2} s against {candle_s:.2} s through candle's loader ({:.2}x)",
+        load_s[0],
+        load_s[1],
+        ours_s / candle_s
+    );
 }
 
 /// Median time to store and to read back a character's SD-2.1 feature map (1280 × 32 × 32) in

@@ -483,12 +483,12 @@ fn match_face_raw(
         Backend::Dift => {
             let dir = dift::resolve_weights(opts.weights.as_deref(), opts.download, progress)?;
             // Loaded only if the feature caches cannot serve this match.
-            let featurizer = dift::Dift::lazy(&dir, &opts.dift)?;
+            let cache = gallery::FeatureCache::new(opts.cache_dir.clone());
+            let featurizer = dift::Dift::lazy(&dir, &opts.dift, &cache)?;
             let gallery = match &opts.gallery {
                 Some(g) => gallery::Gallery::load_dir(g)?,
                 None => gallery::Gallery::embedded()?,
             };
-            let cache = gallery::FeatureCache::new(opts.cache_dir.clone());
             let face = matcher::match_with_gallery(
                 image,
                 &featurizer,

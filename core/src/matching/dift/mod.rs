@@ -20,11 +20,13 @@ pub mod tokenizer;
 pub mod transformer;
 pub mod unet;
 pub mod vae;
+pub mod weights;
 pub mod winograd;
 
 use super::MatchError;
 use super::cartoon::Rng;
 use super::feature::{FeatureMap, Featurizer, Lazy};
+use super::gallery::FeatureCache;
 use crate::progress::Progress;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
@@ -214,9 +216,11 @@ pub fn download_weights(
 }
 
 fn load_safetensors(path: &Path) -> Result<VarBuilder<'static>, MatchError> {
-    let tensors = candle_core::safetensors::load(path, &Device::Cpu)
-        .map_err(|e| MatchError::Model(format!("cannot read {}: {e}", path.display())))?;
-    Ok(VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu))
+    Ok(VarBuilder::from_tensors(
+        weights::load_f32(path)?,
+        DType::F32,
+        &Device::Cpu,
+    ))
 }
 
 /// A cheap identity of a weights file: sha256 of its size and safetensors header.
@@ -262,6 +266,46 @@ pub fn encode_prompt(dir: &Path, prompt: &str) -> Result<Tensor, MatchError> {
     let model = clip::ClipTextTransformer::new(vb, &cfg)?;
     let ids = Tensor::new(ids.as_slice(), &Device::Cpu)?.unsqueeze(0)?;
     Ok(candle_core::Module::forward(&model, &ids)?)
+}
+
+/// [`encode_prompt`] through `cache`: the context depends only on the text encoder, the
+/// tokenizer and the prompt, so after the first run with a model the text encoder is not read.
+pub fn encode_prompt_cached(
+    dir: &Path,
+    prompt: &str,
+    cache: &FeatureCache,
+) -> Result<Tensor, MatchError> {
+    let (model, key) = prompt_cache_key(dir, prompt)?;
+    // The 1 × 77 × D context is kept as a one-channel map of 77 rows.
+    if let Some(m) = cache.get_map(&model, &key) {
+        return Ok(Tensor::from_vec(
+            m.data,
+            (1, m.height, m.width),
+            &Device::Cpu,
+        )?);
+    }
+    let context = encode_prompt(dir, prompt)?;
+    let (_, n, d) = context.dims3()?;
+    let data = context.flatten_all()?.to_vec1::<f32>()?;
+    cache.put_map(&model, &key, &FeatureMap::new(1, n, d, data));
+    Ok(context)
+}
+
+/// Where [`encode_prompt_cached`] keeps the context of `prompt`: the text encoder's
+/// [`file_identity`] as the model, a hash of the tokenizer's files and the prompt as the key.
+fn prompt_cache_key(dir: &Path, prompt: &str) -> Result<(String, String), MatchError> {
+    let encoder = find_file(dir, REQUIRED[2].1)
+        .ok_or_else(|| MatchError::Model("text encoder missing".into()))?;
+    let mut h = Sha256::new();
+    for rel in ["tokenizer/vocab.json", "tokenizer/merges.txt"] {
+        let p = dir.join(rel);
+        h.update(std::fs::read(&p).map_err(|e| MatchError::io(&p, e))?);
+    }
+    h.update(prompt.as_bytes());
+    Ok((
+        format!("clip-text-{}", file_identity(&encoder)?),
+        hex(&h.finalize()[..16]),
+    ))
 }
 
 /// Shapes of a randomly initialised DIFT (tests and benchmarks).
@@ -348,15 +392,17 @@ fn random_tensor(shape: &[usize], seed: u64, std: f32) -> Result<Tensor, MatchEr
 
 impl Dift {
     /// Load from a diffusers folder (see [`REQUIRED`]).
+    /// The prompt's text context is read from `cache` when an earlier load put it there.
     pub fn load(
         dir: &Path,
         opts: &DiftOptions,
+        cache: &FeatureCache,
         progress: &dyn Progress,
     ) -> Result<Self, MatchError> {
         progress.update("loading DIFT weights", 0, Some(4));
         let (unet_path, vae_path) = model_files(dir)?;
         let schedule = read_schedule(dir)?;
-        let context = encode_prompt(dir, &opts.prompt)?;
+        let context = encode_prompt_cached(dir, &opts.prompt, cache)?;
         progress.update("loading DIFT weights", 1, Some(4));
         let unet = FeatureUNet::new(
             load_safetensors(&unet_path)?,
@@ -376,13 +422,17 @@ impl Dift {
     /// The model of a diffusers folder as a featurizer that reads its weights on its first
     /// extraction ([`Lazy`]): a match the feature caches serve never loads them. The files,
     /// the scheduler configuration and the options are checked now.
-    pub fn lazy(dir: &Path, opts: &DiftOptions) -> Result<Lazy<Dift>, MatchError> {
+    pub fn lazy(
+        dir: &Path,
+        opts: &DiftOptions,
+        cache: &FeatureCache,
+    ) -> Result<Lazy<Dift>, MatchError> {
         let (unet_path, vae_path) = model_files(dir)?;
         check_options(opts, &read_schedule(dir)?, unet::sd21_config().blocks.len())?;
         let id = featurizer_id(&model_id(&unet_path, &vae_path)?, opts);
-        let (dir, opts) = (dir.to_path_buf(), opts.clone());
+        let (dir, opts, cache) = (dir.to_path_buf(), opts.clone(), cache.clone());
         Ok(Lazy::new(id, opts.side, move |progress| {
-            Dift::load(&dir, &opts, progress)
+            Dift::load(&dir, &opts, &cache, progress)
         }))
     }
 
@@ -695,9 +745,41 @@ mod tests {
     }
 
     #[test]
+    fn the_prompt_context_comes_from_the_cache_once_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache_dir = tempfile::tempdir().unwrap();
+        let cache = FeatureCache::new(Some(cache_dir.path().to_path_buf()));
+        // A text encoder file that is no encoder: running it fails, so any context returned
+        // came from the cache.
+        let tiny = Tensor::zeros(2, DType::F32, &Device::Cpu).unwrap();
+        let path = dir.path().join("text_encoder/model.safetensors");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        candle_core::safetensors::save(&HashMap::from([("w", tiny)]), &path).unwrap();
+        std::fs::create_dir_all(dir.path().join("tokenizer")).unwrap();
+        let vocab = r#"{"<|startoftext|>": 0, "<|endoftext|>": 1, "a</w>": 2}"#;
+        std::fs::write(dir.path().join("tokenizer/vocab.json"), vocab).unwrap();
+        std::fs::write(dir.path().join("tokenizer/merges.txt"), "#version: 0.2\n").unwrap();
+        assert!(encode_prompt_cached(dir.path(), "a", &cache).is_err());
+        let (model, key) = prompt_cache_key(dir.path(), "a").unwrap();
+        let data: Vec<f32> = (0..77 * 4).map(|i| i as f32).collect();
+        cache.put_map(&model, &key, &FeatureMap::new(1, 77, 4, data.clone()));
+        let context = encode_prompt_cached(dir.path(), "a", &cache).unwrap();
+        assert_eq!(context.dims(), &[1, 77, 4]);
+        assert_eq!(
+            context.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+            data
+        );
+        // Another prompt, or other tokenizer files, is another key.
+        assert!(encode_prompt_cached(dir.path(), "a a", &cache).is_err());
+        std::fs::write(dir.path().join("tokenizer/merges.txt"), "#version: 0.3\n").unwrap();
+        assert!(encode_prompt_cached(dir.path(), "a", &cache).is_err());
+    }
+
+    #[test]
     fn a_lazy_model_checks_files_and_options_now_and_loads_later() {
         let dir = tempfile::tempdir().unwrap();
-        let err = Dift::lazy(dir.path(), &DiftOptions::default())
+        let cache = FeatureCache::disabled();
+        let err = Dift::lazy(dir.path(), &DiftOptions::default(), &cache)
             .err()
             .unwrap();
         assert!(err.to_string().contains("U-Net weights missing"), "{err}");
@@ -715,15 +797,15 @@ mod tests {
             timestep: 300,
             ..Default::default()
         };
-        let err = Dift::lazy(dir.path(), &bad).err().unwrap();
+        let err = Dift::lazy(dir.path(), &bad, &cache).err().unwrap();
         assert!(err.to_string().contains("not on the 50-step"), "{err}");
-        let lazy = Dift::lazy(dir.path(), &DiftOptions::default()).unwrap();
+        let lazy = Dift::lazy(dir.path(), &DiftOptions::default(), &cache).unwrap();
         assert!(lazy.id().starts_with("dift-v2-sd21-"), "{}", lazy.id());
         assert_eq!(lazy.side(), 512);
         assert!(!lazy.is_loaded());
         // Only extracting reads the rest, and says what is missing.
         let err = lazy.extract(&test_image(), &NoProgress).err().unwrap();
-        assert!(err.to_string().contains("tokenizer"), "{err}");
+        assert!(err.to_string().contains("text encoder missing"), "{err}");
         assert!(!lazy.is_loaded());
     }
 }
