@@ -91,6 +91,19 @@ mod tests {
     }
 
     #[test]
+    fn a_tensor_of_many_blocks_converts_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        // 10 001 values (two full blocks and a ragged tail), all exact in f16.
+        let values: Vec<f32> = (0..10_001).map(|i| (i % 2048) as f32 * 0.25).collect();
+        let t = Tensor::from_vec(values.clone(), 10_001, &Device::Cpu).unwrap();
+        let path = dir.path().join("big.safetensors");
+        let tensors = HashMap::from([("big", t.to_dtype(DType::F16).unwrap())]);
+        candle_core::safetensors::save(&tensors, &path).unwrap();
+        let loaded = load_f32(&path).unwrap();
+        assert_eq!(loaded["big"].to_vec1::<f32>().unwrap(), values);
+    }
+
+    #[test]
     fn a_broken_file_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("broken.safetensors");
