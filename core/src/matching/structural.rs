@@ -1168,6 +1168,63 @@ fn one_eye(r: &FaceRegion, w: usize, h: usize) -> Option<(Blob, Blob, Option<Blo
     })
 }
 
+/// Colours of a found eye (its k-means centres) that its far twin shares.
+const FAR_EYE_COLOURS: usize = 3;
+/// Squared RGB distance (0–1 channels) within which a pixel has one of the eye's colours.
+const FAR_EYE_COLOUR_DIST2: f32 = 0.012;
+/// Size of the far eye against the near one's (a turned head foreshortens it).
+const FAR_EYE_AREA: (f32, f32) = (0.1, 1.3);
+
+/// The far eye of a turned head whose near eye is `near` and whose mirror image is `guess`:
+/// pixels outside the face region with one of the near eye's colours, between the face's
+/// midline and a little beyond the mirror image, at the near eye's height; the piece of
+/// them nearest the mirror image, if it is eye-sized and compact.
+fn far_eye_by_colour(work: &Work, region: &FaceRegion, near: &Blob, guess: &Blob) -> Option<Blob> {
+    let (w, h) = (work.w, work.h);
+    let samples: Vec<[f32; 3]> = near.pixels.iter().map(|&i| work.rgb[i]).collect();
+    let palette = kmeans(&samples, FAR_EYE_COLOURS, 8);
+    let r_eq = (near.area / std::f32::consts::PI).sqrt();
+    let mid_x = (near.centre.x + guess.centre.x) * 0.5;
+    let toward = (guess.centre.x - near.centre.x).signum();
+    let (xa, xb) = (mid_x, guess.centre.x + toward * 1.5 * r_eq);
+    let (x0, x1) = (
+        xa.min(xb).max(0.0) as usize,
+        (xa.max(xb).ceil() as usize).min(w),
+    );
+    let y0 = (near.centre.y - 2.0 * r_eq).max(0.0) as usize;
+    let y1 = ((near.centre.y + 2.0 * r_eq).ceil() as usize).min(h);
+    let mut mask = vec![false; w * h];
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let i = y * w + x;
+            mask[i] = !region.filled[i]
+                && palette
+                    .iter()
+                    .any(|&c| dist2(c, work.rgb[i]) < FAR_EYE_COLOUR_DIST2);
+        }
+    }
+    let (_, pieces) = components(&mask, w, h);
+    // The eye may come in pieces (white, iris, pupil split by the outline's stroke): the
+    // largest piece with every piece that lies within the near eye's radius of it.
+    let pieces: Vec<Blob> = pieces.into_iter().map(|p| Blob::new(p, w)).collect();
+    let largest = pieces.iter().max_by(|a, b| a.area.total_cmp(&b.area))?;
+    let pixels: Vec<usize> = pieces
+        .iter()
+        .filter(|b| b.centre.distance(largest.centre) <= r_eq)
+        .flat_map(|b| b.pixels.iter().copied())
+        .collect();
+    let eye = Blob::new(pixels, w);
+    let (lo, hi) = eye.extent(w, Point::new(1.0, 0.0));
+    let (top, bottom) = eye.extent(w, Point::new(0.0, 1.0));
+    let (bw, bh) = (hi.x - lo.x + 1.0, bottom.y - top.y + 1.0);
+    (eye.area >= FAR_EYE_AREA.0 * near.area
+        && eye.area <= FAR_EYE_AREA.1 * near.area
+        && eye.area >= 0.3 * bw * bh
+        && bh < 3.0 * bw
+        && bw < 3.0 * bh)
+        .then_some(eye)
+}
+
 /// Result of the structural fit.
 pub struct StructuralFit {
     /// The face (points and per-point confidence) in original image pixels.
@@ -1348,6 +1405,15 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
             }
         }
     };
+    // A mirrored far eye: look for the near eye's colours around the mirror image first.
+    if let (Some(side), Some((region, Some((le, re, _, _))))) = (mirrored_eye, &mut chosen) {
+        let (near, far) = if side == 0 { (&*re, le) } else { (&*le, re) };
+        if let Some(eye) = far_eye_by_colour(&work, region, near, far) {
+            tracing::debug!("structural: far eye found by colour at {:?}", eye.centre);
+            *far = eye;
+            mirrored_eye = None;
+        }
+    }
     // A stroke running into an eye (a nose line from its inner corner) would drag its corner
     // and lids along.
     let mut found_eyes: Vec<Blob> = Vec::new();
@@ -1892,26 +1958,28 @@ mod tests {
     }
 
     #[test]
-    fn a_far_eye_merged_with_the_outline_is_mirrored_from_the_near_one() {
+    fn a_far_eye_merged_with_the_outline_is_mirrored_or_found_by_its_colours() {
         // Generated heads turned by up to 35° and 40° whose far eye sits on the outline: neither
-        // a hole nor a notch of the face. Without the mirrored eye the fit assumed both eyes
-        // and placed a frontal face (NME 0.41, 0.36 and, on the first region found, which is
-        // not the face, 0.70).
+        // a hole nor a notch of the face. Without the near eye's mirror image (or, where its
+        // colours show it, the far eye itself) the fit assumed both eyes and placed a frontal
+        // face (NME 0.41, 0.36 and, on the first region found, which is not the face, 0.70).
         for (seed, yaw) in [(70028, 35f32), (95020, 40.0), (95050, 40.0)] {
             let (r, nme) = fit_turned(seed, yaw);
             assert!(
-                r.findings.one_eye && r.findings.mouth,
+                r.findings.eyes && r.findings.mouth,
                 "{seed}: {:?}",
                 r.findings
             );
             assert!(nme.is_some_and(|e| e < 0.15), "{seed}: NME {nme:?}");
-            // The mirrored eye is flagged for checking; the found one is not.
-            let (found, mirrored) = if r.face.confidence[36] < r.face.confidence[45] {
-                (45, 36)
-            } else {
-                (36, 45)
-            };
-            assert!(r.face.confidence[mirrored] < 0.5 && r.face.confidence[found] > 0.5);
+            if r.findings.one_eye {
+                // The mirrored eye is flagged for checking; the found one is not.
+                let (found, mirrored) = if r.face.confidence[36] < r.face.confidence[45] {
+                    (45, 36)
+                } else {
+                    (36, 45)
+                };
+                assert!(r.face.confidence[mirrored] < 0.5 && r.face.confidence[found] > 0.5);
+            }
         }
     }
 
@@ -1919,10 +1987,15 @@ mod tests {
     fn dark_specks_do_not_outvote_an_eye_hole() {
         // Turned by up to 40°, far eye beyond the outline: dark blobs paired a piece of the
         // outline's stroke with the mouth (NME 1.24), or the near eye's pupil with a speck
-        // (0.16). The eye hole, bigger than both, wins with its mirror image.
+        // (0.16). The eye hole, bigger than both, wins (with its mirror image, or the far eye
+        // its colours show).
         for (seed, limit) in [(95010, 0.15), (95078, 0.1)] {
             let (r, nme) = fit_turned(seed, 40.0);
-            assert!(r.findings.one_eye, "{seed}: {:?}", r.findings);
+            assert!(
+                r.findings.eyes && r.findings.face,
+                "{seed}: {:?}",
+                r.findings
+            );
             assert!(nme.is_some_and(|e| e < limit), "{seed}: NME {nme:?}");
         }
     }
@@ -1931,11 +2004,12 @@ mod tests {
     fn a_picture_wide_pair_must_agree_with_the_eye_the_face_shows() {
         // Turned by up to 40°: the face region shows one eye; round irises (NME 0.60) or dark
         // blobs anywhere in the picture (0.33) paired it with something far from its mirror
-        // image. The mirrored eye wins.
+        // image. The face region's eye wins, with its mirror image or the far eye its colours
+        // show.
         for seed in [95048, 95052] {
             let (r, nme) = fit_turned(seed, 40.0);
             assert!(
-                r.findings.one_eye && r.findings.face,
+                r.findings.face && !r.findings.round_eyes,
                 "{seed}: {:?}",
                 r.findings
             );
@@ -2053,6 +2127,18 @@ mod tests {
         for (i, &p) in r.face.points[..17].iter().enumerate() {
             assert!(off_outline(p) < 4.0, "jaw point {i} at {p:?}");
         }
+    }
+
+    #[test]
+    fn a_far_eye_beyond_the_outline_is_found_by_its_colours() {
+        // A head turned by 40° whose far eye crosses the outline: no hole, no deep notch, so
+        // only the near eye is found by shape; the far one has the near one's colours.
+        let c = Cartoon::generate_turned(95052, 256, 40f32.to_radians());
+        let r = fit(&c.image, ShapeModel::default_model());
+        assert!(r.findings.eyes && !r.findings.one_eye);
+        let err = nme(&r.face.points, &c.face.points).unwrap();
+        // 0.151 with the far eye mirrored from the near one.
+        assert!(err < 0.1, "nme {err}");
     }
 
     #[test]
