@@ -151,7 +151,7 @@ impl<F: Featurizer> Featurizer for Lazy<F> {
     fn extract(&self, img: &RgbImage, progress: &dyn Progress) -> Result<FeatureMap, MatchError> {
         if self.loaded.get().is_none() {
             let model = (self.load)(progress)?;
-            if (model.id(), model.side()) != (self.id.clone(), self.side) {
+            if model.id() != self.id || model.side() != self.side {
                 return Err(MatchError::Model(format!(
                     "the loaded model is {} at {} px, not the expected {} at {} px",
                     model.id(),

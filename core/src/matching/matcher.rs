@@ -281,14 +281,18 @@ mod whole_path {
     use crate::matching::dift::{Dift, DiftOptions, Inversion, RandomArch};
     use crate::progress::NoProgress;
 
-    #[test]
-    fn tiny_dift_matches_a_gallery_character_to_itself() {
-        let opts = DiftOptions {
+    /// A quick DIFT setting for the tiny model: 10-step schedule, 128-pixel input.
+    fn quick() -> DiftOptions {
+        DiftOptions {
             inversion: Inversion::Ddim { steps: 10 },
             side: 128,
             ..Default::default()
-        };
-        let dift = Dift::random(&RandomArch::tiny(), opts, 11).unwrap();
+        }
+    }
+
+    #[test]
+    fn tiny_dift_matches_a_gallery_character_to_itself() {
+        let dift = Dift::random(&RandomArch::tiny(), quick(), 11).unwrap();
         let gallery = Gallery::generated(70..73, 128);
         let dir = tempfile::tempdir().unwrap();
         let cache = FeatureCache::new(Some(dir.path().to_path_buf()));
@@ -349,11 +353,7 @@ mod whole_path {
         use crate::matching::feature::Lazy;
         use std::sync::Arc;
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let opts = DiftOptions {
-            inversion: Inversion::Ddim { steps: 10 },
-            side: 128,
-            ..Default::default()
-        };
+        let opts = quick();
         let id = Dift::random(&RandomArch::tiny(), opts.clone(), 11)
             .unwrap()
             .id();

@@ -1177,8 +1177,8 @@ const FAR_EYE_AREA: (f32, f32) = (0.1, 1.3);
 
 /// The far eye of a turned head whose near eye is `near` and whose mirror image is `guess`:
 /// pixels outside the face region with one of the near eye's colours, between the face's
-/// midline and a little beyond the mirror image, at the near eye's height; the piece of
-/// them nearest the mirror image, if it is eye-sized and compact.
+/// midline and a little beyond the mirror image, at the near eye's height; their largest
+/// piece with the pieces close to it, if that is eye-sized and compact.
 fn far_eye_by_colour(work: &Work, region: &FaceRegion, near: &Blob, guess: &Blob) -> Option<Blob> {
     let (w, h) = (work.w, work.h);
     let samples: Vec<[f32; 3]> = near.pixels.iter().map(|&i| work.rgb[i]).collect();

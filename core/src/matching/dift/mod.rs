@@ -391,8 +391,8 @@ fn random_tensor(shape: &[usize], seed: u64, std: f32) -> Result<Tensor, MatchEr
 }
 
 impl Dift {
-    /// Load from a diffusers folder (see [`REQUIRED`]).
-    /// The prompt's text context is read from `cache` when an earlier load put it there.
+    /// Load from a diffusers folder (see [`REQUIRED`]); the prompt's text context comes from
+    /// `cache` when an earlier load put it there.
     pub fn load(
         dir: &Path,
         opts: &DiftOptions,
