@@ -12,7 +12,7 @@
 //!   candle-transformers' own `UNet2DConditionModel` on the same weights is timed as the
 //!   reference for the full pass.
 //!   Set `FACESHOT_BENCH_DIFT_LOAD=1` to write a diffusers-format SD-2.1 folder of random fp16
-//!   weights (the downloaded files' names, shapes and dtype; about 2.6 GB in a temporary folder)
+//!   weights (the downloaded files' names, shapes and dtype; about 2.5 GB in a temporary folder)
 //!   and time loading it as a match does,
 //!   `FACESHOT_BENCH_DIFT_FULL=1` to also time the whole default DIFT extraction end to end,
 //!   `FACESHOT_BENCH_SKIP_SD=1` to skip the SD part, and `FACESHOT_BENCH_SYSTEM_HEAP=1` to run
