@@ -660,6 +660,31 @@ const NOTCH_MAX_OPENING: f32 = 0.7;
 
 /// A border colour counts as background when at least 1 / this of the border has it.
 const BG_MIN_BORDER_SHARE: usize = 12;
+/// Squared colour distance within which a pixel has a background colour.
+const BG_COLOUR_DIST2: f32 = 0.02;
+/// Reach (work pixels) of a blend of two background colours from background proper: the width
+/// of an anti-aliased edge.
+const BLEND_EDGE_REACH: usize = 2;
+
+/// `mask` grown by a `(2r+1)²` square (separable: rows, then columns).
+fn dilate(mask: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
+    let mut rows = vec![false; w * h];
+    for y in 0..h {
+        let row = &mask[y * w..(y + 1) * w];
+        for x in 0..w {
+            rows[y * w + x] = row[x.saturating_sub(r)..(x + r + 1).min(w)]
+                .iter()
+                .any(|&m| m);
+        }
+    }
+    let mut out = vec![false; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            out[y * w + x] = (y.saturating_sub(r)..(y + r + 1).min(h)).any(|yy| rows[yy * w + x]);
+        }
+    }
+    out
+}
 
 fn face_regions(work: &Work) -> Vec<(f32, FaceRegion)> {
     let (w, h) = (work.w, work.h);
@@ -689,19 +714,25 @@ fn face_regions(work: &Work) -> Vec<(f32, FaceRegion)> {
                 .any(|b| dist2_to_segment(c, clusters[a], clusters[b]) < 0.01)
         })
     };
-    let bg: Vec<[f32; 3]> = (0..clusters.len())
-        .filter(|&k| major(k) || blend(clusters[k]))
+    let near = |cs: &[[f32; 3]], p: [f32; 3]| cs.iter().any(|c| dist2(*c, p) <= BG_COLOUR_DIST2);
+    let major_bg: Vec<[f32; 3]> = (0..clusters.len())
+        .filter(|&k| major(k))
         .map(|k| clusters[k])
         .collect();
+    let blend_bg: Vec<[f32; 3]> = (0..clusters.len())
+        .filter(|&k| !major(k) && blend(clusters[k]))
+        .map(|k| clusters[k])
+        .collect();
+    // A blend colour is background only where background proper is at hand: the
+    // anti-aliased edges between two background colours, not a face that happens to have a
+    // colour between them.
+    let major_mask: Vec<bool> = work.rgb.iter().map(|&p| near(&major_bg, p)).collect();
+    let by_major = dilate(&major_mask, w, h, BLEND_EDGE_REACH);
     let fg: Vec<bool> = work
         .rgb
         .iter()
-        .map(|&p| {
-            bg.iter()
-                .map(|c| dist2(*c, p))
-                .fold(f32::INFINITY, f32::min)
-                > 0.02
-        })
+        .enumerate()
+        .map(|(i, &p)| !(major_mask[i] || (by_major[i] && near(&blend_bg, p))))
         .collect();
     let n_fg = fg.iter().filter(|&&f| f).count();
     let use_all = n_fg < w * h / 50;
@@ -2313,6 +2344,39 @@ mod tests {
         let mean = errs.iter().sum::<f32>() / errs.len() as f32;
         // 0.069 here; moving each point along its normal to the outline instead gives 0.080.
         assert!(mean < 0.075, "mean jaw error {mean}: {errs:?}");
+    }
+
+    #[test]
+    fn a_face_coloured_between_two_background_colours_is_no_background() {
+        use crate::matching::raster::{ellipse_points, fill_disc, fill_polygon, solid};
+        // Stripes of pink and brown with anti-aliased edges: the edges' blend is a background
+        // colour, and the face's colour lies close to that blend.
+        let (a, b) = ([251u8, 223, 240], [112u8, 77, 68]);
+        let mix = |t: f32| {
+            [0, 1, 2]
+                .map(|c| (f32::from(b[c]) + t * (f32::from(a[c]) - f32::from(b[c]))).round() as u8)
+        };
+        let mut img = solid(256, 256, a);
+        for x in 0..256u32 {
+            let colour = match x % 48 {
+                0..21 => a,
+                21..24 | 45..48 => mix(0.35),
+                _ => b,
+            };
+            for y in 0..256 {
+                img.put_pixel(x, y, image::Rgba([colour[0], colour[1], colour[2], 255]));
+            }
+        }
+        let face = ellipse_points(Point::new(128.0, 140.0), 82.0, 100.0, 0.0, 64);
+        fill_polygon(&mut img, &face, [190, 128, 130]);
+        for x in [98.0, 158.0] {
+            fill_disc(&mut img, Point::new(x, 132.0), 7.0, [20, 20, 20]);
+        }
+        let mouth = [Point::new(108.0, 192.0), Point::new(148.0, 192.0)];
+        crate::matching::raster::stroke_polyline(&mut img, &mouth, false, 6.0, [150, 40, 40]);
+        let r = fit(&img, ShapeModel::default_model());
+        assert!(r.findings.face && r.findings.eyes, "{:?}", r.findings);
+        assert_eyes_on_the_dots(&r.face.points);
     }
 
     #[test]
