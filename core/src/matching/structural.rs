@@ -1026,7 +1026,7 @@ fn dark_blobs(work: &Work, r: &FaceRegion) -> Vec<Blob> {
 }
 
 /// Where a region's eye candidates come from, in the order they are tried.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 enum EyeSource {
     /// The region's holes.
     Holes,
@@ -1129,15 +1129,19 @@ fn ellipse_blob(c: Point, a: f32, b: f32, w: usize, h: usize) -> Blob {
     Blob::new(pixels, w)
 }
 
-/// Whether `eye` (a hole of the face) is a better eye than either blob of a dark-blob `pair`:
-/// bigger than both and apart from them, or so much bigger that they are specks (a pupil and
-/// a speck of the outline).
-fn outranks(eye: &Blob, pair: &EyePair) -> bool {
+/// Whether `eye` (a hole of the face) is a better eye than either blob of `pair`: `margin`
+/// times bigger than both and apart from them, or so much bigger that they are specks (a pupil
+/// and a speck of the outline).
+fn outranks(eye: &Blob, pair: &EyePair, margin: f32) -> bool {
     let (a, b) = (&pair.0, &pair.1);
     let apart = |o: &Blob| eye.centre.distance(o.centre) > (eye.area.max(o.area)).sqrt();
     let biggest = a.area.max(b.area);
-    eye.area > SPECK_RATIO * biggest || eye.area > biggest && apart(a) && apart(b)
+    eye.area > SPECK_RATIO * biggest || eye.area > margin * biggest && apart(a) && apart(b)
 }
+
+/// How many times bigger than both blobs of a pair of holes (of a merged region, or holes and
+/// notches) the one eye of [`one_eye`] must be to outrank them: a brow is about an eye's size.
+const HOLE_PAIR_OUTRANK: f32 = 2.0;
 
 /// How many times bigger than a dark blob an eye hole is for the blob to count as a speck.
 const SPECK_RATIO: f32 = 4.0;
@@ -1337,12 +1341,23 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
                 EyeSource::DarkBlobs => dark_blobs(&work, r),
             };
             if let Some(pair) = find_eye_pair(&blobs, r.bbox) {
+                tracing::debug!(
+                    "structural: eye pair at {:?} and {:?} from {source:?} of region {k}",
+                    pair.0.centre,
+                    pair.1.centre
+                );
                 // Dark blobs also pair the outline's stroke with the mouth on a turned head
-                // whose far eye lies beyond the outline: a bigger eye hole of the region that
-                // is neither of the two outranks them, with its mirror image.
-                if matches!(source, EyeSource::DarkBlobs)
+                // whose far eye lies beyond the outline, and a merged region its mouth with an
+                // ear's inner part: a bigger eye hole of the region that is neither of the two
+                // outranks them, with its mirror image. Only a colour region's own holes go
+                // unchecked.
+                let margin = match source {
+                    EyeSource::DarkBlobs => 1.0,
+                    _ => HOLE_PAIR_OUTRANK,
+                };
+                if !(matches!(source, EyeSource::Holes) && k < primary)
                     && let Some((le, re, mouth, side)) = one_eye(r, w, h)
-                    && outranks(if side == 0 { &re } else { &le }, &pair)
+                    && outranks(if side == 0 { &re } else { &le }, &pair, margin)
                 {
                     mirrored_eye = Some(side);
                     found = Some((k, r.holes.clone(), (le, re, mouth, 0.0)));
@@ -2015,6 +2030,16 @@ mod tests {
                 assert!(r.face.confidence[mirrored] < 0.5 && r.face.confidence[found] > 0.5);
             }
         }
+    }
+
+    #[test]
+    fn an_ear_and_the_mouth_are_no_eye_pair() {
+        // Turned by up to 40°, the far eye on the outline: the face merged with its ears paired
+        // the mouth with the far ear's inner part (NME 1.44); the near eye, a hole more than
+        // twice their size, and its mirror image are the eyes.
+        let (r, nme) = fit_turned(95022, 40.0);
+        assert!(r.findings.eyes, "{:?}", r.findings);
+        assert!(nme.is_some_and(|e| e < 0.15), "NME {nme:?}");
     }
 
     #[test]
