@@ -1329,7 +1329,8 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
         (EyeSource::Notches, primary..candidates.len()),
         (EyeSource::DarkBlobs, all),
     ];
-    let mut found: Option<(usize, Vec<Blob>, EyePair)> = None;
+    // The region, the eye candidates, the pair and whether they were the region's dark blobs.
+    let mut found: Option<(usize, Vec<Blob>, EyePair, bool)> = None;
     // Which eye (0 left, 1 right) is a mirror image rather than a finding.
     let mut mirrored_eye: Option<usize> = None;
     'sources: for (source, range) in passes {
@@ -1360,9 +1361,10 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
                     && outranks(if side == 0 { &re } else { &le }, &pair, margin)
                 {
                     mirrored_eye = Some(side);
-                    found = Some((k, r.holes.clone(), (le, re, mouth, 0.0)));
+                    found = Some((k, r.holes.clone(), (le, re, mouth, 0.0), false));
                 } else {
-                    found = Some((k, blobs, pair));
+                    let dark = matches!(source, EyeSource::DarkBlobs);
+                    found = Some((k, blobs, pair, dark));
                 }
                 break 'sources;
             }
@@ -1370,10 +1372,20 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
     }
     let mut region_found = true;
     let mut chosen: Option<(FaceRegion, Option<EyePair>)> = match found {
-        Some((k, blobs, pair)) => candidates.into_iter().nth(k).map(|mut r| {
-            r.holes = blobs;
-            (r, Some(pair))
-        }),
+        Some((k, blobs, pair, dark)) => {
+            // Dark blobs of a region darker than another under the eyes' nose (a head's outline
+            // ring, which also encloses its ears): the face is that lighter region.
+            let inner = dark
+                .then(|| inner_region(&candidates, k, &pair, model, w, h))
+                .flatten();
+            match inner {
+                Some(j) => candidates.into_iter().nth(j).map(|r| (r, Some(pair))),
+                None => candidates.into_iter().nth(k).map(|mut r| {
+                    r.holes = blobs;
+                    (r, Some(pair))
+                }),
+            }
+        }
         None => {
             // The face region may show one eye, its far eye lying beyond the outline: a pair
             // found by the fallbacks below must be that eye and one near its mirror image.
@@ -1521,6 +1533,26 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
             })
             .map(|(k, (b, _))| (k, b));
         *mouth = best_mouth(le.centre, re.centre, others).map(|(_, k)| region_blobs[k].0.clone());
+    }
+    // A mouth drawn as a line out to the outline (a turned head's smile) is neither a hole nor
+    // a dark blob of the face, but it is a dark notch: it competes with what was found (often
+    // the nose, then).
+    if let Some((region, Some((le, re, mouth, _)))) = &mut chosen {
+        let mut options: Vec<Blob> = notches(region, &work)
+            .into_iter()
+            .filter(|b| b.contrast >= EYE_MIN_CONTRAST)
+            .chain(region.holes.iter().cloned())
+            .filter(|b| {
+                [&*le, &*re]
+                    .iter()
+                    .all(|e| b.centre.distance(e.centre) > e.area.sqrt())
+            })
+            .collect();
+        let found = mouth.take();
+        options.extend(found.iter().cloned());
+        *mouth = best_mouth(le.centre, re.centre, options.iter().enumerate())
+            .map(|(_, k)| options[k].clone())
+            .or(found);
     }
     let scale = work.scale;
     let to_img = |p: Point| p * scale;
@@ -1781,6 +1813,41 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
 }
 
 /// Whether the `w` × `h` mask is set at the pixel holding `p` (false outside the image).
+/// Share of the area of the region whose dark blobs gave the eyes that a lighter region
+/// inside it must fill to be the face ([`inner_region`]).
+const INNER_FACE_MIN_SHARE: f32 = 0.3;
+
+/// The largest of `candidates` other than `k` that covers the nose of `pair`, is lighter than
+/// region `k` and fills less of the picture than it, but at least [`INNER_FACE_MIN_SHARE`] of
+/// it: the face inside a dark outline ring.
+fn inner_region(
+    candidates: &[FaceRegion],
+    k: usize,
+    pair: &EyePair,
+    model: &ShapeModel,
+    w: usize,
+    h: usize,
+) -> Option<usize> {
+    let d = pair.1.centre - pair.0.centre;
+    let nose = (pair.0.centre + pair.1.centre) * 0.5 + Point::new(-d.y, d.x) * ratio_nose(model);
+    let area = |r: &FaceRegion| r.filled.iter().filter(|&&f| f).count() as f32;
+    let outer = &candidates[k];
+    let outer_area = area(outer);
+    candidates
+        .iter()
+        .enumerate()
+        .filter(|&(j, r)| {
+            let a = area(r);
+            j != k
+                && covers(&r.filled, w, h, nose)
+                && luma(r.colour) > luma(outer.colour)
+                && a < outer_area
+                && a >= INNER_FACE_MIN_SHARE * outer_area
+        })
+        .max_by(|a, b| area(a.1).total_cmp(&area(b.1)))
+        .map(|(j, _)| j)
+}
+
 /// The first of `candidates` that covers the nose of eyes at `left` and `right` (the mean
 /// shape's nose below their midpoint).
 fn region_under_nose(
@@ -2103,6 +2170,22 @@ mod tests {
             );
             assert!(nme.is_some_and(|e| e < 0.1), "{seed}: NME {nme:?}");
         }
+    }
+
+    #[test]
+    fn the_face_inside_a_dark_outline_gives_the_mouth() {
+        // Turned by 40°: the eyes are dark blobs of the head's outline ring (which also holds
+        // the ears), too dark a region for the mouth to stand out in; the lighter face inside
+        // it holds the mouth (before, the nose was taken for it: mouth 0.24 eye distances off,
+        // NME 0.229).
+        let c = Cartoon::generate_turned(95089, 256, 40f32.to_radians());
+        let r = fit(&c.image, ShapeModel::default_model());
+        assert!(r.findings.face && r.findings.eyes && r.findings.mouth);
+        let iod = c.face.points[36].distance(c.face.points[45]);
+        let off = centre(&r.face.points, 48, 60).distance(centre(&c.face.points, 48, 60));
+        assert!(off < 0.1 * iod, "mouth {off} px off");
+        let nme = nme(&r.face.points, &c.face.points);
+        assert!(nme.is_some_and(|e| e < 0.15), "NME {nme:?}");
     }
 
     #[test]
