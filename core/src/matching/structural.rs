@@ -2140,6 +2140,22 @@ mod tests {
         (r, nme)
     }
 
+    /// [`fit_turned`], with how far the centre of the points `part` lies from the truth, in
+    /// eye distances (outer corners).
+    fn part_error_turned(
+        seed: u64,
+        yaw_deg: f32,
+        part: std::ops::Range<usize>,
+    ) -> (StructuralFit, f32, Option<f32>) {
+        let c = Cartoon::generate_turned(seed, 256, yaw_deg.to_radians());
+        let r = fit(&c.image, ShapeModel::default_model());
+        let iod = c.face.points[36].distance(c.face.points[45]);
+        let (a, b) = (part.start, part.end);
+        let off = centre(&r.face.points, a, b).distance(centre(&c.face.points, a, b)) / iod;
+        let nme = crate::matching::eval::nme(&r.face.points, &c.face.points);
+        (r, off, nme)
+    }
+
     #[test]
     fn a_far_eye_merged_with_the_outline_is_mirrored_or_found_by_its_colours() {
         // Generated heads turned by up to 35° and 40° whose far eye sits on the outline: neither
@@ -2198,13 +2214,9 @@ mod tests {
         // the ears), too dark a region for the mouth to stand out in; the lighter face inside
         // it holds the mouth (before, the nose was taken for it: mouth 0.24 eye distances off,
         // NME 0.229).
-        let c = Cartoon::generate_turned(95089, 256, 40f32.to_radians());
-        let r = fit(&c.image, ShapeModel::default_model());
+        let (r, off, nme) = part_error_turned(95089, 40.0, 48..60);
         assert!(r.findings.face && r.findings.eyes && r.findings.mouth);
-        let iod = c.face.points[36].distance(c.face.points[45]);
-        let off = centre(&r.face.points, 48, 60).distance(centre(&c.face.points, 48, 60));
-        assert!(off < 0.1 * iod, "mouth {off} px off");
-        let nme = nme(&r.face.points, &c.face.points);
+        assert!(off < 0.1, "mouth {off} eye distances off");
         assert!(nme.is_some_and(|e| e < 0.15), "NME {nme:?}");
     }
 
@@ -2212,13 +2224,9 @@ mod tests {
     fn a_big_near_eye_is_the_one_eye_not_its_brow() {
         // Turned by 40°: the near eye takes 6.5 % of the narrow face box; capped at 6 %, the
         // brow above it was taken for the one eye (NME 0.20).
-        let c = Cartoon::generate_turned(95038, 256, 40f32.to_radians());
-        let r = fit(&c.image, ShapeModel::default_model());
+        let (r, off, nme) = part_error_turned(95038, 40.0, 42..48);
         assert!(r.findings.eyes);
-        let iod = c.face.points[36].distance(c.face.points[45]);
-        let off = centre(&r.face.points, 42, 48).distance(centre(&c.face.points, 42, 48));
-        assert!(off < 0.1 * iod, "near eye {off} px off");
-        let nme = nme(&r.face.points, &c.face.points);
+        assert!(off < 0.1, "near eye {off} eye distances off");
         assert!(nme.is_some_and(|e| e < 0.1), "NME {nme:?}");
     }
 
@@ -2235,12 +2243,8 @@ mod tests {
     fn a_turned_heads_mouth_off_the_eyes_bisector_is_found() {
         // Turned by 40°: the mouth lies 0.47 eye distances off the eyes' bisector (the eyes
         // drawn together, the mouth shifted); within 0.35 only the nose qualified (NME 0.20).
-        let c = Cartoon::generate_turned(95056, 256, 40f32.to_radians());
-        let r = fit(&c.image, ShapeModel::default_model());
-        let iod = c.face.points[36].distance(c.face.points[45]);
-        let off = centre(&r.face.points, 48, 60).distance(centre(&c.face.points, 48, 60));
-        assert!(off < 0.15 * iod, "mouth {off} px off");
-        let nme = nme(&r.face.points, &c.face.points);
+        let (_, off, nme) = part_error_turned(95056, 40.0, 48..60);
+        assert!(off < 0.15, "mouth {off} eye distances off");
         assert!(nme.is_some_and(|e| e < 0.1), "NME {nme:?}");
     }
 
