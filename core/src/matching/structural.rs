@@ -1439,20 +1439,11 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
                     );
                     // Eyes that are no holes of a face region (the far eye of a turned head on
                     // its outline) may still lie on one: the region under the nose, if any,
-                    // gives the outline and the mouth.
+                    // gives the outline, and its holes compete for the mouth (below).
                     match region_under_nose(&candidates, le.centre, re.centre, model, w, h) {
                         Some(k) => {
                             let region = candidates.into_iter().nth(k).unwrap_or_else(|| {
                                 FaceRegion::whole_picture(&work, median, Vec::new())
-                            });
-                            let mouth = mouth.or_else(|| {
-                                let others = region.holes.iter().enumerate().filter(|(_, b)| {
-                                    [&le, &re]
-                                        .iter()
-                                        .all(|e| b.centre.distance(e.centre) > e.area.sqrt())
-                                });
-                                best_mouth(le.centre, re.centre, others)
-                                    .map(|(_, k)| region.holes[k].clone())
                             });
                             Some((region, Some((le, re, mouth, score))))
                         }
@@ -1554,9 +1545,10 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
             .map(|(k, (b, _))| (k, b));
         *mouth = best_mouth(le.centre, re.centre, others).map(|(_, k)| region_blobs[k].0.clone());
     }
-    // A mouth drawn as a line out to the outline (a turned head's smile) is neither a hole nor
-    // a dark blob of the face, but it is a dark notch: it competes with what was found (often
-    // the nose, then).
+    // The face's holes and dark notches compete with the mouth found with the eyes: a mouth
+    // drawn as a line out to the outline (a turned head's smile) is neither a hole nor a dark
+    // blob of the face but a dark notch, and eyes found elsewhere than among the face's holes
+    // came with the nose for a mouth, or none.
     if let Some((region, Some((le, re, mouth, _)))) = &mut chosen {
         let mut options: Vec<Blob> = notches(region, &work)
             .into_iter()
@@ -1832,7 +1824,6 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
     StructuralFit { face, findings }
 }
 
-/// Whether the `w` × `h` mask is set at the pixel holding `p` (false outside the image).
 /// Share of the area of the region whose dark blobs gave the eyes that a lighter region
 /// inside it must fill to be the face ([`inner_region`]).
 const INNER_FACE_MIN_SHARE: f32 = 0.3;
@@ -1848,8 +1839,7 @@ fn inner_region(
     w: usize,
     h: usize,
 ) -> Option<usize> {
-    let d = pair.1.centre - pair.0.centre;
-    let nose = (pair.0.centre + pair.1.centre) * 0.5 + Point::new(-d.y, d.x) * ratio_nose(model);
+    let nose = nose_below(pair.0.centre, pair.1.centre, model);
     let area = |r: &FaceRegion| r.filled.iter().filter(|&&f| f).count() as f32;
     let outer = &candidates[k];
     let outer_area = area(outer);
@@ -1878,13 +1868,19 @@ fn region_under_nose(
     w: usize,
     h: usize,
 ) -> Option<usize> {
-    let d = right - left;
-    let nose = (left + right) * 0.5 + Point::new(-d.y, d.x) * ratio_nose(model);
+    let nose = nose_below(left, right, model);
     candidates
         .iter()
         .position(|r| covers(&r.filled, w, h, nose))
 }
 
+/// The mean shape's nose tip for eyes at `left` and `right`: below their midpoint.
+fn nose_below(left: Point, right: Point, model: &ShapeModel) -> Point {
+    let d = right - left;
+    (left + right) * 0.5 + Point::new(-d.y, d.x) * ratio_nose(model)
+}
+
+/// Whether the `w` × `h` mask is set at the pixel holding `p` (false outside the image).
 fn covers(mask: &[bool], w: usize, h: usize, p: Point) -> bool {
     let (x, y) = (p.x.floor() as i64, p.y.floor() as i64);
     x >= 0 && y >= 0 && (x as usize) < w && (y as usize) < h && mask[y as usize * w + x as usize]
