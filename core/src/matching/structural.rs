@@ -3,7 +3,8 @@
 //! 1. Work on a copy at most [`WORK_SIDE`] pixels wide, smoothed; transparent pixels are
 //!    composited on white.
 //! 2. Background: colours sampled on the image border (k-means); pixels far from all of them are
-//!    foreground.
+//!    foreground (a rare border colour between two common ones, an anti-aliased edge, counts
+//!    as background only next to them).
 //! 3. Face region: the foreground is clustered by colour (k-means); every connected region of a
 //!    cluster is scored by size, centrality, compactness, skin-likeness and above all by the
 //!    "holes" it encloses that could be a pair of eyes and a mouth.
@@ -11,9 +12,12 @@
 //!    deep notches in the face's outline, where a turned head's far eye sits; else of dark
 //!    blobs in the face; else of compact dark blobs anywhere in the picture; else of round
 //!    irises found by radial symmetry, [`round_eyes`], on striped fur or pale-on-pale
-//!    pictures where no region holds the eyes); mouth: a blob
-//!    below their midpoint. These give the anchors of the five-click fit, which places the mean
-//!    shape by a similarity transform and the shape model.
+//!    pictures where no region holds the eyes; eyes not found among a region's holes take the
+//!    region under their nose as the face, and the lighter face inside a dark outline ring
+//!    rather than the ring); mouth: the best blob below their midpoint among those and the
+//!    face's holes and dark notches (a mouth drawn out to the outline). These give the anchors
+//!    of the five-click fit, which places the mean shape by a similarity transform and the
+//!    shape model.
 //! 5. Per-part refinement to image evidence: the jaw traced along the face region's outline
 //!    (ends level with the placed jaw's, the chin where the midline meets it), eye and mouth
 //!    points to their blob's extremes, brow points to dark strokes above the eyes; then the
