@@ -1851,14 +1851,11 @@ fn inner_region(
         .iter()
         .enumerate()
         .filter(|&(j, r)| {
-            let a = area(r);
-            j != k
-                && covers(&r.filled, w, h, nose)
-                && luma(r.colour) > luma(outer.colour)
-                && a < outer_area
-                && a >= INNER_FACE_MIN_SHARE * outer_area
+            j != k && covers(&r.filled, w, h, nose) && luma(r.colour) > luma(outer.colour)
         })
-        .max_by(|a, b| area(a.1).total_cmp(&area(b.1)))
+        .map(|(j, r)| (j, area(r)))
+        .filter(|&(_, a)| a < outer_area && a >= INNER_FACE_MIN_SHARE * outer_area)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(j, _)| j)
 }
 
