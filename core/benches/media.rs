@@ -111,7 +111,8 @@ fn main() {
             let ok = Command::new("ffmpeg")
                 .args(["-v", "error", "-threads", "0", "-i"])
                 .arg(&clip)
-                .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-y", "/dev/null"])
+                // The null muxer: frames converted and dropped, nothing written anywhere.
+                .args(["-pix_fmt", "rgb24", "-f", "null", "-"])
                 .status()
                 .unwrap()
                 .success();
