@@ -1,9 +1,13 @@
-//! The jaw traced along the face region's outline, through a chin placed between the mouth and the
-//! silhouette's middle.
+//! Measuring the jaw: traced along the face region's outline, through a chin placed between the
+//! mouth and the silhouette's middle.
 
+use super::super::shape::Constraint;
+use super::Measured;
+use super::blob::Blob;
+use super::eyes::EyePair;
+use super::regions::{FaceRegion, hull_mask};
 use super::work::covers;
-use crate::landmarks::Landmarks;
-use crate::landmarks::Point;
+use crate::landmarks::{Landmarks, Point};
 
 /// Share of the mouth's offset across the face (from the eyes' midpoint, along the eye line)
 /// in the chin's, and...
@@ -114,4 +118,76 @@ pub(super) fn jaw_along_outline(
     jaw[..9].copy_from_slice(&a);
     jaw[8..].copy_from_slice(&b);
     Some(jaw)
+}
+
+/// Measures the jaw into `out`: traced along the face region's outline (see
+/// [`jaw_along_outline`]), seen past the eyes and the mouth, else each placed jaw point of `pts`
+/// moved along its normal to the nearest edge of the region. Returns whether it was traced.
+pub(super) fn measure_jaw(
+    region: &FaceRegion,
+    found_eyes: &[Blob],
+    pair: Option<&EyePair>,
+    pts: &Landmarks,
+    (w, h): (usize, usize),
+    out: &mut Measured,
+) -> bool {
+    // Jaw: along the region's outline from one side at the jaw start's height, through the
+    // chin where the face's midline meets the outline, to the other side; else each point
+    // moved along its normal to the outline.
+    let eyes_mouth =
+        pair.map(|(le, re, m, _)| (le.centre, re.centre, m.as_ref().map(|m| m.centre)));
+    // The outline seen from inside the face, past the eyes, the strokes attached to them and
+    // the mouth (features that open onto the outline are no part of the region).
+    let mut unblocked = region.filled.clone();
+    let hull = hull_mask(&region.filled, w, h);
+    let features = pair.and_then(|(_, _, m, _)| m.as_ref());
+    for b in found_eyes.iter().chain(features) {
+        for &i in &b.pixels {
+            unblocked[i] |= hull[i];
+        }
+    }
+    let traced = jaw_along_outline(&unblocked, w, h, pts, eyes_mouth);
+    let jaw_traced = traced.is_some();
+    if let Some(jaw) = traced {
+        for (i, p) in jaw.into_iter().enumerate() {
+            out.constraints.push(Constraint::point(i, p, 1.0));
+            out.conf[i] = 0.7;
+        }
+    } else {
+        let centre = pts.iter().fold(Point::default(), |a, &p| a + p) * (1.0 / 68.0);
+        let face_size = pts[0]
+            .distance(pts[16])
+            .max(pts[8].distance(pts[27]))
+            .max(4.0);
+        let inside = |p: Point| covers(&region.filled, w, h, p);
+        for i in 0..17usize {
+            let prev = pts[i.saturating_sub(1)];
+            let next = pts[(i + 1).min(16)];
+            let t = next - prev;
+            let mut n = Point::new(t.y, -t.x);
+            if n.dot(pts[i] - centre) < 0.0 {
+                n = n * -1.0;
+            }
+            let n = n * (1.0 / n.norm().max(1e-6));
+            let range = 0.25 * face_size;
+            let mut found = None;
+            // The inside-to-outside transition nearest the point within the search range.
+            let steps = (2.0 * range).ceil() as i32;
+            let mut best_d = f32::INFINITY;
+            for s in -steps..steps {
+                let d0 = s as f32 * 0.5;
+                let p0 = pts[i] + n * d0;
+                let p1 = pts[i] + n * (d0 + 0.5);
+                if inside(p0) && !inside(p1) && d0.abs() < best_d {
+                    best_d = d0.abs();
+                    found = Some(p0 + n * 0.25);
+                }
+            }
+            if let Some(p) = found {
+                out.constraints.push(Constraint::point(i, p, 1.0));
+                out.conf[i] = 0.7;
+            }
+        }
+    }
+    jaw_traced
 }

@@ -28,6 +28,7 @@
 
 mod blob;
 mod eyes;
+mod features;
 mod jaw;
 mod locate;
 mod mouth_nose;
@@ -47,12 +48,11 @@ use crate::landmarks::LANDMARK_COUNT;
 use crate::landmarks::Landmarks;
 use crate::landmarks::Part;
 use crate::landmarks::Point;
+use features::measure_features;
 use image::RgbaImage;
-use jaw::jaw_along_outline;
+use jaw::measure_jaw;
 use locate::{Located, locate};
-use mouth_nose::{NOSE_SOLID_THICKNESS, best_nose};
-use regions::hull_mask;
-use work::{Work, covers, luma};
+use work::Work;
 
 /// Longest side of the analysis image.
 pub const WORK_SIDE: u32 = 256;
@@ -74,6 +74,15 @@ pub struct Findings {
     /// Only one eye was found; the other is its mirror image across the face's midline (the
     /// far eye of a turned head, merged with the outline).
     pub one_eye: bool,
+}
+
+/// Measurements the fit has taken of the picture: points it should pass through, and each
+/// point's confidence so far.
+pub(super) struct Measured {
+    /// Where points should lie, with weights.
+    pub(super) constraints: Vec<Constraint>,
+    /// Each point's confidence (image evidence vs. the shape model's prior).
+    pub(super) conf: [f32; LANDMARK_COUNT],
 }
 
 /// Result of the structural fit.
@@ -114,8 +123,10 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
     findings.face = region_found;
     findings.one_eye = mirrored_eye.is_some();
     let (x0, y0, x1, y1) = region.bbox;
-    let mut conf = [0.2f32; LANDMARK_COUNT];
-    let mut measured: Vec<Constraint> = Vec::new();
+    let mut out = Measured {
+        constraints: Vec::new(),
+        conf: [0.2; LANDMARK_COUNT],
+    };
     let base = match &pair {
         Some((le, re, mouth, _)) => {
             findings.eyes = true;
@@ -139,209 +150,21 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
         None => None,
     };
     let mut pts = base.unwrap_or_else(|| place_in_box(model, (x0, y0 + 0.1 * (y1 - y0), x1, y1)));
-    // Jaw: along the region's outline from one side at the jaw start's height, through the
-    // chin where the face's midline meets the outline, to the other side; else each point
-    // moved along its normal to the outline.
-    let eyes_mouth = pair
-        .as_ref()
-        .map(|(le, re, m, _)| (le.centre, re.centre, m.as_ref().map(|m| m.centre)));
-    // The outline seen from inside the face, past the eyes, the strokes attached to them and
-    // the mouth (features that open onto the outline are no part of the region).
-    let mut unblocked = region.filled.clone();
-    let hull = hull_mask(&region.filled, w, h);
-    let features = pair.as_ref().and_then(|(_, _, m, _)| m.as_ref());
-    for b in found_eyes.iter().chain(features) {
-        for &i in &b.pixels {
-            unblocked[i] |= hull[i];
-        }
-    }
-    let traced = jaw_along_outline(&unblocked, w, h, &pts, eyes_mouth);
-    let jaw_traced = traced.is_some();
-    if let Some(jaw) = traced {
-        for (i, p) in jaw.into_iter().enumerate() {
-            measured.push(Constraint::point(i, p, 1.0));
-            conf[i] = 0.7;
-        }
-    } else {
-        let centre = pts.iter().fold(Point::default(), |a, &p| a + p) * (1.0 / 68.0);
-        let face_size = pts[0]
-            .distance(pts[16])
-            .max(pts[8].distance(pts[27]))
-            .max(4.0);
-        let inside = |p: Point| covers(&region.filled, w, h, p);
-        for i in 0..17usize {
-            let prev = pts[i.saturating_sub(1)];
-            let next = pts[(i + 1).min(16)];
-            let t = next - prev;
-            let mut n = Point::new(t.y, -t.x);
-            if n.dot(pts[i] - centre) < 0.0 {
-                n = n * -1.0;
-            }
-            let n = n * (1.0 / n.norm().max(1e-6));
-            let range = 0.25 * face_size;
-            let mut found = None;
-            // The inside-to-outside transition nearest the point within the search range.
-            let steps = (2.0 * range).ceil() as i32;
-            let mut best_d = f32::INFINITY;
-            for s in -steps..steps {
-                let d0 = s as f32 * 0.5;
-                let p0 = pts[i] + n * d0;
-                let p1 = pts[i] + n * (d0 + 0.5);
-                if inside(p0) && !inside(p1) && d0.abs() < best_d {
-                    best_d = d0.abs();
-                    found = Some(p0 + n * 0.25);
-                }
-            }
-            if let Some(p) = found {
-                measured.push(Constraint::point(i, p, 1.0));
-                conf[i] = 0.7;
-            }
-        }
-    }
-    // Eyes and mouth from blobs.
-    if let Some((le, re, mouth, _)) = &pair {
-        let d = re.centre - le.centre;
-        let u = d * (1.0 / d.norm().max(1e-6));
-        let v = Point::new(-u.y, u.x);
-        for (side, (blob, idx)) in [
-            (le, [36usize, 37, 38, 39, 40, 41]),
-            (re, [42, 43, 44, 45, 46, 47]),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            if mirrored_eye == Some(side) {
-                // Nothing measured: the shape model places it around the mirrored centre.
-                idx.iter().for_each(|&i| conf[i] = 0.3);
-                continue;
-            }
-            let (a, b) = blob.extent(w, u);
-            let lids = [
-                blob.lid(w, u, v, -1.0 / 3.0, true),
-                blob.lid(w, u, v, 1.0 / 3.0, true),
-                blob.lid(w, u, v, 1.0 / 3.0, false),
-                blob.lid(w, u, v, -1.0 / 3.0, false),
-            ];
-            measured.push(Constraint::point(idx[0], a, 3.0));
-            measured.push(Constraint::point(idx[3], b, 3.0));
-            for (k, l) in [1usize, 2, 4, 5].into_iter().zip(lids) {
-                if let Some(p) = l {
-                    measured.push(Constraint::point(idx[k], p, 3.0));
-                }
-            }
-            for &i in &idx {
-                conf[i] = 0.9;
-            }
-        }
-        if let Some(m) = mouth {
-            let (a, b) = m.extent(w, u);
-            let upper = [
-                m.lid(w, u, v, -0.6, true),
-                m.lid(w, u, v, 0.0, true),
-                m.lid(w, u, v, 0.6, true),
-            ];
-            let lower = [
-                m.lid(w, u, v, 0.6, false),
-                m.lid(w, u, v, 0.0, false),
-                m.lid(w, u, v, -0.6, false),
-            ];
-            measured.push(Constraint::point(48, a, 2.0));
-            measured.push(Constraint::point(54, b, 2.0));
-            measured.push(Constraint::point(60, a.lerp(b, 0.06), 1.0));
-            measured.push(Constraint::point(64, b.lerp(a, 0.06), 1.0));
-            // The blob is the whole mouth (lips, opening, teeth): its top and bottom are the
-            // outer lip line; the inner lips follow from the shape model.
-            for (k, p) in [49usize, 51, 53].into_iter().zip(upper) {
-                if let Some(p) = p {
-                    measured.push(Constraint::point(k, p, 1.0));
-                }
-            }
-            for (k, p) in [55usize, 57, 59].into_iter().zip(lower) {
-                if let Some(p) = p {
-                    measured.push(Constraint::point(k, p, 1.0));
-                }
-            }
-            conf[48..68].iter_mut().for_each(|c| *c = 0.6);
-            conf[48] = 0.85;
-            conf[54] = 0.85;
-            // A drawn nose: its sides are the nostril wings (31, 35), its lowest point the
-            // base (33); a solid blob's centre is the tip (30), a stroke's is not.
-            if let Some(n) = best_nose(w, le, re, m, region.holes.iter()) {
-                findings.nose = true;
-                let (a, b) = n.extent(w, u);
-                measured.push(Constraint::point(31, a, 2.0));
-                measured.push(Constraint::point(35, b, 2.0));
-                let lower = [
-                    n.lid(w, u, v, -0.5, false),
-                    n.lid(w, u, v, 0.0, false),
-                    n.lid(w, u, v, 0.5, false),
-                ];
-                for (k, p) in [32usize, 33, 34].into_iter().zip(lower) {
-                    if let Some(p) = p {
-                        measured.push(Constraint::point(k, p, 2.0));
-                    }
-                }
-                let width = a.distance(b).max(1.0);
-                if n.area / width > NOSE_SOLID_THICKNESS * width {
-                    measured.push(Constraint::point(30, n.centre, 1.0));
-                }
-                conf[30..36].iter_mut().for_each(|c| *c = 0.7);
-            }
-        }
-        // Brows: dark pixels above each eye.
-        let lum_face = luma(region.colour);
-        let eye_d = d.norm();
-        for (side, (blob, idx)) in [(le, 17usize), (re, 22usize)].into_iter().enumerate() {
-            if mirrored_eye == Some(side) {
-                continue;
-            }
-            for k in 0..5 {
-                let base_pt = pts[idx + k];
-                // Search upward (along -v) from the eye centre's height at this column for the
-                // first dark run clear of the eye: the brow (hair or a hat lies further up).
-                let along = (base_pt - blob.centre).dot(u);
-                let start = blob.centre + u * along;
-                let (mut acc, mut wsum, mut gap) = (0.0, 0.0, 0);
-                let mut found = None;
-                for s in 2..((0.7 * eye_d) as i32).max(3) {
-                    let p = start - v * s as f32;
-                    let (x, y) = (p.x.floor() as i64, p.y.floor() as i64);
-                    if x < 0 || y < 0 || x as usize >= w || y as usize >= h {
-                        break;
-                    }
-                    let i = y as usize * w + x as usize;
-                    if blob.pixels.contains(&i) {
-                        continue;
-                    }
-                    let dark = (lum_face - work.luma(i)).max(0.0);
-                    if dark > 0.15 && !region.filled[i] || dark > 0.25 {
-                        acc += s as f32 * dark;
-                        wsum += dark;
-                        gap = 0;
-                        continue;
-                    }
-                    gap += 1;
-                    // A run ends after two light pixels; keep it if it is clear of the eye.
-                    if gap >= 2 && wsum > 0.0 {
-                        if wsum > 0.3 && acc / wsum > 0.12 * eye_d {
-                            found = Some(acc / wsum);
-                            break;
-                        }
-                        (acc, wsum) = (0.0, 0.0);
-                    }
-                }
-                // A run still going where the search ends is hair or a hat, not a brow (one
-                // drawn in a colour no darker than the skin is not seen): the shape model places
-                // the brow then.
-                if let Some(s) = found {
-                    measured.push(Constraint::point(idx + k, start - v * s, 0.8));
-                    conf[idx + k] = 0.5;
-                }
-            }
-        }
+    // Image evidence: the jaw along the outline, then eyes, mouth, nose and brows.
+    let jaw_traced = measure_jaw(&region, &found_eyes, pair.as_ref(), &pts, (w, h), &mut out);
+    if let Some(p) = &pair {
+        measure_features(
+            &work,
+            &region,
+            p,
+            mirrored_eye,
+            &pts,
+            &mut out,
+            &mut findings,
+        );
     }
     // Final: shape model fitted to the measurements plus a weak pull to the placed shape.
-    let mut cs = measured;
+    let mut cs = out.constraints;
     for (i, p) in pts.iter().enumerate() {
         cs.push(Constraint::point(i, *p, 0.15));
     }
@@ -355,7 +178,7 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
     }
     let points = pts.map(to_img);
     let mut face = Face::new(points, size);
-    face.confidence = conf;
+    face.confidence = out.conf;
     StructuralFit { face, findings }
 }
 
