@@ -48,6 +48,18 @@ impl Point {
     pub fn lerp(self, other: Point, t: f32) -> Point {
         self + (other - self) * t
     }
+
+    /// The mean of `points` (the origin when there are none).
+    pub fn mean(points: impl IntoIterator<Item = Point>) -> Point {
+        let (sum, n) = points
+            .into_iter()
+            .fold((Point::default(), 0usize), |(s, n), p| (s + p, n + 1));
+        if n == 0 {
+            Point::default()
+        } else {
+            sum * (1.0 / n as f32)
+        }
+    }
 }
 
 impl From<[f32; 2]> for Point {
@@ -80,5 +92,21 @@ impl Mul<f32> for Point {
     type Output = Point;
     fn mul(self, s: f32) -> Point {
         Point::new(self.x * s, self.y * s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Point;
+
+    #[test]
+    fn the_mean_of_points_is_their_centroid_and_of_none_the_origin() {
+        let pts = [
+            Point::new(0.0, 0.0),
+            Point::new(4.0, 0.0),
+            Point::new(2.0, 3.0),
+        ];
+        assert_eq!(Point::mean(pts), Point::new(2.0, 1.0));
+        assert_eq!(Point::mean([]), Point::default());
     }
 }

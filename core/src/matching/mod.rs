@@ -211,10 +211,7 @@ pub const TURNED_OFFSET: f32 = 0.3;
 /// middle, along the eye line, in eye distances (centres of 36–41 and 42–47): 0 for a frontal
 /// face, growing as the head turns.
 pub fn turn_offset(points: &Landmarks) -> f32 {
-    let centre = |r: std::ops::Range<usize>| {
-        let n = r.len() as f32;
-        r.fold(Point::default(), |acc, i| acc + points[i]) * (1.0 / n)
-    };
+    let centre = |r: std::ops::Range<usize>| Point::mean(r.map(|i| points[i]));
     let (le, re) = (centre(36..42), centre(42..48));
     let eyes = le.distance(re);
     if !eyes.is_finite() || eyes <= 1e-3 {
@@ -472,9 +469,7 @@ mod auto_tests {
         let mut face = crate::landmarks::test_shapes::frontal_face(200.0, 220.0, 100.0);
         assert!(turn_offset(&face) < 0.02, "{}", turn_offset(&face));
         let eyes = {
-            let c = |r: std::ops::Range<usize>| {
-                r.clone().fold(Point::default(), |a, i| a + face[i]) * (1.0 / r.len() as f32)
-            };
+            let c = |r: std::ops::Range<usize>| Point::mean(r.map(|i| face[i]));
             c(36..42).distance(c(42..48))
         };
         for i in [0, 16] {

@@ -284,8 +284,7 @@ impl ShapeModel {
 }
 
 fn avg(shape: &Landmarks, idx: &[usize]) -> Point {
-    let n = idx.len().max(1) as f32;
-    idx.iter().fold(Point::default(), |a, &i| a + shape[i]) * (1.0 / n)
+    Point::mean(idx.iter().map(|&i| shape[i]))
 }
 
 /// Gaussian elimination with partial pivoting; `a` is `n × n` row-major.

@@ -154,7 +154,7 @@ pub(super) fn measure_jaw(
             out.conf[i] = 0.7;
         }
     } else {
-        let centre = pts.iter().fold(Point::default(), |a, &p| a + p) * (1.0 / 68.0);
+        let centre = Point::mean(pts.iter().copied());
         let face_size = pts[0]
             .distance(pts[16])
             .max(pts[8].distance(pts[27]))

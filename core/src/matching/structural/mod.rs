@@ -185,8 +185,8 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
 /// Distance from eye midpoint to nose tip, as a fraction of the eye distance, in the model.
 fn ratio_nose(model: &ShapeModel) -> f32 {
     let m = &model.mean;
-    let le = (36..42).fold(Point::default(), |a, i| a + m[i]) * (1.0 / 6.0);
-    let re = (42..48).fold(Point::default(), |a, i| a + m[i]) * (1.0 / 6.0);
+    let le = Point::mean(m[36..42].iter().copied());
+    let re = Point::mean(m[42..48].iter().copied());
     let mid = (le + re) * 0.5;
     (m[30] - mid).norm() / le.distance(re).max(1e-6)
 }

@@ -30,7 +30,7 @@ fn assert_eyes_on_the_dots(pts: &Landmarks) {
 
 /// Mean of points `i0..i1`.
 fn centre(pts: &Landmarks, i0: usize, i1: usize) -> Point {
-    pts[i0..i1].iter().fold(Point::default(), |a, &p| a + p) * (1.0 / (i1 - i0) as f32)
+    Point::mean(pts[i0..i1].iter().copied())
 }
 
 #[test]
