@@ -32,10 +32,9 @@ pub(super) struct Located {
 }
 
 /// Finds the face region, its eyes and its mouth in `work`, or `None` when the picture has no
-/// foreground region at all. Records in `findings` how the eyes were found.
+/// foreground region at all. Records in `findings` whether the eyes are round irises.
 pub(super) fn locate(work: &Work, model: &ShapeModel, findings: &mut Findings) -> Option<Located> {
     let (w, h) = (work.w, work.h);
-
     let regions = face_regions(work);
     // Shading can split one head into two colour regions, each with one eye: after the regions
     // themselves, try the union of each two that touch.

@@ -1,6 +1,6 @@
-//! Candidate face regions: colour regions of the foreground, their holes and outline notches,
-//! merged where one encloses another, and the face region chosen under a pair of eyes found
-//! elsewhere.
+//! Candidate face regions: colour regions of the foreground with their holes and outline
+//! notches, unions of regions that touch (a head split by shading), and the face region chosen
+//! under a pair of eyes found elsewhere.
 
 use super::super::shape::ShapeModel;
 use super::blob::Blob;
