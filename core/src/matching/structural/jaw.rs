@@ -146,7 +146,9 @@ pub(super) fn measure_jaw(
             unblocked[i] |= hull[i];
         }
     }
-    let traced = jaw_along_outline(&unblocked, w, h, pts, eyes_mouth);
+    // A trace that doubles back (an outline running along background stripes of the face's
+    // colour) is no jaw: the placed points are then moved to the region's edge instead.
+    let traced = jaw_along_outline(&unblocked, w, h, pts, eyes_mouth).filter(|j| bends_one_way(j));
     let jaw_traced = traced.is_some();
     if let Some(jaw) = traced {
         for (i, p) in jaw.into_iter().enumerate() {
@@ -190,4 +192,56 @@ pub(super) fn measure_jaw(
         }
     }
     jaw_traced
+}
+
+/// Largest turn against the jaw's bend between two of its segments, in radians (86°). Measured
+/// on generated heads (frontal, and turned by up to 30° and 40°, 650 pictures): it sets aside
+/// one trace, which ran along background stripes (NME 0.251 → 0.167), and no other; 0.5 sets
+/// aside true jaws of turned heads (0.0497 → 0.0537 on one set).
+const JAW_MAX_COUNTER_TURN: f32 = 1.5;
+
+/// Whether the jaw `jaw` bends one way from end to end, as a jaw does: no segment turns
+/// against the overall bend by more than [`JAW_MAX_COUNTER_TURN`].
+fn bends_one_way(jaw: &[Point]) -> bool {
+    let turns: Vec<f32> = jaw
+        .windows(3)
+        .filter_map(|t| {
+            let (a, b) = (t[1] - t[0], t[2] - t[1]);
+            (a.norm() > 1e-3 && b.norm() > 1e-3).then(|| a.cross(b).atan2(a.dot(b)))
+        })
+        .collect();
+    let bend: f32 = turns.iter().sum();
+    turns
+        .iter()
+        .all(|&t| t * bend.signum() > -JAW_MAX_COUNTER_TURN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Points along an arc of `r` around `c` from angle `a0` to `a1` (radians, y down).
+    fn arc(c: Point, r: f32, a0: f32, a1: f32) -> Vec<Point> {
+        (0..17)
+            .map(|k| {
+                let a = a0 + (a1 - a0) * k as f32 / 16.0;
+                c + Point::new(a.cos(), a.sin()) * r
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_jaw_bends_one_way_and_a_trace_that_doubles_back_does_not() {
+        let jaw = arc(Point::new(100.0, 100.0), 60.0, 3.3, -0.15);
+        assert!(bends_one_way(&jaw));
+        // Either direction of travel, and a turned head's lopsided jaw.
+        let back: Vec<Point> = jaw.iter().rev().copied().collect();
+        assert!(bends_one_way(&back));
+        let lopsided: Vec<Point> = jaw.iter().map(|p| Point::new(p.x * 0.6, p.y)).collect();
+        assert!(bends_one_way(&lopsided));
+        // A point pulled far out past its neighbours: the trace turns back there.
+        let mut zigzag = jaw.clone();
+        zigzag[10] = zigzag[10] + Point::new(0.0, 80.0);
+        assert!(!bends_one_way(&zigzag));
+    }
 }

@@ -659,3 +659,15 @@ fn blank_image_still_gives_a_face() {
     assert!(r.face.points.iter().all(|p| p.x >= 0.0 && p.x <= 100.0));
     assert!(r.face.confidence.iter().all(|&c| c < 0.5));
 }
+
+/// A generated head turned by up to 40° (seed 120159) on diagonal stripes, one of them close
+/// to its colour: the face region runs out along the stripes and the outline traced for the
+/// jaw doubles back on itself (NME 0.251). The trace is set aside and the jaw follows the
+/// placed shape to the region's edge instead.
+#[test]
+fn a_jaw_traced_along_background_stripes_is_set_aside() {
+    let c = Cartoon::generate_turned(120159, 256, 40f32.to_radians());
+    let r = fit(&c.image, ShapeModel::default_model());
+    let e = nme(&r.face.points, &c.face.points).unwrap();
+    assert!(e < 0.2, "NME {e}");
+}
