@@ -52,6 +52,7 @@ use features::measure_features;
 use image::RgbaImage;
 use jaw::measure_jaw;
 use locate::{Located, locate};
+use mouth_nose::nose_below;
 use work::Work;
 
 /// Longest side of the analysis image.
@@ -140,10 +141,7 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
             }
             if anchors.len() == 2 {
                 // Eyes only: assume the nose tip below the eye midpoint (mean-face proportion).
-                let mid = (le.centre + re.centre) * 0.5;
-                let d = re.centre - le.centre;
-                let down = Point::new(-d.y, d.x);
-                anchors.push(mid + down * ratio_nose(model));
+                anchors.push(nose_below(le.centre, re.centre, model));
             }
             fit_anchors(model, &anchors).map(|f| f.points)
         }
