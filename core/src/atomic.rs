@@ -21,16 +21,19 @@ impl AtomicFile {
     /// look at the extension see the right one.
     pub fn new(target: &Path, suffix: &str) -> io::Result<Self> {
         let dir = parent_dir(target);
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "output".into());
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
+        if target.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                format!("{} is a folder; give a file name", target.display()),
+            ));
+        }
+        let temp = temp_builder(0o666)
+            .prefix(&format!(".{}.", temp_stem(target, "output")))
             .suffix(&format!(".part{suffix}"))
             .tempfile_in(dir)
             .map_err(|e| folder_error(dir, &e))?
             .into_temp_path();
+        keep_permissions(target, &temp)?;
         Ok(Self {
             temp,
             target: target.to_path_buf(),
@@ -47,6 +50,13 @@ impl AtomicFile {
         &self.target
     }
 
+    /// Fill the temporary file with `bytes` (it appears under the target on `commit`).
+    pub fn write(&self, bytes: &[u8]) -> io::Result<()> {
+        let mut f = fs::File::create(self.temp_path())?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    }
+
     /// Move the finished temporary file onto the target path.
     pub fn commit(self) -> io::Result<PathBuf> {
         let target = self.target;
@@ -58,12 +68,45 @@ impl AtomicFile {
 /// Write `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let file = AtomicFile::new(path, "")?;
-    {
-        let mut f = fs::File::create(file.temp_path())?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
+    file.write(bytes)?;
     file.commit().map(|_| ())
+}
+
+/// A temporary-file builder whose files get `mode` (0o666 for files, 0o777 for folders) less
+/// the umask, as any new file does (tempfile's own default is 0o600).
+pub fn temp_builder<'a>(mode: u32) -> tempfile::Builder<'a, 'a> {
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(mode));
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    builder
+}
+
+/// Give `temp` the permissions of the file `target` it will replace, if there is one.
+fn keep_permissions(target: &Path, temp: &Path) -> io::Result<()> {
+    match fs::metadata(target) {
+        Ok(meta) if meta.is_file() => fs::set_permissions(temp, meta.permissions()),
+        _ => Ok(()),
+    }
+}
+
+/// The target's name shortened for a temporary name beside it, so that the hidden
+/// `.NAME.XXXXXX.part.ext` stays within the 255-byte limit of file names.
+pub fn temp_stem(target: &Path, fallback: &str) -> String {
+    const MAX_BYTES: usize = 200;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| fallback.into());
+    let mut end = name.len().min(MAX_BYTES);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    name[..end].to_string()
 }
 
 /// A short error for a folder that cannot take new files (tempfile's own repeats the path).

@@ -8,6 +8,7 @@
 //! - [`retarget`]: driver landmark motion to character landmark motion;
 //! - [`pipeline`]: the whole method as jobs for the CLI and the app;
 //! - [`matching`]: find a character's 68 landmarks (structural fit, DIFT, five-click fit);
+//! - [`atomic`], [`output_check`]: outputs that appear whole and never replace an input;
 //! - [`progress`]: progress reporting and cancellation for long jobs;
 //! - [`heap`]: keeping freed memory for reuse while a diffusion model runs.
 
@@ -18,6 +19,7 @@ pub mod landmarks;
 pub mod matching;
 pub mod media;
 pub mod nn;
+pub mod output_check;
 pub mod pipeline;
 pub mod progress;
 pub mod retarget;

@@ -5,8 +5,9 @@ use crate::progress_bar::BarProgress;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use faceshot_core::animate::{Animator, WarpAnimator};
+use faceshot_core::atomic::AtomicFile;
 use faceshot_core::landmarks::{Face, ImageSize};
-use faceshot_core::media::{ExportOptions, load_image};
+use faceshot_core::media::{ExportFormat, ExportOptions, load_image};
 use faceshot_core::pipeline::{render_track, track_driving};
 use faceshot_core::retarget::{Gains, Reference, RetargetOptions, retarget};
 use std::path::PathBuf;
@@ -38,7 +39,7 @@ pub struct AnimateArgs {
     #[arg(long)]
     pub expression_only: bool,
     /// Use only the first N frames of the driving video.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub frames: Option<u64>,
     /// Quality 0–100 (MP4 compression, GIF palette effort).
     #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u8).range(0..=100))]
@@ -47,16 +48,30 @@ pub struct AnimateArgs {
     #[arg(long)]
     pub save_track: Option<PathBuf>,
     /// GIF: largest side in pixels.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=65535))]
     pub max_size: Option<u32>,
 }
 
 /// Run the pipeline with progress bars; Ctrl-C cancels and leaves no partial output.
 pub fn run(args: &AnimateArgs, quiet: bool) -> Result<()> {
-    let mut gains = Gains::default();
-    for list in &args.gain {
-        gains.apply_list(list)?;
+    let mut outputs = vec![("-o", args.output.as_path())];
+    if let Some(track) = &args.save_track {
+        outputs.push(("--save-track", track.as_path()));
     }
+    super::check_paths(
+        &[
+            ("the character picture", &args.image),
+            ("the driving video", &args.driving),
+            ("--landmarks", &args.landmarks),
+        ],
+        &outputs,
+    )?;
+    if args.audio && ExportFormat::from_path(&args.output)? != ExportFormat::Mp4 {
+        bail!("--audio needs an .mp4 output; GIF and PNG frames have no sound");
+    }
+    let mut gains = Gains::default();
+    // One list, so that a control named in two --gain options is caught too.
+    gains.apply_list(&args.gain.join(","))?;
     let opts = RetargetOptions {
         reference: args.reference,
         gains,
@@ -94,13 +109,22 @@ pub fn run(args: &AnimateArgs, quiet: bool) -> Result<()> {
         args.driving.display()
     );
     for gap in tracked.long_gaps() {
-        eprintln!("note: no face in frames {gap:?}: the character holds still there");
+        eprintln!(
+            "note: no face in frames {}..{}: the character holds still there",
+            gap.start, gap.end
+        );
     }
     let character = retarget(&face, &tracked.track, &opts)?;
-    if let Some(path) = &args.save_track {
-        character.save(path)?;
-        eprintln!("wrote the character's track to {}", path.display());
-    }
+    // Staged now, published only once the video is: a failed or cancelled run keeps the old file.
+    let saved_track = match &args.save_track {
+        Some(path) => {
+            let file = AtomicFile::new(path, "")
+                .and_then(|f| f.write(&character.encode_for(path)).map(|()| f))
+                .with_context(|| format!("writing {}", path.display()))?;
+            Some(file)
+        }
+        None => None,
+    };
     let export = ExportOptions {
         quality: args.quality,
         audio_from: args.audio.then(|| args.driving.clone()),
@@ -110,6 +134,10 @@ pub fn run(args: &AnimateArgs, quiet: bool) -> Result<()> {
     let progress = BarProgress::new(Some(character.len() as u64), quiet);
     let (path, note) = render_track(&animator, &character, &args.output, &export, &progress)?;
     progress.finish();
+    if let Some(file) = saved_track {
+        let track_path = file.commit().context("publishing the character's track")?;
+        eprintln!("wrote the character's track to {}", track_path.display());
+    }
     if let Some(note) = note {
         eprintln!("note: {note}");
     }

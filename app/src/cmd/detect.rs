@@ -27,16 +27,18 @@ pub struct DetectArgs {
     #[arg(long)]
     pub overlay: Option<PathBuf>,
     /// Stop after this many frames.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub frames: Option<u64>,
     /// No temporal smoothing.
     #[arg(long)]
     pub no_smoothing: bool,
     /// One Euro filter: cut-off at rest in Hz (lower = steadier).
-    #[arg(long, default_value_t = OneEuro::default().min_cutoff)]
+    #[arg(long, default_value_t = OneEuro::default().min_cutoff,
+          value_parser = |s: &str| super::finite_in(s, 0.001..=1000.0).map(|v| v as f32))]
     pub min_cutoff: f32,
     /// One Euro filter: speed coefficient (higher = less lag on fast motion).
-    #[arg(long, default_value_t = OneEuro::default().beta)]
+    #[arg(long, default_value_t = OneEuro::default().beta,
+          value_parser = |s: &str| super::finite_in(s, 0.0..=1000.0).map(|v| v as f32))]
     pub beta: f32,
     /// Skip the eye model (eyelids from the face mesh alone; faster).
     #[arg(long)]
@@ -45,6 +47,14 @@ pub struct DetectArgs {
 
 /// Track the face, write the track (and optionally `.npy` and an overlay video).
 pub fn run(args: &DetectArgs, quiet: bool) -> Result<()> {
+    let mut outputs = vec![("-o", args.output.as_path())];
+    if let Some(npy) = &args.npy {
+        outputs.push(("--npy", npy.as_path()));
+    }
+    if let Some(overlay) = &args.overlay {
+        outputs.push(("--overlay", overlay.as_path()));
+    }
+    super::check_paths(&[("the input video", &args.video)], &outputs)?;
     let options = TrackerOptions {
         refine_eyes: !args.no_eyes,
         smoothing: (!args.no_smoothing).then_some(OneEuro {

@@ -114,12 +114,39 @@ pub fn parse_anchors(text: &str) -> Result<Vec<Point>> {
     Ok(out)
 }
 
+/// Anchors must lie on the picture and the two eyes must be apart.
+fn check_anchors(anchors: &[Point], width: u32, height: u32) -> Result<()> {
+    let (w, h) = (width as f32, height as f32);
+    for p in anchors {
+        if !(0.0..=w).contains(&p.x) || !(0.0..=h).contains(&p.y) {
+            bail!(
+                "anchor {},{} lies outside the {width}x{height} picture",
+                p.x,
+                p.y
+            );
+        }
+    }
+    if let [left, right, ..] = anchors
+        && left.distance(*right) < 2.0
+    {
+        bail!("the two eye anchors coincide; click each eye's centre");
+    }
+    Ok(())
+}
+
 /// Run the matcher and save the face (and overlay).
 pub fn run(args: &MatchArgs, quiet: bool) -> Result<()> {
+    let mut outputs = vec![("-o", args.output.as_path())];
+    if let Some(overlay) = &args.overlay {
+        outputs.push(("--overlay", overlay.as_path()));
+    }
+    super::check_paths(&[("the input picture", &args.image)], &outputs)?;
     let image = load_image(&args.image)?;
     let mut opts = args.backend.options()?;
     if let Some(a) = &args.anchors {
-        opts.anchors = Some(parse_anchors(a)?);
+        let anchors = parse_anchors(a)?;
+        check_anchors(&anchors, image.width(), image.height())?;
+        opts.anchors = Some(anchors);
     }
     if opts.download && opts.weights.is_none() && opts.backend == Backend::Dift {
         // Found or downloaded first, with a bar in bytes, then given to the matcher.
@@ -132,6 +159,17 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<()> {
     let result = match_face(&image, &opts, &bar);
     bar.finish();
     let result = result.with_context(|| format!("matching {}", args.image.display()))?;
+    if result.placeholder {
+        bail!(
+            "{}: no face found; place the points with --anchors (eyes, nose tip) or in the app",
+            args.image.display()
+        );
+    }
+    // Never write a face file that faceshot would refuse to load.
+    result
+        .face
+        .validate(&args.image.display().to_string())
+        .with_context(|| format!("matching {}", args.image.display()))?;
     result.face.save(&args.output)?;
     if let Some(o) = &args.overlay {
         save_png(&overlay::draw_overlay(&image, &result.face), o)?;
@@ -160,5 +198,16 @@ mod tests {
         assert!(parse_anchors("1,2;3,4").is_err());
         assert!(parse_anchors("1,2;3;4,5").is_err());
         assert!(parse_anchors("a,2;3,4;5,6").is_err());
+    }
+
+    #[test]
+    fn anchors_off_the_picture_or_on_one_spot_are_refused() {
+        let on = parse_anchors("10,20;30,20;20,40").unwrap();
+        assert!(check_anchors(&on, 64, 64).is_ok());
+        let same = parse_anchors("10,10;10,10;10,10").unwrap();
+        assert!(check_anchors(&same, 64, 64).is_err());
+        let far = parse_anchors("1e9,1e9;30,20;20,40").unwrap();
+        let err = check_anchors(&far, 64, 64).unwrap_err().to_string();
+        assert!(err.contains("outside the 64x64 picture"), "{err}");
     }
 }

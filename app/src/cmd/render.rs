@@ -6,10 +6,10 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use faceshot_core::animate::{Animator, WarpAnimator, WarpOptions};
 use faceshot_core::landmarks::{Face, ImageSize, Track};
-use faceshot_core::media::{ExportOptions, Exporter, load_image};
+use faceshot_core::media::{ExportFormat, ExportOptions, Exporter, load_image};
 use faceshot_core::progress::Progress;
 use image::RgbaImage;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Arguments of `faceshot render`.
 #[derive(Args, Debug)]
@@ -23,8 +23,8 @@ pub struct RenderArgs {
     /// The character's landmark track, e.g. from `faceshot retarget` (.json, or .npy T×68×2).
     #[arg(long)]
     pub track: PathBuf,
-    /// Frame rate of a .npy track (JSON tracks carry their own).
-    #[arg(long)]
+    /// Frame rate of a .npy track (JSON tracks carry their own), 1–240.
+    #[arg(long, value_parser = |s: &str| super::finite_in(s, 1.0..=240.0))]
     pub fps: Option<f64>,
     /// Output: .mp4, .gif, or a folder for RGBA PNG frames.
     #[arg(short, long)]
@@ -54,20 +54,19 @@ fn parse_colour(text: &str) -> Result<[u8; 3], String> {
 
 /// Load everything, check it fits together, render every frame and export.
 pub fn run(args: &RenderArgs, quiet: bool) -> Result<()> {
-    for input in [&args.character, &args.landmarks, &args.track] {
-        if same_file(&args.output, input) {
-            bail!(
-                "-o {} would overwrite the input {}",
-                args.output.display(),
-                input.display()
-            );
+    let mut inputs = vec![
+        ("--character", args.character.as_path()),
+        ("--landmarks", args.landmarks.as_path()),
+        ("--track", args.track.as_path()),
+    ];
+    if let Some(audio) = &args.audio {
+        inputs.push(("--audio", audio.as_path()));
+        if ExportFormat::from_path(&args.output)? != ExportFormat::Mp4 {
+            bail!("--audio needs an .mp4 output; GIF and PNG frames have no sound");
         }
+        std::fs::File::open(audio).with_context(|| format!("--audio {}", audio.display()))?;
     }
-    if let Some(fps) = args.fps
-        && !(fps.is_finite() && fps > 0.0 && fps <= 1000.0)
-    {
-        bail!("--fps {fps} is not in (0, 1000]");
-    }
+    super::check_paths(&inputs, &[("-o", &args.output)])?;
     let picture = load_image(&args.character)?;
     let (w, h) = picture.dimensions();
     let face = Face::load(&args.landmarks)?;
@@ -143,13 +142,6 @@ pub fn run(args: &RenderArgs, quiet: bool) -> Result<()> {
         path.display()
     );
     Ok(())
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
 }
 
 #[cfg(test)]

@@ -24,8 +24,8 @@ pub struct RetargetArgs {
     /// The driver's landmark track (.json, or .npy of shape T×68×2).
     #[arg(long)]
     pub driving: PathBuf,
-    /// Frame rate of a .npy driving track (JSON tracks carry their own).
-    #[arg(long)]
+    /// Frame rate of a .npy driving track (JSON tracks carry their own), 1–240.
+    #[arg(long, value_parser = |s: &str| super::finite_in(s, 1.0..=240.0))]
     pub fps: Option<f64>,
     /// Output: the character's track (.json, or .npy by extension).
     #[arg(short, long)]
@@ -53,27 +53,29 @@ pub struct RetargetArgs {
 
 /// Load, retarget, save; then draw the preview if asked.
 pub fn run(args: &RetargetArgs, quiet: bool) -> Result<()> {
-    for (flag, out) in [("-o", Some(&args.output)), ("--npy", args.npy.as_ref())] {
-        let Some(out) = out else { continue };
-        for input in [&args.character, &args.driving] {
-            if same_file(out, input) {
-                bail!(
-                    "{flag} {} would overwrite the input {}",
-                    out.display(),
-                    input.display()
-                );
-            }
-        }
+    let mut inputs = vec![
+        ("--character", args.character.as_path()),
+        ("--driving", args.driving.as_path()),
+    ];
+    if let Some(image) = &args.image {
+        inputs.push(("--image", image.as_path()));
     }
+    let mut outputs = vec![("-o", args.output.as_path())];
+    if let Some(npy) = &args.npy {
+        outputs.push(("--npy", npy.as_path()));
+    }
+    if let Some(preview) = &args.preview {
+        outputs.push(("--preview", preview.as_path()));
+    }
+    super::check_paths(&inputs, &outputs)?;
     if let Some(npy) = &args.npy
         && !has_extension(npy, "npy")
     {
         bail!("--npy {} must end in .npy", npy.display());
     }
     let mut gains = Gains::default();
-    for list in &args.gain {
-        gains.apply_list(list)?;
-    }
+    // One list, so that a control named in two --gain options is caught too.
+    gains.apply_list(&args.gain.join(","))?;
     let character = load_character(&args.character)?;
     let driving = load_driving(&args.driving, args.fps)?;
     // Check the preview picture before any work, so a mismatch leaves nothing behind.
@@ -127,11 +129,6 @@ fn load_character(path: &Path) -> Result<Face> {
 }
 
 fn load_driving(path: &Path, fps: Option<f64>) -> Result<Track> {
-    if let Some(fps) = fps
-        && !(fps.is_finite() && fps > 0.0 && fps <= 1000.0)
-    {
-        bail!("--fps {fps} is not in (0, 1000]");
-    }
     Track::load(path, fps).map_err(|e| {
         let hint = if Face::load(path).is_ok() {
             " (this is a single face; --driving takes a landmark track)"
@@ -145,13 +142,6 @@ fn load_driving(path: &Path, fps: Option<f64>) -> Result<Track> {
 fn has_extension(path: &Path, ext: &str) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case(ext))
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
 }
 
 /// Load the character picture and check the character's landmarks belong to it.

@@ -3,7 +3,7 @@
 use crate::progress_bar::BarProgress;
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use faceshot_core::media::{ExportOptions, Exporter, VideoReader};
+use faceshot_core::media::{ExportFormat, ExportOptions, Exporter, VideoReader};
 use faceshot_core::progress::Progress;
 use std::path::PathBuf;
 
@@ -21,18 +21,25 @@ pub struct TranscodeArgs {
     #[arg(long)]
     pub audio: bool,
     /// Stop after this many frames.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub frames: Option<u64>,
     /// GIF: largest side in pixels.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=65535))]
     pub max_size: Option<u32>,
-    /// GIF: highest frame rate.
-    #[arg(long)]
+    /// GIF: highest frame rate (0.1–50).
+    #[arg(long, value_parser = |s: &str| super::finite_in(s, 0.1..=50.0))]
     pub gif_fps: Option<f64>,
 }
 
 /// Stream frames from the input into the exporter; Ctrl-C cancels without leaving a file.
 pub fn run(args: &TranscodeArgs, quiet: bool) -> Result<()> {
+    super::check_paths(
+        &[("the input", &args.input)],
+        &[("the output", &args.output)],
+    )?;
+    if args.audio && ExportFormat::from_path(&args.output)? != ExportFormat::Mp4 {
+        bail!("--audio needs an .mp4 output; GIF and PNG frames have no sound");
+    }
     let mut reader = VideoReader::open(&args.input)?;
     let info = reader.info().clone();
     let opts = ExportOptions {

@@ -317,10 +317,18 @@ pub fn run(
         } => {
             let result =
                 pipeline::match_character(&image, backend, weights, anchors, ctx.progress)?;
+            let note = if result.placeholder {
+                format!(
+                    "no face found: the points are a stand-in to drag into place ({})",
+                    result.note
+                )
+            } else {
+                result.note
+            };
             vec![JobOutput::Matched {
                 image,
                 face: result.face,
-                note: result.note,
+                note,
                 on_load,
             }]
         }

@@ -80,6 +80,7 @@ impl Project {
 
     /// Parse project JSON read from `path` (relative input paths resolve against its folder).
     pub fn from_json(text: &str, path: &Path) -> Result<Self> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let file: ProjectFile = serde_json::from_str(text)
             .with_context(|| format!("{} is not a FaceShot project", path.display()))?;
         if file.format != PROJECT_FORMAT {

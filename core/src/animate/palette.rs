@@ -134,7 +134,8 @@ fn eye_palette(
         } else {
             0.35 * w
         };
-        let far = at(room.clamp(1.0, 0.35 * w));
+        // Small (dot) eyes have less than a pixel of room: the bounds must not cross.
+        let far = at(room.min(0.35 * w).max(1.0));
         // Darkest colour near the landmark.
         let step = 0.5f32;
         let (lo, hi) = (-0.1 * w, 0.15 * w);
@@ -193,6 +194,6 @@ fn eye_palette(
         lash,
         lash_strength: ((contrast - 15.0) / 45.0).clamp(0.0, 1.0),
         lash_above,
-        lash_width: (lash_above - lash_below).clamp(1.0, 0.2 * w),
+        lash_width: (lash_above - lash_below).min(0.2 * w).max(1.0),
     }
 }

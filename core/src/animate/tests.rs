@@ -3,7 +3,7 @@
 use super::cartoon::{self, Background, Style};
 use super::*;
 use crate::landmarks::synthetic::{Expression, posed_face};
-use crate::landmarks::{Face, ImageSize, LandmarkError, Point};
+use crate::landmarks::{Face, ImageSize, LandmarkError, Part, Point};
 
 const SIZE: u32 = 224;
 const CX: f32 = 112.0;
@@ -650,6 +650,23 @@ fn bad_input_is_a_clear_error() {
     let mut wrong = RgbaImage::new(10, 10);
     let err = anim.render_into(&face.points, &mut wrong).unwrap_err();
     assert!(matches!(err, AnimateError::OutputSize { .. }), "{err}");
+}
+
+#[test]
+fn dot_eyes_render_without_a_panic() {
+    // Eyes shrunk to 20 % about their centres: under a pixel of room above the lids.
+    let (img, mut face) = character(Background::Pattern);
+    for part in [Part::LeftEye, Part::RightEye] {
+        let idx = part.indices();
+        let centre = Point::mean(idx.iter().map(|&i| face.points[i]));
+        for &i in idx {
+            face.points[i] = centre + (face.points[i] - centre) * 0.2;
+        }
+    }
+    let anim = WarpAnimator::new(&img, &face).unwrap();
+    let mut blink = face.points;
+    blink[37].y += 0.3;
+    assert_eq!(anim.render(&blink).unwrap().dimensions(), (SIZE, SIZE));
 }
 
 #[test]

@@ -80,6 +80,8 @@ impl Face {
 
     /// Parse and validate a face from JSON text; `context` names the source in errors.
     pub fn from_json(text: &str, context: &Path) -> Result<Self, LandmarkError> {
+        // Editors on Windows may start UTF-8 files with a byte-order mark.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let file: FaceFile = serde_json::from_str(text)
             .map_err(|e| LandmarkError::format(context, e.to_string()))?;
         if let Some(f) = &file.format

@@ -60,6 +60,20 @@ pub fn read_npy_f32(bytes: &[u8]) -> Result<(Vec<usize>, Vec<f32>), String> {
         .ok_or("shape too large")?;
     let body = &bytes[start + header_len..];
     let descr = descr.trim().trim_matches(|c| c == '\'' || c == '"');
+    let item_size = match descr {
+        "<f4" => 4,
+        "<f8" => 8,
+        _ => 0,
+    };
+    if let Some(need) = count.checked_mul(item_size)
+        && item_size > 0
+        && body.len() > need
+    {
+        return Err(format!(
+            "{} bytes after the array data (a damaged or different file)",
+            body.len() - need
+        ));
+    }
     let data: Vec<f32> = match descr {
         "<f4" => {
             let need = count.checked_mul(4).ok_or("shape too large")?;

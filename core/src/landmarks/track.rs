@@ -109,6 +109,8 @@ impl Track {
 
     /// Parse and validate the JSON track format.
     pub fn from_json(text: &str, context: &Path) -> Result<Self, LandmarkError> {
+        // Editors on Windows may start UTF-8 files with a byte-order mark.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let file: TrackFile = serde_json::from_str(text)
             .map_err(|e| LandmarkError::format(context, e.to_string()))?;
         if let Some(f) = &file.format
@@ -207,11 +209,18 @@ impl Track {
         };
         let mut frames = Vec::with_capacity(frames_count);
         let mut found = Vec::with_capacity(frames_count);
-        for chunk in data.chunks_exact(LANDMARK_COUNT * 2) {
+        for (t, chunk) in data.chunks_exact(LANDMARK_COUNT * 2).enumerate() {
             let mut pts = [Point::default(); LANDMARK_COUNT];
-            for (p, xy) in pts.iter_mut().zip(chunk.chunks_exact(2)) {
+            for (i, (p, xy)) in pts.iter_mut().zip(chunk.chunks_exact(2)).enumerate() {
                 *p = Point::new(xy[0], xy[1]);
+                if p.x.is_infinite() || p.y.is_infinite() {
+                    return Err(LandmarkError::format(
+                        context,
+                        format!("frame {t}, point {i} is infinite (NaN marks a missing frame)"),
+                    ));
+                }
             }
+            // NaN marks a frame without a face.
             let ok = pts.iter().all(|p| p.is_finite());
             frames.push(ok.then_some(pts));
             found.push(ok);
@@ -237,14 +246,19 @@ impl Track {
         }
     }
 
-    /// Save as `.npy` or JSON (by extension), atomically.
-    pub fn save(&self, path: &Path) -> Result<(), LandmarkError> {
-        let bytes = if is_npy(path) {
+    /// The file's bytes for `path`: `.npy` or JSON, by its extension.
+    pub fn encode_for(&self, path: &Path) -> Vec<u8> {
+        if is_npy(path) {
             self.to_npy()
         } else {
             self.to_json().into_bytes()
-        };
-        crate::atomic::write_atomic(path, &bytes).map_err(|e| LandmarkError::io(path, e))
+        }
+    }
+
+    /// Save as `.npy` or JSON (by extension), atomically.
+    pub fn save(&self, path: &Path) -> Result<(), LandmarkError> {
+        crate::atomic::write_atomic(path, &self.encode_for(path))
+            .map_err(|e| LandmarkError::io(path, e))
     }
 }
 
@@ -349,5 +363,33 @@ mod tests {
         let mut t = sample(2);
         t.fps = 0.0;
         assert!(t.validate("t").is_err());
+    }
+
+    #[test]
+    fn infinite_npy_points_and_trailing_bytes_are_refused() {
+        let t = sample(2);
+        let mut data: Vec<f32> = t
+            .frames
+            .iter()
+            .flat_map(|f| f.iter().flat_map(|p| [p.x, p.y]))
+            .collect();
+        let mut bytes = write_npy_f32(&[2, 68, 2], &data);
+        bytes.extend_from_slice(&[0, 0, 0, 0]);
+        let err = Track::from_npy(&bytes, 30.0, Path::new("t.npy")).unwrap_err();
+        assert!(err.to_string().contains("4 bytes after"), "{err}");
+        data[68 * 2 + 2 * 9 + 1] = f32::INFINITY;
+        let bytes = write_npy_f32(&[2, 68, 2], &data);
+        let err = Track::from_npy(&bytes, 30.0, Path::new("t.npy")).unwrap_err();
+        assert!(
+            err.to_string().contains("frame 1, point 9 is infinite"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_accepted() {
+        let t = sample(2);
+        let text = format!("\u{feff}{}", t.to_json());
+        assert_eq!(Track::from_json(&text, Path::new("b.json")).unwrap(), t);
     }
 }

@@ -46,5 +46,47 @@ pub fn validate_points(
             }
         }
     }
+    if let Some(i) = stray_point(points) {
+        let p = points[i];
+        return Err(invalid(format!(
+            "point {i} at ({}, {}) lies far away from the other points",
+            p.x, p.y
+        )));
+    }
     Ok(())
+}
+
+/// A point more than 50 times the face's typical radius from the middle of the points (a typo
+/// or a stray drag), which later checks would blame on whichever part it collapses.
+fn stray_point(points: &[Point]) -> Option<usize> {
+    if points.len() < 3 {
+        return None;
+    }
+    let median = |mut v: Vec<f32>| {
+        v.sort_by(f32::total_cmp);
+        v[v.len() / 2]
+    };
+    let centre = Point::new(
+        median(points.iter().map(|p| p.x).collect()),
+        median(points.iter().map(|p| p.y).collect()),
+    );
+    let radius = median(points.iter().map(|p| p.distance(centre)).collect());
+    let limit = 50.0 * radius + 10.0;
+    points.iter().position(|p| p.distance(centre) > limit)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::landmarks::synthetic::frontal_face;
+
+    #[test]
+    fn a_stray_point_is_named() {
+        let mut face = frontal_face(100.0, 100.0, 40.0);
+        assert!(validate_points(&face, None, "f").is_ok());
+        face[20] = Point::new(-100_000.0, 100.0);
+        let err = validate_points(&face, None, "f").unwrap_err().to_string();
+        assert!(err.contains("point 20"), "{err}");
+    }
 }

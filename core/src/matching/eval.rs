@@ -58,6 +58,11 @@ pub fn read_ground_truth(path: &Path) -> Result<Landmarks, MatchError> {
         return Ok(Face::load(path)?.points);
     }
     let text = std::fs::read_to_string(path).map_err(|e| MatchError::io(path, e))?;
+    parse_ground_truth(&text, &ext, path)
+}
+
+/// Parse `.pts` (`ext` "pts") or plain "x y" lines; `path` names the file in errors.
+pub fn parse_ground_truth(text: &str, ext: &str, path: &Path) -> Result<Landmarks, MatchError> {
     let mut pts = Vec::new();
     let mut in_braces = ext != "pts";
     for line in text.lines() {
@@ -87,6 +92,12 @@ pub fn read_ground_truth(path: &Path) -> Result<Landmarks, MatchError> {
             return Err(MatchError::Format {
                 path: path.to_path_buf(),
                 reason: format!("expected \"x y\" in line \"{line}\""),
+            });
+        }
+        if !(nums[0].is_finite() && nums[1].is_finite()) {
+            return Err(MatchError::Format {
+                path: path.to_path_buf(),
+                reason: format!("point {} is not finite: \"{line}\"", pts.len()),
             });
         }
         pts.push(Point::new(nums[0], nums[1]));
@@ -214,6 +225,19 @@ mod tests {
         let items = find_items(dir.path()).unwrap();
         assert_eq!(items.len(), 2);
         assert!(items[0].truth.ends_with("a.pts"));
+    }
+
+    #[test]
+    fn a_point_that_is_not_a_number_is_an_error_naming_the_file() {
+        let t = frontal_face(100.0, 100.0, 50.0);
+        let mut body: String = t.iter().map(|p| format!("{} {}\n", p.x, p.y)).collect();
+        body = body.replacen(&format!("{} ", t[0].x), "nan ", 1);
+        let text = format!("{{\n{body}}}\n");
+        let err = parse_ground_truth(&text, "pts", Path::new("gt/a.pts")).unwrap_err();
+        assert!(err.to_string().contains("a.pts"), "{err}");
+        assert!(err.to_string().contains("point 0 is not finite"), "{err}");
+        let inf = text.replacen("nan ", "inf ", 1);
+        assert!(parse_ground_truth(&inf, "pts", Path::new("a.pts")).is_err());
     }
 
     #[test]

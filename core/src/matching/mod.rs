@@ -177,6 +177,9 @@ pub struct MatchResult {
     pub backend: Backend,
     /// A one-line human-readable account (what was found, what was assumed).
     pub note: String,
+    /// Nothing face-like was found: the points are a mean face placed on the picture for the
+    /// user to move (the command line reports "no face found").
+    pub placeholder: bool,
 }
 
 /// Confidence below which a point deserves the user's check: the app rings it, `faceshot
@@ -265,6 +268,7 @@ fn mesh_result(m: MeshFace) -> MatchResult {
         face: m.face,
         backend: Backend::Mesh,
         note,
+        placeholder: false,
     }
 }
 
@@ -302,6 +306,7 @@ fn match_face_raw(
             face,
             backend: opts.backend,
             note: format!("five-click fit from {} anchors", anchors.len()),
+            placeholder: false,
         });
     }
     let backend = match opts.backend {
@@ -345,6 +350,7 @@ fn match_face_raw(
                             face: s.face,
                             backend: Backend::Structural,
                             note,
+                            placeholder: false,
                         });
                     }
                     return Ok(mesh_result(m));
@@ -391,6 +397,7 @@ fn match_face_raw(
                     },
                     gallery.entries.len()
                 ),
+                placeholder: false,
             })
         }
         Backend::Structural | Backend::Auto => {
@@ -414,6 +421,7 @@ fn match_face_raw(
                 face: r.face,
                 backend: Backend::Structural,
                 note,
+                placeholder: !f.face && !f.eyes,
             })
         }
     }

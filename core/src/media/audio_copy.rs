@@ -1,5 +1,6 @@
 //! Copying the driving video's audio into an MP4, trimmed to the rendered length.
 
+use super::ffmpeg_setup::FfmpegPath;
 use ffmpeg_next::{Packet, Rational, codec, encoder, format, media};
 use std::path::Path;
 
@@ -32,7 +33,10 @@ impl AudioCopier {
         source: &Path,
         octx: &mut format::context::Output,
     ) -> Result<Result<Self, String>, ffmpeg_next::Error> {
-        let input = format::input(source)?;
+        let Ok(source_path) = FfmpegPath::new(source) else {
+            return Ok(Err(format!("cannot open {}", source.display())));
+        };
+        let input = format::input(source_path.as_str())?;
         let Some(stream) = input.streams().best(media::Type::Audio) else {
             return Ok(Err(format!("{} has no audio", source.display())));
         };

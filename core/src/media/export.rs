@@ -22,14 +22,29 @@ impl ExportFormat {
     /// Choose by the path: `.mp4`/`.m4v` → MP4, `.gif` → GIF, an existing folder, a path
     /// ending in `/` or a name without extension → PNG sequence.
     pub fn from_path(path: &Path) -> Result<Self, MediaError> {
-        if path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/') {
+        if path.as_os_str() == "-" {
+            return Err(MediaError::InvalidInput {
+                path: path.to_path_buf(),
+                reason: "writing to standard output is not supported; give a file name".into(),
+            });
+        }
+        let extension = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        if path.is_dir() {
+            // A folder named like a video is far more likely a mistake than a frame folder.
+            return match extension.as_deref() {
+                Some("mp4" | "m4v" | "gif") => Err(MediaError::InvalidInput {
+                    path: path.to_path_buf(),
+                    reason: "is a folder; give a file name for the video".into(),
+                }),
+                _ => Ok(Self::PngSequence),
+            };
+        }
+        if path.as_os_str().to_string_lossy().ends_with('/') {
             return Ok(Self::PngSequence);
         }
-        match path
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase())
-            .as_deref()
-        {
+        match extension.as_deref() {
             Some("mp4" | "m4v") => Ok(Self::Mp4),
             Some("gif") => Ok(Self::Gif),
             None => Ok(Self::PngSequence),

@@ -1,7 +1,7 @@
 //! Still images: loading with a pixel-count limit, and atomic PNG saving.
 
 use super::error::MediaError;
-use image::{ImageReader, RgbaImage};
+use image::{DynamicImage, ImageDecoder, ImageReader, RgbaImage};
 use std::path::Path;
 
 /// Largest image accepted by default: 64 megapixels (e.g. 8192 × 8192).
@@ -39,8 +39,33 @@ pub fn load_image_limited(path: &Path, max_pixels: u64) -> Result<RgbaImage, Med
     let mut limits = image::Limits::default();
     limits.max_alloc = Some(max_pixels.saturating_mul(16));
     reader.limits(limits);
-    let img = reader.decode().map_err(|e| image_err(e.to_string()))?;
+    let is_jpeg = reader.format() == Some(image::ImageFormat::Jpeg);
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| image_err(e.to_string()))?;
+    // Phone pictures are often stored sideways with an EXIF note saying how to turn them.
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| image_err(e.to_string()))?;
+    img.apply_orientation(orientation);
+    if is_jpeg && !jpeg_is_complete(path) {
+        tracing::warn!(
+            "{}: the JPEG data ends early; the missing part of the picture is grey",
+            path.display()
+        );
+    }
     Ok(img.into_rgba8())
+}
+
+/// Whether a JPEG file ends with its end-of-image marker (trailing zero padding allowed); a
+/// truncated download decodes without an error but with its lower part missing.
+fn jpeg_is_complete(path: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else {
+        return true;
+    };
+    let end = bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    bytes[..end].ends_with(&[0xFF, 0xD9])
 }
 
 /// Load an image with the default limit, [`DEFAULT_MAX_PIXELS`].
@@ -112,6 +137,62 @@ mod tests {
         std::fs::write(&path, "just some text, not an image").unwrap();
         let err = load_image(&path).unwrap_err();
         assert!(err.to_string().contains("notes.png"), "{err}");
+    }
+
+    #[test]
+    fn exif_orientation_is_applied() {
+        // A 40 x 20 JPEG, left half dark, tagged "rotate 90° clockwise to display" (6).
+        let img = image::RgbImage::from_fn(40, 20, |x, _| {
+            if x < 20 {
+                image::Rgb([10, 10, 10])
+            } else {
+                image::Rgb([240, 240, 240])
+            }
+        });
+        let mut jpeg = Vec::new();
+        image::DynamicImage::ImageRgb8(img)
+            .write_to(
+                &mut std::io::Cursor::new(&mut jpeg),
+                image::ImageFormat::Jpeg,
+            )
+            .unwrap();
+        let tiff: &[u8] = &[
+            b'M', b'M', 0, 42, 0, 0, 0, 8, // big-endian TIFF, first IFD at 8
+            0, 1, // one entry
+            0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, // Orientation, SHORT, 1, value 6
+            0, 0, 0, 0, // no next IFD
+        ];
+        let mut app1 = b"Exif\0\0".to_vec();
+        app1.extend_from_slice(tiff);
+        let mut bytes = jpeg[..2].to_vec();
+        bytes.extend_from_slice(&[0xFF, 0xE1]);
+        bytes.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+        bytes.extend_from_slice(&app1);
+        bytes.extend_from_slice(&jpeg[2..]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("portrait.jpg");
+        std::fs::write(&path, bytes).unwrap();
+        let loaded = load_image(&path).unwrap();
+        assert_eq!(loaded.dimensions(), (20, 40));
+        // Turned clockwise, the dark left half is on top.
+        assert!(
+            loaded.get_pixel(10, 5)[0] < 60,
+            "{:?}",
+            loaded.get_pixel(10, 5)
+        );
+        assert!(loaded.get_pixel(10, 35)[0] > 200);
+    }
+
+    #[test]
+    fn a_truncated_jpeg_is_recognised() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.jpg");
+        let img = image::RgbImage::from_pixel(32, 32, image::Rgb([90, 10, 10]));
+        img.save(&path).unwrap();
+        assert!(jpeg_is_complete(&path));
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        assert!(!jpeg_is_complete(&path));
     }
 
     fn crc32(data: &[u8]) -> u32 {

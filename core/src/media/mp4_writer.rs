@@ -2,7 +2,7 @@
 
 use super::audio_copy::AudioCopier;
 use super::error::MediaError;
-use super::ffmpeg_setup::ensure_init;
+use super::ffmpeg_setup::{FfmpegPath, ensure_init};
 use super::frame_convert::rgba_to_rgb_frame;
 use crate::atomic::AtomicFile;
 use ffmpeg_next::format::Pixel;
@@ -81,7 +81,8 @@ impl Mp4Writer {
         }
         let file = AtomicFile::new(path, ".mp4").map_err(|e| MediaError::io(path, e))?;
         let enc_err = |e: ffmpeg_next::Error| MediaError::encode(path, e);
-        let mut octx = format::output_as(file.temp_path(), "mp4").map_err(enc_err)?;
+        let temp_path = FfmpegPath::new(file.temp_path()).map_err(|e| MediaError::io(path, e))?;
+        let mut octx = format::output_as(temp_path.as_str(), "mp4").map_err(enc_err)?;
         let global_header = octx.format().flags().contains(format::Flags::GLOBAL_HEADER);
 
         let (codec, is_x264) = match encoder::find_by_name("libx264") {

@@ -139,7 +139,8 @@ fn png_sequence_keeps_alpha_and_replaces_old_export() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("frames");
     std::fs::create_dir(&target).unwrap();
-    std::fs::write(target.join("stale.txt"), "old").unwrap();
+    // An earlier, longer export's frame: replaced with the rest of that export.
+    std::fs::write(target.join("frame_000009.png"), "old").unwrap();
     let mut out = Exporter::create(&target, 16, 8, &ExportOptions::default()).unwrap();
     for i in 0..3 {
         let mut f = synthetic_frame(i, 16, 8);
@@ -394,4 +395,79 @@ fn rotation_metadata_is_honoured() {
     assert_eq!(frame.image.dimensions(), (48, 64));
     let expected = image::imageops::rotate90(&synthetic_frame(0, 64, 48));
     assert!(mean_abs_diff(&frame.image, &expected) < 6.0);
+}
+
+/// A GIF whose frames are shown for `delays` hundredths of a second each, frame `k` filled
+/// with grey level `40 * k`.
+fn write_timed_gif(path: &Path, delays: &[u16]) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut enc = gif::Encoder::new(file, 16, 16, &[]).unwrap();
+    for (k, &delay) in delays.iter().enumerate() {
+        let level = (40 * k) as u8;
+        let pixels = vec![level; 16 * 16 * 3];
+        let mut frame = gif::Frame::from_rgb(16, 16, &pixels);
+        frame.delay = delay;
+        enc.write_frame(&frame).unwrap();
+    }
+}
+
+#[test]
+fn variable_frame_rate_frames_follow_their_timestamps() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vfr.gif");
+    // 0.1 s, then a picture held for 1 s, then two more of 0.1 s: 1.3 s in all.
+    write_timed_gif(&path, &[10, 100, 10, 10]);
+    let reader = VideoReader::open(&path).unwrap();
+    let fps = reader.info().fps;
+    let frames: Vec<Frame> = reader.map(Result::unwrap).collect();
+    let level = |f: &Frame| f.image.get_pixel(8, 8)[0];
+    // Each output frame shows the picture on screen at its time.
+    for f in &frames {
+        assert_eq!(f.time, f.index as f64 / fps);
+        let expected = match f.time {
+            t if t < 0.1 - 0.5 / fps => 0,
+            t if t < 1.1 - 0.5 / fps => 40,
+            t if t < 1.2 - 0.5 / fps => 80,
+            _ => 120,
+        };
+        assert!(
+            level(f).abs_diff(expected) <= 4,
+            "frame {} at {:.3} s shows {}, expected {expected} (fps {fps})",
+            f.index,
+            f.time,
+            level(f)
+        );
+    }
+    let held = frames.iter().filter(|f| level(f).abs_diff(40) <= 4).count();
+    assert!(
+        (held as f64 - fps).abs() <= 1.0,
+        "the 1 s picture fills {held} frames at {fps} fps"
+    );
+}
+
+#[test]
+fn a_jpeg_still_is_a_one_frame_video() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("photo.jpg");
+    image::RgbImage::from_pixel(32, 24, image::Rgb([200, 30, 30]))
+        .save(&path)
+        .unwrap();
+    let mut reader = VideoReader::open(&path).unwrap();
+    let frames: Vec<Frame> = reader.by_ref().map(Result::unwrap).collect();
+    assert_eq!(frames.len(), 1);
+    assert_eq!(frames[0].image.dimensions(), (32, 24));
+    // And again after a rewind, as the app's preview does.
+    assert!(reader.frame_at(0).unwrap().is_some());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_path_that_is_not_unicode_opens() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"clip\xff.mp4");
+    let path = dir.path().join(name);
+    write_clip(&path, 3, 32, 32, 25.0);
+    let reader = VideoReader::open(&path).unwrap();
+    assert_eq!(reader.count(), 3);
 }

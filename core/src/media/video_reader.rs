@@ -4,7 +4,7 @@
 //! out as they come; nothing accumulates.
 
 use super::error::MediaError;
-use super::ffmpeg_setup::ensure_init;
+use super::ffmpeg_setup::{FfmpegPath, ensure_init};
 use super::frame_convert::{rgb_frame_to_image, rotate_clockwise};
 use super::video_info::{VideoInfo, rotation_from_display_matrix};
 use ffmpeg_next::codec::packet::side_data::Type as SideDataType;
@@ -40,6 +40,27 @@ pub struct VideoReader {
     skip_before: Option<f64>,
     eof_sent: bool,
     finished: bool,
+    /// The first frame, decoded at open to prove the file holds one. It is handed out from
+    /// here at the start, since some inputs (a JPEG still) cannot be rewound once read.
+    first: Option<Frame>,
+    replay_first: bool,
+    /// Frames decoded since the last seek (for frames without a timestamp).
+    decoded: u64,
+    resample: Resampler,
+}
+
+/// Puts decoded frames on a constant-rate grid by their timestamps: a variable-frame-rate
+/// clip (a phone's) repeats a frame through a gap and drops surplus frames, so that frame `k`
+/// is shown at `k / fps` and copied audio stays in sync. A constant-rate clip passes unchanged.
+#[derive(Default)]
+struct Resampler {
+    /// The frame on show, `None` once handed out for the last time.
+    current: Option<Frame>,
+    /// Its presentation time, `None` before the first frame.
+    current_time: Option<f64>,
+    /// The next decoded frame.
+    lookahead: Option<Frame>,
+    source_done: bool,
 }
 
 impl std::fmt::Debug for VideoReader {
@@ -65,7 +86,8 @@ impl VideoReader {
                 reason: "is a folder".into(),
             });
         }
-        let input = format::input(path).map_err(|e| MediaError::Open {
+        let ffmpeg_path = FfmpegPath::new(path).map_err(|e| MediaError::io(path, e))?;
+        let input = format::input(ffmpeg_path.as_str()).map_err(|e| MediaError::Open {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
@@ -181,15 +203,22 @@ impl VideoReader {
             skip_before: None,
             eof_sent: false,
             finished: false,
+            first: None,
+            replay_first: false,
+            decoded: 0,
+            resample: Resampler::default(),
         };
         if cw == 0 || ch == 0 {
             return Err(MediaError::NoFrames {
                 path: path.to_path_buf(),
             });
         }
-        // Prove there is at least one decodable frame, then rewind.
-        match reader.next_frame()? {
-            Some(_) => reader.seek(0)?,
+        // Prove there is at least one decodable frame; it is the first one handed out.
+        match reader.decode_next()? {
+            Some(frame) => {
+                reader.first = Some(frame);
+                reader.replay_first = true;
+            }
             None => {
                 return Err(MediaError::NoFrames {
                     path: path.to_path_buf(),
@@ -209,8 +238,66 @@ impl VideoReader {
         &self.path
     }
 
-    /// Decode the next frame; `Ok(None)` at the end of the video.
+    /// The next frame at the video's frame rate ([`VideoInfo::fps`]); `Ok(None)` at the end.
+    /// Frame `index` is the picture on show at `index / fps` seconds.
     pub fn next_frame(&mut self) -> Result<Option<Frame>, MediaError> {
+        let fps = self.info.fps;
+        let half = 0.5 / fps;
+        let slot = self.next_index;
+        let time = slot as f64 / fps;
+        loop {
+            if self.resample.lookahead.is_none() && !self.resample.source_done {
+                self.resample.lookahead = self.decode_next()?;
+                self.resample.source_done = self.resample.lookahead.is_none();
+            }
+            let advance = match &self.resample.lookahead {
+                Some(f) => f.time <= time + half || self.resample.current_time.is_none(),
+                None => false,
+            };
+            if !advance {
+                break;
+            }
+            let frame = self.resample.lookahead.take();
+            self.resample.current_time = frame.as_ref().map(|f| f.time);
+            self.resample.current = frame;
+        }
+        let Some(current_time) = self.resample.current_time else {
+            return Ok(None);
+        };
+        if self.resample.lookahead.is_none() && time > current_time + half {
+            return Ok(None);
+        }
+        // Clone only when the next slot shows the same picture again.
+        let next_time = time + 1.0 / fps;
+        let shown_again = match &self.resample.lookahead {
+            Some(f) => f.time > next_time + half,
+            None => next_time <= current_time + half,
+        };
+        let image = if shown_again {
+            self.resample.current.as_ref().map(|f| f.image.clone())
+        } else {
+            self.resample.current.take().map(|f| f.image)
+        };
+        let Some(image) = image else {
+            return Ok(None);
+        };
+        self.next_index += 1;
+        Ok(Some(Frame {
+            index: slot,
+            time,
+            image,
+        }))
+    }
+
+    /// Decode the next frame as stored; `Ok(None)` at the end of the video.
+    fn decode_next(&mut self) -> Result<Option<Frame>, MediaError> {
+        if self.replay_first {
+            self.replay_first = false;
+            if let Some(first) = &self.first {
+                self.decoded = 1;
+                return Ok(Some(first.clone()));
+            }
+        }
         let mut decoded = frame::Video::empty();
         loop {
             if self.finished {
@@ -226,8 +313,8 @@ impl VideoReader {
                         self.skip_before = None;
                     }
                     let image = self.convert_to_rgb(&decoded)?;
-                    let index = self.next_index;
-                    self.next_index += 1;
+                    let index = self.decoded;
+                    self.decoded += 1;
                     return Ok(Some(Frame { index, time, image }));
                 }
                 Err(ffmpeg_next::Error::Eof) => {
@@ -256,9 +343,21 @@ impl VideoReader {
         self.decoder.flush();
         self.eof_sent = false;
         self.finished = false;
-        // Accept a frame whose time is within half a frame before the target.
-        self.skip_before = Some(target_time - 0.5 / self.info.fps);
         self.next_index = index;
+        self.decoded = 0;
+        self.resample = Resampler::default();
+        match &self.first {
+            // The first frame comes from memory; decoding resumes after it.
+            Some(first) if index == 0 => {
+                self.replay_first = true;
+                self.skip_before = Some(first.time + 0.5 / self.info.fps);
+            }
+            // Accept a frame whose time is within half a frame before the target.
+            _ => {
+                self.replay_first = false;
+                self.skip_before = Some(target_time - 0.5 / self.info.fps);
+            }
+        }
         Ok(())
     }
 
@@ -312,7 +411,7 @@ impl VideoReader {
     fn frame_time(&self, frame: &frame::Video) -> f64 {
         match frame.timestamp().or(frame.pts()) {
             Some(pts) => (pts - self.start_pts) as f64 * f64::from(self.time_base),
-            None => self.next_index as f64 / self.info.fps,
+            None => self.decoded as f64 / self.info.fps,
         }
     }
 

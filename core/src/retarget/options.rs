@@ -170,12 +170,20 @@ impl Gains {
 
     /// Apply a list like `mouth=1.2,eyes=0.5` on top of these gains.
     pub fn apply_list(&mut self, list: &str) -> Result<(), RetargetError> {
+        let mut seen: Vec<Control> = Vec::new();
         for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let (name, value) = item.split_once('=').ok_or_else(|| RetargetError::BadGain {
                 text: item.into(),
                 reason: "expected name=value".into(),
             })?;
             let control: Control = name.parse()?;
+            if seen.contains(&control) {
+                return Err(RetargetError::BadGain {
+                    text: item.into(),
+                    reason: format!("{} is given twice", name.trim()),
+                });
+            }
+            seen.push(control);
             let gain: f32 = value.trim().parse().map_err(|_| RetargetError::BadGain {
                 text: item.into(),
                 reason: format!("\"{}\" is not a number", value.trim()),
