@@ -262,6 +262,6 @@ fn bad_inputs_fail_with_one_clear_line() {
         "-o",
         s(&f.driving),
     ]);
-    assert_clean_failure(&o, "would overwrite the input");
+    assert_clean_failure(&o, "is also");
     assert!(Track::load(&f.driving, None).is_ok());
 }

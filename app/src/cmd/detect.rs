@@ -4,6 +4,7 @@
 use crate::progress_bar::BarProgress;
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use faceshot_core::atomic::AtomicFile;
 use faceshot_core::landmarks::{Landmarks, Part, Track};
 use faceshot_core::media::{ExportOptions, Exporter, VideoReader};
 use faceshot_core::progress::Progress;
@@ -89,17 +90,26 @@ pub fn run(args: &DetectArgs, quiet: bool) -> Result<()> {
             (g.end - g.start) as f64 / track.fps
         );
     }
-    track
-        .save(&args.output)
+    // Every output is staged and published together once the last is complete.
+    let stage = |path: &Path, bytes: &[u8]| -> Result<AtomicFile> {
+        let file = AtomicFile::new(path, "")?;
+        file.write(bytes)?;
+        Ok(file)
+    };
+    let staged = stage(&args.output, &track.encode_for(&args.output))
         .with_context(|| format!("writing {}", args.output.display()))?;
-    eprintln!("wrote {}", args.output.display());
-    if let Some(npy) = &args.npy {
-        faceshot_core::atomic::write_atomic(npy, &track.to_npy())
-            .with_context(|| format!("writing {}", npy.display()))?;
-        eprintln!("wrote {}", npy.display());
-    }
+    let staged_npy = match &args.npy {
+        Some(npy) => Some(
+            stage(npy, &track.to_npy()).with_context(|| format!("writing {}", npy.display()))?,
+        ),
+        None => None,
+    };
     if let Some(path) = &args.overlay {
         write_overlay(args, track, path, quiet)?;
+        eprintln!("wrote {}", path.display());
+    }
+    for file in std::iter::once(staged).chain(staged_npy) {
+        let path = file.commit()?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())

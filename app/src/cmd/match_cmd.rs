@@ -3,6 +3,7 @@
 use crate::progress_bar::BarProgress;
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use faceshot_core::atomic::AtomicFile;
 use faceshot_core::landmarks::Point;
 use faceshot_core::matching::dift::{DiftOptions, Inversion, resolve_weights};
 use faceshot_core::matching::{Backend, MatchOptions, match_face, overlay};
@@ -170,10 +171,16 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<()> {
         .face
         .validate(&args.image.display().to_string())
         .with_context(|| format!("matching {}", args.image.display()))?;
-    result.face.save(&args.output)?;
+    // The face file is published only once the overlay is written too.
+    let staged = AtomicFile::new(&args.output, "")
+        .and_then(|f| f.write(result.face.to_json().as_bytes()).map(|()| f))
+        .with_context(|| format!("writing {}", args.output.display()))?;
     if let Some(o) = &args.overlay {
         save_png(&overlay::draw_overlay(&image, &result.face), o)?;
     }
+    staged
+        .commit()
+        .with_context(|| format!("writing {}", args.output.display()))?;
     let mean_conf = result.face.confidence.iter().sum::<f32>() / 68.0;
     let weak = faceshot_core::matching::points_to_check(&result.face);
     if !quiet {

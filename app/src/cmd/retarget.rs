@@ -5,6 +5,7 @@ use crate::overlay::draw_landmarks;
 use crate::progress_bar::BarProgress;
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use faceshot_core::atomic::AtomicFile;
 use faceshot_core::landmarks::{Face, ImageSize, Track, validate_points};
 use faceshot_core::media::{ExportOptions, Exporter, load_image};
 use faceshot_core::progress::Progress;
@@ -105,14 +106,26 @@ pub fn run(args: &RetargetArgs, quiet: bool) -> Result<()> {
             "note: {held} driving frame(s) had a collapsed face part and repeat the previous pose"
         );
     }
-    track.save(&args.output)?;
-    eprintln!("wrote {} frames to {}", track.len(), args.output.display());
-    if let Some(npy) = &args.npy {
-        track.save(npy)?;
-        eprintln!("wrote {}", npy.display());
-    }
+    // Every output is staged and published together once the last is complete.
+    let stage = |path: &Path| -> Result<AtomicFile> {
+        let file = AtomicFile::new(path, "")?;
+        file.write(&track.encode_for(path))?;
+        Ok(file)
+    };
+    let staged_track =
+        stage(&args.output).with_context(|| format!("writing {}", args.output.display()))?;
+    let staged_npy = match &args.npy {
+        Some(npy) => Some(stage(npy).with_context(|| format!("writing {}", npy.display()))?),
+        None => None,
+    };
     if let (Some(preview), Some(picture)) = (&args.preview, picture) {
         write_preview(preview, picture, &track, quiet)?;
+    }
+    staged_track.commit()?;
+    eprintln!("wrote {} frames to {}", track.len(), args.output.display());
+    if let Some(file) = staged_npy {
+        let npy = file.commit()?;
+        eprintln!("wrote {}", npy.display());
     }
     Ok(())
 }

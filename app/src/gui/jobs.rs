@@ -65,6 +65,21 @@ pub struct ExportRequest {
     pub track: Arc<Track>,
     /// Video options (fps, audio source, GIF size and rate).
     pub options: ExportOptions,
+    /// The document's input files (role, path), which the export must not replace.
+    pub inputs: Vec<(&'static str, PathBuf)>,
+}
+
+/// A project to save, with the track made in the app that goes beside it.
+#[derive(Clone, Debug)]
+pub struct SaveProjectRequest {
+    /// The `.faceshot` file.
+    pub path: PathBuf,
+    /// What it holds.
+    pub project: Box<Project>,
+    /// A driving track made in the app, saved as `<project name>.track.json`.
+    pub tracked: Option<Arc<Track>>,
+    /// The document's input files (role, path), which saving must not replace.
+    pub inputs: Vec<(&'static str, PathBuf)>,
 }
 
 /// A request to the worker.
@@ -98,7 +113,7 @@ pub enum Request {
     /// Read a project file.
     LoadProject(PathBuf),
     /// Write a project file (and, when given, the driving track made in the app beside it).
-    SaveProject(PathBuf, Box<Project>, Option<Arc<Track>>),
+    SaveProject(SaveProjectRequest),
     /// Retarget and render the preview frame (newest wins).
     Refresh(Box<RefreshRequest>),
     /// Write an output.
@@ -124,7 +139,7 @@ impl Request {
             Request::LoadTrack(p) => format!("Reading track {}", name(p)),
             Request::TrackFaces(p) => format!("Tracking the face in {}", name(p)),
             Request::LoadProject(p) => format!("Opening {}", name(p)),
-            Request::SaveProject(p, _, _) => format!("Saving {}", name(p)),
+            Request::SaveProject(r) => format!("Saving {}", name(&r.path)),
             Request::Refresh(_) => "Updating preview".into(),
             Request::Export(e) => format!("Exporting {}", name(&e.path)),
             Request::DownloadWeights { .. } => {
@@ -351,21 +366,7 @@ pub fn run(
             let project = Box::new(Project::load(&path)?);
             vec![JobOutput::Project { path, project }]
         }
-        Request::SaveProject(path, mut project, tracked) => {
-            if let Some(track) = tracked {
-                // A track made in the app is saved beside the project, which refers to it.
-                let stem = path
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| "project".into());
-                let track_path =
-                    faceshot_core::atomic::parent_dir(&path).join(format!("{stem}.track.json"));
-                track.save(&track_path)?;
-                project.driving_track = Some(track_path);
-            }
-            project.save(&path)?;
-            vec![JobOutput::ProjectSaved(path)]
-        }
+        Request::SaveProject(req) => vec![save_project(req)?],
         Request::Refresh(req) => refresh(state, &req)?,
         Request::Export(req) => vec![export(state, &req, ctx.progress)?],
         Request::DownloadWeights { hub, dest } => {
@@ -373,6 +374,54 @@ pub fn run(
             vec![JobOutput::WeightsDownloaded(dir)]
         }
     })
+}
+
+/// Save a project, and the track made in the app beside it, without replacing any input or any
+/// file that is not this project's own.
+fn save_project(req: SaveProjectRequest) -> Result<JobOutput> {
+    let SaveProjectRequest {
+        path,
+        mut project,
+        tracked,
+        inputs,
+    } = req;
+    let inputs: Vec<(&str, &Path)> = inputs.iter().map(|(r, p)| (*r, p.as_path())).collect();
+    let track_path = tracked.as_ref().map(|_| track_beside(&path));
+    let mut outputs = vec![("the project", path.as_path())];
+    if let Some(t) = &track_path {
+        outputs.push(("the project's track", t.as_path()));
+    }
+    faceshot_core::output_check::check_outputs(&inputs, &outputs)?;
+    if let (Some(track), Some(track_path)) = (tracked, track_path) {
+        track.save(&track_path)?;
+        project.driving_track = Some(track_path);
+    }
+    project.save(&path)?;
+    Ok(JobOutput::ProjectSaved(path))
+}
+
+/// Where a project's own track goes: `<project name>.track.json` beside it, unless a file of
+/// that name exists that the project does not already refer to (someone else's); then the
+/// first free `<project name>.track-N.json`.
+fn track_beside(project_path: &Path) -> PathBuf {
+    let stem = project_path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "project".into());
+    let dir = faceshot_core::atomic::parent_dir(project_path);
+    let ours = Project::load(project_path)
+        .ok()
+        .and_then(|p| p.driving_track)
+        .and_then(|p| p.canonicalize().ok());
+    let free_or_ours = |p: &PathBuf| !p.exists() || p.canonicalize().ok() == ours;
+    let first = dir.join(format!("{stem}.track.json"));
+    if free_or_ours(&first) {
+        return first;
+    }
+    (2..)
+        .map(|n| dir.join(format!("{stem}.track-{n}.json")))
+        .find(free_or_ours)
+        .unwrap_or(first)
 }
 
 /// `<dir>/<stem><suffix>` for each suffix, the first that exists.
@@ -575,6 +624,8 @@ fn export(
     req: &ExportRequest,
     progress: &dyn Progress,
 ) -> Result<JobOutput> {
+    let inputs: Vec<(&str, &Path)> = req.inputs.iter().map(|(r, p)| (*r, p.as_path())).collect();
+    faceshot_core::output_check::check_outputs(&inputs, &[("the export", &req.path)])?;
     let frames = req.track.len();
     match req.kind {
         ExportKind::Landmarks => {

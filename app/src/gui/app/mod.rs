@@ -7,7 +7,7 @@ mod status;
 pub use status::{JobEntry, Notice, NoticeLevel, PerfStats, PreviewFrame};
 
 use super::dialogs::{DialogPurpose, Dialogs};
-use super::jobs::{ExportKind, ExportRequest, RefreshRequest, Request};
+use super::jobs::{ExportKind, ExportRequest, RefreshRequest, Request, SaveProjectRequest};
 use super::motion::MotionCurves;
 use super::prefs::Prefs;
 use super::project::{PROJECT_EXTENSION, Project};
@@ -343,6 +343,27 @@ impl FaceShotApp {
         }
     }
 
+    /// The files the document was read from, with what each is: no save or export may
+    /// write over one of them.
+    pub fn input_files(&self) -> Vec<(&'static str, PathBuf)> {
+        let mut inputs = Vec::new();
+        if let Some(c) = &self.doc.character {
+            inputs.push(("the character picture", c.path.clone()));
+        }
+        if let Some(rig) = &self.doc.rig
+            && let RigSource::File(p) | RigSource::Sidecar(p) = &rig.source
+        {
+            inputs.push(("the landmark file", p.clone()));
+        }
+        if let Some(d) = &self.doc.driving {
+            inputs.push(("the driving video", d.path.clone()));
+        }
+        if let Some(t) = &self.doc.driving_track {
+            inputs.push(("the driving track", t.source.path().to_path_buf()));
+        }
+        inputs
+    }
+
     /// Save the project to `path` (in the background). A driving track made in the app is
     /// saved beside it as `<project name>.track.json`.
     pub fn save_project_as(&mut self, path: PathBuf) {
@@ -355,7 +376,13 @@ impl FaceShotApp {
             }
             _ => None,
         };
-        self.submit(Request::SaveProject(path, project, tracked));
+        let inputs = self.input_files();
+        self.submit(Request::SaveProject(SaveProjectRequest {
+            path,
+            project,
+            tracked,
+            inputs,
+        }));
     }
 
     /// Find the character's landmarks with the matcher (in the background); the result
@@ -567,6 +594,7 @@ impl FaceShotApp {
             face: rig.face.clone(),
             track: Arc::clone(track),
             options,
+            inputs: self.input_files(),
         };
         self.export.running = Some(self.submit(Request::Export(Box::new(request))));
     }
