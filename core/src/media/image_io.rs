@@ -7,21 +7,42 @@ use std::path::Path;
 /// Largest image accepted by default: 64 megapixels (e.g. 8192 × 8192).
 pub const DEFAULT_MAX_PIXELS: u64 = 64 * 1024 * 1024;
 
+/// Largest picture file read (compressed 64-megapixel pictures are far smaller).
+const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
+
 /// Load PNG (alpha kept), JPEG, WebP or GIF (first frame) as RGBA, refusing images over
 /// `max_pixels` before decoding them.
 pub fn load_image_limited(path: &Path, max_pixels: u64) -> Result<RgbaImage, MediaError> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| MediaError::io(path, e))?
+        .len();
+    if size > MAX_FILE_BYTES {
+        return Err(MediaError::Image {
+            path: path.to_path_buf(),
+            reason: format!("{size} bytes is too large for a picture file"),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|e| MediaError::io(path, e))?;
+    decode_image(&bytes, max_pixels, path)
+}
+
+/// Decode a picture file's `bytes` as [`load_image_limited`] does; `path` names it in errors.
+/// EXIF orientation is applied, so phone portraits come out upright.
+pub fn decode_image(bytes: &[u8], max_pixels: u64, path: &Path) -> Result<RgbaImage, MediaError> {
     let image_err = |reason: String| MediaError::Image {
         path: path.to_path_buf(),
         reason,
     };
-    let reader = ImageReader::open(path)
-        .map_err(|e| MediaError::io(path, e))?
-        .with_guessed_format()
-        .map_err(|e| MediaError::io(path, e))?;
-    if reader.format().is_none() {
+    let reader = || {
+        ImageReader::new(std::io::Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| MediaError::io(path, e))
+    };
+    let first = reader()?;
+    let Some(format) = first.format() else {
         return Err(image_err("unknown image format".into()));
-    }
-    let (width, height) = reader
+    };
+    let (width, height) = first
         .into_dimensions()
         .map_err(|e| image_err(e.to_string()))?;
     if u64::from(width) * u64::from(height) > max_pixels {
@@ -32,14 +53,10 @@ pub fn load_image_limited(path: &Path, max_pixels: u64) -> Result<RgbaImage, Med
             limit: max_pixels,
         });
     }
-    let mut reader = ImageReader::open(path)
-        .map_err(|e| MediaError::io(path, e))?
-        .with_guessed_format()
-        .map_err(|e| MediaError::io(path, e))?;
+    let mut reader = reader()?;
     let mut limits = image::Limits::default();
     limits.max_alloc = Some(max_pixels.saturating_mul(16));
     reader.limits(limits);
-    let is_jpeg = reader.format() == Some(image::ImageFormat::Jpeg);
     let mut decoder = reader
         .into_decoder()
         .map_err(|e| image_err(e.to_string()))?;
@@ -49,7 +66,7 @@ pub fn load_image_limited(path: &Path, max_pixels: u64) -> Result<RgbaImage, Med
         .unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut img = DynamicImage::from_decoder(decoder).map_err(|e| image_err(e.to_string()))?;
     img.apply_orientation(orientation);
-    if is_jpeg && !jpeg_is_complete(path) {
+    if format == image::ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
         tracing::warn!(
             "{}: the JPEG data ends early; the missing part of the picture is grey",
             path.display()
@@ -58,12 +75,9 @@ pub fn load_image_limited(path: &Path, max_pixels: u64) -> Result<RgbaImage, Med
     Ok(img.into_rgba8())
 }
 
-/// Whether a JPEG file ends with its end-of-image marker (trailing zero padding allowed); a
+/// Whether JPEG data ends with its end-of-image marker (trailing zero padding allowed); a
 /// truncated download decodes without an error but with its lower part missing.
-fn jpeg_is_complete(path: &Path) -> bool {
-    let Ok(bytes) = std::fs::read(path) else {
-        return true;
-    };
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
     let end = bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
     bytes[..end].ends_with(&[0xFF, 0xD9])
 }
@@ -189,10 +203,9 @@ mod tests {
         let path = dir.path().join("a.jpg");
         let img = image::RgbImage::from_pixel(32, 32, image::Rgb([90, 10, 10]));
         img.save(&path).unwrap();
-        assert!(jpeg_is_complete(&path));
         let bytes = std::fs::read(&path).unwrap();
-        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
-        assert!(!jpeg_is_complete(&path));
+        assert!(jpeg_is_complete(&bytes));
+        assert!(!jpeg_is_complete(&bytes[..bytes.len() / 2]));
     }
 
     fn crc32(data: &[u8]) -> u32 {

@@ -16,7 +16,7 @@ mod video_reader;
 pub use error::MediaError;
 pub use export::{ExportFormat, ExportOptions, Exporter};
 pub use gif_writer::{GIF_MAX_FPS, GifOptions, GifWriter};
-pub use image_io::{DEFAULT_MAX_PIXELS, load_image, load_image_limited, save_png};
+pub use image_io::{DEFAULT_MAX_PIXELS, decode_image, load_image, load_image_limited, save_png};
 pub use mp4_writer::{Mp4Options, Mp4Writer};
 pub use png_sequence::PngSequenceWriter;
 pub use video_info::{VideoInfo, rotation_from_display_matrix};
