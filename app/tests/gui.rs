@@ -847,3 +847,48 @@ fn downloading_the_weights_fills_the_folder_and_selects_the_diffusion_matcher() 
     });
     assert_eq!(h2.state().dift_weights.as_deref(), Some(dest.as_path()));
 }
+
+#[test]
+fn exports_never_replace_the_documents_files_or_empty_a_folder() {
+    use faceshot::gui::views::export::ExportChoice;
+    let dir = tempfile::tempdir().unwrap();
+    // The character is a copy, so nothing in the repository can be touched.
+    let picture = dir.path().join("hero.png");
+    std::fs::copy(astronaut(), &picture).unwrap();
+    std::fs::copy(
+        common::assets().join("characters").join("astronaut.face.json"),
+        dir.path().join("hero.face.json"),
+    )
+    .unwrap();
+    let track = write_track(dir.path(), 10);
+    let mut h = harness(LaunchOptions {
+        character: Some(picture.clone()),
+        track: Some(track.clone()),
+        ..Default::default()
+    });
+    settle(&mut h);
+    let track_bytes = std::fs::read(&track).unwrap();
+
+    // The landmarks exported over the driving track they were made from.
+    export_with_dialog(&mut h, ExportChoice::LandmarksJson, &track);
+    let note = &h.state().notices.last().expect("a message").text;
+    assert!(note.contains("is also the driving track"), "{note}");
+    assert_eq!(std::fs::read(&track).unwrap(), track_bytes);
+
+    // PNG frames into a folder holding someone's work.
+    let folder = dir.path().join("work");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("notes.txt"), "mine").unwrap();
+    export_with_dialog(&mut h, ExportChoice::PngSequence, &folder);
+    let note = &h.state().notices.last().expect("a message").text;
+    assert!(note.contains("already holds notes.txt"), "{note}");
+    let names: Vec<_> = std::fs::read_dir(&folder).unwrap().collect();
+    assert_eq!(names.len(), 1);
+
+    // Into an empty folder it works, and the app keeps going.
+    let frames = dir.path().join("frames");
+    std::fs::create_dir(&frames).unwrap();
+    export_with_dialog(&mut h, ExportChoice::PngSequence, &frames);
+    assert_eq!(std::fs::read_dir(&frames).unwrap().count(), 10);
+    assert!(std::fs::read(&picture).unwrap() == std::fs::read(astronaut()).unwrap());
+}

@@ -674,6 +674,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_projects_track_never_replaces_a_file_the_project_does_not_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("hero.faceshot");
+        assert_eq!(track_beside(&project), dir.path().join("hero.track.json"));
+        // Someone else's file under that name: the next free name.
+        std::fs::write(dir.path().join("hero.track.json"), "not ours").unwrap();
+        assert_eq!(track_beside(&project), dir.path().join("hero.track-2.json"));
+        // A project that already refers to its own track file keeps using it.
+        let own = dir.path().join("hero.track-2.json");
+        let p = Project {
+            character: None,
+            driving: None,
+            driving_track: Some(own.clone()),
+            rig: None,
+            settings: Default::default(),
+        };
+        p.save(&project).unwrap();
+        std::fs::write(&own, "{}").unwrap();
+        assert_eq!(
+            track_beside(&project).canonicalize().unwrap(),
+            own.canonicalize().unwrap()
+        );
+    }
+
+    #[test]
     fn display_scale_respects_side_and_memory() {
         assert_eq!(display_scale(320, 240, 100), 1.0);
         assert!((display_scale(1920, 1080, 10) - 0.25).abs() < 1e-6);
