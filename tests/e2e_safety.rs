@@ -496,6 +496,10 @@ fn absurd_options_are_refused_before_any_work() {
     for (args, needle) in cases {
         assert_option_refused(&faceshot(&args), needle);
     }
+    for steps in ["0", "1000000000000"] {
+        let o = faceshot(&["match", s(&img), "-o", s(&out), "--inversion-steps", steps]);
+        assert_option_refused(&o, "--inversion-steps");
+    }
     let o = faceshot(&[
         "retarget",
         "--character",

@@ -856,7 +856,9 @@ fn exports_never_replace_the_documents_files_or_empty_a_folder() {
     let picture = dir.path().join("hero.png");
     std::fs::copy(astronaut(), &picture).unwrap();
     std::fs::copy(
-        common::assets().join("characters").join("astronaut.face.json"),
+        common::assets()
+            .join("characters")
+            .join("astronaut.face.json"),
         dir.path().join("hero.face.json"),
     )
     .unwrap();

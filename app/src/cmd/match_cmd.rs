@@ -24,15 +24,16 @@ pub struct BackendArgs {
     /// download is found (for dift; resumable, SHA-256 checked).
     #[arg(long)]
     pub download: bool,
-    /// DIFT feature timestep.
-    #[arg(long, default_value_t = 301)]
-    pub timestep: usize,
-    /// DDIM schedule length for the inversion (50 as in the official code; 10 is ~3x faster).
-    #[arg(long, default_value_t = 50)]
-    pub inversion_steps: usize,
-    /// Use the original DIFT's noise ensemble of this size instead of DDIM inversion.
-    #[arg(long)]
-    pub noise_ensemble: Option<usize>,
+    /// DIFT feature timestep (0–999).
+    #[arg(long, default_value_t = 301, value_parser = clap::value_parser!(u16).range(0..1000))]
+    pub timestep: u16,
+    /// DDIM schedule length for the inversion, 1–1000 (50 as in the official code; 10 is ~3x
+    /// faster).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub inversion_steps: u16,
+    /// Use the original DIFT's noise ensemble of this size (1–64) instead of DDIM inversion.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=64))]
+    pub noise_ensemble: Option<u8>,
     /// Appearance gallery folder (NAME.png + NAME.json); default: the built-in gallery.
     #[arg(long)]
     pub gallery: Option<PathBuf>,
@@ -47,11 +48,11 @@ impl BackendArgs {
         let backend: Backend = self.backend.parse()?;
         let inversion = match self.noise_ensemble {
             Some(n) => Inversion::Noise {
-                ensemble: n,
+                ensemble: usize::from(n),
                 seed: 42,
             },
             None => Inversion::Ddim {
-                steps: self.inversion_steps,
+                steps: usize::from(self.inversion_steps),
             },
         };
         Ok(MatchOptions {
@@ -60,7 +61,7 @@ impl BackendArgs {
             download: self.download,
             anchors: None,
             dift: DiftOptions {
-                timestep: self.timestep,
+                timestep: usize::from(self.timestep),
                 inversion,
                 ..DiftOptions::default()
             },
