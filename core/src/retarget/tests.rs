@@ -246,10 +246,49 @@ proptest! {
                 let w_d = rel_width(d, a, b) / rel_width(d0, a, b);
                 prop_assert!((w_c - w_d).abs() < 1e-3, "frame {}: width {}-{} at {} vs {}", t, a, b, w_c, w_d);
             }
+            // Opening wider than the reference: by the driver's amount. Closing: in proportion
+            // to the character's own opening (covered by `openings_never_go_below_zero`).
             let change_c = mouth_open_ratio(c) - mouth_open_ratio(c0);
             let change_d = mouth_open_ratio(d) - mouth_open_ratio(d0);
-            prop_assert!((change_c - change_d).abs() <= 0.05 * change_d.abs() + 1e-3,
-                "frame {}: mouth-open ratio changed by {} for the character, {} for the driver", t, change_c, change_d);
+            if change_d >= 0.0 {
+                prop_assert!((change_c - change_d).abs() <= 0.05 * change_d.abs() + 1e-3,
+                    "frame {}: mouth-open ratio changed by {} for the character, {} for the driver", t, change_c, change_d);
+            } else {
+                prop_assert!(change_c <= 1e-3, "frame {}: the driver's mouth closed, the character's opened by {}", t, change_c);
+            }
+        }
+    }
+
+    /// Whatever the driver does from an open reference (mouth and eyes open, then closing
+    /// fully, smiling, turning), the character's lips and lids never pass through each other,
+    /// for every reference mode.
+    #[test]
+    fn openings_never_go_below_zero(
+        character in shape(0.0),
+        base in driver_base(),
+        open in (0.2f32..1.0, 0.3f32..1.0, 0.3f32..1.0),
+        frames in prop::collection::vec((expression(), pose()), 1..8),
+        reference in prop_oneof![Just(Reference::First), Just(Reference::Auto), (0usize..8).prop_map(Reference::Frame)],
+        gains in gains(),
+    ) {
+        let mut track = driver(base, &frames);
+        let (cx, cy, scale) = base;
+        track.frames[0] = posed_face(cx, cy, scale, &Expression {
+            mouth_open: open.0,
+            right_eye_open: open.1,
+            left_eye_open: open.2,
+            ..Default::default()
+        });
+        let reference = match reference {
+            Reference::Frame(n) => Reference::Frame(n % track.len()),
+            r => r,
+        };
+        let opts = RetargetOptions { reference, gains, ..Default::default() };
+        let out = retarget(&character.face(), &track, &opts).unwrap();
+        for (t, c) in out.frames.iter().enumerate() {
+            for (name, gap) in signed_gaps(c) {
+                prop_assert!(gap >= -1e-4, "frame {}: {} gap {} (lips or lids crossed)", t, name, gap);
+            }
         }
     }
 
@@ -341,6 +380,83 @@ proptest! {
             }
         }
     }
+}
+
+/// Each eye's and the mouth's smallest gap between facing points, signed (negative when the
+/// lower lid or lip has passed above the upper one), over the part's width.
+fn signed_gaps(p: &Landmarks) -> [(&'static str, f32); 3] {
+    let gap = |(a, b): (usize, usize), pairs: &[(usize, usize)]| {
+        let axis = p[b] - p[a];
+        let width = axis.x.hypot(axis.y);
+        let down = Point::new(-axis.y, axis.x) * (1.0 / width);
+        pairs
+            .iter()
+            .map(|&(u, l)| (p[l] - p[u]).dot(down) / width)
+            .fold(f32::INFINITY, f32::min)
+    };
+    [
+        ("right eye", gap((36, 39), &[(37, 41), (38, 40)])),
+        ("left eye", gap((42, 45), &[(43, 47), (44, 46)])),
+        ("mouth", gap((60, 64), &[(61, 67), (62, 66), (63, 65)])),
+    ]
+}
+
+#[test]
+fn a_closed_driver_closes_the_character_and_wider_opens_wider() {
+    // The driver's reference has the mouth half open and the eyes open; the character is
+    // drawn with a closed mouth and wide eyes.
+    let face = Face::new(
+        posed_face(500.0, 400.0, 150.0, &Expression::default()),
+        None,
+    );
+    let open_ref = Expression {
+        mouth_open: 0.5,
+        ..Default::default()
+    };
+    let levels = [0.5f32, 0.3, 0.0, 0.7, 1.0];
+    let mut track = Track::new(30.0, None);
+    for &m in &levels {
+        track.push(
+            posed_face(
+                300.0,
+                300.0,
+                100.0,
+                &Expression {
+                    mouth_open: m,
+                    right_eye_open: m.min(1.0),
+                    ..open_ref
+                },
+            ),
+            true,
+        );
+    }
+    let out = retarget(&face, &track, &RetargetOptions::default()).unwrap();
+    let mouth = |p: &Landmarks| signed_gaps(p)[2].1;
+    let eye = |p: &Landmarks| signed_gaps(p)[0].1;
+    // The reference gives the character as drawn.
+    assert!(max_distance(&out.frames[0], &face.points) < 1e-3);
+    // Closing to the driver's closed mouth closes the character's, never past it.
+    assert!(
+        mouth(&out.frames[2]).abs() < 2e-3,
+        "{}",
+        mouth(&out.frames[2])
+    );
+    // The synthetic driver's shut eye keeps 5 % of its full opening, a tenth of the
+    // reference's half-open eye: the character keeps a tenth of its own.
+    let kept = eye(&out.frames[2]) / eye(&face.points);
+    assert!((0.0..0.12).contains(&kept), "{kept}");
+    assert!(mouth(&out.frames[1]) >= -1e-4 && mouth(&out.frames[1]) <= mouth(&face.points) + 1e-4);
+    // Wider than the reference opens wider, monotonically.
+    let order = [2usize, 1, 0, 3, 4];
+    for w in order.windows(2) {
+        assert!(
+            mouth(&out.frames[w[1]]) >= mouth(&out.frames[w[0]]) - 1e-4,
+            "mouth not monotonic between driver openings {} and {}",
+            levels[w[0]],
+            levels[w[1]]
+        );
+    }
+    assert!(mouth(&out.frames[4]) > mouth(&face.points) + 0.1);
 }
 
 fn neutral_driver(frames: &[Expression]) -> Track {

@@ -12,6 +12,40 @@ use crate::landmarks::{Face, LANDMARK_COUNT, Landmarks, Point, validate_points};
 /// character's lid motion up without bound.
 pub const MIN_EYE_OPENING: f32 = 0.25;
 
+/// The same floor for the mouth's inner lips (a gap of a tenth of the mouth's width): a
+/// reference frame with the lips just parted cannot make the character's lips jump.
+pub const MIN_MOUTH_OPENING: f32 = 0.2;
+
+/// A pair of arcs that open and close against each other (an eye's lids, the inner lips), with
+/// how the driver's opening maps onto the character's.
+///
+/// Openings are measured in the arcs' own units (half the part's width). Below the driver's
+/// reference opening the character's opening is scaled down in proportion, so a closed driver
+/// closes it and it never goes below zero; above it, the character's opening grows by the
+/// driver's change times `widening`. The reference gives the character's own drawn state.
+#[derive(Clone, Copy, Debug)]
+struct OpeningPair {
+    /// Index into [`ARCS`] of the upper arc.
+    upper: usize,
+    /// Index into [`ARCS`] of the lower arc.
+    lower: usize,
+    /// Other arcs that move with this pair (the outer lips with the inner ones).
+    followers: [Option<usize>; 2],
+    /// The driver's opening in the reference frame.
+    reference: f32,
+    /// Character opening over driver opening, for closing.
+    closing: f32,
+    /// Multiplier of the driver's change, for opening wider than the reference.
+    widening: f32,
+    /// Least gap allowed between opposite interior points (0, or less where the character
+    /// is drawn with them crossed), in units of half the upper arc's width.
+    min_gaps: [f32; 3],
+}
+
+/// Index into [`ARCS`] of the inner lips and of the outer lips.
+const INNER_LIPS: (usize, usize) = (11, 12);
+const OUTER_LIPS: (usize, usize) = (9, 10);
+
 /// A prepared retargeting: character and driver reference measured once, then any number of
 /// driving frames mapped to character frames.
 ///
@@ -52,8 +86,8 @@ pub struct Retargeter {
     /// Character face width over driver face width.
     size_ratio: f32,
     clamps: [Clamp; ARCS.len()],
-    /// Multiplier of each arc's local vertical change (eyelids: ratio of openings).
-    vertical: [f32; ARCS.len()],
+    /// The two eyes' lids and the lips, whose openings map onto the character's.
+    pairs: [OpeningPair; 3],
     owner: [usize; LANDMARK_COUNT],
 }
 
@@ -121,22 +155,35 @@ impl Retargeter {
             }
         });
 
-        let mut vertical = [1.0; ARCS.len()];
-        let opening = |local: &Landmarks, (upper, lower): (usize, usize)| -> f32 {
-            [upper, lower]
-                .iter()
-                .map(|&k| {
-                    let inner = ARCS[k].interior();
-                    -inner.iter().map(|&i| local[i].y).sum::<f32>() / inner.len() as f32
-                })
-                .sum()
+        let pair = |(upper, lower): (usize, usize), floor: f32, followers| {
+            let c = opening(&char_local, upper, lower).max(0.0);
+            let d = opening(&ref_local, upper, lower);
+            let closing = c / d.max(floor);
+            OpeningPair {
+                upper,
+                lower,
+                followers,
+                min_gaps: gaps(&character.points, upper, lower).map(|g| g.min(0.0)),
+                reference: d,
+                closing,
+                // Eyes keep their size ratio both ways (a huge eye opens wide); a mouth
+                // opens by the driver's change in units of its own width.
+                widening: if floor == MIN_EYE_OPENING {
+                    closing
+                } else {
+                    1.0
+                },
+            }
         };
-        for pair in LID_PAIRS {
-            let c = opening(&char_local, pair).max(0.0);
-            let d = opening(&ref_local, pair).max(MIN_EYE_OPENING);
-            vertical[pair.0] = c / d;
-            vertical[pair.1] = c / d;
-        }
+        let pairs = [
+            pair(LID_PAIRS[0], MIN_EYE_OPENING, [None; 2]),
+            pair(LID_PAIRS[1], MIN_EYE_OPENING, [None; 2]),
+            pair(
+                INNER_LIPS,
+                MIN_MOUTH_OPENING,
+                [Some(OUTER_LIPS.0), Some(OUTER_LIPS.1)],
+            ),
+        ];
 
         Ok(Self {
             gains: opts.effective_gains(),
@@ -148,7 +195,7 @@ impl Retargeter {
             char_local,
             size_ratio,
             clamps,
-            vertical,
+            pairs,
             owner,
         })
     }
@@ -169,6 +216,29 @@ impl Retargeter {
             .map(|p| self.ref_head.origin + rotate(p - head.origin, -d_angle) * (1.0 / scale));
 
         // 2. Local motion of every arc, in the character's rest pose.
+        let mut vertical = [1.0f32; ARCS.len()];
+        let mut now_local = [Point::default(); LANDMARK_COUNT];
+        for arc in &ARCS {
+            let frame = arc.frame(&stable);
+            for &i in arc.interior() {
+                now_local[i] = frame.to_local(stable[i]);
+            }
+        }
+        for pair in &self.pairs {
+            let now = opening(&now_local, pair.upper, pair.lower);
+            let scale = if now < pair.reference {
+                pair.closing
+            } else {
+                pair.widening
+            };
+            for k in [Some(pair.upper), Some(pair.lower)]
+                .into_iter()
+                .chain(pair.followers)
+                .flatten()
+            {
+                vertical[k] = scale;
+            }
+        }
         let mut out = [Point::default(); LANDMARK_COUNT];
         for (k, arc) in ARCS.iter().enumerate() {
             let g = self.gains.get(arc.control);
@@ -189,9 +259,14 @@ impl Retargeter {
                     continue;
                 }
                 let change = now.to_local(stable[i]) - self.ref_local[i];
-                let change = Point::new(change.x, change.y * self.vertical[k]);
+                let change = Point::new(change.x, change.y * vertical[k]);
                 out[i] = target.to_image(self.char_local[i] + change * g);
             }
+        }
+
+        // Lids and lips never pass through each other, whatever the shapes.
+        for pair in &self.pairs {
+            uncross(&mut out, pair);
         }
 
         // 3. Head motion, re-applied about the character's jaw origin.
@@ -203,5 +278,49 @@ impl Retargeter {
             *p = centre + shift + rotate(*p - centre, angle) * scale;
         }
         out.iter().all(|p| p.is_finite()).then_some(out)
+    }
+}
+
+/// The opening between two arcs that share their end points: how far their interior points
+/// lie outward, in the arcs' own local coordinates (`local`, units of half the part's width).
+fn opening(local: &Landmarks, upper: usize, lower: usize) -> f32 {
+    [upper, lower]
+        .iter()
+        .map(|&k| {
+            let inner = ARCS[k].interior();
+            -inner.iter().map(|&i| local[i].y).sum::<f32>() / inner.len() as f32
+        })
+        .sum()
+}
+
+/// The gaps between opposite interior points of two arcs (the upper arc's first interior
+/// point faces the lower arc's last), across the upper arc's frame, in its units.
+fn gaps(points: &Landmarks, upper: usize, lower: usize) -> [f32; 3] {
+    let frame = ARCS[upper].frame(points);
+    let mut out = [0.0; 3];
+    let opposite = ARCS[upper]
+        .interior()
+        .iter()
+        .zip(ARCS[lower].interior().iter().rev());
+    for (g, (&u, &l)) in out.iter_mut().zip(opposite) {
+        // The upper arc's interior lies at negative y, the lower arc's at positive y.
+        *g = frame.to_local(points[l]).y - frame.to_local(points[u]).y;
+    }
+    out
+}
+
+/// Where opposite interior points of a pair have come closer than the pair allows (passed
+/// through each other), move both apart about their midpoint to the least allowed gap.
+fn uncross(points: &mut Landmarks, pair: &OpeningPair) {
+    let frame = ARCS[pair.upper].frame(points);
+    let ups = ARCS[pair.upper].interior();
+    let lows = ARCS[pair.lower].interior();
+    for ((&u, &l), &min_gap) in ups.iter().zip(lows.iter().rev()).zip(&pair.min_gaps) {
+        let (a, b) = (frame.to_local(points[u]), frame.to_local(points[l]));
+        if b.y - a.y < min_gap {
+            let mid = (a.y + b.y) * 0.5;
+            points[u] = frame.to_image(Point::new(a.x, mid - 0.5 * min_gap));
+            points[l] = frame.to_image(Point::new(b.x, mid + 0.5 * min_gap));
+        }
     }
 }
