@@ -66,3 +66,32 @@ fn animate_refuses_landmarks_for_another_image_size() {
     );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn animate_without_landmarks_matches_the_character_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("talk.gif");
+    let face = dir.path().join("matched.json");
+    let a = assets();
+    let o = Command::new(env!("CARGO_BIN_EXE_faceshot"))
+        .arg("animate")
+        .arg(a.join("characters/astronaut.png"))
+        .arg(a.join("driving/sample_talk.mp4"))
+        .args(["--frames", "4", "--quiet", "-o"])
+        .arg(&out)
+        .arg("--save-landmarks")
+        .arg(&face)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("matched"), "{err}");
+    assert!(out.exists());
+    // The saved points are the ones the match found (NME 0.025 against the shipped ones when
+    // written; a stand-in template would be far off).
+    let matched = faceshot_core::landmarks::Face::load(&face).unwrap();
+    let shipped =
+        faceshot_core::landmarks::Face::load(&a.join("characters/astronaut.json")).unwrap();
+    let nme = faceshot_core::matching::eval::nme(&matched.points, &shipped.points).unwrap();
+    assert!(nme < 0.05, "NME {nme} against the shipped landmarks");
+}

@@ -7,10 +7,14 @@ use clap::Args;
 use faceshot_core::animate::{Animator, WarpAnimator};
 use faceshot_core::atomic::AtomicFile;
 use faceshot_core::landmarks::{Face, ImageSize};
+use faceshot_core::matching::{MatchOptions, match_face, points_to_check};
 use faceshot_core::media::{ExportFormat, ExportOptions, load_image};
 use faceshot_core::pipeline::{render_track, track_driving};
 use faceshot_core::retarget::{Gains, Reference, RetargetOptions, retarget};
 use std::path::PathBuf;
+
+/// More uncertain points than this earn a warning when animate matches the character itself.
+const UNCERTAIN_POINTS: usize = 10;
 
 /// Arguments of `faceshot animate`.
 #[derive(Args, Debug)]
@@ -19,9 +23,13 @@ pub struct AnimateArgs {
     pub image: PathBuf,
     /// The driving video: a human face talking.
     pub driving: PathBuf,
-    /// The character's 68 landmarks (face JSON, e.g. from `faceshot match`).
+    /// The character's 68 landmarks (face JSON, e.g. from `faceshot match`); without it the
+    /// character is matched first (the default matcher of `faceshot match`).
     #[arg(long)]
-    pub landmarks: PathBuf,
+    pub landmarks: Option<PathBuf>,
+    /// Save the landmarks the character was matched with (face JSON), to check or edit them.
+    #[arg(long, conflicts_with = "landmarks")]
+    pub save_landmarks: Option<PathBuf>,
     /// Output: .mp4, .gif, or a folder of PNG frames.
     #[arg(short, long)]
     pub output: PathBuf,
@@ -58,14 +66,17 @@ pub fn run(args: &AnimateArgs, quiet: bool) -> Result<()> {
     if let Some(track) = &args.save_track {
         outputs.push(("--save-track", track.as_path()));
     }
-    super::check_paths(
-        &[
-            ("the character picture", &args.image),
-            ("the driving video", &args.driving),
-            ("--landmarks", &args.landmarks),
-        ],
-        &outputs,
-    )?;
+    if let Some(face) = &args.save_landmarks {
+        outputs.push(("--save-landmarks", face.as_path()));
+    }
+    let mut inputs = vec![
+        ("the character picture", args.image.as_path()),
+        ("the driving video", args.driving.as_path()),
+    ];
+    if let Some(face) = &args.landmarks {
+        inputs.push(("--landmarks", face.as_path()));
+    }
+    super::check_paths(&inputs, &outputs)?;
     if args.audio && ExportFormat::from_path(&args.output)? != ExportFormat::Mp4 {
         bail!("--audio needs an .mp4 output; GIF and PNG frames have no sound");
     }
@@ -78,15 +89,20 @@ pub fn run(args: &AnimateArgs, quiet: bool) -> Result<()> {
         expression_only: args.expression_only,
     };
     let image = load_image(&args.image)?;
-    let mut face = Face::load(&args.landmarks)?;
     let size = ImageSize {
         width: image.width(),
         height: image.height(),
     };
+    let (mut face, face_name) = match &args.landmarks {
+        Some(path) => (Face::load(path)?, path.display().to_string()),
+        None => (
+            match_character(args, &image, quiet)?,
+            "the matched landmarks".into(),
+        ),
+    };
     match face.image {
         Some(s) if s != size => bail!(
-            "{}: landmarks are for a {}x{} image but {} is {}x{}",
-            args.landmarks.display(),
+            "{face_name}: landmarks are for a {}x{} image but {} is {}x{}",
             s.width,
             s.height,
             args.image.display(),
@@ -95,7 +111,16 @@ pub fn run(args: &AnimateArgs, quiet: bool) -> Result<()> {
         ),
         _ => face.image = Some(size),
     }
-    face.validate(&args.landmarks.display().to_string())?;
+    face.validate(&face_name)?;
+    // Staged now, published with the video (a failed run keeps an earlier file).
+    let saved_face = match &args.save_landmarks {
+        Some(path) => Some(
+            AtomicFile::new(path, "")
+                .and_then(|f| f.write(face.to_json().as_bytes()).map(|()| f))
+                .with_context(|| format!("writing {}", path.display()))?,
+        ),
+        None => None,
+    };
     let animator = WarpAnimator::prepare(&image, &face)
         .with_context(|| format!("preparing {}", args.image.display()))?;
 
@@ -134,6 +159,10 @@ pub fn run(args: &AnimateArgs, quiet: bool) -> Result<()> {
     let progress = BarProgress::new(Some(character.len() as u64), quiet);
     let (path, note) = render_track(&animator, &character, &args.output, &export, &progress)?;
     progress.finish();
+    if let Some(file) = saved_face {
+        let face_path = file.commit().context("publishing the matched landmarks")?;
+        eprintln!("wrote the matched landmarks to {}", face_path.display());
+    }
     if let Some(file) = saved_track {
         let track_path = file.commit().context("publishing the character's track")?;
         eprintln!("wrote the character's track to {}", track_path.display());
@@ -148,4 +177,29 @@ pub fn run(args: &AnimateArgs, quiet: bool) -> Result<()> {
         path.display()
     );
     Ok(())
+}
+
+/// Find the character's landmarks with the default matcher, saying so, and warning when many
+/// points are uncertain.
+fn match_character(args: &AnimateArgs, image: &image::RgbaImage, quiet: bool) -> Result<Face> {
+    let progress = BarProgress::new(None, quiet);
+    let result = match_face(image, &MatchOptions::default(), &progress);
+    progress.finish();
+    let result = result.with_context(|| format!("matching {}", args.image.display()))?;
+    if result.placeholder {
+        bail!(
+            "{}: no face found; place the points with `faceshot match --anchors` or in the app, \
+             then pass them with --landmarks",
+            args.image.display()
+        );
+    }
+    let weak = points_to_check(&result.face);
+    eprintln!("matched {}: {}", args.image.display(), result.note);
+    if weak > UNCERTAIN_POINTS {
+        eprintln!(
+            "warning: {weak} of 68 points are uncertain; check them with --save-landmarks (or \
+             in the app) and pass them back with --landmarks"
+        );
+    }
+    Ok(result.face)
 }
