@@ -1,19 +1,15 @@
 //! End-to-end: `faceshot detect` on short clips made from the shipped test photo.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::faceshot;
+
 use faceshot_core::landmarks::Track;
 use faceshot_core::media::{ExportOptions, Exporter, VideoReader};
 use image::{Rgba, RgbaImage};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn faceshot(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faceshot"))
-        .args(args)
-        .arg("--quiet")
-        .output()
-        .expect("run faceshot")
-}
 
 fn photo() -> RgbaImage {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets/parity/astronaut.png");

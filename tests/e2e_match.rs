@@ -1,29 +1,17 @@
 //! End-to-end: `faceshot cartoons`, `match` (structural, anchors, overlay) and `eval-match`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::{faceshot, ok};
+
 use faceshot_core::landmarks::Face;
 use std::path::Path;
 use std::process::Command;
 
 #[path = "support/local_hub.rs"]
 mod local_hub;
-
-fn faceshot(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_faceshot"))
-        .args(args)
-        .arg("--quiet")
-        .output()
-        .expect("run faceshot")
-}
-
-fn ok(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 #[test]
 fn cartoons_match_and_eval() {

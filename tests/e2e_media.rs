@@ -1,18 +1,14 @@
 //! End-to-end: the `faceshot` binary on clips these tests generate themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::{assert_clean_failure, faceshot, stderr};
+
 use faceshot_core::media::{ExportOptions, Exporter, VideoReader};
 use image::{Rgba, RgbaImage};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn faceshot(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faceshot"))
-        .args(args)
-        .arg("--quiet")
-        .output()
-        .expect("run faceshot")
-}
 
 fn frame(i: u32, w: u32, h: u32) -> RgbaImage {
     RgbaImage::from_fn(w, h, |x, y| {
@@ -31,25 +27,6 @@ fn make_clip(path: &Path, frames: u32, w: u32, h: u32, fps: f64) {
         out.push(&frame(i, w, h)).unwrap();
     }
     out.finish().unwrap();
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A failed run: exit code 1, one `error:` line that names the file, no panic.
-fn assert_clean_failure(o: &Output, names: &str) {
-    let err = stderr(o);
-    assert_eq!(o.status.code(), Some(1), "stderr: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-    let line = err
-        .lines()
-        .find(|l| l.starts_with("error:"))
-        .unwrap_or_else(|| panic!("no error line in {err}"));
-    assert!(
-        line.contains(names),
-        "error line should name {names}: {line}"
-    );
 }
 
 #[test]

@@ -1,35 +1,17 @@
 //! End-to-end: `faceshot render` on a procedurally drawn cartoon and a synthetic track.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::{assert_clean_failure, faceshot, s};
+
 use faceshot_core::animate::cartoon::{self, Background, Style};
 use faceshot_core::landmarks::synthetic::{Expression, posed_face};
 use faceshot_core::landmarks::{Face, ImageSize, Point, Track};
 use faceshot_core::media::save_png;
 use image::RgbaImage;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn faceshot(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faceshot"))
-        .args(args)
-        .arg("--quiet")
-        .output()
-        .expect("run faceshot")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// A failed run: exit code 1, one `error:` line containing `needle`, no panic.
-fn assert_clean_failure(o: &Output, needle: &str) {
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "stderr: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(lines.len(), 1, "{err}");
-    assert!(lines[0].contains(needle), "want {needle:?}: {}", lines[0]);
-}
 
 /// Character picture, rest face and an 8-frame track in `dir`.
 fn fixture(dir: &Path) {

@@ -1,38 +1,16 @@
 //! End-to-end: `faceshot retarget` on synthetic faces and tracks these tests generate.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::{assert_clean_failure, faceshot, s, stderr};
+
 use faceshot_core::landmarks::synthetic::{Expression, posed_face};
 use faceshot_core::landmarks::{Face, ImageSize, Track};
 use faceshot_core::media::{VideoReader, save_png};
 use image::{Rgba, RgbaImage};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn faceshot(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faceshot"))
-        .args(args)
-        .arg("--quiet")
-        .output()
-        .expect("run faceshot")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A failed run: exit code 1, one `error:` line containing `needle`, no panic.
-fn assert_clean_failure(o: &Output, needle: &str) {
-    let err = stderr(o);
-    assert_eq!(o.status.code(), Some(1), "stderr: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(lines.len(), 1, "{err}");
-    assert!(
-        lines[0].contains(needle),
-        "error line should say {needle:?}: {}",
-        lines[0]
-    );
-}
+use std::path::PathBuf;
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -46,10 +24,6 @@ impl Fixture {
     fn path(&self, name: &str) -> PathBuf {
         self.root.join(name)
     }
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 /// A 160×120 character picture with its face, and a 12-frame driver who opens the mouth,

@@ -13,6 +13,17 @@ pub fn faceshot(args: &[&str]) -> Output {
         .expect("run faceshot")
 }
 
+/// What the run printed on stderr.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A successful run's stdout (fails with its stderr otherwise).
+pub fn ok(o: &Output) -> String {
+    assert!(o.status.success(), "stderr: {}", stderr(o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 /// A path as a test argument (test paths are always Unicode).
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("a Unicode test path")
