@@ -459,6 +459,59 @@ fn a_closed_driver_closes_the_character_and_wider_opens_wider() {
     assert!(mouth(&out.frames[4]) > mouth(&face.points) + 0.1);
 }
 
+#[test]
+fn a_wink_closes_one_eye_and_one_brow_moves_alone() {
+    let face = Face::new(
+        posed_face(500.0, 400.0, 150.0, &Expression::default()),
+        None,
+    );
+    let rest = signed_gaps(&face.points);
+    let mut wink = posed_face(
+        300.0,
+        300.0,
+        100.0,
+        &Expression {
+            right_eye_open: 0.0,
+            ..Default::default()
+        },
+    );
+    // The left brow (points 22-26) alone goes up by a tenth of the face's half width.
+    for q in &mut wink[22..27] {
+        q.y -= 10.0;
+    }
+    let mut track = Track::new(30.0, None);
+    track.push(
+        posed_face(300.0, 300.0, 100.0, &Expression::default()),
+        true,
+    );
+    track.push(wink, true);
+    let out = retarget(&face, &track, &RetargetOptions::default()).unwrap();
+    let now = signed_gaps(&out.frames[1]);
+    assert!(
+        now[0].1 < 0.1 * rest[0].1,
+        "right eye still {} open",
+        now[0].1
+    );
+    assert!(
+        (now[1].1 - rest[1].1).abs() < 1e-4,
+        "left eye moved: {} vs {}",
+        now[1].1,
+        rest[1].1
+    );
+    let rise = |range: std::ops::Range<usize>| {
+        range
+            .map(|i| face.points[i].y - out.frames[1][i].y)
+            .sum::<f32>()
+            / 5.0
+    };
+    assert!(rise(22..27) > 10.0, "left brow rose {}", rise(22..27));
+    assert!(
+        rise(17..22).abs() < 1e-3,
+        "right brow moved {}",
+        rise(17..22)
+    );
+}
+
 fn neutral_driver(frames: &[Expression]) -> Track {
     let mut t = Track::new(30.0, None);
     t.push(
