@@ -180,7 +180,7 @@ fn weights_reports_a_folder_and_downloads_what_is_missing() {
     let hub = local_hub::local_hub();
     let stdout = ok(&weights(&hub, &["--download"]));
     assert!(stdout.contains("complete"), "{stdout}");
-    for f in faceshot_core::matching::dift::hub::FILES {
+    for f in faceshot_dift::hub::FILES {
         let body = std::fs::read_to_string(sd.join(f)).unwrap();
         assert!(body.ends_with(f), "{body}");
     }

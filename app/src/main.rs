@@ -96,9 +96,7 @@ fn run_gui(args: &GuiArgs) -> anyhow::Result<()> {
     let mut options = faceshot::gui::LaunchOptions {
         load_sample: !args.no_sample && args.files.is_empty(),
         prefs: faceshot::gui::prefs::Prefs::default_path(),
-        models_dir: faceshot_core::matching::dift::hub::default_dir(
-            faceshot_core::matching::dift::hub::Hub::from_env().repo(),
-        ),
+        models_dir: faceshot_dift::hub::default_dir(faceshot_dift::hub::Hub::from_env().repo()),
         ..Default::default()
     };
     for f in &args.files {

@@ -726,7 +726,7 @@ fn track_faces_tracks_the_driving_video_on_the_worker() {
 /// A folder with every file of a diffusers SD-2.1 folder, none of them a model.
 fn fake_sd_folder() -> tempfile::TempDir {
     let fake = tempfile::tempdir().unwrap();
-    for (_, variants) in faceshot_core::matching::dift::REQUIRED {
+    for (_, variants) in faceshot_dift::REQUIRED {
         let p = fake.path().join(variants[0]);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, b"not a model").unwrap();
@@ -801,7 +801,7 @@ fn the_diffusion_matcher_needs_a_complete_weights_folder_and_a_broken_one_keeps_
 fn downloading_the_weights_fills_the_folder_and_selects_the_diffusion_matcher() {
     use eframe::egui::accesskit::Role;
     use faceshot_core::matching::Backend;
-    use faceshot_core::matching::dift::hub::{DEFAULT_REPO, FILES, Hub};
+    use faceshot_dift::hub::{DEFAULT_REPO, FILES, Hub};
 
     let models = tempfile::tempdir().unwrap();
     let dest = models.path().join("sd21");

@@ -37,7 +37,7 @@ pub fn run(args: &EvalMatchArgs, quiet: bool) -> Result<()> {
             args.dir.display()
         );
     }
-    let opts = args.backend.options()?;
+    let opts = args.backend.options(true, quiet)?;
     let bar = BarProgress::new(Some(items.len() as u64), quiet);
     let mut summary = EvalSummary::default();
     // Per image: backend, seconds, per-region shares.

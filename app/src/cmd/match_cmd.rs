@@ -5,9 +5,9 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use faceshot_core::atomic::AtomicFile;
 use faceshot_core::landmarks::Point;
-use faceshot_core::matching::dift::{DiftOptions, Inversion, resolve_weights};
 use faceshot_core::matching::{Backend, MatchOptions, match_face, overlay};
 use faceshot_core::media::{load_image, save_png};
+use faceshot_dift::{DiftOptions, Inversion, diffusion_for};
 use std::path::PathBuf;
 
 /// DIFT and backend options shared by `match` and `eval-match`.
@@ -43,8 +43,9 @@ pub struct BackendArgs {
 }
 
 impl BackendArgs {
-    /// Build the core options.
-    pub fn options(&self) -> Result<MatchOptions> {
+    /// Build the core options; `features` says whether the match needs the diffusion
+    /// features at all (not with anchors). A weights download shows a bar in bytes.
+    pub fn options(&self, features: bool, quiet: bool) -> Result<MatchOptions> {
         let backend: Backend = self.backend.parse()?;
         let inversion = match self.noise_ensemble {
             Some(n) => Inversion::Noise {
@@ -55,16 +56,30 @@ impl BackendArgs {
                 steps: usize::from(self.inversion_steps),
             },
         };
+        let dift = DiftOptions {
+            timestep: usize::from(self.timestep),
+            inversion,
+            ..DiftOptions::default()
+        };
+        let diffusion = if features {
+            let bar = BarProgress::bytes(quiet);
+            let diffusion = diffusion_for(
+                backend,
+                self.weights.as_deref(),
+                self.download,
+                &dift,
+                self.cache_dir.clone(),
+                &bar,
+            );
+            bar.finish();
+            diffusion?
+        } else {
+            None
+        };
         Ok(MatchOptions {
             backend,
-            weights: self.weights.clone(),
-            download: self.download,
+            diffusion,
             anchors: None,
-            dift: DiftOptions {
-                timestep: usize::from(self.timestep),
-                inversion,
-                ..DiftOptions::default()
-            },
             cache_dir: self.cache_dir.clone(),
             gallery: self.gallery.clone(),
         })
@@ -144,19 +159,16 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<()> {
     }
     super::check_paths(&[("the input picture", &args.image)], &outputs)?;
     let image = load_image(&args.image)?;
-    let mut opts = args.backend.options()?;
-    if let Some(a) = &args.anchors {
-        let anchors = parse_anchors(a)?;
-        check_anchors(&anchors, image.width(), image.height())?;
-        opts.anchors = Some(anchors);
-    }
-    if opts.download && opts.weights.is_none() && opts.backend == Backend::Dift {
-        // Found or downloaded first, with a bar in bytes, then given to the matcher.
-        let bar = BarProgress::bytes(quiet);
-        let dir = resolve_weights(None, true, &bar);
-        bar.finish();
-        opts.weights = Some(dir?);
-    }
+    let anchors = match &args.anchors {
+        Some(a) => {
+            let anchors = parse_anchors(a)?;
+            check_anchors(&anchors, image.width(), image.height())?;
+            Some(anchors)
+        }
+        None => None,
+    };
+    let mut opts = args.backend.options(anchors.is_none(), quiet)?;
+    opts.anchors = anchors;
     let bar = BarProgress::new(None, quiet);
     let result = match_face(&image, &opts, &bar);
     bar.finish();

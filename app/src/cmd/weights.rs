@@ -4,8 +4,8 @@
 use crate::progress_bar::BarProgress;
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use faceshot_core::matching::dift::hub::{DOWNLOAD_SIZE_TEXT, Hub, default_dir};
-use faceshot_core::matching::dift::{download_weights, missing_weights};
+use faceshot_dift::hub::{DOWNLOAD_SIZE_TEXT, Hub, default_dir};
+use faceshot_dift::{download_weights, missing_weights};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `faceshot weights`.

@@ -9,9 +9,9 @@ use eframe::egui::ColorImage;
 use faceshot_core::animate::Animator;
 use faceshot_core::landmarks::{Face, ImageSize, Landmarks, Point, Track};
 use faceshot_core::matching::Backend;
-use faceshot_core::matching::dift::hub::{DOWNLOAD_SIZE_TEXT, Hub};
 use faceshot_core::media::{ExportOptions, Exporter, VideoReader, load_image};
 use faceshot_core::progress::Progress;
+use faceshot_dift::hub::{DOWNLOAD_SIZE_TEXT, Hub};
 use image::RgbaImage;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -370,7 +370,7 @@ pub fn run(
         Request::Refresh(req) => refresh(state, &req)?,
         Request::Export(req) => vec![export(state, &req, ctx.progress)?],
         Request::DownloadWeights { hub, dest } => {
-            let dir = faceshot_core::matching::dift::download_weights(&hub, &dest, ctx.progress)?;
+            let dir = faceshot_dift::download_weights(&hub, &dest, ctx.progress)?;
             vec![JobOutput::WeightsDownloaded(dir)]
         }
     })

@@ -52,9 +52,20 @@ pub fn match_character(
     anchors: Option<Vec<Point>>,
     progress: &dyn Progress,
 ) -> Result<MatchResult> {
+    let diffusion = match anchors {
+        Some(_) => None,
+        None => faceshot_dift::diffusion_for(
+            backend,
+            weights.as_deref(),
+            false,
+            &faceshot_dift::DiftOptions::default(),
+            None,
+            progress,
+        )?,
+    };
     let opts = MatchOptions {
         backend,
-        weights,
+        diffusion,
         anchors,
         ..MatchOptions::default()
     };

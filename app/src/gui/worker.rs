@@ -475,7 +475,7 @@ mod tests {
 
     #[test]
     fn a_download_waiting_on_the_network_does_not_hold_up_other_jobs() {
-        use faceshot_core::matching::dift::hub::{DEFAULT_REPO, Hub};
+        use faceshot_dift::hub::{DEFAULT_REPO, Hub};
         // A hub that accepts connections and never answers.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());

@@ -103,6 +103,12 @@ pub trait Featurizer {
     fn side(&self) -> u32;
     /// Compute the features.
     fn extract(&self, img: &RgbImage, progress: &dyn Progress) -> Result<FeatureMap, MatchError>;
+
+    /// Whether a model was loaded to extract (a lazy featurizer whose maps all came from the
+    /// caches loads none).
+    fn is_loaded(&self) -> bool {
+        true
+    }
 }
 
 /// How a [`Lazy`] featurizer loads its model.
@@ -132,16 +138,15 @@ impl<F> Lazy<F> {
             loaded: std::sync::OnceLock::new(),
         }
     }
-
-    /// Whether the model has been loaded.
-    pub fn is_loaded(&self) -> bool {
-        self.loaded.get().is_some()
-    }
 }
 
 impl<F: Featurizer> Featurizer for Lazy<F> {
     fn id(&self) -> String {
         self.id.clone()
+    }
+
+    fn is_loaded(&self) -> bool {
+        self.loaded.get().is_some()
     }
 
     fn side(&self) -> u32 {

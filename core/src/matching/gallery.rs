@@ -6,7 +6,6 @@
 //! by [`super::cartoon`], so the project owns them and their landmarks are exact.
 
 use super::MatchError;
-use super::dift::hex;
 use super::feature::{FeatureMap, Featurizer, letterbox, unit};
 use crate::landmarks::{Face, LANDMARK_COUNT, Landmarks};
 use crate::progress::{Part, Progress};
@@ -34,10 +33,14 @@ pub struct Gallery {
     pub entries: Vec<GalleryEntry>,
 }
 
-#[cfg(test)]
+/// Lower-case hexadecimal of `bytes` (cache keys, file identities).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 impl Gallery {
-    /// Generated cartoons of the given seeds at `size` pixels (for tests).
-    pub(crate) fn generated(seeds: std::ops::Range<u64>, size: u32) -> Self {
+    /// Generated cartoons of the given seeds at `size` pixels (tests of featurizers).
+    pub fn generated(seeds: std::ops::Range<u64>, size: u32) -> Self {
         let entries = seeds
             .enumerate()
             .map(|(k, seed)| {

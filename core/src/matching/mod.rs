@@ -3,10 +3,9 @@
 //! Backends:
 //! - **structural** ([`structural`]): offline classical image analysis + a statistical shape
 //!   model; needs nothing downloaded.
-//! - **dift** ([`dift`]): the paper's method — Stable Diffusion 2.1 U-Net features after DDIM
-//!   inversion, matched against an appearance gallery ([`gallery`], [`matcher`]), then the
-//!   contour rearrangement ([`rearrange`]). Needs SD-2.1 weights (a local diffusers folder or a
-//!   download).
+//! - **dift**: the paper's method — diffusion features ([`Diffusion`], made by the
+//!   `faceshot-dift` crate from Stable Diffusion 2.1 weights), matched against an appearance
+//!   gallery ([`gallery`], [`matcher`]), then the contour rearrangement ([`rearrange`]).
 //! - **anchors**: the five-click fit ([`shape::fit_anchors`]) from 3–5 user-placed points.
 //! - **mesh** ([`mesh_face`]): the tracker's face mesh on the character (human-like faces),
 //!   averaged over ROIs of several heights ([`MESH_ROI_HEIGHTS`]) so that drawn faces with long
@@ -18,7 +17,6 @@
 //! gallery and evaluation; [`eval`] computes NME.
 
 pub mod cartoon;
-pub mod dift;
 pub mod eval;
 pub mod feature;
 pub mod gallery;
@@ -86,7 +84,8 @@ pub enum MatchError {
 }
 
 impl MatchError {
-    pub(crate) fn io(path: &Path, error: std::io::Error) -> Self {
+    /// A file could not be read or written.
+    pub fn io(path: &Path, error: std::io::Error) -> Self {
         Self::Io {
             path: path.to_path_buf(),
             error,
@@ -140,14 +139,10 @@ impl std::str::FromStr for Backend {
 pub struct MatchOptions {
     /// Backend choice.
     pub backend: Backend,
-    /// Diffusers-format Stable Diffusion 2.1 folder (for `dift`).
-    pub weights: Option<PathBuf>,
-    /// Download the weights from the Hugging Face hub when no folder is given (for `dift`).
-    pub download: bool,
+    /// Diffusion features for `dift` (and for `auto`, which uses them when given).
+    pub diffusion: Option<Diffusion>,
     /// 3–5 user-placed anchors (see [`shape::anchor_layout`]); when set, the anchor fit runs.
     pub anchors: Option<Vec<Point>>,
-    /// DIFT settings.
-    pub dift: dift::DiftOptions,
     /// Where per-model gallery features are cached (default: the user cache folder).
     pub cache_dir: Option<PathBuf>,
     /// Gallery folder (default: the gallery built into the binary).
@@ -158,13 +153,30 @@ impl Default for MatchOptions {
     fn default() -> Self {
         Self {
             backend: Backend::Auto,
-            weights: None,
-            download: false,
+            diffusion: None,
             anchors: None,
-            dift: dift::DiftOptions::default(),
             cache_dir: None,
             gallery: None,
         }
+    }
+}
+
+/// The diffusion featurizer the `dift` backend matches with (the `faceshot-dift` crate makes
+/// one for a Stable Diffusion 2.1 folder; its model loads only when the caches cannot serve).
+#[derive(Clone)]
+pub struct Diffusion {
+    /// The feature extractor.
+    pub featurizer: std::sync::Arc<dyn feature::Featurizer + Send + Sync>,
+    /// Its settings in words, for the match's account (e.g. "t = 301, 50-step DDIM").
+    pub settings: String,
+}
+
+impl std::fmt::Debug for Diffusion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Diffusion")
+            .field("featurizer", &self.featurizer.id())
+            .field("settings", &self.settings)
+            .finish()
     }
 }
 
@@ -311,7 +323,7 @@ fn match_face_raw(
     }
     let backend = match opts.backend {
         Backend::Auto => {
-            if opts.weights.as_deref().is_some_and(dift::weights_present) {
+            if opts.diffusion.is_some() {
                 Backend::Dift
             } else {
                 progress.update("face mesh", 0, Some(2));
@@ -368,17 +380,22 @@ fn match_face_raw(
             )),
         },
         Backend::Dift => {
-            let dir = dift::resolve_weights(opts.weights.as_deref(), opts.download, progress)?;
-            // Loaded only if the feature caches cannot serve this match.
+            let diffusion = opts.diffusion.as_ref().ok_or_else(|| {
+                MatchError::Model(
+                    "DIFT needs Stable Diffusion 2.1 weights: pass --weights DIR (a diffusers \
+                     folder) or --download"
+                        .into(),
+                )
+            })?;
             let cache = gallery::FeatureCache::new(opts.cache_dir.clone());
-            let featurizer = dift::Dift::lazy(&dir, &opts.dift, &cache)?;
+            let featurizer = diffusion.featurizer.as_ref();
             let gallery = match &opts.gallery {
                 Some(g) => gallery::Gallery::load_dir(g)?,
                 None => gallery::Gallery::embedded()?,
             };
             let face = matcher::match_with_gallery(
                 image,
-                &featurizer,
+                featurizer,
                 &gallery,
                 &cache,
                 &matcher::MatcherOptions::default(),
@@ -389,7 +406,7 @@ fn match_face_raw(
                 backend,
                 note: format!(
                     "DIFT ({}{}) against {} gallery characters",
-                    opts.dift.describe(),
+                    diffusion.settings,
                     if featurizer.is_loaded() {
                         ""
                     } else {

@@ -20,7 +20,7 @@ use eframe::egui::{self, ColorImage, TextureHandle, TextureOptions};
 use faceshot_core::landmarks::synthetic::frontal_face;
 use faceshot_core::landmarks::{Face, ImageSize, Part, Point, Track};
 use faceshot_core::matching::Backend;
-use faceshot_core::matching::dift::hub::Hub;
+use faceshot_dift::hub::Hub;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -399,7 +399,7 @@ impl FaceShotApp {
                 Ok(prefs) => {
                     self.dift_weights = prefs
                         .dift_weights
-                        .filter(|d| faceshot_core::matching::dift::weights_present(d));
+                        .filter(|d| faceshot_dift::weights_present(d));
                 }
                 Err(e) => self.notify(NoticeLevel::Warning, e),
             }
@@ -408,7 +408,7 @@ impl FaceShotApp {
             self.dift_weights = self
                 .models_dir
                 .clone()
-                .filter(|d| faceshot_core::matching::dift::weights_present(d));
+                .filter(|d| faceshot_dift::weights_present(d));
         }
     }
 
@@ -433,7 +433,7 @@ impl FaceShotApp {
     /// Use the Stable Diffusion 2.1 folder `dir` for the diffusion matcher (and select that
     /// matcher), or say which of its files are missing. The choice is remembered.
     pub fn set_dift_weights(&mut self, dir: PathBuf) {
-        match faceshot_core::matching::dift::resolve_weights(
+        match faceshot_dift::resolve_weights(
             Some(&dir),
             false,
             &faceshot_core::progress::NoProgress,

@@ -195,7 +195,7 @@ fn editing(app: &mut FaceShotApp, ui: &mut egui::Ui) {
 /// "Download SD 2.1": offered while the diffusion matcher has no weights and there is a
 /// folder to download into; progress and Cancel are in the jobs list.
 fn download_weights(app: &mut FaceShotApp, ui: &mut egui::Ui) {
-    use faceshot_core::matching::dift::hub::DOWNLOAD_SIZE_TEXT;
+    use faceshot_dift::hub::DOWNLOAD_SIZE_TEXT;
     if app.dift_weights.is_some() {
         return;
     }

@@ -15,7 +15,7 @@
 //! verified.
 
 use super::{MatchError, hex};
-use crate::progress::{Progress, byte_size};
+use faceshot_core::progress::{Progress, byte_size};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -199,7 +199,7 @@ impl Hub {
     ) -> Result<(), MatchError> {
         let repo = &self.repo;
         let fail = |what: String| MatchError::Download(format!("{repo}/{file}: {what}"));
-        let dir = crate::atomic::parent_dir(target);
+        let dir = faceshot_core::atomic::parent_dir(target);
         std::fs::create_dir_all(dir).map_err(|e| MatchError::io(dir, e))?;
         let part = part_path(target);
         let part_len = || std::fs::metadata(&part).map_or(0, |m| m.len());
@@ -556,7 +556,7 @@ fn digest_file(path: &Path, mut hasher: impl Digest) -> Result<String, MatchErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::progress::NoProgress;
+    use faceshot_core::progress::NoProgress;
     use std::collections::HashMap;
     use std::io::BufRead;
     use std::net::TcpListener;

@@ -242,7 +242,7 @@ impl Im2Col {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matching::dift::max_diff;
+    use crate::max_diff;
     use candle_core::Device;
 
     /// candle's own convolution (symmetric padding) plus bias, as the reference.

@@ -334,7 +334,7 @@ pub fn geglu(x: &Tensor) -> Result<Tensor> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matching::dift::max_diff;
+    use crate::max_diff;
     use candle_core::{D, Device};
 
     #[test]

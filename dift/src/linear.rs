@@ -196,7 +196,7 @@ impl CustomOp3 for LinearOp<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matching::dift::max_diff;
+    use crate::max_diff;
     use candle_core::{DType, Device};
     use candle_nn::VarMap;
 

@@ -483,7 +483,7 @@ fn transform_a(d: &[&[f32]], o: &mut [&mut [f32]]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matching::dift::{max_abs, max_diff};
+    use crate::{max_abs, max_diff};
     use candle_core::Device;
 
     /// Winograd and candle's direct convolution (after explicit zero padding) on random data;

@@ -102,7 +102,7 @@ impl VaeEncoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matching::dift::{max_abs, max_diff};
+    use crate::{max_abs, max_diff};
     use candle_core::{DType, Device};
     use candle_nn::VarMap;
     use candle_transformers::models::stable_diffusion::unet_2d_blocks::{

@@ -224,7 +224,7 @@ impl FeatureUNet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matching::dift::max_abs;
+    use crate::max_abs;
     use candle_core::{DType, Device};
     use candle_nn::VarMap;
     use candle_transformers::models::stable_diffusion::unet_2d::{

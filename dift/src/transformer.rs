@@ -160,7 +160,7 @@ impl SpatialTransformer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matching::dift::max_diff;
+    use crate::max_diff;
     use candle_core::{DType, Device};
     use candle_nn::VarMap;
     use candle_transformers::models::stable_diffusion::attention as upstream;

@@ -12,6 +12,7 @@ pub mod attention;
 pub mod blocks;
 pub mod conv;
 pub mod fused;
+#[cfg(feature = "download")]
 pub mod hub;
 pub mod linear;
 mod matmul;
@@ -23,17 +24,17 @@ pub mod vae;
 pub mod weights;
 pub mod winograd;
 
-use super::MatchError;
-use super::cartoon::Rng;
-use super::feature::{FeatureMap, Featurizer, Lazy};
-use super::gallery::FeatureCache;
-use crate::progress::Progress;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use candle_transformers::models::stable_diffusion::clip;
 use candle_transformers::models::stable_diffusion::unet_2d::{
     BlockConfig, UNet2DConditionModelConfig,
 };
+use faceshot_core::matching::cartoon::Rng;
+use faceshot_core::matching::feature::{FeatureMap, Featurizer, Lazy};
+use faceshot_core::matching::gallery::{FeatureCache, hex};
+use faceshot_core::matching::{Backend, Diffusion, MatchError};
+use faceshot_core::progress::Progress;
 use image::RgbImage;
 use scheduler::Schedule;
 use sha2::{Digest, Sha256};
@@ -145,6 +146,39 @@ fn find_file(dir: &Path, variants: &[&str]) -> Option<PathBuf> {
     variants.iter().map(|v| dir.join(v)).find(|p| p.is_file())
 }
 
+#[cfg(feature = "download")]
+/// The diffusion features a match with `backend` needs, if any: for `dift`, DIFT on `weights`
+/// (else an earlier download, else a download when `download` allows it); for `auto`, DIFT
+/// only when `weights` holds a complete folder; none for the other backends.
+pub fn diffusion_for(
+    backend: Backend,
+    weights: Option<&Path>,
+    download: bool,
+    opts: &DiftOptions,
+    cache_dir: Option<PathBuf>,
+    progress: &dyn Progress,
+) -> Result<Option<Diffusion>, MatchError> {
+    let dir = match (backend, weights) {
+        (Backend::Dift, w) => resolve_weights(w, download, progress)?,
+        (Backend::Auto, Some(w)) if weights_present(w) => w.to_path_buf(),
+        _ => return Ok(None),
+    };
+    diffusion(&dir, opts, &FeatureCache::new(cache_dir)).map(Some)
+}
+
+/// The diffusion features core's `dift` backend matches with: DIFT on the Stable Diffusion 2.1
+/// folder `dir`, whose model loads only if a feature map is not already in `cache`.
+pub fn diffusion(
+    dir: &Path,
+    opts: &DiftOptions,
+    cache: &FeatureCache,
+) -> Result<Diffusion, MatchError> {
+    Ok(Diffusion {
+        featurizer: std::sync::Arc::new(Dift::lazy(dir, opts, cache)?),
+        settings: opts.describe(),
+    })
+}
+
 /// Whether `dir` holds every file DIFT needs.
 pub fn weights_present(dir: &Path) -> bool {
     REQUIRED.iter().all(|(_, v)| find_file(dir, v).is_some())
@@ -159,6 +193,7 @@ pub fn missing_weights(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+#[cfg(feature = "download")]
 /// The weights folder to use: `dir` if given (checked); else the download folder
 /// ([`hub::default_dir`]) when it holds the weights; else a download into it when allowed.
 pub fn resolve_weights(
@@ -198,6 +233,7 @@ pub fn resolve_weights(
     ))
 }
 
+#[cfg(feature = "download")]
 /// Download SD-2.1 ([`hub::FILES`] of `hub`'s repository) into `dest`,
 /// resuming a cancelled download, and check the folder is complete.
 pub fn download_weights(
@@ -239,10 +275,6 @@ fn file_identity(path: &Path) -> Result<String, MatchError> {
     h.update(len.to_le_bytes());
     h.update(&header);
     Ok(hex(&h.finalize()[..8]))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The text context for a prompt (1×77×1024) from the SD-2.1 CLIP text encoder.
@@ -480,7 +512,7 @@ impl Dift {
         progress: &dyn Progress,
     ) -> Result<Tensor, MatchError> {
         // Every op allocates tensors of up to a gigabyte: keep freed memory for the next one.
-        let _heap = crate::heap::RetainedHeap::enter();
+        let _heap = faceshot_core::heap::RetainedHeap::enter();
         let z0 = (self.vae.encode_mean(x)? * VAE_SCALE)?;
         let t = self.opts.timestep;
         let up = Some(self.opts.up_index);
@@ -664,7 +696,7 @@ pub(crate) fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::progress::NoProgress;
+    use faceshot_core::progress::NoProgress;
     use std::collections::HashMap;
 
     fn tiny(inversion: Inversion) -> Dift {
