@@ -3,7 +3,7 @@
 //! A Stable Diffusion pass allocates and frees tensors of hundreds of megabytes, op after op.
 //! glibc serves every block above its mmap threshold with a fresh `mmap` and unmaps it on
 //! free, so each new tensor pays for page faults and for the kernel zeroing its pages: about a
-//! fifth of each SD-2.1 U-Net pass at 512² (20 s → 15.5 s in the matching bench). While a
+//! fifth of each SD-2.1 U-Net pass at 512². While a
 //! [`RetainedHeap`] guard lives, allocations come from the heap and freed memory stays there
 //! for the next op; when the last guard drops, large blocks are mmapped again and free memory
 //! is given back to the system.

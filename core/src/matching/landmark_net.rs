@@ -18,22 +18,16 @@ use crate::nn::ops::FeatureMap;
 /// 1.3–1.4 measured best on the shared caricatures and photos.
 pub const CROP_SCALE: f32 = 1.4;
 /// Downward shift of the crop's centre, as a fraction of the points' box height. The mesh's
-/// points squeeze a caricature's long lower face, so a lower crop shows the network more of it:
-/// with [`NET_WEIGHT_MOUTH`], 0.1 against 0.05 measured 0.0999 → 0.0969 on the shared
-/// caricatures and 0.0503 → 0.0489 on the photos (0.15: 0.0971 / 0.0491).
+/// points squeeze a caricature's long lower face, so a lower crop shows the network more of it.
 pub const CROP_SHIFT: f32 = 0.1;
 /// Weight of the network's points in [`blend`] for the jaw and nose (the mesh's get the
-/// rest). Measured on the shared caricatures and photos (NME by outer eye corners, no contour
-/// rearrangement): the mesh alone 0.111 / 0.055, the network alone 0.103 / 0.057, an even blend
-/// 0.101 / 0.051.
+/// rest): an even blend beats either network alone on drawn faces and on photographs.
 pub const NET_WEIGHT: f32 = 0.5;
 /// Weight of the network's points for the eyes and brows (36–47, 17–26), where the mesh, refined
-/// by its eye model, is the better of the two (the even blend's 0.101 / 0.051 become
-/// 0.100 / 0.050).
+/// by its eye model, is the better of the two.
 pub const NET_WEIGHT_EYES_BROWS: f32 = 0.25;
 /// Weight of the network's points for the mouth (48–67), whose size the network follows better
-/// than the mesh on drawn faces: with the crop at 0.05, 0.75 against 0.5 measured 0.0999 →
-/// 0.0984 on the shared caricatures and 0.0503 → 0.0499 on the photos (0.88: 0.0979 / 0.0499).
+/// than the mesh on drawn faces.
 pub const NET_WEIGHT_MOUTH: f32 = 0.75;
 
 /// The square crop the network sees for a face whose points are `around`: aligned with the

@@ -18,8 +18,7 @@ pub const MIN_CROP_SIDE: u32 = 128;
 /// [`mesh_face`] averages. The mesh, trained on human faces, squeezes a caricature's long lower
 /// face into human proportions; a taller ROI shows it a vertically squashed face. The average
 /// over three heights gains most of what a taller ROI gives drawn faces without costing
-/// photographs (measured on the shared caricatures and photos, NME of the raw mesh points:
-/// 0.123 → 0.109 and 0.049 → 0.047; 1.3 alone: 0.105 and 0.056).
+/// photographs.
 pub const MESH_ROI_HEIGHTS: [f32; 3] = [1.0, 1.15, 1.3];
 
 /// The mean of the mesh's 68 points over ROIs of [`MESH_ROI_HEIGHTS`] around the face `f`
@@ -140,8 +139,7 @@ pub fn mesh_face(image: &RgbaImage) -> Result<Option<MeshFace>, MatchError> {
         tracing::debug!("68-point network: no finite result; the mesh's points stand alone");
     }
     // No contour rearrangement here: the networks space the points better than the fitted
-    // curves do (it cost the mesh 0.1106 → 0.1134 on the shared caricatures, 0.0553 → 0.0639
-    // on the photos).
+    // curves do.
     let points = rearrange::uncross_lids(&mean.map(|p| p + offset));
     let mut face = Face::new(
         points,

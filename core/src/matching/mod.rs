@@ -214,9 +214,7 @@ pub const MESH_ACCEPT: f32 = 0.5;
 pub const AGREE_NME: f32 = 0.2;
 /// [`AGREE_NME`] where the structural fit sees a strongly turned head (its jaw ends' middle at
 /// least [`TURNED_OFFSET`] eye distances to one side of its eyes' middle): the mesh, trained
-/// on photographs, misreads drawn heads turned that far. Measured on generated heads
-/// turned by 35° and 40° (tuning sets and two others): 0.046 → 0.046, 0.053 → 0.050, 0.054 →
-/// 0.053 and 0.049 → 0.044; the shared caricatures, photos and characters keep their results.
+/// on photographs, misreads drawn heads turned that far.
 pub const AGREE_NME_TURNED: f32 = 0.3;
 /// How far (in eye distances) the middle of the jaw's ends lies to one side of the eyes'
 /// middle on a head [`AGREE_NME_TURNED`] counts as strongly turned (frontal faces: about 0).

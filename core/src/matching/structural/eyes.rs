@@ -328,8 +328,7 @@ const FAR_EYE_COLOURS: usize = 3;
 const FAR_EYE_COLOUR_DIST2: f32 = 0.012;
 /// Size of the far eye against the near one's (a turned head foreshortens it).
 const FAR_EYE_AREA: (f32, f32) = (0.1, 1.3);
-/// Least share of its bounding box a far eye fills (0.25 against 0.3: on generated heads
-/// turned by up to 40°, NME 0.0704 → 0.0696, nothing else changed).
+/// Least share of its bounding box a far eye fills (a foreshortened eye is a thin sliver).
 const FAR_EYE_MIN_FILL: f32 = 0.25;
 
 /// The far eye of a turned head whose near eye is `near` and whose mirror image is `guess`:

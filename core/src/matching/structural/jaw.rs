@@ -194,10 +194,9 @@ pub(super) fn measure_jaw(
     jaw_traced
 }
 
-/// Largest turn against the jaw's bend between two of its segments, in radians (86°). Measured
-/// on generated heads (frontal, and turned by up to 30° and 40°, 650 pictures): it sets aside
-/// one trace, which ran along background stripes (NME 0.251 → 0.167), and no other; 0.5 sets
-/// aside true jaws of turned heads (0.0497 → 0.0537 on one set).
+/// Largest turn against the jaw's bend between two of its segments, in radians (86°): a trace
+/// that doubles back has run along something else (background stripes); the true jaws of
+/// turned heads bend back less than this.
 const JAW_MAX_COUNTER_TURN: f32 = 1.5;
 
 /// Whether the jaw `jaw` bends one way from end to end, as a jaw does: no segment turns
