@@ -89,3 +89,30 @@ fn detect_without_a_face_fails_clearly() {
     assert!(err.contains("no face found"), "{err}");
     assert!(!json.exists());
 }
+
+#[test]
+fn a_face_leaving_the_frame_is_reported_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    let blank: Vec<u32> = (4..24).collect();
+    make_clip(&clip, 28, &blank);
+    let assets = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets/characters");
+    let out = dir.path().join("out.gif");
+    let o = faceshot(&[
+        "animate",
+        assets.join("astronaut.png").to_str().unwrap(),
+        clip.to_str().unwrap(),
+        "--landmarks",
+        assets.join("astronaut.json").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let note = err
+        .lines()
+        .find(|l| l.starts_with("note: no face in frames"))
+        .unwrap_or_else(|| panic!("no gap note in {err}"));
+    assert!(note.contains("4..24"), "{note}");
+    assert!(!err.contains("Gap {"), "{err}");
+}
