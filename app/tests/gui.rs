@@ -877,6 +877,15 @@ fn exports_never_replace_the_documents_files_or_empty_a_folder() {
     assert!(note.contains("is also the driving track"), "{note}");
     assert_eq!(std::fs::read(&track).unwrap(), track_bytes);
 
+    // The landmarks saved over the driving track: refused, with the reason.
+    h.state_mut().save_face(track.clone());
+    let note = &h.state().notices.last().expect("a message").text;
+    assert!(
+        note.starts_with("Not saved") && note.contains("driving track"),
+        "{note}"
+    );
+    assert_eq!(std::fs::read(&track).unwrap(), track_bytes);
+
     // PNG frames into a folder holding someone's work.
     let folder = dir.path().join("work");
     std::fs::create_dir(&folder).unwrap();

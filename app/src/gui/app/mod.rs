@@ -55,6 +55,9 @@ struct Textures {
     driving: Option<(usize, TextureHandle)>,
 }
 
+/// The role [`FaceShotApp::input_files`] gives the face file the landmarks were loaded from.
+const LANDMARK_FILE: &str = "the landmark file";
+
 /// The FaceShot desktop app.
 pub struct FaceShotApp {
     /// The document being edited.
@@ -353,7 +356,7 @@ impl FaceShotApp {
         if let Some(rig) = &self.doc.rig
             && let RigSource::File(p) | RigSource::Sidecar(p) = &rig.source
         {
-            inputs.push(("the landmark file", p.clone()));
+            inputs.push((LANDMARK_FILE, p.clone()));
         }
         if let Some(d) = &self.doc.driving {
             inputs.push(("the driving video", d.path.clone()));
@@ -877,6 +880,20 @@ impl FaceShotApp {
     pub fn save_face(&mut self, path: PathBuf) {
         let Some(rig) = &self.doc.rig else { return };
         let path = with_extension(path, "json");
+        // Saving edited landmarks over the face file they came from is a save; over any other
+        // input it would lose that file.
+        let inputs = self.input_files();
+        let others: Vec<(&str, &Path)> = inputs
+            .iter()
+            .filter(|(role, _)| *role != LANDMARK_FILE)
+            .map(|(role, p)| (*role, p.as_path()))
+            .collect();
+        if let Err(e) =
+            faceshot_core::output_check::check_outputs(&others, &[("the landmarks", &path)])
+        {
+            self.notify(NoticeLevel::Error, format!("Not saved: {e}"));
+            return;
+        }
         match rig.face.save(&path) {
             Ok(()) => self.notify(
                 NoticeLevel::Info,
