@@ -156,7 +156,12 @@ fn main() {
         .as_ref()
         .map(|r| r.face.points)
         .expect("rig");
-    let start = h.state().canvas.screen_pos(&points, 57).expect("canvas");
+    let start = h
+        .state()
+        .view
+        .canvas
+        .screen_pos(&points, 57)
+        .expect("canvas");
     h.state_mut().perf.edit_to_preview_ms.clear();
     h.hover_at(start);
     h.step();

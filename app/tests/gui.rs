@@ -24,6 +24,7 @@ fn points(h: &Harness<'static, FaceShotApp>) -> Landmarks {
 
 fn screen(h: &Harness<'static, FaceShotApp>, i: usize) -> Pos2 {
     h.state()
+        .view
         .canvas
         .screen_pos(&points(h), i)
         .expect("canvas has been drawn")
@@ -80,10 +81,10 @@ fn first_start_loads_the_sample_and_says_what_is_missing() {
 #[test]
 fn dragging_a_landmark_moves_it_and_undo_redo_restore_it() {
     let mut h = with_character();
-    h.state_mut().mirror = false;
+    h.state_mut().view.mirror = false;
     h.step();
     let before = points(&h);
-    let zoom = h.state().canvas.zoom();
+    let zoom = h.state().view.canvas.zoom();
     let from = screen(&h, 30);
     drag(&mut h, from, from + vec2(30.0, 20.0));
     let after = points(&h);
@@ -112,7 +113,7 @@ fn dragging_a_landmark_moves_it_and_undo_redo_restore_it() {
 #[test]
 fn mirror_editing_moves_the_counterpart() {
     let mut h = with_character();
-    h.state_mut().mirror = true;
+    h.state_mut().view.mirror = true;
     h.step();
     let before = points(&h);
     let from = screen(&h, 36);
@@ -133,7 +134,7 @@ fn mirror_editing_moves_the_counterpart() {
 fn free_spot_in_box(h: &Harness<'static, FaceShotApp>, part: Part) -> Pos2 {
     let pts = points(h);
     let (lo, hi) = part_bounds(&pts, part);
-    let xf = h.state().canvas.last_xform.expect("drawn");
+    let xf = h.state().view.canvas.last_xform.expect("drawn");
     let (lo, hi) = (xf.to_screen(lo), xf.to_screen(hi));
     let screen_pts: Vec<Pos2> = pts.iter().map(|p| xf.to_screen(*p)).collect();
     let mut best = (0.0f32, lo);
@@ -159,7 +160,7 @@ fn free_spot_in_box(h: &Harness<'static, FaceShotApp>, part: Part) -> Pos2 {
 #[test]
 fn clicking_a_contour_selects_the_part_and_dragging_its_box_moves_it() {
     let mut h = with_character();
-    h.state_mut().mirror = false;
+    h.state_mut().view.mirror = false;
     h.step();
     let before = points(&h);
     // Click between two jaw points (on the contour, not on a point).
@@ -184,13 +185,13 @@ fn clicking_a_contour_selects_the_part_and_dragging_its_box_moves_it() {
     });
     h.step();
     h.step();
-    assert_eq!(h.state().selected_part, Some(Part::Jaw));
+    assert_eq!(h.state().view.selected_part, Some(Part::Jaw));
 
     // Drag from inside the jaw's box, away from any point: the whole jaw moves.
     let inside = free_spot_in_box(&h, Part::Jaw);
     drag(&mut h, inside, inside + vec2(0.0, 15.0));
     let after = points(&h);
-    let zoom = h.state().canvas.zoom();
+    let zoom = h.state().view.canvas.zoom();
     for &i in Part::Jaw.indices() {
         let d = after[i] - before[i];
         assert!(
@@ -234,12 +235,12 @@ fn a_driving_track_fills_the_timeline_and_the_plot_and_scrubbing_moves_the_playh
     // Step with the keyboard and with the frame slider.
     h.key_press(Key::ArrowRight);
     h.step();
-    assert_eq!(h.state().playhead, 1);
+    assert_eq!(h.state().view.playhead, 1);
     h.get_by_role_and_label(eframe::egui::accesskit::Role::Slider, "frame")
         .set_value_accesskit(25.0);
     h.step();
     h.step();
-    assert_eq!(h.state().playhead, 25);
+    assert_eq!(h.state().view.playhead, 25);
     // Pick it as the reference frame (an undoable settings edit).
     h.get_by_label("Use as reference").click();
     h.step();
@@ -384,9 +385,9 @@ fn export_with_dialog(
     use eframe::egui::accesskit::Role;
     {
         let app = h.state_mut();
-        app.export.open = true;
-        app.export.choice = choice;
-        app.export.path = path.display().to_string();
+        app.view.export.open = true;
+        app.view.export.choice = choice;
+        app.view.export.path = path.display().to_string();
     }
     h.run_steps(3);
     h.get_by_role_and_label(Role::Button, "Export").click();
@@ -450,7 +451,10 @@ fn edits_and_gains_rerun_retargeting_and_the_landmarks_export_writes_the_result(
         &dir.path().join("motion"),
     );
     let out = dir.path().join("motion.npy");
-    assert_eq!(h.state().export.last_output.as_deref(), Some(out.as_path()));
+    assert_eq!(
+        h.state().view.export.last_output.as_deref(),
+        Some(out.as_path())
+    );
     let written = Track::load(&out, Some(strong.fps)).unwrap();
     assert_eq!(written.len(), 30);
     for (a, b) in written.frames.iter().zip(&strong.frames) {
@@ -502,7 +506,10 @@ fn the_preview_animates_and_the_video_export_writes_mp4_and_gif() {
     // MP4 through the dialog: every frame, the picture's size.
     export_with_dialog(&mut h, ExportChoice::Mp4, &dir.path().join("talk"));
     let mp4 = dir.path().join("talk.mp4");
-    assert_eq!(h.state().export.last_output.as_deref(), Some(mp4.as_path()));
+    assert_eq!(
+        h.state().view.export.last_output.as_deref(),
+        Some(mp4.as_path())
+    );
     let mut reader = VideoReader::open(&mp4).unwrap();
     assert_eq!((reader.info().width, reader.info().height), (512, 512));
     let mut frames = Vec::new();
@@ -538,7 +545,7 @@ fn the_preview_animates_and_the_video_export_writes_mp4_and_gif() {
     assert!(most > 3.0, "the exported character does not move: {most}");
 
     // GIF at a smaller size.
-    h.state_mut().export.gif_side = 256;
+    h.state_mut().view.export.gif_side = 256;
     export_with_dialog(&mut h, ExportChoice::Gif, &dir.path().join("talk.gif"));
     let gif = dir.path().join("talk.gif");
     let decoded = image::open(&gif).expect("a readable GIF");
@@ -560,7 +567,7 @@ fn rematch_replaces_the_landmarks_and_undo_brings_the_edit_back() {
     settle(&mut h);
     let edited = points(&h);
     assert!(edited[30].distance(loaded[30]) > 10.0);
-    h.state_mut().match_backend = Backend::Mesh;
+    h.state_mut().view.match_backend = Backend::Mesh;
     h.get_by_role_and_label(Role::Button, "Re-match").click();
     h.step();
     settle(&mut h);
@@ -652,10 +659,16 @@ fn placing_by_clicks_fits_all_points_to_five_clicks() {
     h.get_by_role_and_label(Role::Button, "Place by clicks…")
         .click();
     h.run_steps(2);
-    assert!(h.state().canvas.anchors.is_some(), "not placing");
+    assert!(h.state().view.canvas.anchors.is_some(), "not placing");
     h.get_by_label_contains("Click the eye on the left (1 of 5)");
     for c in &clicks {
-        let at = h.state().canvas.last_xform.expect("canvas").to_screen(*c);
+        let at = h
+            .state()
+            .view
+            .canvas
+            .last_xform
+            .expect("canvas")
+            .to_screen(*c);
         h.hover_at(at);
         h.step();
         h.drag_at(at);
@@ -664,7 +677,7 @@ fn placing_by_clicks_fits_all_points_to_five_clicks() {
         h.step();
     }
     settle(&mut h);
-    assert!(h.state().canvas.anchors.is_none(), "still placing");
+    assert!(h.state().view.canvas.anchors.is_none(), "still placing");
     let rig_after = h.state().doc.rig.as_ref().unwrap();
     assert!(
         matches!(&rig_after.source, RigSource::Matched(n) if n.contains("five-click")),
@@ -774,11 +787,11 @@ fn the_diffusion_matcher_needs_a_complete_weights_folder_and_a_broken_one_keeps_
     let n = h.state().notices.last().expect("a message");
     assert!(n.text.contains("unet"), "{}", n.text);
     assert!(h.state().dift_weights.is_none());
-    assert_eq!(h.state().match_backend, Backend::Auto);
+    assert_eq!(h.state().view.match_backend, Backend::Auto);
     // A folder with every file present (but not real weights): accepted and selected...
     let fake = fake_sd_folder();
     h.state_mut().set_dift_weights(fake.path().to_path_buf());
-    assert_eq!(h.state().match_backend, Backend::Dift);
+    assert_eq!(h.state().view.match_backend, Backend::Dift);
     h.step();
     // ...but matching with it fails with a message and leaves the landmarks as they were.
     h.get_by_role_and_label(Role::Button, "Re-match").click();
@@ -794,7 +807,7 @@ fn the_diffusion_matcher_needs_a_complete_weights_folder_and_a_broken_one_keeps_
     ));
     // A picture loaded now is still matched by `auto`, not by the diffusion matcher.
     let _dir = open_unrigged_picture(&mut h);
-    assert_eq!(h.state().match_backend, Backend::Dift);
+    assert_eq!(h.state().view.match_backend, Backend::Dift);
 }
 
 #[test]
@@ -833,7 +846,7 @@ fn downloading_the_weights_fills_the_folder_and_selects_the_diffusion_matcher() 
     h.step();
     settle(&mut h);
     assert_eq!(h.state().dift_weights.as_deref(), Some(dest.as_path()));
-    assert_eq!(h.state().match_backend, Backend::Dift);
+    assert_eq!(h.state().view.match_backend, Backend::Dift);
     for f in FILES {
         let body = std::fs::read_to_string(dest.join(f)).unwrap();
         assert!(body.ends_with(f), "{body}");
@@ -902,4 +915,31 @@ fn exports_never_replace_the_documents_files_or_empty_a_folder() {
     export_with_dialog(&mut h, ExportChoice::PngSequence, &frames);
     assert_eq!(std::fs::read_dir(&frames).unwrap().count(), 10);
     assert!(std::fs::read(&picture).unwrap() == std::fs::read(astronaut()).unwrap());
+}
+
+#[test]
+fn a_long_character_header_stops_before_the_driving_pane() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "a_character_picture_with_a_rather_long_file_name_that_goes_on_and_on.png";
+    let picture = dir.path().join(name);
+    std::fs::copy(astronaut(), &picture).unwrap();
+    let mut h = harness(LaunchOptions {
+        character: Some(picture),
+        ..Default::default()
+    });
+    settle(&mut h);
+    h.run_steps(2);
+    // The Inputs panel names the picture too; the header is the one right of it.
+    let header = h
+        .query_all_by_label_contains(name)
+        .map(|n| n.rect())
+        .max_by(|a, b| a.min.x.total_cmp(&b.min.x))
+        .expect("the character header");
+    let driving = h.get_by_label("Driving").rect();
+    assert!(
+        header.max.x <= driving.min.x,
+        "the character header ends at {} past the Driving title at {}",
+        header.max.x,
+        driving.min.x
+    );
 }

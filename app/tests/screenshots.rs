@@ -30,7 +30,7 @@ fn options() -> SnapshotOptions {
 
 fn point(h: &Harness<'static, FaceShotApp>, i: usize) -> Pos2 {
     let points = h.state().doc.rig.as_ref().expect("rig").face.points;
-    h.state().canvas.screen_pos(&points, i).expect("drawn")
+    h.state().view.canvas.screen_pos(&points, i).expect("drawn")
 }
 
 #[test]
@@ -63,11 +63,11 @@ fn main_window_states() {
     h.step();
     h.remove_cursor();
     settle(&mut h);
-    assert!(h.state().selected_part.is_some());
+    assert!(h.state().view.selected_part.is_some());
     h.snapshot_options("part_selected", &options());
 
-    h.state_mut().export.open = true;
-    h.state_mut().export.path = "talk.mp4".into();
+    h.state_mut().view.export.open = true;
+    h.state_mut().view.export.path = "talk.mp4".into();
     settle(&mut h);
     h.snapshot_options("export_dialog", &options());
 }

@@ -3,10 +3,13 @@
 //! - [`state`]: the document (inputs, edited landmarks, settings) with undo/redo;
 //! - [`worker`] and [`jobs`]: the background thread that owns the pipeline;
 //! - [`pipeline`]: which core stages this build has;
-//! - [`views`]: the window's areas; [`app`]: the eframe app tying them together;
+//! - [`views`]: the window's areas, which read a [`views::ViewContext`] and send
+//!   [`command::UiCommand`]s; [`app`]: the eframe app tying them together, which applies them;
+//! - [`status`]: jobs in flight, notices, the preview frame and timing;
 //! - [`edit`], [`motion`], [`project`], [`settings`], [`dialogs`]: helpers.
 
 pub mod app;
+pub mod command;
 pub mod dialogs;
 pub mod edit;
 pub mod jobs;
@@ -16,6 +19,7 @@ pub mod prefs;
 pub mod project;
 pub mod settings;
 pub mod state;
+pub mod status;
 pub mod views;
 pub mod worker;
 

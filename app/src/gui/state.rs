@@ -170,6 +170,28 @@ pub struct Document {
 const UNDO_LIMIT: usize = 500;
 
 impl Document {
+    /// Number of frames on the timeline.
+    pub fn frame_count(&self) -> usize {
+        if let Some(t) = &self.driving_track {
+            t.track.len()
+        } else if let Some(c) = &self.driving {
+            c.frames.len()
+        } else {
+            0
+        }
+    }
+
+    /// Timeline frame rate.
+    pub fn fps(&self) -> f64 {
+        if let Some(c) = &self.driving {
+            c.fps()
+        } else if let Some(t) = &self.driving_track {
+            t.track.fps
+        } else {
+            30.0
+        }
+    }
+
     /// Changes whenever the landmarks, settings or inputs change (drives re-computation).
     pub fn revision(&self) -> u64 {
         self.revision

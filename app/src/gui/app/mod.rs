@@ -2,23 +2,21 @@
 //! worker events into the document, and lays out the window.
 
 mod outputs;
-mod status;
 
-pub use status::{JobEntry, Notice, NoticeLevel, PerfStats, PreviewFrame};
+pub use super::status::{JobEntry, Notice, NoticeLevel, PerfStats, PreviewFrame};
 
 use super::dialogs::{DialogPurpose, Dialogs};
 use super::jobs::{ExportKind, ExportRequest, RefreshRequest, Request, SaveProjectRequest};
-use super::motion::MotionCurves;
+
+use super::command::UiCommand;
 use super::prefs::Prefs;
 use super::project::{PROJECT_EXTENSION, Project};
 use super::state::{Document, RigSource, TrackSource};
-use super::views;
-use super::views::canvas::CanvasState;
-use super::views::export::ExportDialog;
+use super::views::{self, CurveCache, TextureCache, ViewContext, ViewState};
 use super::worker::{Event, JobId, Worker};
-use eframe::egui::{self, ColorImage, TextureHandle, TextureOptions};
+use eframe::egui;
 use faceshot_core::landmarks::synthetic::frontal_face;
-use faceshot_core::landmarks::{Face, ImageSize, Part, Point, Track};
+use faceshot_core::landmarks::{Face, ImageSize, Point, Track};
 use faceshot_core::matching::Backend;
 use faceshot_dift::hub::Hub;
 use std::path::{Path, PathBuf};
@@ -48,13 +46,6 @@ pub struct LaunchOptions {
     pub models_dir: Option<PathBuf>,
 }
 
-/// Shared texture handles.
-#[derive(Default)]
-struct Textures {
-    character: Option<(usize, TextureHandle)>,
-    driving: Option<(usize, TextureHandle)>,
-}
-
 /// The role [`FaceShotApp::input_files`] gives the face file the landmarks were loaded from.
 const LANDMARK_FILE: &str = "the landmark file";
 
@@ -66,18 +57,17 @@ pub struct FaceShotApp {
     jobs: Vec<JobEntry>,
     /// Messages for the user.
     pub notices: Vec<Notice>,
+    /// The window's own state (playhead, canvas, selection, export dialog).
+    pub view: ViewState,
     /// The character's landmark track (retargeted) and the revision it belongs to.
     pub character_track: Option<(u64, Arc<Track>)>,
-    curves: Option<(usize, MotionCurves)>,
-    character_curves: Option<(usize, MotionCurves)>,
+    curves: CurveCache,
     /// The latest preview frame.
     pub preview: Option<PreviewFrame>,
     /// Why the latest preview could not be rendered, until one is.
     pub preview_error: Option<String>,
     /// The landmark matcher job in progress, if any.
     pub matching: Option<JobId>,
-    /// The matcher backend the "Re-match" button runs.
-    pub match_backend: Backend,
     /// The Stable Diffusion 2.1 folder the diffusion matcher loads (checked when chosen).
     pub dift_weights: Option<PathBuf>,
     /// Where "Download SD 2.1" writes to ([`LaunchOptions::models_dir`]).
@@ -87,20 +77,7 @@ pub struct FaceShotApp {
     /// The weights download in progress, if any.
     pub downloading: Option<JobId>,
     prefs_path: Option<PathBuf>,
-    textures: Textures,
-    /// Timeline position (frame index).
-    pub playhead: usize,
-    /// Whether playback runs.
-    pub playing: bool,
-    play_clock: f64,
-    /// Character canvas view state.
-    pub canvas: CanvasState,
-    /// Mirror editing: the left/right counterpart follows.
-    pub mirror: bool,
-    /// The part selected for group editing.
-    pub selected_part: Option<Part>,
-    /// Export dialog state.
-    pub export: ExportDialog,
+    textures: TextureCache,
     dialogs: Dialogs,
     quit_prompt: bool,
     allow_close: bool,
@@ -110,7 +87,6 @@ pub struct FaceShotApp {
     pub perf: PerfStats,
     assets: Option<PathBuf>,
     sample_note: Option<String>,
-    show_perf: bool,
     loading_project: bool,
     used_reference: Option<usize>,
 }
@@ -126,26 +102,18 @@ impl FaceShotApp {
             worker,
             jobs: Vec::new(),
             notices: Vec::new(),
+            view: ViewState::default(),
             character_track: None,
-            curves: None,
-            character_curves: None,
+            curves: CurveCache::default(),
             preview: None,
             preview_error: None,
             matching: None,
-            match_backend: Backend::Auto,
             dift_weights: None,
             models_dir: options.models_dir.clone(),
             hub: Hub::from_env(),
             downloading: None,
             prefs_path: options.prefs.clone(),
-            textures: Textures::default(),
-            playhead: 0,
-            playing: false,
-            play_clock: 0.0,
-            canvas: CanvasState::default(),
-            mirror: true,
-            selected_part: None,
-            export: ExportDialog::default(),
+            textures: TextureCache::default(),
             dialogs: Dialogs::default(),
             quit_prompt: false,
             allow_close: false,
@@ -154,7 +122,6 @@ impl FaceShotApp {
             perf: PerfStats::default(),
             assets,
             sample_note: None,
-            show_perf: false,
             loading_project: false,
             used_reference: None,
         };
@@ -291,30 +258,18 @@ impl FaceShotApp {
 
     /// Number of frames on the timeline.
     pub fn frame_count(&self) -> usize {
-        if let Some(t) = &self.doc.driving_track {
-            t.track.len()
-        } else if let Some(c) = &self.doc.driving {
-            c.frames.len()
-        } else {
-            0
-        }
+        self.doc.frame_count()
     }
 
     /// Timeline frame rate.
     pub fn fps(&self) -> f64 {
-        if let Some(c) = &self.doc.driving {
-            c.fps()
-        } else if let Some(t) = &self.doc.driving_track {
-            t.track.fps
-        } else {
-            30.0
-        }
+        self.doc.fps()
     }
 
     /// Move the playhead (clamped).
     pub fn seek(&mut self, frame: usize) {
         let n = self.frame_count();
-        self.playhead = if n == 0 { 0 } else { frame.min(n - 1) };
+        self.view.playhead = if n == 0 { 0 } else { frame.min(n - 1) };
     }
 
     /// Undo the last edit.
@@ -451,7 +406,7 @@ impl FaceShotApp {
                     ),
                 );
                 self.dift_weights = Some(dir.clone());
-                self.match_backend = Backend::Dift;
+                self.view.match_backend = Backend::Dift;
                 if let Some(path) = &self.prefs_path {
                     let prefs = Prefs {
                         dift_weights: Some(dir),
@@ -467,17 +422,17 @@ impl FaceShotApp {
 
     /// Start or stop placing the landmarks by clicks (eyes, nose tip, mouth corners).
     pub fn toggle_place_by_clicks(&mut self) {
-        self.canvas.anchors = match self.canvas.anchors {
+        self.view.canvas.anchors = match self.view.canvas.anchors {
             Some(_) => None,
             None => Some(Vec::new()),
         };
-        self.selected_part = None;
+        self.view.selected_part = None;
     }
 
     /// Fit the landmarks to the clicked anchors (3: eyes and nose tip, or all 5), as one
     /// undoable step, and leave click placing.
     pub fn fit_to_clicks(&mut self) {
-        let Some(anchors) = self.canvas.anchors.take() else {
+        let Some(anchors) = self.view.canvas.anchors.take() else {
             return;
         };
         let anchors = match anchors.len() {
@@ -487,7 +442,7 @@ impl FaceShotApp {
                     NoticeLevel::Error,
                     format!("{n} points clicked; fit takes 3 (eyes, nose tip) or all 5"),
                 );
-                self.canvas.anchors = Some(anchors);
+                self.view.canvas.anchors = Some(anchors);
                 return;
             }
         };
@@ -500,8 +455,8 @@ impl FaceShotApp {
         }
         // The (slow) diffusion matcher runs only when asked for, never as a picture loads;
         // and only by name: `auto` given weights would pick it.
-        let dift = !on_load && self.match_backend == Backend::Dift;
-        let backend = match self.match_backend {
+        let dift = !on_load && self.view.match_backend == Backend::Dift;
+        let backend = match self.view.match_backend {
             Backend::Dift if on_load => Backend::Auto,
             b => b,
         };
@@ -551,29 +506,22 @@ impl FaceShotApp {
 
     /// Whether an export can run now, or why not.
     pub fn export_readiness(&self, kind: ExportKind) -> Result<(), String> {
-        if self.doc.character.is_none() || self.doc.rig.is_none() {
-            return Err("open a character picture first".into());
-        }
-        if self.doc.driving_track.is_none() {
-            return Err("track the driving video first".into());
-        }
-        if kind == ExportKind::Video && self.matching.is_some() {
-            return Err("the landmarks are being matched".into());
-        }
-        match &self.character_track {
-            Some((rev, _)) if *rev == self.doc.revision() => Ok(()),
-            _ => Err("the motion is still being computed".into()),
-        }
+        views::export_readiness(
+            &self.doc,
+            self.matching.is_some(),
+            self.character_track.as_ref().map(|(rev, _)| *rev),
+            kind,
+        )
     }
 
     /// Start an export with the dialog's settings.
     pub fn start_export(&mut self) {
-        let kind = self.export.kind();
+        let kind = self.view.export.kind();
         if let Err(why) = self.export_readiness(kind) {
             self.notify(NoticeLevel::Error, format!("Cannot export: {why}"));
             return;
         }
-        let path = self.export.final_path();
+        let path = self.view.export.final_path();
         let Some(path) = path else {
             self.notify(NoticeLevel::Error, "Choose where to export first.");
             return;
@@ -588,8 +536,8 @@ impl FaceShotApp {
             .driving
             .as_ref()
             .map(|d| d.path.clone())
-            .filter(|_| self.export.include_audio());
-        let options = self.export.options(track.fps, audio);
+            .filter(|_| self.view.export.include_audio());
+        let options = self.view.export.options(track.fps, audio);
         let request = ExportRequest {
             kind,
             path,
@@ -599,7 +547,7 @@ impl FaceShotApp {
             options,
             inputs: self.input_files(),
         };
-        self.export.running = Some(self.submit(Request::Export(Box::new(request))));
+        self.view.export.running = Some(self.submit(Request::Export(Box::new(request))));
     }
 
     /// Apply worker events (never blocks).
@@ -668,8 +616,8 @@ impl FaceShotApp {
 
     /// Forget a finished job wherever the UI waits for it.
     fn job_ended(&mut self, job: JobId) {
-        if self.export.running == Some(job) {
-            self.export.running = None;
+        if self.view.export.running == Some(job) {
+            self.view.export.running = None;
         }
         if self.matching == Some(job) {
             self.matching = None;
@@ -684,7 +632,7 @@ impl FaceShotApp {
         let (Some(character), Some(rig)) = (&self.doc.character, &self.doc.rig) else {
             return;
         };
-        let key = (self.doc.revision(), self.playhead);
+        let key = (self.doc.revision(), self.view.playhead);
         if self.last_refresh == Some(key) {
             return;
         }
@@ -704,67 +652,10 @@ impl FaceShotApp {
         self.last_refresh = Some(key);
     }
 
-    /// The character texture (uploaded once per picture).
-    pub fn character_texture(&mut self, ctx: &egui::Context) -> Option<TextureHandle> {
-        let c = self.doc.character.as_ref()?;
-        let key = Arc::as_ptr(&c.image) as usize;
-        match &self.textures.character {
-            Some((k, t)) if *k == key => Some(t.clone()),
-            _ => {
-                let img = ColorImage::from_rgba_unmultiplied(
-                    [c.image.width() as usize, c.image.height() as usize],
-                    c.image.as_raw(),
-                );
-                let t = ctx.load_texture("character", img, TextureOptions::LINEAR);
-                self.textures.character = Some((key, t.clone()));
-                Some(t)
-            }
-        }
-    }
-
-    /// The driving frame texture at the playhead.
-    pub fn driving_texture(&mut self, ctx: &egui::Context) -> Option<TextureHandle> {
-        let clip = self.doc.driving.as_ref()?;
-        let idx = self.playhead.min(clip.frames.len().saturating_sub(1));
-        let image = Arc::clone(clip.frames.get(idx)?);
-        match &mut self.textures.driving {
-            Some((k, t)) => {
-                if *k != idx {
-                    t.set(image, TextureOptions::LINEAR);
-                    *k = idx;
-                }
-                Some(t.clone())
-            }
-            None => {
-                let t = ctx.load_texture("driving", image, TextureOptions::LINEAR);
-                self.textures.driving = Some((idx, t.clone()));
-                Some(t)
-            }
-        }
-    }
-
-    /// Motion curves of the driving track.
-    pub fn driving_curves(&mut self) -> Option<&MotionCurves> {
-        let t = self.doc.driving_track.as_ref()?;
-        let key = Arc::as_ptr(&t.track) as usize;
-        if self.curves.as_ref().is_none_or(|(k, _)| *k != key) {
-            self.curves = Some((key, MotionCurves::of(&t.track)));
-        }
-        self.curves.as_ref().map(|(_, c)| c)
-    }
-
-    /// Motion curves of the character's (retargeted) track.
-    pub fn character_motion_curves(&mut self) -> Option<&MotionCurves> {
-        let (_, t) = self.character_track.as_ref()?;
-        let key = Arc::as_ptr(t) as usize;
-        if self
-            .character_curves
-            .as_ref()
-            .is_none_or(|(k, _)| *k != key)
-        {
-            self.character_curves = Some((key, MotionCurves::of(t)));
-        }
-        self.character_curves.as_ref().map(|(_, c)| c)
+    /// Motion curves of the driving track (what the plot shows).
+    pub fn driving_curves(&mut self) -> Option<&super::motion::MotionCurves> {
+        let track = Arc::clone(&self.doc.driving_track.as_ref()?.track);
+        Some(self.curves.driving(&track))
     }
 
     /// The reference frame shown on the timeline: the fixed frame, or the one retargeting
@@ -801,7 +692,7 @@ impl FaceShotApp {
             self.open_dialog(DialogPurpose::OpenAny);
         }
         if ctx.input_mut(|i| i.consume_shortcut(&export)) {
-            self.export.open = true;
+            self.view.export.open = true;
         }
         let (space, left, right, escape) = ctx.input(|i| {
             (
@@ -812,35 +703,35 @@ impl FaceShotApp {
             )
         });
         if space && self.frame_count() > 1 {
-            self.playing = !self.playing;
+            self.view.playing = !self.view.playing;
         }
         if left {
-            self.seek(self.playhead.saturating_sub(1));
+            self.seek(self.view.playhead.saturating_sub(1));
         }
         if right {
-            self.seek(self.playhead + 1);
+            self.seek(self.view.playhead + 1);
         }
         if escape {
-            self.selected_part = None;
-            self.canvas.anchors = None;
+            self.view.selected_part = None;
+            self.view.canvas.anchors = None;
         }
         if ctx.input(|i| i.key_pressed(Key::F)) {
-            self.canvas.fit_face();
+            self.view.canvas.fit_face();
         }
     }
 
     fn advance_playback(&mut self, ctx: &egui::Context) {
         let n = self.frame_count();
-        if !self.playing || n < 2 {
-            self.playing = false;
+        if !self.view.playing || n < 2 {
+            self.view.playing = false;
             return;
         }
         let dt = ctx.input(|i| f64::from(i.stable_dt).min(0.1));
-        self.play_clock += dt * self.fps();
-        let steps = self.play_clock.floor();
+        self.view.play_clock += dt * self.fps();
+        let steps = self.view.play_clock.floor();
         if steps >= 1.0 {
-            self.play_clock -= steps;
-            self.playhead = (self.playhead + steps as usize) % n;
+            self.view.play_clock -= steps;
+            self.view.playhead = (self.view.playhead + steps as usize) % n;
         }
         ctx.request_repaint();
     }
@@ -870,7 +761,7 @@ impl FaceShotApp {
                 DialogPurpose::OpenProject => self.request_open_project(path),
                 DialogPurpose::SaveProject => self.save_project_as(path),
                 DialogPurpose::SaveFace => self.save_face(path),
-                DialogPurpose::ExportTarget => self.export.set_path(path),
+                DialogPurpose::ExportTarget => self.view.export.set_path(path),
                 DialogPurpose::DiftWeights => self.set_dift_weights(path),
             }
         }
@@ -954,7 +845,30 @@ impl FaceShotApp {
         self.advance_playback(&ctx);
         self.settle_after_project_load();
 
-        views::layout(self, ui);
+        let mut cx = ViewContext {
+            doc: &mut self.doc,
+            view: &mut self.view,
+            textures: &mut self.textures,
+            curves: &mut self.curves,
+            notices: &self.notices,
+            jobs: &self.jobs,
+            preview: self.preview.as_ref(),
+            preview_error: self.preview_error.as_deref(),
+            perf: &self.perf,
+            character_track: self.character_track.as_ref(),
+            matching: self.matching,
+            downloading: self.downloading,
+            dift_weights: self.dift_weights.as_deref(),
+            models_dir: self.models_dir.as_deref(),
+            hub: &self.hub,
+            sample_note: self.sample_note.as_deref(),
+            used_reference: self.used_reference,
+            commands: Vec::new(),
+        };
+        views::layout(&mut cx, ui);
+        for command in std::mem::take(&mut cx.commands) {
+            self.run_command(command);
+        }
 
         self.quit_prompt_ui(ui);
         self.maybe_refresh();
@@ -964,14 +878,25 @@ impl FaceShotApp {
         PerfStats::push(&mut self.perf.frame_ms, t0.elapsed().as_secs_f32() * 1000.0);
     }
 
-    /// Show or hide the performance readout.
-    pub fn toggle_perf(&mut self) {
-        self.show_perf = !self.show_perf;
-    }
-
-    /// Whether the performance readout shows.
-    pub fn perf_visible(&self) -> bool {
-        self.show_perf
+    /// Apply what a view asked for.
+    pub fn run_command(&mut self, command: UiCommand) {
+        match command {
+            UiCommand::OpenDialog(purpose) => self.open_dialog(purpose),
+            UiCommand::SaveProject => self.save_project(),
+            UiCommand::LoadSample => self.load_sample(),
+            UiCommand::Undo => self.undo(),
+            UiCommand::Redo => self.redo(),
+            UiCommand::Edited => self.perf.edited(self.doc.revision()),
+            UiCommand::Rematch => self.rematch(),
+            UiCommand::TrackFaces => self.track_faces(),
+            UiCommand::TogglePlaceByClicks => self.toggle_place_by_clicks(),
+            UiCommand::FitToClicks => self.fit_to_clicks(),
+            UiCommand::DownloadWeights => self.download_dift_weights(),
+            UiCommand::CancelJob(id) => self.cancel_job(id),
+            UiCommand::StartExport => self.start_export(),
+            UiCommand::TogglePerf => self.view.show_perf = !self.view.show_perf,
+            UiCommand::ClearNotices => self.notices.clear(),
+        }
     }
 
     /// Where the shipped samples are, if found.

@@ -1,13 +1,14 @@
 //! Applying what the worker sends back (pictures, rigs, tracks, previews, exports, projects)
 //! to the document and the view state.
 
-use super::{FaceShotApp, NoticeLevel, PreviewFrame, Textures, template_face};
+use super::{FaceShotApp, NoticeLevel, PreviewFrame, template_face};
 use crate::gui::jobs::{JobOutput, Request};
 use crate::gui::project::Project;
 use crate::gui::state::{
     Character, Document, DrivingTrack, Rig, RigSource, TrackSource, file_name,
 };
 use crate::gui::views;
+use crate::gui::views::TextureCache;
 use eframe::egui::{self, TextureOptions};
 use faceshot_core::landmarks::{ImageSize, Track};
 use std::path::PathBuf;
@@ -50,15 +51,15 @@ impl FaceShotApp {
                         source,
                     },
                 );
-                self.selected_part = None;
-                self.canvas.fit_face();
+                self.view.selected_part = None;
+                self.view.canvas.fit_face();
                 self.preview = None;
                 self.preview_error = None;
                 // A match still running for the previous picture is of no use now.
                 if let Some(old) = self.matching.take() {
                     self.cancel_job(old);
                 }
-                self.canvas.anchors = None;
+                self.view.canvas.anchors = None;
                 if match_now {
                     self.start_match(true, None);
                 }
@@ -151,7 +152,7 @@ impl FaceShotApp {
                     // No landmarks for this video yet: track them right away.
                     self.submit(Request::TrackFaces(video));
                 }
-                self.textures.driving = None;
+                self.textures.forget_driving();
                 self.doc.touch();
                 self.seek(0);
             }
@@ -190,7 +191,7 @@ impl FaceShotApp {
                 // The preview frame that follows closes the latency measurement.
                 self.used_reference = Some(reference);
                 self.character_track = Some((revision, track));
-                self.character_curves = None;
+                self.curves.clear_character();
             }
             JobOutput::Preview {
                 revision,
@@ -227,7 +228,7 @@ impl FaceShotApp {
                 if let Some(n) = note {
                     text.push_str(&format!(" ({n})"));
                 }
-                self.export.last_output = Some(path);
+                self.view.export.last_output = Some(path);
                 self.notify(NoticeLevel::Info, text);
             }
             JobOutput::WeightsDownloaded(dir) => self.set_dift_weights(dir),
@@ -251,7 +252,7 @@ impl FaceShotApp {
             track: Arc::new(track),
             source,
         });
-        self.curves = None;
+        self.curves.clear();
         self.character_track = None;
         self.doc.touch();
         let n = self.frame_count();
@@ -260,17 +261,16 @@ impl FaceShotApp {
         {
             self.doc.settings.reference = super::super::settings::ReferenceSetting::First;
         }
-        self.seek(self.playhead);
+        self.seek(self.view.playhead);
     }
 
     pub(super) fn apply_project(&mut self, path: PathBuf, project: Project) {
         self.doc = Document::default();
         self.character_track = None;
         self.preview = None;
-        self.curves = None;
-        self.character_curves = None;
-        self.textures = Textures::default();
-        self.playhead = 0;
+        self.curves.clear();
+        self.textures = TextureCache::default();
+        self.view.playhead = 0;
         self.doc.settings = project.settings;
         self.pending_rig = project
             .rig

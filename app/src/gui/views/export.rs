@@ -1,7 +1,8 @@
 //! The export dialog: MP4 (with or without the driver's audio), GIF (size, fps), PNG sequence,
 //! and the character's landmark track as JSON or `.npy`.
 
-use crate::gui::app::FaceShotApp;
+use super::context::ViewContext;
+use crate::gui::command::UiCommand;
 use crate::gui::dialogs::DialogPurpose;
 use crate::gui::jobs::ExportKind;
 use crate::gui::worker::JobId;
@@ -153,8 +154,8 @@ impl ExportDialog {
 }
 
 /// The export window.
-pub fn export_window(app: &mut FaceShotApp, ctx: &egui::Context) {
-    let mut open = app.export.open;
+pub fn export_window(cx: &mut ViewContext<'_>, ctx: &egui::Context) {
+    let mut open = cx.view.export.open;
     egui::Window::new("Export")
         .open(&mut open)
         .resizable(false)
@@ -163,26 +164,26 @@ pub fn export_window(app: &mut FaceShotApp, ctx: &egui::Context) {
         .show(ctx, |ui| {
             ui.label("Output");
             for c in ExportChoice::ALL {
-                ui.radio_value(&mut app.export.choice, c, c.label());
+                ui.radio_value(&mut cx.view.export.choice, c, c.label());
             }
             ui.separator();
-            match app.export.choice {
+            match cx.view.export.choice {
                 ExportChoice::Mp4 => {
-                    let has_audio = app
+                    let has_audio = cx
                         .doc
                         .driving
                         .as_ref()
                         .is_some_and(|d| d.info.audio_codec.is_some());
                     ui.add_enabled(
                         has_audio,
-                        egui::Checkbox::new(&mut app.export.audio, "Include the driving video's audio"),
+                        egui::Checkbox::new(&mut cx.view.export.audio, "Include the driving video's audio"),
                     )
                     .on_disabled_hover_text("The driving video has no audio track");
-                    ui.add(egui::Slider::new(&mut app.export.quality, 10..=100).text("quality"));
+                    ui.add(egui::Slider::new(&mut cx.view.export.quality, 10..=100).text("quality"));
                 }
                 ExportChoice::Gif => {
-                    ui.add(egui::Slider::new(&mut app.export.gif_side, 64..=1024).text("largest side (px)"));
-                    ui.add(egui::Slider::new(&mut app.export.gif_fps, 5.0..=50.0).text("frames per second"));
+                    ui.add(egui::Slider::new(&mut cx.view.export.gif_side, 64..=1024).text("largest side (px)"));
+                    ui.add(egui::Slider::new(&mut cx.view.export.gif_fps, 5.0..=50.0).text("frames per second"));
                 }
                 ExportChoice::PngSequence => {
                     ui.label(RichText::new("Numbered RGBA PNG frames in a new folder.").small());
@@ -200,36 +201,36 @@ pub fn export_window(app: &mut FaceShotApp, ctx: &egui::Context) {
             ui.horizontal(|ui| {
                 ui.label("Save to");
                 ui.add(
-                    egui::TextEdit::singleline(&mut app.export.path)
+                    egui::TextEdit::singleline(&mut cx.view.export.path)
                         .desired_width(220.0)
                         .hint_text("path"),
                 )
                 .labelled_by(ui.label("").id);
                 if ui.button("Browse…").clicked() {
-                    app.open_dialog(DialogPurpose::ExportTarget);
+                    cx.open_dialog(DialogPurpose::ExportTarget);
                 }
             });
-            if let Some(p) = app.export.final_path() {
+            if let Some(p) = cx.view.export.final_path() {
                 ui.label(RichText::new(format!("-> {}", p.display())).small().weak());
             }
-            let ready = app.export_readiness(app.export.kind());
+            let ready = cx.export_readiness(cx.view.export.kind());
             if let Err(why) = &ready {
                 ui.label(RichText::new(format!("Not ready: {why}")).small().color(Color32::from_rgb(255, 200, 90)));
             }
-            let busy = app.export.running.is_some();
+            let busy = cx.view.export.running.is_some();
             ui.horizontal(|ui| {
-                let can = ready.is_ok() && !busy && app.export.final_path().is_some();
+                let can = ready.is_ok() && !busy && cx.view.export.final_path().is_some();
                 if ui.add_enabled(can, egui::Button::new("Export")).clicked() {
-                    app.start_export();
+                    cx.send(UiCommand::StartExport);
                 }
                 if busy {
                     ui.spinner();
                     ui.label("exporting…");
                 }
             });
-            if let Some(p) = &app.export.last_output {
+            if let Some(p) = &cx.view.export.last_output {
                 ui.label(RichText::new(format!("Last export: {}", p.display())).small());
             }
         });
-    app.export.open = open;
+    cx.view.export.open = open;
 }

@@ -2,7 +2,7 @@
 //! character, or the retargeted landmarks on the picture while the animator is missing).
 
 use super::canvas::{Xform, paint_landmarks};
-use crate::gui::app::FaceShotApp;
+use super::context::ViewContext;
 use eframe::egui::{self, Color32, CornerRadius, Rect, Sense, TextureHandle, pos2, vec2};
 use faceshot_core::landmarks::Point;
 
@@ -36,19 +36,19 @@ fn image(painter: &egui::Painter, texture: &TextureHandle, xform: &Xform, size: 
 }
 
 /// The driving video at the playhead with its landmarks.
-pub fn driving_view(app: &mut FaceShotApp, ui: &mut egui::Ui) {
+pub fn driving_view(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
     let (rect, _) = ui.allocate_exact_size(ui.available_size(), Sense::hover());
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, CornerRadius::ZERO, Color32::from_gray(20));
-    let texture = app.driving_texture(ui.ctx());
-    let frame = app.playhead;
-    let track_points = app.doc.driving_track.as_ref().and_then(|t| {
+    let texture = cx.textures.driving(ui.ctx(), cx.doc, cx.view.playhead);
+    let frame = cx.view.playhead;
+    let track_points = cx.doc.driving_track.as_ref().and_then(|t| {
         t.track
             .frames
             .get(frame)
             .map(|p| (*p, t.track.found[frame]))
     });
-    match (&app.doc.driving, texture) {
+    match (&cx.doc.driving, texture) {
         (Some(clip), Some(texture)) => {
             let size = texture.size_vec2();
             let xform = fit(rect, size);
@@ -81,14 +81,14 @@ pub fn driving_view(app: &mut FaceShotApp, ui: &mut egui::Ui) {
         _ => {
             if let Some((points, _)) = track_points {
                 // Landmarks without video: draw them on their own, fitted to the area.
-                let t = app.doc.driving_track.as_ref().and_then(|t| t.track.image);
+                let t = cx.doc.driving_track.as_ref().and_then(|t| t.track.image);
                 let size = t
                     .map(|s| vec2(s.width as f32, s.height as f32))
                     .unwrap_or(vec2(640.0, 480.0));
                 let xform = fit(rect, size);
                 paint_landmarks(&painter, &xform, &points, None, None, None, 0.7);
             } else {
-                let text = app.sample_note().map(str::to_string).unwrap_or_else(|| {
+                let text = cx.sample_note.map(str::to_string).unwrap_or_else(|| {
                     "Drop a driving video (a human face talking) here\nor File > Open driving video…"
                         .to_string()
                 });
@@ -99,11 +99,11 @@ pub fn driving_view(app: &mut FaceShotApp, ui: &mut egui::Ui) {
 }
 
 /// The animated character at the playhead.
-pub fn preview_view(app: &mut FaceShotApp, ui: &mut egui::Ui) {
+pub fn preview_view(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
     let (rect, _) = ui.allocate_exact_size(ui.available_size(), Sense::hover());
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, CornerRadius::ZERO, Color32::from_gray(20));
-    if app.doc.character.is_none() {
+    if cx.doc.character.is_none() {
         message(
             &painter,
             rect,
@@ -111,7 +111,7 @@ pub fn preview_view(app: &mut FaceShotApp, ui: &mut egui::Ui) {
         );
         return;
     }
-    if let Some(p) = &app.preview {
+    if let Some(p) = &cx.preview {
         let size = p.texture.size_vec2();
         let xform = fit(rect, size);
         image(&painter, &p.texture, &xform, size);
@@ -119,7 +119,7 @@ pub fn preview_view(app: &mut FaceShotApp, ui: &mut egui::Ui) {
     }
     // Until the first frame is rendered (or when rendering failed): the character picture,
     // dimmed, with the retargeted landmarks.
-    let Some(texture) = app.character_texture(ui.ctx()) else {
+    let Some(texture) = cx.textures.character(ui.ctx(), cx.doc) else {
         return;
     };
     let size = texture.size_vec2();
@@ -130,12 +130,12 @@ pub fn preview_view(app: &mut FaceShotApp, ui: &mut egui::Ui) {
         Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
         Color32::from_gray(110),
     );
-    let frame = app.playhead;
-    let points = match &app.character_track {
+    let frame = cx.view.playhead;
+    let points = match &cx.character_track {
         Some((_, t)) if !t.frames.is_empty() => Some(t.frames[frame.min(t.frames.len() - 1)]),
         _ => None,
     };
-    let note = match (&app.preview_error, &app.doc.driving_track, points) {
+    let note = match (&cx.preview_error, &cx.doc.driving_track, points) {
         (Some(e), _, _) => format!("Preview failed: {e}"),
         (None, None, _) => "Rendering… (load or track driving landmarks to see it move)".into(),
         (None, Some(_), None) => "Retargeting…".into(),

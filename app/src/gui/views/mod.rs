@@ -1,29 +1,33 @@
-//! The window's areas. Views read the app state and change it only through the document's
-//! edit methods and the app's actions; they never call the pipeline.
+//! The window's areas. Views read a [`ViewContext`], change the document only through its edit
+//! methods and the view state they own, and ask the app for everything else by sending
+//! [`UiCommand`]s; they never call the app or the pipeline.
 
 pub mod canvas;
+mod context;
 pub mod export;
 mod media;
 mod panel;
 mod timeline;
 
-use super::app::FaceShotApp;
+pub use context::{CurveCache, TextureCache, ViewContext, ViewState, export_readiness};
+
+use super::command::UiCommand;
 use super::dialogs::DialogPurpose;
 use eframe::egui::{self, Color32, RichText};
 
 /// Lay out one frame of the window.
-pub fn layout(app: &mut FaceShotApp, ui: &mut egui::Ui) {
-    egui::Panel::top("menu").show(ui, |ui| menu_bar(app, ui));
+pub fn layout(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
+    egui::Panel::top("menu").show(ui, |ui| menu_bar(cx, ui));
     egui::Panel::left("controls")
         .resizable(true)
         .default_size(290.0)
         .show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| panel::controls(app, ui));
+            egui::ScrollArea::vertical().show(ui, |ui| panel::controls(cx, ui));
         });
     egui::Panel::bottom("timeline")
         .resizable(true)
         .default_size(210.0)
-        .show(ui, |ui| timeline::timeline(app, ui));
+        .show(ui, |ui| timeline::timeline(cx, ui));
     egui::CentralPanel::default().show(ui, |ui| {
         let full = ui.available_rect_before_wrap();
         let left_w = (full.width() * 0.55).max(200.0);
@@ -34,53 +38,58 @@ pub fn layout(app: &mut FaceShotApp, ui: &mut egui::Ui) {
         let bottom =
             egui::Rect::from_min_max(egui::pos2(right.min.x, right.min.y + half + 3.0), right.max);
         ui.scope_builder(egui::UiBuilder::new().max_rect(left), |ui| {
-            area_title(ui, "Character", character_subtitle(app));
-            let texture = app.character_texture(ui.ctx());
-            let mut selected = app.selected_part;
-            let mirror = app.mirror;
+            area_title(ui, "Character", character_subtitle(cx));
+            let texture = cx.textures.character(ui.ctx(), cx.doc);
+            let mut selected = cx.view.selected_part;
+            let mirror = cx.view.mirror;
             let changed = canvas::character_canvas(
                 ui,
-                &mut app.canvas,
-                &mut app.doc,
+                &mut cx.view.canvas,
+                cx.doc,
                 texture.as_ref(),
                 mirror,
                 &mut selected,
             );
-            app.selected_part = selected;
+            cx.view.selected_part = selected;
             if changed {
-                app.perf.edited(app.doc.revision());
+                cx.edited();
             }
-            if app
+            if cx
+                .view
                 .canvas
                 .anchors
                 .as_ref()
                 .is_some_and(|a| a.len() == canvas::ANCHOR_NAMES.len())
             {
-                app.fit_to_clicks();
+                cx.send(UiCommand::FitToClicks);
             }
         });
         ui.scope_builder(egui::UiBuilder::new().max_rect(top), |ui| {
-            area_title(ui, "Driving", driving_subtitle(app));
-            media::driving_view(app, ui);
+            area_title(ui, "Driving", driving_subtitle(cx));
+            media::driving_view(cx, ui);
         });
         ui.scope_builder(egui::UiBuilder::new().max_rect(bottom), |ui| {
-            area_title(ui, "Preview", preview_subtitle(app));
-            media::preview_view(app, ui);
+            area_title(ui, "Preview", preview_subtitle(cx));
+            media::preview_view(cx, ui);
         });
     });
-    export::export_window(app, ui.ctx());
+    export::export_window(cx, ui.ctx());
     drop_overlay(ui.ctx());
 }
 
+/// An area's title and its one-line account, cut short (full text on hover) so that it never
+/// runs into the next area.
 fn area_title(ui: &mut egui::Ui, title: &str, subtitle: String) {
     ui.horizontal(|ui| {
+        ui.set_max_width(ui.max_rect().width());
         ui.label(RichText::new(title).strong());
-        ui.label(RichText::new(subtitle).small().weak());
+        ui.add(egui::Label::new(RichText::new(subtitle.as_str()).small().weak()).truncate())
+            .on_hover_text(subtitle);
     });
 }
 
-fn character_subtitle(app: &FaceShotApp) -> String {
-    match (&app.doc.character, &app.doc.rig) {
+fn character_subtitle(cx: &ViewContext<'_>) -> String {
+    match (&cx.doc.character, &cx.doc.rig) {
         (Some(c), Some(r)) => format!(
             "{} · {}×{} · landmarks: {}",
             super::state::file_name(&c.path),
@@ -92,8 +101,8 @@ fn character_subtitle(app: &FaceShotApp) -> String {
     }
 }
 
-fn driving_subtitle(app: &FaceShotApp) -> String {
-    let video = app.doc.driving.as_ref().map(|c| {
+fn driving_subtitle(cx: &ViewContext<'_>) -> String {
+    let video = cx.doc.driving.as_ref().map(|c| {
         format!(
             "{} · {}×{} · {:.2} fps",
             super::state::file_name(&c.path),
@@ -102,7 +111,7 @@ fn driving_subtitle(app: &FaceShotApp) -> String {
             c.fps()
         )
     });
-    let track = app
+    let track = cx
         .doc
         .driving_track
         .as_ref()
@@ -115,50 +124,50 @@ fn driving_subtitle(app: &FaceShotApp) -> String {
     }
 }
 
-fn preview_subtitle(app: &FaceShotApp) -> String {
-    match &app.preview {
+fn preview_subtitle(cx: &ViewContext<'_>) -> String {
+    match &cx.preview {
         Some(p) => format!("frame {} · rendered in {:.1} ms", p.frame, p.millis),
         None => "rendering…".into(),
     }
 }
 
-fn menu_bar(app: &mut FaceShotApp, ui: &mut egui::Ui) {
+fn menu_bar(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button("File", |ui| {
             if ui.button("Open character picture…").clicked() {
-                app.open_dialog(DialogPurpose::OpenCharacter);
+                cx.open_dialog(DialogPurpose::OpenCharacter);
             }
             if ui.button("Open driving video…").clicked() {
-                app.open_dialog(DialogPurpose::OpenDriving);
+                cx.open_dialog(DialogPurpose::OpenDriving);
             }
             if ui
                 .button("Open driving landmarks (.json / .npy)…")
                 .clicked()
             {
-                app.open_dialog(DialogPurpose::OpenTrack);
+                cx.open_dialog(DialogPurpose::OpenTrack);
             }
             if ui.button("Open character landmarks (.json)…").clicked() {
-                app.open_dialog(DialogPurpose::OpenFace);
+                cx.open_dialog(DialogPurpose::OpenFace);
             }
             if ui.button("Save character landmarks…").clicked() {
-                app.open_dialog(DialogPurpose::SaveFace);
+                cx.open_dialog(DialogPurpose::SaveFace);
             }
             ui.separator();
             if ui.button("Open project…").clicked() {
-                app.open_dialog(DialogPurpose::OpenProject);
+                cx.open_dialog(DialogPurpose::OpenProject);
             }
             if ui.button("Save project  (Ctrl+S)").clicked() {
-                app.save_project();
+                cx.send(UiCommand::SaveProject);
             }
             if ui.button("Save project as…").clicked() {
-                app.open_dialog(DialogPurpose::SaveProject);
+                cx.open_dialog(DialogPurpose::SaveProject);
             }
             ui.separator();
             if ui.button("Load sample").clicked() {
-                app.load_sample();
+                cx.send(UiCommand::LoadSample);
             }
             if ui.button("Export…  (Ctrl+E)").clicked() {
-                app.export.open = true;
+                cx.view.export.open = true;
             }
             ui.separator();
             if ui.button("Quit").clicked() {
@@ -166,7 +175,7 @@ fn menu_bar(app: &mut FaceShotApp, ui: &mut egui::Ui) {
             }
         });
         ui.menu_button("Edit", |ui| {
-            let undo = app.doc.undo_label().map(|l| format!("Undo {l}  (Ctrl+Z)"));
+            let undo = cx.doc.undo_label().map(|l| format!("Undo {l}  (Ctrl+Z)"));
             if ui
                 .add_enabled(
                     undo.is_some(),
@@ -174,9 +183,9 @@ fn menu_bar(app: &mut FaceShotApp, ui: &mut egui::Ui) {
                 )
                 .clicked()
             {
-                app.undo();
+                cx.send(UiCommand::Undo);
             }
-            let redo = app
+            let redo = cx
                 .doc
                 .redo_label()
                 .map(|l| format!("Redo {l}  (Ctrl+Shift+Z)"));
@@ -187,28 +196,28 @@ fn menu_bar(app: &mut FaceShotApp, ui: &mut egui::Ui) {
                 )
                 .clicked()
             {
-                app.redo();
+                cx.send(UiCommand::Redo);
             }
             ui.separator();
-            ui.checkbox(&mut app.mirror, "Mirror editing");
+            ui.checkbox(&mut cx.view.mirror, "Mirror editing");
             if ui.button("Reset landmarks").clicked() {
-                app.doc.reset_rig();
-                app.perf.edited(app.doc.revision());
+                cx.doc.reset_rig();
+                cx.edited();
             }
         });
         ui.menu_button("View", |ui| {
             if ui.button("Zoom to face  (F)").clicked() {
-                app.canvas.fit_face();
+                cx.view.canvas.fit_face();
             }
             if ui.button("Whole picture  (double-click)").clicked() {
-                app.canvas.refit();
+                cx.view.canvas.refit();
             }
-            let mut perf = app.perf_visible();
+            let mut perf = cx.view.show_perf;
             if ui.checkbox(&mut perf, "Performance figures").changed() {
-                app.toggle_perf();
+                cx.send(UiCommand::TogglePerf);
             }
         });
-        if app.doc.is_dirty() && app.doc.character.is_some() {
+        if cx.doc.is_dirty() && cx.doc.character.is_some() {
             ui.label(
                 RichText::new("* unsaved changes")
                     .small()

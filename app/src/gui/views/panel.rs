@@ -1,34 +1,36 @@
 //! The side panel: inputs, landmark editing, retargeting controls, jobs
 //! (progress, ETA, cancel), messages and performance figures.
 
-use crate::gui::app::{FaceShotApp, NoticeLevel};
+use super::context::ViewContext;
+use crate::gui::command::UiCommand;
 use crate::gui::dialogs::DialogPurpose;
 use crate::gui::settings::{GainSettings, ReferenceSetting, gain_label};
 use crate::gui::state::file_name;
+use crate::gui::status::NoticeLevel;
 use crate::gui::views::canvas::ANCHOR_NAMES;
 use eframe::egui::{self, Color32, RichText};
 use faceshot_core::matching::Backend;
 use faceshot_core::progress::byte_size;
 
 /// The controls column.
-pub fn controls(app: &mut FaceShotApp, ui: &mut egui::Ui) {
-    inputs(app, ui);
+pub fn controls(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
+    inputs(cx, ui);
     ui.separator();
-    editing(app, ui);
+    editing(cx, ui);
     ui.separator();
-    retargeting(app, ui);
+    retargeting(cx, ui);
     ui.separator();
-    jobs(app, ui);
-    notices(app, ui);
-    if app.perf_visible() {
+    jobs(cx, ui);
+    notices(cx, ui);
+    if cx.view.show_perf {
         ui.separator();
-        perf(app, ui);
+        perf(cx, ui);
     }
 }
 
-fn inputs(app: &mut FaceShotApp, ui: &mut egui::Ui) {
+fn inputs(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
     ui.heading("Inputs");
-    let character = app
+    let character = cx
         .doc
         .character
         .as_ref()
@@ -39,20 +41,20 @@ fn inputs(app: &mut FaceShotApp, ui: &mut egui::Ui) {
     });
     ui.horizontal(|ui| {
         if ui.button("Open picture…").clicked() {
-            app.open_dialog(DialogPurpose::OpenCharacter);
+            cx.open_dialog(DialogPurpose::OpenCharacter);
         }
         if ui.button("Load landmarks…").clicked() {
-            app.open_dialog(DialogPurpose::OpenFace);
+            cx.open_dialog(DialogPurpose::OpenFace);
         }
     });
-    let video = app
+    let video = cx
         .doc
         .driving
         .as_ref()
         .map(|c| file_name(&c.path))
         .unwrap_or_else(|| "none".into());
     ui.label(format!("Driving video: {video}"));
-    let track = app
+    let track = cx
         .doc
         .driving_track
         .as_ref()
@@ -67,21 +69,21 @@ fn inputs(app: &mut FaceShotApp, ui: &mut egui::Ui) {
     ui.label(format!("Driving landmarks: {track}"));
     ui.horizontal(|ui| {
         if ui.button("Open video…").clicked() {
-            app.open_dialog(DialogPurpose::OpenDriving);
+            cx.open_dialog(DialogPurpose::OpenDriving);
         }
         if ui.button("Load track…").clicked() {
-            app.open_dialog(DialogPurpose::OpenTrack);
+            cx.open_dialog(DialogPurpose::OpenTrack);
         }
     });
     if ui
-        .add_enabled(app.doc.driving.is_some(), egui::Button::new("Track faces"))
+        .add_enabled(cx.doc.driving.is_some(), egui::Button::new("Track faces"))
         .on_hover_text("Find the driver's 68 landmarks in every frame of the video")
         .on_disabled_hover_text("Open a driving video first")
         .clicked()
     {
-        app.track_faces();
+        cx.send(UiCommand::TrackFaces);
     }
-    if let Some(note) = app.sample_note() {
+    if let Some(note) = cx.sample_note {
         ui.label(
             RichText::new(note)
                 .small()
@@ -94,9 +96,9 @@ fn inputs(app: &mut FaceShotApp, ui: &mut egui::Ui) {
 /// correcting the points one by one.
 const MOSTLY_UNCERTAIN: usize = faceshot_core::landmarks::LANDMARK_COUNT / 2;
 
-fn editing(app: &mut FaceShotApp, ui: &mut egui::Ui) {
+fn editing(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
     ui.heading("Landmarks");
-    if let Some(rig) = &app.doc.rig {
+    if let Some(rig) = &cx.doc.rig {
         let weak = faceshot_core::matching::points_to_check(&rig.face);
         ui.label(RichText::new(rig.source.describe()).small());
         if weak > 0 {
@@ -117,53 +119,54 @@ fn editing(app: &mut FaceShotApp, ui: &mut egui::Ui) {
             );
         }
     }
-    ui.checkbox(&mut app.mirror, "Mirror editing")
+    ui.checkbox(&mut cx.view.mirror, "Mirror editing")
         .on_hover_text("The left/right counterpart follows each edit");
-    let selected = app
+    let selected = cx
+        .view
         .selected_part
         .map(|p| format!("Selected: {} — drag inside its box to move, the round handle to rotate, the square to scale", p.name()))
         .unwrap_or_else(|| "Click a contour to select a part".into());
     ui.label(RichText::new(selected).small());
     ui.horizontal(|ui| {
-        let can_undo = app.doc.undo_label().is_some();
+        let can_undo = cx.doc.undo_label().is_some();
         if ui
             .add_enabled(can_undo, egui::Button::new("Undo"))
             .clicked()
         {
-            app.undo();
+            cx.send(UiCommand::Undo);
         }
-        let can_redo = app.doc.redo_label().is_some();
+        let can_redo = cx.doc.redo_label().is_some();
         if ui
             .add_enabled(can_redo, egui::Button::new("Redo"))
             .clicked()
         {
-            app.redo();
+            cx.send(UiCommand::Redo);
         }
-        let can_reset = app.doc.rig.as_ref().is_some_and(|r| r.face != r.original);
+        let can_reset = cx.doc.rig.as_ref().is_some_and(|r| r.face != r.original);
         if ui
             .add_enabled(can_reset, egui::Button::new("Reset"))
             .clicked()
         {
-            app.doc.reset_rig();
-            app.perf.edited(app.doc.revision());
+            cx.doc.reset_rig();
+            cx.edited();
         }
-        let matching = app.matching.is_some();
+        let matching = cx.matching.is_some();
         if ui
             .add_enabled(
-                app.doc.character.is_some() && !matching,
+                cx.doc.character.is_some() && !matching,
                 egui::Button::new(if matching { "Matching…" } else { "Re-match" }),
             )
             .on_hover_text("Find the landmarks on the picture again (the current ones can be restored with Undo)")
             .clicked()
         {
-            app.rematch();
+            cx.send(UiCommand::Rematch);
         }
     });
-    place_by_clicks(app, ui);
+    place_by_clicks(cx, ui);
     ui.horizontal(|ui| {
         ui.label("Matcher");
-        let mut backend = app.match_backend;
-        let have_weights = app.dift_weights.is_some();
+        let mut backend = cx.view.match_backend;
+        let have_weights = cx.dift_weights.is_some();
         egui::ComboBox::from_id_salt("matcher")
             .selected_text(backend_label(backend))
             .show_ui(ui, |ui| {
@@ -175,10 +178,10 @@ fn editing(app: &mut FaceShotApp, ui: &mut egui::Ui) {
                         .on_disabled_hover_text("Choose the Stable Diffusion 2.1 folder first");
                 });
             });
-        app.match_backend = backend;
+        cx.view.match_backend = backend;
         if ui
             .button("SD 2.1 weights…")
-            .on_hover_text(match &app.dift_weights {
+            .on_hover_text(match &cx.dift_weights {
                 Some(d) => format!("Diffusion matcher weights: {}", d.display()),
                 None => "Choose a diffusers-format Stable Diffusion 2.1 folder for the \
                          diffusion matcher (the paper's method)"
@@ -186,23 +189,23 @@ fn editing(app: &mut FaceShotApp, ui: &mut egui::Ui) {
             })
             .clicked()
         {
-            app.open_dialog(DialogPurpose::DiftWeights);
+            cx.open_dialog(DialogPurpose::DiftWeights);
         }
     });
-    download_weights(app, ui);
+    download_weights(cx, ui);
 }
 
 /// "Download SD 2.1": offered while the diffusion matcher has no weights and there is a
 /// folder to download into; progress and Cancel are in the jobs list.
-fn download_weights(app: &mut FaceShotApp, ui: &mut egui::Ui) {
+fn download_weights(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
     use faceshot_dift::hub::DOWNLOAD_SIZE_TEXT;
-    if app.dift_weights.is_some() {
+    if cx.dift_weights.is_some() {
         return;
     }
-    let Some(dest) = app.models_dir.clone() else {
+    let Some(dest) = cx.models_dir else {
         return;
     };
-    let idle = app.downloading.is_none();
+    let idle = cx.downloading.is_none();
     let label = if idle {
         "Download SD 2.1…"
     } else {
@@ -214,19 +217,19 @@ fn download_weights(app: &mut FaceShotApp, ui: &mut egui::Ui) {
             "Download {} ({DOWNLOAD_SIZE_TEXT}) from the Hugging Face hub into {} \
              for the diffusion matcher. Cancel keeps what arrived; the next download resumes \
              it. Every large file is checked against the hub's SHA-256.",
-            app.hub.repo(),
+            cx.hub.repo(),
             dest.display()
         ))
         .clicked()
     {
-        app.download_dift_weights();
+        cx.send(UiCommand::DownloadWeights);
     }
 }
 
-fn retargeting(app: &mut FaceShotApp, ui: &mut egui::Ui) {
+fn retargeting(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
     ui.heading("Retargeting");
     ui.scope(|ui| {
-        let mut gains = app.doc.settings.gains;
+        let mut gains = cx.doc.settings.gains;
         let mut any_drag_start = false;
         let mut any_drag_stop = false;
         let mut changed_label = None;
@@ -248,19 +251,19 @@ fn retargeting(app: &mut FaceShotApp, ui: &mut egui::Ui) {
             }
         });
         if any_drag_start {
-            app.doc.begin_gesture("gain");
+            cx.doc.begin_gesture("gain");
         }
         if let Some(label) = changed_label {
-            app.doc.edit_settings(&label, |s| s.gains = gains);
-            app.perf.edited(app.doc.revision());
+            cx.doc.edit_settings(&label, |s| s.gains = gains);
+            cx.edited();
         }
         if any_drag_stop {
-            app.doc.end_gesture();
+            cx.doc.end_gesture();
         }
 
         ui.horizontal(|ui| {
             ui.label("Reference frame");
-            let current = app.doc.settings.reference;
+            let current = cx.doc.settings.reference;
             let text = match current {
                 ReferenceSetting::First => "first".to_string(),
                 ReferenceSetting::Auto => "auto (most neutral)".to_string(),
@@ -272,54 +275,54 @@ fn retargeting(app: &mut FaceShotApp, ui: &mut egui::Ui) {
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut choice, ReferenceSetting::First, "first");
                     ui.selectable_value(&mut choice, ReferenceSetting::Auto, "auto (most neutral)");
-                    let here = ReferenceSetting::Frame(app.playhead);
+                    let here = ReferenceSetting::Frame(cx.view.playhead);
                     ui.selectable_value(
                         &mut choice,
                         here,
-                        format!("frame {} (playhead)", app.playhead),
+                        format!("frame {} (playhead)", cx.view.playhead),
                     );
                 });
             if choice != current {
-                app.doc
+                cx.doc
                     .edit_settings("reference frame", |s| s.reference = choice);
-                app.perf.edited(app.doc.revision());
+                cx.edited();
             }
         });
-        let mut smoothing = app.doc.settings.smoothing;
+        let mut smoothing = cx.doc.settings.smoothing;
         let r = ui.add(
             egui::Slider::new(&mut smoothing, 0.0..=1.0)
                 .step_by(0.05)
                 .text("smoothing"),
         );
         if r.drag_started() {
-            app.doc.begin_gesture("smoothing");
+            cx.doc.begin_gesture("smoothing");
         }
         if r.changed() {
-            app.doc
+            cx.doc
                 .edit_settings("smoothing", |s| s.smoothing = smoothing);
-            app.perf.edited(app.doc.revision());
+            cx.edited();
         }
         if r.drag_stopped() {
-            app.doc.end_gesture();
+            cx.doc.end_gesture();
         }
-        let mut expr = app.doc.settings.expression_only;
+        let mut expr = cx.doc.settings.expression_only;
         if ui
             .checkbox(&mut expr, "Expression only (keep the head still)")
             .changed()
         {
-            app.doc
+            cx.doc
                 .edit_settings("expression only", |s| s.expression_only = expr);
-            app.perf.edited(app.doc.revision());
+            cx.edited();
         }
     });
 }
 
 /// Placing the landmarks by clicking the eyes, nose tip and mouth corners.
-fn place_by_clicks(app: &mut FaceShotApp, ui: &mut egui::Ui) {
-    let Some(anchors) = app.canvas.anchors.as_ref() else {
+fn place_by_clicks(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
+    let Some(anchors) = cx.view.canvas.anchors.as_ref() else {
         if ui
             .add_enabled(
-                app.doc.character.is_some() && app.matching.is_none(),
+                cx.doc.character.is_some() && cx.matching.is_none(),
                 egui::Button::new("Place by clicks…"),
             )
             .on_hover_text(
@@ -327,7 +330,7 @@ fn place_by_clicks(app: &mut FaceShotApp, ui: &mut egui::Ui) {
             )
             .clicked()
         {
-            app.toggle_place_by_clicks();
+            cx.send(UiCommand::TogglePlaceByClicks);
         }
         return;
     };
@@ -347,17 +350,17 @@ fn place_by_clicks(app: &mut FaceShotApp, ui: &mut egui::Ui) {
             .on_hover_text("Fit to the eyes and the nose tip only")
             .clicked()
         {
-            app.fit_to_clicks();
+            cx.send(UiCommand::FitToClicks);
         }
         if ui
             .add_enabled(n > 0, egui::Button::new("Undo click"))
             .clicked()
-            && let Some(a) = app.canvas.anchors.as_mut()
+            && let Some(a) = cx.view.canvas.anchors.as_mut()
         {
             a.pop();
         }
         if ui.button("Cancel").clicked() {
-            app.toggle_place_by_clicks();
+            cx.send(UiCommand::TogglePlaceByClicks);
         }
     });
 }
@@ -372,9 +375,9 @@ fn backend_label(b: Backend) -> &'static str {
     }
 }
 
-fn jobs(app: &mut FaceShotApp, ui: &mut egui::Ui) {
-    let visible: Vec<_> = app
-        .jobs()
+fn jobs(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
+    let visible: Vec<_> = cx
+        .jobs
         .iter()
         .filter(|j| !j.quiet)
         .map(|j| {
@@ -417,7 +420,7 @@ fn jobs(app: &mut FaceShotApp, ui: &mut egui::Ui) {
                 .animate(fraction.is_none());
             ui.add(bar);
             if ui.button("Cancel").clicked() {
-                app.cancel_job(id);
+                cx.send(UiCommand::CancelJob(id));
             }
         });
     }
@@ -444,18 +447,18 @@ pub fn duration_text(d: std::time::Duration) -> String {
     }
 }
 
-fn notices(app: &mut FaceShotApp, ui: &mut egui::Ui) {
-    if app.notices.is_empty() {
+fn notices(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
+    if cx.notices.is_empty() {
         return;
     }
     ui.separator();
     ui.horizontal(|ui| {
         ui.heading("Messages");
         if ui.small_button("Clear").clicked() {
-            app.notices.clear();
+            cx.send(UiCommand::ClearNotices);
         }
     });
-    for n in app.notices.iter().rev() {
+    for n in cx.notices.iter().rev() {
         let colour = match n.level {
             NoticeLevel::Info => Color32::from_rgb(150, 210, 150),
             NoticeLevel::Warning => Color32::from_rgb(255, 200, 90),
@@ -477,19 +480,19 @@ fn stats(v: &std::collections::VecDeque<f32>) -> Option<(f32, f32, f32)> {
     Some((median, p95, max))
 }
 
-fn perf(app: &mut FaceShotApp, ui: &mut egui::Ui) {
+fn perf(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
     ui.heading("Performance");
-    if let Some((m, p, x)) = stats(&app.perf.frame_ms) {
+    if let Some((m, p, x)) = stats(&cx.perf.frame_ms) {
         ui.label(format!(
             "UI frame build: median {m:.2} ms, p95 {p:.2} ms, max {x:.2} ms"
         ));
     }
-    if let Some((m, p, x)) = stats(&app.perf.edit_to_preview_ms) {
+    if let Some((m, p, x)) = stats(&cx.perf.edit_to_preview_ms) {
         ui.label(format!(
             "edit -> preview: median {m:.1} ms, p95 {p:.1} ms, max {x:.1} ms"
         ));
     }
-    if let Some(p) = &app.preview {
+    if let Some(p) = &cx.preview {
         ui.label(format!("last preview render: {:.1} ms", p.millis));
     }
 }

@@ -1,60 +1,61 @@
 //! The timeline (play, step, scrub, pick the reference frame) and the motion plot.
 
-use crate::gui::app::FaceShotApp;
+use super::context::ViewContext;
 use crate::gui::settings::ReferenceSetting;
 use eframe::egui::{self, Color32, RichText};
 use egui_plot::{Legend, Line, Plot, PlotPoints, VLine};
+use std::sync::Arc;
 
 /// Timeline controls and the motion plot.
-pub fn timeline(app: &mut FaceShotApp, ui: &mut egui::Ui) {
-    let n = app.frame_count();
+pub fn timeline(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
+    let n = cx.doc.frame_count();
     ui.horizontal(|ui| {
-        let play_label = if app.playing { "Pause" } else { "Play" };
+        let play_label = if cx.view.playing { "Pause" } else { "Play" };
         if ui
             .add_enabled(n > 1, egui::Button::new(play_label))
             .on_hover_text("Space")
             .clicked()
         {
-            app.playing = !app.playing;
+            cx.view.playing = !cx.view.playing;
         }
         if ui
             .add_enabled(n > 1, egui::Button::new("|<"))
             .on_hover_text("First frame")
             .clicked()
         {
-            app.seek(0);
+            cx.seek(0);
         }
         if ui
             .add_enabled(n > 1, egui::Button::new("<"))
             .on_hover_text("Previous frame (Left)")
             .clicked()
         {
-            app.seek(app.playhead.saturating_sub(1));
+            cx.seek(cx.view.playhead.saturating_sub(1));
         }
         if ui
             .add_enabled(n > 1, egui::Button::new(">"))
             .on_hover_text("Next frame (Right)")
             .clicked()
         {
-            app.seek(app.playhead + 1);
+            cx.seek(cx.view.playhead + 1);
         }
-        let mut frame = app.playhead;
+        let mut frame = cx.view.playhead;
         let width = (ui.available_width() - 330.0).max(120.0);
         ui.spacing_mut().slider_width = width;
         let slider = egui::Slider::new(&mut frame, 0..=n.saturating_sub(1))
             .text("frame")
             .clamping(egui::SliderClamping::Always);
         if ui.add_enabled(n > 0, slider).changed() {
-            app.seek(frame);
-            app.playing = false;
+            cx.seek(frame);
+            cx.view.playing = false;
         }
-        let fps = app.fps();
+        let fps = cx.doc.fps();
         ui.label(format!(
             "{:.2} s / {:.2} s",
-            app.playhead as f64 / fps,
+            cx.view.playhead as f64 / fps,
             n as f64 / fps
         ));
-        let is_ref = app.doc.settings.reference == ReferenceSetting::Frame(app.playhead);
+        let is_ref = cx.doc.settings.reference == ReferenceSetting::Frame(cx.view.playhead);
         if ui
             .add_enabled(n > 0 && !is_ref, egui::Button::new("Use as reference"))
             .on_hover_text(
@@ -62,20 +63,21 @@ pub fn timeline(app: &mut FaceShotApp, ui: &mut egui::Ui) {
             )
             .clicked()
         {
-            let f = app.playhead;
-            app.doc.edit_settings("pick reference frame", |s| {
+            let f = cx.view.playhead;
+            cx.doc.edit_settings("pick reference frame", |s| {
                 s.reference = ReferenceSetting::Frame(f)
             });
-            app.perf.edited(app.doc.revision());
+            cx.edited();
         }
     });
-    motion_plot(app, ui);
+    motion_plot(cx, ui);
 }
 
-fn motion_plot(app: &mut FaceShotApp, ui: &mut egui::Ui) {
-    let playhead = app.playhead as f64;
-    let reference = app.reference_frame();
-    let Some(curves) = app.driving_curves().cloned() else {
+fn motion_plot(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
+    let playhead = cx.view.playhead as f64;
+    let reference = cx.reference_frame();
+    let driving = cx.doc.driving_track.as_ref().map(|t| Arc::clone(&t.track));
+    let Some(curves) = driving.map(|t| cx.curves.driving(&t).clone()) else {
         ui.centered_and_justified(|ui| {
             ui.label(
                 RichText::new("The motion plot appears once the driving landmarks are loaded.")
@@ -84,7 +86,9 @@ fn motion_plot(app: &mut FaceShotApp, ui: &mut egui::Ui) {
         });
         return;
     };
-    let character = app.character_motion_curves().cloned();
+    let character = cx
+        .character_track
+        .map(|(_, t)| cx.curves.character(t).clone());
     let response = Plot::new("motion")
         .legend(
             Legend::default()
@@ -159,8 +163,8 @@ fn motion_plot(app: &mut FaceShotApp, ui: &mut egui::Ui) {
     {
         let x = response.transform.value_from_position(p).x;
         if x.is_finite() {
-            app.seek(x.round().max(0.0) as usize);
-            app.playing = false;
+            cx.seek(x.round().max(0.0) as usize);
+            cx.view.playing = false;
         }
     }
 }

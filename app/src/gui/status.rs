@@ -1,7 +1,7 @@
 //! What the window reports about its work: jobs in flight with progress and time left,
 //! notices, the preview frame on show, and preview timing.
 
-use super::super::worker::JobId;
+use super::worker::JobId;
 use eframe::egui::TextureHandle;
 use faceshot_core::progress::CancelFlag;
 use std::collections::VecDeque;
@@ -19,7 +19,7 @@ pub struct JobEntry {
     /// Latest progress: stage, done, total.
     pub progress: Option<(String, u64, Option<u64>)>,
     /// When the current stage's first report arrived, and its `done` then.
-    pub(super) stage_start: Option<(Instant, u64)>,
+    pub(crate) stage_start: Option<(Instant, u64)>,
     /// Cancels it.
     pub cancel: CancelFlag,
     /// Hidden from the jobs list.
@@ -115,7 +115,7 @@ pub struct PerfStats {
 impl PerfStats {
     const KEEP: usize = 600;
 
-    pub(super) fn push(q: &mut VecDeque<f32>, v: f32) {
+    pub(crate) fn push(q: &mut VecDeque<f32>, v: f32) {
         if q.len() == Self::KEEP {
             q.pop_front();
         }
@@ -133,7 +133,7 @@ impl PerfStats {
     }
 
     /// A result for `revision` arrived: record the latency from the edit that made it.
-    pub(super) fn arrived(&mut self, revision: u64) {
+    pub(crate) fn arrived(&mut self, revision: u64) {
         if let Some(&(_, t)) = self.edit_times.iter().find(|(r, _)| *r == revision) {
             Self::push(
                 &mut self.edit_to_preview_ms,
