@@ -68,6 +68,16 @@ fn detect_writes_track_npy_and_overlay() {
     assert!((dx - 10.0).abs() < 3.0, "nose moved {dx} px");
     let from_npy = Track::load(&npy, Some(25.0)).unwrap();
     assert_eq!(from_npy.frames, track.frames);
+    // The pupils: in the JSON, and beside the .npy; they slide with the face.
+    let pupils = track.pupils.as_ref().expect("pupils in the track");
+    let moved = pupils[5][0].x - pupils[0][0].x;
+    assert!((moved - 10.0).abs() < 3.0, "pupil moved {moved} px");
+    assert!(dir.path().join("track.pupils.npy").is_file());
+    // The .npy keeps every frame's (filled) pupils; the JSON only found frames'.
+    let beside = from_npy.pupils.as_ref().expect("pupils beside the .npy");
+    for t in (0..6).filter(|&t| track.found[t]) {
+        assert_eq!(beside[t], pupils[t], "frame {t}");
+    }
     let reader = VideoReader::open(&overlay).unwrap();
     assert_eq!((reader.info().width, reader.info().height), (320, 256));
 }

@@ -77,9 +77,17 @@ fn face_json_never_panics() {
 
 #[test]
 fn track_json_never_panics() {
+    let mut with_pupils = track(3);
+    with_pupils.pupils = Some(vec![
+        [
+            faceshot_core::landmarks::Point::new(70.0, 75.0),
+            faceshot_core::landmarks::Point::new(90.0, 75.0)
+        ];
+        3
+    ]);
     let seeds = vec![
         track(2).to_json().into_bytes(),
-        track(3).to_json().into_bytes(),
+        with_pupils.to_json().into_bytes(),
         b"{\"frames\":[{\"found\":false},{\"landmarks\":[[1,1]]}]}".to_vec(),
     ];
     let report = fuzz(

@@ -5,7 +5,7 @@ use crate::progress_bar::BarProgress;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use faceshot_core::atomic::AtomicFile;
-use faceshot_core::landmarks::{Landmarks, Part, Track};
+use faceshot_core::landmarks::{Landmarks, Part, Point, Track, pupils_path};
 use faceshot_core::media::{ExportOptions, Exporter, VideoReader};
 use faceshot_core::progress::Progress;
 use faceshot_core::track::{OneEuro, Tracker, TrackerOptions};
@@ -49,8 +49,12 @@ pub struct DetectArgs {
 /// Track the face, write the track (and optionally `.npy` and an overlay video).
 pub fn run(args: &DetectArgs, quiet: bool) -> Result<()> {
     let mut outputs = vec![("-o", args.output.as_path())];
+    let pupils = args.npy.as_deref().map(pupils_path);
     if let Some(npy) = &args.npy {
         outputs.push(("--npy", npy.as_path()));
+    }
+    if let Some(p) = &pupils {
+        outputs.push(("the pupils beside --npy", p.as_path()));
     }
     if let Some(overlay) = &args.overlay {
         outputs.push(("--overlay", overlay.as_path()));
@@ -104,11 +108,22 @@ pub fn run(args: &DetectArgs, quiet: bool) -> Result<()> {
         ),
         None => None,
     };
+    // The pupils go beside the .npy as NAME.pupils.npy (the JSON track carries them inline).
+    let staged_pupils = match (&args.npy, track.pupils_npy()) {
+        (Some(npy), Some(bytes)) => {
+            let path = pupils_path(npy);
+            Some(stage(&path, &bytes).with_context(|| format!("writing {}", path.display()))?)
+        }
+        _ => None,
+    };
     if let Some(path) = &args.overlay {
         write_overlay(args, track, path, quiet)?;
         eprintln!("wrote {}", path.display());
     }
-    for file in std::iter::once(staged).chain(staged_npy) {
+    for file in std::iter::once(staged)
+        .chain(staged_npy)
+        .chain(staged_pupils)
+    {
         let path = file.commit()?;
         eprintln!("wrote {}", path.display());
     }
@@ -134,6 +149,9 @@ fn write_overlay(args: &DetectArgs, track: &Track, path: &Path, quiet: bool) -> 
         };
         let mut rgba = image::DynamicImage::ImageRgb8(frame.image).into_rgba8();
         draw_landmarks(&mut rgba, points, found);
+        if let Some(pair) = track.pupils.as_ref().and_then(|p| p.get(i)) {
+            draw_pupils(&mut rgba, pair);
+        }
         out.push(&rgba)?;
         progress.update("overlay", i as u64 + 1, Some(track.len() as u64));
     }
@@ -174,6 +192,18 @@ pub fn draw_landmarks(img: &mut RgbaImage, points: &Landmarks, found: bool) {
     for p in points {
         for (dx, dy) in [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)] {
             put(img, p.x.round() as i64 + dx, p.y.round() as i64 + dy, dot);
+        }
+    }
+}
+
+/// Marks each pupil with a small cyan cross.
+fn draw_pupils(img: &mut RgbaImage, pupils: &[Point; 2]) {
+    let cyan = Rgba([60, 220, 255, 255]);
+    for p in pupils {
+        let (x, y) = (p.x.round() as i64, p.y.round() as i64);
+        for d in -2..=2 {
+            put(img, x + d, y, cyan);
+            put(img, x, y + d, cyan);
         }
     }
 }

@@ -14,7 +14,7 @@ pub use face::{FACE_FORMAT, FORMAT_VERSION, Face, ImageSize, Landmarks};
 pub use layout::{LANDMARK_COUNT, MIRROR, Part};
 pub use npy::{read_npy_f32, write_npy_f32};
 pub use point::Point;
-pub use track::{TRACK_FORMAT, Track};
+pub use track::{TRACK_FORMAT, Track, pupils_path};
 pub use validate::{MAX_ABS_COORDINATE, validate_points};
 
 #[cfg(test)]

@@ -27,6 +27,8 @@ pub struct Track {
     pub frames: Vec<Landmarks>,
     /// Whether a face was found in each frame (same length as `frames`).
     pub found: Vec<bool>,
+    /// The driver's two iris centres in each frame (image-left eye first), when tracked.
+    pub pupils: Option<Vec<[Point; 2]>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -48,6 +50,9 @@ struct FrameEntry {
     found: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     landmarks: Option<Vec<[f64; 2]>>,
+    /// The two iris centres, image-left eye first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pupils: Option<[[f64; 2]; 2]>,
 }
 
 fn yes() -> bool {
@@ -62,6 +67,7 @@ impl Track {
             image,
             frames: Vec::new(),
             found: Vec::new(),
+            pupils: None,
         }
     }
 
@@ -104,6 +110,18 @@ impl Track {
         for (t, frame) in self.frames.iter().enumerate() {
             validate_points(frame, self.image, &format!("{context}, frame {t}"))?;
         }
+        if let Some(pupils) = &self.pupils {
+            if pupils.len() != self.frames.len() {
+                return Err(invalid(format!(
+                    "{} pupil pairs for {} frames",
+                    pupils.len(),
+                    self.frames.len()
+                )));
+            }
+            for (t, pair) in pupils.iter().enumerate() {
+                validate_points(pair, self.image, &format!("{context}, pupils of frame {t}"))?;
+            }
+        }
         Ok(())
     }
 
@@ -132,6 +150,7 @@ impl Track {
         }
         let mut frames: Vec<Option<Landmarks>> = Vec::with_capacity(file.frames.len());
         let mut found = Vec::with_capacity(file.frames.len());
+        let mut pupils: Vec<Option<[Point; 2]>> = Vec::with_capacity(file.frames.len());
         for (t, entry) in file.frames.iter().enumerate() {
             let points = match &entry.landmarks {
                 Some(pairs) => Some(points_from_pairs(pairs, context).map_err(|e| match e {
@@ -151,12 +170,23 @@ impl Track {
             };
             frames.push(points);
             found.push(entry.found);
+            pupils.push(
+                entry
+                    .pupils
+                    .map(|pair| pair.map(|[x, y]| Point::new(x as f32, y as f32))),
+            );
         }
+        let pupils = if pupils.iter().any(Option::is_some) {
+            Some(fill_gaps(pupils, context)?)
+        } else {
+            None
+        };
         let track = Track {
             fps: file.fps.unwrap_or(DEFAULT_FPS),
             image: file.image,
             frames: fill_gaps(frames, context)?,
             found,
+            pupils,
         };
         track.validate(&context.display().to_string())?;
         Ok(track)
@@ -173,9 +203,17 @@ impl Track {
                 .frames
                 .iter()
                 .zip(&self.found)
-                .map(|(f, &found)| FrameEntry {
+                .enumerate()
+                .map(|(t, (f, &found))| FrameEntry {
                     found,
                     landmarks: Some(f.iter().map(|p| [f64::from(p.x), f64::from(p.y)]).collect()),
+                    // Written where a face was found; elsewhere they are only held values.
+                    pupils: self
+                        .pupils
+                        .as_ref()
+                        .and_then(|p| p.get(t))
+                        .filter(|_| found)
+                        .map(|pair| pair.map(|p| [f64::from(p.x), f64::from(p.y)])),
                 })
                 .collect(),
         };
@@ -190,6 +228,17 @@ impl Track {
             .flat_map(|f| f.iter().flat_map(|p| [p.x, p.y]))
             .collect();
         write_npy_f32(&[self.len(), LANDMARK_COUNT, 2], &data)
+    }
+
+    /// The pupils as `.npy` (float32, shape (T, 2, 2)), written beside a track's `.npy` as
+    /// `NAME.pupils.npy` ([`pupils_path`]); `None` when the track has none.
+    pub fn pupils_npy(&self) -> Option<Vec<u8>> {
+        let pupils = self.pupils.as_ref()?;
+        let data: Vec<f32> = pupils
+            .iter()
+            .flat_map(|pair| pair.iter().flat_map(|p| [p.x, p.y]))
+            .collect();
+        Some(write_npy_f32(&[pupils.len(), 2, 2], &data))
     }
 
     /// Decode a `.npy` of shape (T, 68, 2) or (68, 2). Frames holding NaN are marked not found
@@ -230,16 +279,25 @@ impl Track {
             image: None,
             frames: fill_gaps(frames, context)?,
             found,
+            pupils: None,
         };
         track.validate(&context.display().to_string())?;
         Ok(track)
     }
 
-    /// Load a track from `.json` or `.npy` (by extension; `.npy` gets `fps`, default 30).
+    /// Load a track from `.json` or `.npy` (by extension; `.npy` gets `fps`, default 30, and
+    /// the pupils of a `NAME.pupils.npy` beside it).
     pub fn load(path: &Path, npy_fps: Option<f64>) -> Result<Self, LandmarkError> {
         if is_npy(path) {
             let bytes = std::fs::read(path).map_err(|e| LandmarkError::io(path, e))?;
-            Self::from_npy(&bytes, npy_fps.unwrap_or(DEFAULT_FPS), path)
+            let mut track = Self::from_npy(&bytes, npy_fps.unwrap_or(DEFAULT_FPS), path)?;
+            let sidecar = pupils_path(path);
+            if sidecar.is_file() {
+                let bytes = std::fs::read(&sidecar).map_err(|e| LandmarkError::io(&sidecar, e))?;
+                track.pupils = Some(pupils_from_npy(&bytes, track.len(), &sidecar)?);
+                track.validate(&sidecar.display().to_string())?;
+            }
+            Ok(track)
         } else {
             let text = std::fs::read_to_string(path).map_err(|e| LandmarkError::io(path, e))?;
             Self::from_json(&text, path)
@@ -255,11 +313,49 @@ impl Track {
         }
     }
 
-    /// Save as `.npy` or JSON (by extension), atomically.
+    /// Save as `.npy` or JSON (by extension), atomically; a `.npy` track's pupils go beside it
+    /// ([`pupils_path`]).
     pub fn save(&self, path: &Path) -> Result<(), LandmarkError> {
         crate::atomic::write_atomic(path, &self.encode_for(path))
-            .map_err(|e| LandmarkError::io(path, e))
+            .map_err(|e| LandmarkError::io(path, e))?;
+        if is_npy(path)
+            && let Some(bytes) = self.pupils_npy()
+        {
+            let sidecar = pupils_path(path);
+            crate::atomic::write_atomic(&sidecar, &bytes)
+                .map_err(|e| LandmarkError::io(&sidecar, e))?;
+        }
+        Ok(())
     }
+}
+
+/// Where a `.npy` track's pupils go: `NAME.pupils.npy` beside `NAME.npy`.
+pub fn pupils_path(npy: &Path) -> std::path::PathBuf {
+    let stem = npy
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    crate::atomic::parent_dir(npy).join(format!("{stem}.pupils.npy"))
+}
+
+/// Decode pupils of shape (T, 2, 2) for a track of `frames` frames.
+fn pupils_from_npy(
+    bytes: &[u8],
+    frames: usize,
+    context: &Path,
+) -> Result<Vec<[Point; 2]>, LandmarkError> {
+    let (shape, data) =
+        read_npy_f32(bytes).map_err(|reason| LandmarkError::format(context, reason))?;
+    if shape != [frames, 2, 2] {
+        return Err(LandmarkError::format(
+            context,
+            format!("array shape {shape:?}, expected ({frames}, 2, 2)"),
+        ));
+    }
+    Ok(data
+        .chunks_exact(4)
+        .map(|c| [Point::new(c[0], c[1]), Point::new(c[2], c[3])])
+        .collect())
 }
 
 fn is_npy(path: &Path) -> bool {
@@ -267,11 +363,11 @@ fn is_npy(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("npy"))
 }
 
-/// Replace missing frames by the nearest present one (earlier wins on ties).
-fn fill_gaps(
-    frames: Vec<Option<Landmarks>>,
+/// Replace missing frames by the previous present one (the first present one at the start).
+fn fill_gaps<const N: usize>(
+    frames: Vec<Option<[Point; N]>>,
     context: &Path,
-) -> Result<Vec<Landmarks>, LandmarkError> {
+) -> Result<Vec<[Point; N]>, LandmarkError> {
     let Some(first) = frames.iter().flatten().next().copied() else {
         return Err(LandmarkError::Invalid {
             context: context.display().to_string(),
@@ -383,6 +479,46 @@ mod tests {
         assert!(
             err.to_string().contains("frame 1, point 9 is infinite"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn pupils_round_trip_through_json_and_a_npy_beside_the_track() {
+        let mut t = sample(3);
+        t.pupils = Some(
+            (0..3)
+                .map(|i| [Point::new(90.0 + i as f32, 110.0), Point::new(120.0, 111.0)])
+                .collect(),
+        );
+        let back = Track::from_json(&t.to_json(), Path::new("t.json")).unwrap();
+        // Frame 1 was not found: its pupils are not written and come back held from frame 0.
+        let pupils = back.pupils.as_ref().unwrap();
+        assert_eq!(pupils[0], t.pupils.as_ref().unwrap()[0]);
+        assert_eq!(pupils[1], pupils[0]);
+        assert_eq!(pupils[2], t.pupils.as_ref().unwrap()[2]);
+        let dir = tempfile::tempdir().unwrap();
+        let npy = dir.path().join("drive.npy");
+        t.save(&npy).unwrap();
+        assert!(dir.path().join("drive.pupils.npy").is_file());
+        let loaded = Track::load(&npy, Some(25.0)).unwrap();
+        assert_eq!(loaded.pupils, t.pupils);
+        // A pupils file of another length is refused, naming it.
+        let other = sample(2);
+        std::fs::write(dir.path().join("drive.pupils.npy"), {
+            let mut o = other.clone();
+            o.pupils = Some(vec![[Point::new(1.0, 1.0); 2]; 2]);
+            o.pupils_npy().unwrap()
+        })
+        .unwrap();
+        let err = Track::load(&npy, Some(25.0)).unwrap_err();
+        assert!(err.to_string().contains("drive.pupils.npy"), "{err}");
+        // Without pupils the JSON has none and reads back without.
+        assert!(!sample(2).to_json().contains("pupils"));
+        assert!(
+            Track::from_json(&sample(2).to_json(), Path::new("t.json"))
+                .unwrap()
+                .pupils
+                .is_none()
         );
     }
 

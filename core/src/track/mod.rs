@@ -11,7 +11,7 @@ use std::path::Path;
 
 use image::RgbImage;
 
-use crate::landmarks::{ImageSize, Landmarks, Track};
+use crate::landmarks::{ImageSize, Landmarks, Point, Track};
 use crate::media::{MediaError, VideoReader};
 use crate::nn::crop::{Border, Range, RotatedRect, crop_to_tensor};
 use crate::nn::detector::sigmoid;
@@ -78,6 +78,8 @@ pub struct TrackerOptions {
     pub min_presence: f32,
     /// Run the eye model to refine eyelids.
     pub refine_eyes: bool,
+    /// Also run the eye model's iris head for the two pupils (needs `refine_eyes`).
+    pub pupils: bool,
     /// Faces whose outer eye corners are closer than this (pixels) are flagged as too small.
     pub min_interocular_px: f32,
     /// Faces turned further than this from frontal (degrees, from the mesh depth) are flagged.
@@ -96,6 +98,7 @@ impl Default for TrackerOptions {
             min_detection_score: 0.5,
             min_presence: 0.5,
             refine_eyes: true,
+            pupils: true,
             min_interocular_px: 12.0,
             max_yaw_deg: 60.0,
             smoothing: Some(OneEuro::default()),
@@ -122,7 +125,12 @@ pub struct FrameFace {
     pub yaw_deg: f32,
     /// Whether the face passes the presence, size and pose checks.
     pub usable: bool,
+    /// The two iris centres (image-left eye first), from the eye model.
+    pub pupils: Option<[Point; 2]>,
 }
+
+/// One mesh run: the 468 vertices, the face score and, when asked for, the two pupils.
+type MeshResult = (Vec<[f32; 3]>, f32, Option<[Point; 2]>);
 
 /// Frame-by-frame face tracker.
 pub struct Tracker {
@@ -195,7 +203,8 @@ impl Tracker {
         &self,
         image: &RgbImage,
         roi: &RotatedRect,
-    ) -> Result<(Vec<[f32; 3]>, f32), NnError> {
+        want_pupils: bool,
+    ) -> Result<MeshResult, NnError> {
         let input = crop_to_tensor(
             image,
             roi,
@@ -217,10 +226,12 @@ impl Tracker {
                 [x, y, p[2] * zscale]
             })
             .collect();
-        if self.options.refine_eyes {
-            self.refine_eyes(image, &mut mesh)?;
-        }
-        Ok((mesh, sigmoid(out.presence_logit)))
+        let pupils = if self.options.refine_eyes {
+            self.refine_eyes(image, &mut mesh, want_pupils)?
+        } else {
+            None
+        };
+        Ok((mesh, sigmoid(out.presence_logit), pupils))
     }
 
     /// The mesh (eyes refined when the options say so) and its face score in a given ROI, with
@@ -230,12 +241,19 @@ impl Tracker {
         image: &RgbImage,
         roi: &RotatedRect,
     ) -> Result<(Vec<[f32; 3]>, f32), NnError> {
-        self.mesh_in(image, roi)
+        self.mesh_in(image, roi, false)
+            .map(|(mesh, presence, _)| (mesh, presence))
     }
 
     /// Replaces the eyelid vertices with the eye model's contour (both eyes at once, in parallel;
-    /// the image-right eye is mirrored, as the model expects the image-left one).
-    fn refine_eyes(&self, image: &RgbImage, mesh: &mut [[f32; 3]]) -> Result<(), NnError> {
+    /// the image-right eye is mirrored, as the model expects the image-left one), and with
+    /// `want_pupils` returns the two iris centres (image-left first) from its iris head.
+    fn refine_eyes(
+        &self,
+        image: &RgbImage,
+        mesh: &mut [[f32; 3]],
+        want_pupils: bool,
+    ) -> Result<Option<[Point; 2]>, NnError> {
         let rois = [
             roi::eye_roi(mesh[roi::EYE_A_CORNERS.0], mesh[roi::EYE_A_CORNERS.1]),
             roi::eye_roi(mesh[roi::EYE_B_CORNERS.0], mesh[roi::EYE_B_CORNERS.1]),
@@ -254,18 +272,41 @@ impl Tracker {
                 NnError::Candle(candle_core::Error::Msg("eye input size".into()))
             })?);
         }
-        // Only the eyelid contour is used: the iris head is skipped.
-        let outs = self.nets.eye.contours(&crops)?;
+        // The iris head runs only when the pupils are wanted (the contour does not need it).
+        let (contours, irises): (Vec<_>, Vec<_>) = if want_pupils {
+            self.nets
+                .eye
+                .forward_maps(&crops)?
+                .into_iter()
+                .map(|o| (o.contour, o.iris.first().copied()))
+                .unzip()
+        } else {
+            let contours = self.nets.eye.contours(&crops)?;
+            let none = vec![None; contours.len()];
+            (contours, none)
+        };
         let n = EYE_SIZE as f32;
-        for (k, (contour, r)) in outs.iter().zip(&rois).enumerate() {
+        // Crop pixels to image pixels (the image-right eye's crop is mirrored).
+        let to_image = |k: usize, r: &RotatedRect, p: [f32; 3]| {
+            let px = if k == 1 { n - 1.0 - p[0] } else { p[0] };
+            r.to_image(px, p[1], n)
+        };
+        for (k, (contour, r)) in contours.iter().zip(&rois).enumerate() {
             for (j, p) in contour.iter().take(EYELID_POINTS).enumerate() {
-                let px = if k == 1 { n - 1.0 - p[0] } else { p[0] };
-                let (x, y) = r.to_image(px, p[1], n);
+                let (x, y) = to_image(k, r, *p);
                 let v = EYE_VERTICES[k][j];
                 mesh[v] = [x, y, mesh[v][2]];
             }
         }
-        Ok(())
+        let centre = |k: usize| {
+            let (x, y) = to_image(k, &rois[k], irises.get(k).copied().flatten()?);
+            let p = Point::new(x, y);
+            p.is_finite().then_some(p)
+        };
+        Ok(match (centre(0), centre(1)) {
+            (Some(a), Some(b)) => Some([a, b]),
+            _ => None,
+        })
     }
 
     /// Estimated head yaw in degrees, from the depth of the two cheek vertices.
@@ -279,7 +320,7 @@ impl Tracker {
     pub fn process(&mut self, image: &RgbImage) -> Result<Option<FrameFace>, NnError> {
         let mut detected = false;
         let mut attempt = 0;
-        let (roi, mesh, presence) = loop {
+        let (roi, mesh, presence, pupils) = loop {
             attempt += 1;
             let roi = match self.roi {
                 Some(r) => r,
@@ -291,9 +332,9 @@ impl Tracker {
                     }
                 }
             };
-            let (mesh, presence) = self.mesh_in(image, &roi)?;
+            let (mesh, presence, pupils) = self.mesh_in(image, &roi, self.options.pupils)?;
             if presence >= self.options.min_presence {
-                break (roi, mesh, presence);
+                break (roi, mesh, presence, pupils);
             }
             self.roi = None;
             if detected || attempt > 1 {
@@ -317,6 +358,7 @@ impl Tracker {
             detected,
             yaw_deg,
             usable,
+            pupils,
         }))
     }
 
@@ -380,6 +422,7 @@ pub struct TrackBuilder {
     fps: f64,
     size: Option<ImageSize>,
     frames: Vec<Option<Landmarks>>,
+    pupils: Vec<Option<[Point; 2]>>,
     detector_runs: usize,
 }
 
@@ -394,6 +437,7 @@ impl TrackBuilder {
             },
             size: None,
             frames: Vec::new(),
+            pupils: Vec::new(),
             detector_runs: 0,
         }
     }
@@ -418,8 +462,9 @@ impl TrackBuilder {
         if face.is_some_and(|f| f.detected) {
             self.detector_runs += 1;
         }
-        self.frames
-            .push(face.filter(|f| f.usable).map(|f| f.landmarks));
+        let usable = face.filter(|f| f.usable);
+        self.frames.push(usable.map(|f| f.landmarks));
+        self.pupils.push(usable.and_then(|f| f.pupils));
     }
 
     /// Fills gaps, smooths, and builds the track.
@@ -431,14 +476,23 @@ impl TrackBuilder {
                 frames: self.frames.len(),
             });
         };
+        // Pupils are filled over their own gaps (frames whose eye model gave none), then
+        // smoothed with the landmarks' settings, on the same face scale.
+        let mut pupils = smooth::fill_gaps(&self.pupils, max_interp).map(|(p, _)| p);
         if let Some(params) = options.smoothing {
             let mut filter = LandmarkFilter::new(params);
+            let mut pupil_filter = LandmarkFilter::new(params);
             let dt = (1.0 / self.fps) as f32;
             for (t, p) in filled.iter_mut().enumerate() {
                 if gaps.iter().any(|g| !g.interpolated && g.end == t) {
                     filter.reset();
+                    pupil_filter.reset();
                 }
-                *p = filter.filter(p, dt, smooth::interocular(p));
+                let scale = smooth::interocular(p);
+                *p = filter.filter(p, dt, scale);
+                if let Some(pair) = pupils.as_mut().and_then(|v| v.get_mut(t)) {
+                    *pair = pupil_filter.filter(pair, dt, scale);
+                }
             }
         }
         for g in gaps.iter().filter(|g| !g.interpolated) {
@@ -453,6 +507,7 @@ impl TrackBuilder {
         for (p, f) in filled.into_iter().zip(&self.frames) {
             track.push(p, f.is_some());
         }
+        track.pupils = pupils;
         Ok(TrackResult {
             track,
             gaps,

@@ -35,7 +35,8 @@ struct Channel {
     dx: f32,
 }
 
-/// One Euro filter over all 68 points (x and y filtered independently).
+/// One Euro filter over a fixed set of points (the 68 landmarks, or the two pupils), x and y
+/// filtered independently.
 #[derive(Debug, Clone)]
 pub struct LandmarkFilter {
     params: OneEuro,
@@ -58,7 +59,12 @@ impl LandmarkFilter {
 
     /// Filters one frame; `dt` is the time since the previous frame in seconds, `scale` the
     /// face size in pixels used to normalise speed.
-    pub fn filter(&mut self, points: &Landmarks, dt: f32, scale: f32) -> Landmarks {
+    pub fn filter<const N: usize>(
+        &mut self,
+        points: &[Point; N],
+        dt: f32,
+        scale: f32,
+    ) -> [Point; N] {
         let flat: Vec<f32> = points.iter().flat_map(|p| [p.x, p.y]).collect();
         let scale = scale.max(1e-3);
         let state = match &mut self.state {
@@ -109,15 +115,16 @@ pub struct Gap {
 
 /// Fills frames without a face: gaps of at most `max_interp` frames between two found frames
 /// are linearly interpolated; longer gaps and the ends hold the nearest found frame. Returns the
-/// filled frames and the gaps, or `None` if no frame has a face.
-pub fn fill_gaps(
-    frames: &[Option<Landmarks>],
+/// filled frames and the gaps, or `None` if no frame has a face. `N` points a frame: the 68
+/// landmarks, or the two pupils.
+pub fn fill_gaps<const N: usize>(
+    frames: &[Option<[Point; N]>],
     max_interp: usize,
-) -> Option<(Vec<Landmarks>, Vec<Gap>)> {
+) -> Option<(Vec<[Point; N]>, Vec<Gap>)> {
     let first = frames.iter().position(Option::is_some)?;
     let mut out = Vec::with_capacity(frames.len());
     let mut gaps = Vec::new();
-    let mut last: Option<(usize, Landmarks)> = None;
+    let mut last: Option<(usize, [Point; N])> = None;
     let mut i = 0;
     while i < frames.len() {
         if let Some(p) = frames[i] {
@@ -143,7 +150,7 @@ pub fn fill_gaps(
                     q
                 }
                 (Some((_, pa)), _) => pa,
-                (None, _) => frames[first].unwrap_or([Point::new(0.0, 0.0); 68]),
+                (None, _) => frames[first].unwrap_or([Point::new(0.0, 0.0); N]),
             };
             out.push(p);
         }
@@ -235,6 +242,6 @@ mod tests {
                 },
             ]
         );
-        assert!(fill_gaps(&[None, None], 3).is_none());
+        assert!(fill_gaps::<68>(&[None, None], 3).is_none());
     }
 }

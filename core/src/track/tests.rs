@@ -149,3 +149,37 @@ fn no_face_is_an_error_and_gaps_are_flagged() {
     assert!(r.gaps[0].interpolated);
     assert_eq!(r.detector_runs, 2);
 }
+
+/// The eye model's iris head gives each eye's pupil, image-left eye first, inside that eye.
+#[test]
+fn pupils_lie_inside_their_eyes() {
+    let mut t = tracker(true);
+    let face = t.process_still(&photo("astronaut.png")).unwrap().unwrap();
+    let pupils = face.pupils.expect("pupils with the eye model");
+    for (pupil, eye) in pupils.iter().zip([36..42, 42..48]) {
+        let pts = &face.landmarks[eye.clone()];
+        let (x0, x1) = pts
+            .iter()
+            .fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p.x), b.max(p.x)));
+        let (y0, y1) = pts
+            .iter()
+            .fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p.y), b.max(p.y)));
+        assert!(
+            (x0..=x1).contains(&pupil.x) && (y0 - 2.0..=y1 + 2.0).contains(&pupil.y),
+            "pupil {pupil:?} outside eye {eye:?} box x {x0}..{x1}, y {y0}..{y1}"
+        );
+    }
+    let no_pupils = Tracker::new(
+        FaceNets::embedded().unwrap(),
+        TrackerOptions {
+            pupils: false,
+            ..TrackerOptions::default()
+        },
+    )
+    .process_still(&photo("astronaut.png"))
+    .unwrap()
+    .unwrap();
+    assert!(no_pupils.pupils.is_none());
+    // The iris head does not change the eyelids.
+    assert_eq!(no_pupils.landmarks, face.landmarks);
+}
