@@ -46,6 +46,8 @@ pub struct VideoReader {
     replay_first: bool,
     /// Frames decoded since the last seek (for frames without a timestamp).
     decoded: u64,
+    /// The time of the last frame decoded since the last seek.
+    last_time: Option<f64>,
     resample: Resampler,
 }
 
@@ -206,6 +208,7 @@ impl VideoReader {
             first: None,
             replay_first: false,
             decoded: 0,
+            last_time: None,
             resample: Resampler::default(),
         };
         if cw == 0 || ch == 0 {
@@ -295,6 +298,7 @@ impl VideoReader {
             self.replay_first = false;
             if let Some(first) = &self.first {
                 self.decoded = 1;
+                self.last_time = Some(first.time);
                 return Ok(Some(first.clone()));
             }
         }
@@ -312,6 +316,13 @@ impl VideoReader {
                         }
                         self.skip_before = None;
                     }
+                    // Broken files repeat or reverse timestamps: such a frame is taken to follow
+                    // the previous one by a frame interval (as in a constant-rate clip).
+                    let time = match self.last_time {
+                        Some(last) if time <= last => last + 1.0 / self.info.fps,
+                        _ => time,
+                    };
+                    self.last_time = Some(time);
                     let image = self.convert_to_rgb(&decoded)?;
                     let index = self.decoded;
                     self.decoded += 1;
@@ -345,6 +356,7 @@ impl VideoReader {
         self.finished = false;
         self.next_index = index;
         self.decoded = 0;
+        self.last_time = None;
         self.resample = Resampler::default();
         match &self.first {
             // The first frame comes from memory; decoding resumes after it.
