@@ -319,7 +319,7 @@ fn a_failing_load_shows_a_message_and_the_app_keeps_working() {
     h.state_mut()
         .open_path(std::path::Path::new("/no/such/picture.png"));
     settle(&mut h);
-    let n = h.state().notices.last().expect("a message");
+    let n = h.state().jobs.notices.last().expect("a message");
     assert!(
         n.text.contains("picture.png") && n.text.contains("failed"),
         "{}",
@@ -462,7 +462,7 @@ fn edits_and_gains_rerun_retargeting_and_the_landmarks_export_writes_the_result(
             assert!(p.distance(*q) < 1e-3);
         }
     }
-    let note = &h.state().notices.last().expect("a message").text;
+    let note = &h.state().jobs.notices.last().expect("a message").text;
     assert!(
         note.starts_with("Exported 30 frames to") && note.contains("motion.npy"),
         "{note}"
@@ -550,7 +550,7 @@ fn the_preview_animates_and_the_video_export_writes_mp4_and_gif() {
     let gif = dir.path().join("talk.gif");
     let decoded = image::open(&gif).expect("a readable GIF");
     assert_eq!((decoded.width(), decoded.height()), (256, 256));
-    let note = &h.state().notices.last().expect("a message").text;
+    let note = &h.state().jobs.notices.last().expect("a message").text;
     assert!(note.starts_with("Exported 12 frames to"), "{note}");
 }
 
@@ -770,7 +770,7 @@ fn the_weights_folder_is_remembered_while_it_is_complete() {
     // Unreadable preferences: a warning, and the app starts anyway.
     std::fs::write(&prefs, b"{oops").unwrap();
     let h4 = harness(launch());
-    let n = h4.state().notices.last().expect("a message");
+    let n = h4.state().jobs.notices.last().expect("a message");
     assert!(n.text.contains("unreadable"), "{}", n.text);
 }
 
@@ -784,7 +784,7 @@ fn the_diffusion_matcher_needs_a_complete_weights_folder_and_a_broken_one_keeps_
     // An empty folder: refused, saying what is missing; nothing else changes.
     let empty = tempfile::tempdir().unwrap();
     h.state_mut().set_dift_weights(empty.path().to_path_buf());
-    let n = h.state().notices.last().expect("a message");
+    let n = h.state().jobs.notices.last().expect("a message");
     assert!(n.text.contains("unet"), "{}", n.text);
     assert!(h.state().dift_weights.is_none());
     assert_eq!(h.state().view.match_backend, Backend::Auto);
@@ -797,8 +797,8 @@ fn the_diffusion_matcher_needs_a_complete_weights_folder_and_a_broken_one_keeps_
     h.get_by_role_and_label(Role::Button, "Re-match").click();
     h.step();
     settle(&mut h);
-    assert!(h.state().matching.is_none());
-    let n = h.state().notices.last().expect("a message");
+    assert!(h.state().jobs.matching.is_none());
+    let n = h.state().jobs.notices.last().expect("a message");
     assert!(n.level == NoticeLevel::Error, "{}", n.text);
     assert_eq!(points(&h), loaded);
     assert!(matches!(
@@ -831,13 +831,13 @@ fn downloading_the_weights_fills_the_folder_and_selects_the_diffusion_matcher() 
         .click();
     h.step();
     settle(&mut h);
-    let n = h.state().notices.last().expect("a message");
+    let n = h.state().jobs.notices.last().expect("a message");
     assert!(
         n.level == NoticeLevel::Error && n.text.contains("cannot reach"),
         "{}",
         n.text
     );
-    assert!(h.state().dift_weights.is_none() && h.state().downloading.is_none());
+    assert!(h.state().dift_weights.is_none() && h.state().jobs.downloading.is_none());
     // A reachable one: every file arrives and the matcher is ready to use them.
     h.state_mut().hub = Hub::new(&local_hub::local_hub(), DEFAULT_REPO, None);
     h.step();
@@ -886,13 +886,13 @@ fn exports_never_replace_the_documents_files_or_empty_a_folder() {
 
     // The landmarks exported over the driving track they were made from.
     export_with_dialog(&mut h, ExportChoice::LandmarksJson, &track);
-    let note = &h.state().notices.last().expect("a message").text;
+    let note = &h.state().jobs.notices.last().expect("a message").text;
     assert!(note.contains("is also the driving track"), "{note}");
     assert_eq!(std::fs::read(&track).unwrap(), track_bytes);
 
     // The landmarks saved over the driving track: refused, with the reason.
     h.state_mut().save_face(track.clone());
-    let note = &h.state().notices.last().expect("a message").text;
+    let note = &h.state().jobs.notices.last().expect("a message").text;
     assert!(
         note.starts_with("Not saved") && note.contains("driving track"),
         "{note}"
@@ -904,7 +904,7 @@ fn exports_never_replace_the_documents_files_or_empty_a_folder() {
     std::fs::create_dir(&folder).unwrap();
     std::fs::write(folder.join("notes.txt"), "mine").unwrap();
     export_with_dialog(&mut h, ExportChoice::PngSequence, &folder);
-    let note = &h.state().notices.last().expect("a message").text;
+    let note = &h.state().jobs.notices.last().expect("a message").text;
     assert!(note.contains("already holds notes.txt"), "{note}");
     let names: Vec<_> = std::fs::read_dir(&folder).unwrap().collect();
     assert_eq!(names.len(), 1);

@@ -143,3 +143,97 @@ impl PerfStats {
         }
     }
 }
+
+/// Work in flight: the background worker, the jobs sent to it, and the messages for the user.
+pub struct Jobs {
+    worker: super::worker::Worker,
+    entries: Vec<JobEntry>,
+    /// Messages for the user (the newest last, at most [`Jobs::MAX_NOTICES`]).
+    pub notices: Vec<Notice>,
+    /// The landmark matcher job in progress, if any.
+    pub matching: Option<JobId>,
+    /// The weights download in progress, if any.
+    pub downloading: Option<JobId>,
+}
+
+impl Jobs {
+    /// Messages kept.
+    pub const MAX_NOTICES: usize = 8;
+
+    /// Jobs run by `worker`.
+    pub fn new(worker: super::worker::Worker) -> Self {
+        Self {
+            worker,
+            entries: Vec::new(),
+            notices: Vec::new(),
+            matching: None,
+            downloading: None,
+        }
+    }
+
+    /// Queue a worker request and track it.
+    pub fn submit(&mut self, request: super::jobs::Request) -> JobId {
+        let label = request.label();
+        let quiet = request.is_quiet();
+        let bytes = request.counts_bytes();
+        let (id, cancel) = self.worker.submit(request);
+        self.entries.push(JobEntry {
+            id,
+            label,
+            started: Instant::now(),
+            progress: None,
+            stage_start: None,
+            cancel,
+            quiet,
+            bytes,
+        });
+        id
+    }
+
+    /// Jobs in progress.
+    pub fn entries(&self) -> &[JobEntry] {
+        &self.entries
+    }
+
+    /// A job in progress.
+    pub fn entry_mut(&mut self, id: JobId) -> Option<&mut JobEntry> {
+        self.entries.iter_mut().find(|j| j.id == id)
+    }
+
+    /// Whether any job (including preview refreshes) is pending.
+    pub fn is_busy(&self) -> bool {
+        !self.entries.is_empty()
+    }
+
+    /// Ask a job to stop.
+    pub fn cancel(&self, id: JobId) {
+        if let Some(j) = self.entries.iter().find(|j| j.id == id) {
+            j.cancel.cancel();
+        }
+    }
+
+    /// Stop tracking a job that ended; its entry, if it was tracked.
+    pub fn finish(&mut self, id: JobId) -> Option<JobEntry> {
+        let pos = self.entries.iter().position(|j| j.id == id)?;
+        Some(self.entries.remove(pos))
+    }
+
+    /// The worker's next event, if one is waiting (never blocks).
+    pub fn try_recv(&self) -> Option<super::worker::Event> {
+        self.worker.try_recv()
+    }
+
+    /// Add a message for the user (and to the log).
+    pub fn notify(&mut self, level: NoticeLevel, text: impl Into<String>) {
+        let text = text.into();
+        match level {
+            NoticeLevel::Error => tracing::error!("{text}"),
+            NoticeLevel::Warning => tracing::warn!("{text}"),
+            NoticeLevel::Info => tracing::info!("{text}"),
+        }
+        self.notices.push(Notice { level, text });
+        if self.notices.len() > Self::MAX_NOTICES {
+            self.notices.remove(0);
+        }
+    }
+}

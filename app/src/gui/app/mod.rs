@@ -3,7 +3,7 @@
 
 mod outputs;
 
-pub use super::status::{JobEntry, Notice, NoticeLevel, PerfStats, PreviewFrame};
+pub use super::status::{JobEntry, Jobs, Notice, NoticeLevel, PerfStats, PreviewFrame};
 
 use super::dialogs::{DialogPurpose, Dialogs};
 use super::jobs::{ExportKind, ExportRequest, RefreshRequest, Request, SaveProjectRequest};
@@ -53,10 +53,8 @@ const LANDMARK_FILE: &str = "the landmark file";
 pub struct FaceShotApp {
     /// The document being edited.
     pub doc: Document,
-    worker: Worker,
-    jobs: Vec<JobEntry>,
-    /// Messages for the user.
-    pub notices: Vec<Notice>,
+    /// Work in flight (the worker, its jobs) and the messages for the user.
+    pub jobs: Jobs,
     /// The window's own state (playhead, canvas, selection, export dialog).
     pub view: ViewState,
     /// The character's landmark track (retargeted) and the revision it belongs to.
@@ -66,16 +64,14 @@ pub struct FaceShotApp {
     pub preview: Option<PreviewFrame>,
     /// Why the latest preview could not be rendered, until one is.
     pub preview_error: Option<String>,
-    /// The landmark matcher job in progress, if any.
-    pub matching: Option<JobId>,
+
     /// The Stable Diffusion 2.1 folder the diffusion matcher loads (checked when chosen).
     pub dift_weights: Option<PathBuf>,
     /// Where "Download SD 2.1" writes to ([`LaunchOptions::models_dir`]).
     pub models_dir: Option<PathBuf>,
     /// The hub and repository "Download SD 2.1" fetches from ([`Hub::from_env`] at start).
     pub hub: Hub,
-    /// The weights download in progress, if any.
-    pub downloading: Option<JobId>,
+
     prefs_path: Option<PathBuf>,
     textures: TextureCache,
     dialogs: Dialogs,
@@ -99,19 +95,15 @@ impl FaceShotApp {
         let assets = options.assets.clone().or_else(find_assets);
         let mut app = Self {
             doc: Document::default(),
-            worker,
-            jobs: Vec::new(),
-            notices: Vec::new(),
+            jobs: Jobs::new(worker),
             view: ViewState::default(),
             character_track: None,
             curves: CurveCache::default(),
             preview: None,
             preview_error: None,
-            matching: None,
             dift_weights: None,
             models_dir: options.models_dir.clone(),
             hub: Hub::from_env(),
-            downloading: None,
             prefs_path: options.prefs.clone(),
             textures: TextureCache::default(),
             dialogs: Dialogs::default(),
@@ -177,52 +169,22 @@ impl FaceShotApp {
 
     /// Queue a worker request and track it.
     pub fn submit(&mut self, request: Request) -> JobId {
-        let label = request.label();
-        let quiet = request.is_quiet();
-        let bytes = request.counts_bytes();
-        let (id, cancel) = self.worker.submit(request);
-        self.jobs.push(JobEntry {
-            id,
-            label,
-            started: Instant::now(),
-            progress: None,
-            stage_start: None,
-            cancel,
-            quiet,
-            bytes,
-        });
-        id
-    }
-
-    /// Jobs in progress.
-    pub fn jobs(&self) -> &[JobEntry] {
-        &self.jobs
+        self.jobs.submit(request)
     }
 
     /// Whether any job (including preview refreshes) is pending.
     pub fn is_busy(&self) -> bool {
-        !self.jobs.is_empty()
+        self.jobs.is_busy()
     }
 
     /// Ask a job to stop.
     pub fn cancel_job(&mut self, id: JobId) {
-        if let Some(j) = self.jobs.iter().find(|j| j.id == id) {
-            j.cancel.cancel();
-        }
+        self.jobs.cancel(id);
     }
 
     /// Add a notice.
     pub fn notify(&mut self, level: NoticeLevel, text: impl Into<String>) {
-        let text = text.into();
-        match level {
-            NoticeLevel::Error => tracing::error!("{text}"),
-            NoticeLevel::Warning => tracing::warn!("{text}"),
-            NoticeLevel::Info => tracing::info!("{text}"),
-        }
-        self.notices.push(Notice { level, text });
-        if self.notices.len() > 8 {
-            self.notices.remove(0);
-        }
+        self.jobs.notify(level, text);
     }
 
     /// Open a file by its kind (as if dropped on the window): picture → character, video →
@@ -373,7 +335,7 @@ impl FaceShotApp {
     /// Download Stable Diffusion 2.1 into [`Self::models_dir`] in the background (resuming
     /// an earlier, cancelled download); when it completes, the diffusion matcher uses it.
     pub fn download_dift_weights(&mut self) {
-        if self.downloading.is_some() {
+        if self.jobs.downloading.is_some() {
             return;
         }
         let Some(dest) = self.models_dir.clone() else {
@@ -385,7 +347,7 @@ impl FaceShotApp {
             return;
         };
         let hub = self.hub.clone();
-        self.downloading = Some(self.submit(Request::DownloadWeights { hub, dest }));
+        self.jobs.downloading = Some(self.submit(Request::DownloadWeights { hub, dest }));
     }
 
     /// Use the Stable Diffusion 2.1 folder `dir` for the diffusion matcher (and select that
@@ -450,7 +412,7 @@ impl FaceShotApp {
     }
 
     fn start_match(&mut self, on_load: bool, anchors: Option<Vec<Point>>) {
-        if self.matching.is_some() {
+        if self.jobs.matching.is_some() {
             return;
         }
         // The (slow) diffusion matcher runs only when asked for, never as a picture loads;
@@ -469,7 +431,7 @@ impl FaceShotApp {
                 anchors,
                 on_load,
             };
-            self.matching = Some(self.submit(request));
+            self.jobs.matching = Some(self.submit(request));
         }
     }
 
@@ -508,7 +470,7 @@ impl FaceShotApp {
     pub fn export_readiness(&self, kind: ExportKind) -> Result<(), String> {
         views::export_readiness(
             &self.doc,
-            self.matching.is_some(),
+            self.jobs.matching.is_some(),
             self.character_track.as_ref().map(|(rev, _)| *rev),
             kind,
         )
@@ -552,14 +514,13 @@ impl FaceShotApp {
 
     /// Apply worker events (never blocks).
     pub fn poll_worker(&mut self, ctx: &egui::Context) {
-        while let Some(event) = self.worker.try_recv() {
+        while let Some(event) = self.jobs.try_recv() {
             self.handle_event(ctx, event);
         }
     }
 
     fn finish_job(&mut self, id: JobId) -> Option<JobEntry> {
-        let pos = self.jobs.iter().position(|j| j.id == id)?;
-        Some(self.jobs.remove(pos))
+        self.jobs.finish(id)
     }
 
     fn handle_event(&mut self, ctx: &egui::Context, event: Event) {
@@ -570,7 +531,7 @@ impl FaceShotApp {
                 done,
                 total,
             } => {
-                if let Some(j) = self.jobs.iter_mut().find(|j| j.id == job) {
+                if let Some(j) = self.jobs.entry_mut(job) {
                     j.report(stage, done, total, Instant::now());
                 }
             }
@@ -619,11 +580,11 @@ impl FaceShotApp {
         if self.view.export.running == Some(job) {
             self.view.export.running = None;
         }
-        if self.matching == Some(job) {
-            self.matching = None;
+        if self.jobs.matching == Some(job) {
+            self.jobs.matching = None;
         }
-        if self.downloading == Some(job) {
-            self.downloading = None;
+        if self.jobs.downloading == Some(job) {
+            self.jobs.downloading = None;
         }
     }
 
@@ -850,14 +811,14 @@ impl FaceShotApp {
             view: &mut self.view,
             textures: &mut self.textures,
             curves: &mut self.curves,
-            notices: &self.notices,
-            jobs: &self.jobs,
+            notices: &self.jobs.notices,
+            jobs: self.jobs.entries(),
             preview: self.preview.as_ref(),
             preview_error: self.preview_error.as_deref(),
             perf: &self.perf,
             character_track: self.character_track.as_ref(),
-            matching: self.matching,
-            downloading: self.downloading,
+            matching: self.jobs.matching,
+            downloading: self.jobs.downloading,
             dift_weights: self.dift_weights.as_deref(),
             models_dir: self.models_dir.as_deref(),
             hub: &self.hub,
@@ -895,7 +856,7 @@ impl FaceShotApp {
             UiCommand::CancelJob(id) => self.cancel_job(id),
             UiCommand::StartExport => self.start_export(),
             UiCommand::TogglePerf => self.view.show_perf = !self.view.show_perf,
-            UiCommand::ClearNotices => self.notices.clear(),
+            UiCommand::ClearNotices => self.jobs.notices.clear(),
         }
     }
 

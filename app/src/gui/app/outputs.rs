@@ -56,7 +56,7 @@ impl FaceShotApp {
                 self.preview = None;
                 self.preview_error = None;
                 // A match still running for the previous picture is of no use now.
-                if let Some(old) = self.matching.take() {
+                if let Some(old) = self.jobs.matching.take() {
                     self.cancel_job(old);
                 }
                 self.view.canvas.anchors = None;
@@ -293,7 +293,10 @@ impl FaceShotApp {
     /// The loads a project triggers leave the document "changed"; once they are done, the
     /// document counts as saved again.
     pub(super) fn settle_after_project_load(&mut self) {
-        if self.loading_project && self.pending_rig.is_none() && self.jobs.iter().all(|j| j.quiet) {
+        if self.loading_project
+            && self.pending_rig.is_none()
+            && self.jobs.entries().iter().all(|j| j.quiet)
+        {
             self.doc.mark_saved();
             self.loading_project = false;
         }
