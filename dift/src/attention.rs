@@ -10,8 +10,9 @@
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-use super::fused::{SoftmaxInPlace, f32_values, vectorized};
+use super::fused::{SoftmaxInPlace, f32_values};
 use super::matmul::{View, matmul};
+use faceshot_core::nn::simd::vectorized;
 
 /// Query rows per task. The product kernel packs the keys and values anew for each block, so
 /// larger blocks amortise that; their scores (4 MB against the top level's 4096 keys) still

@@ -9,6 +9,7 @@
 
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 use candle_nn::VarBuilder;
+use faceshot_core::nn::simd::{Kernel, vectorized};
 use rayon::prelude::*;
 
 /// `exp(x)` to about 2e-7 relative error for x in [-86, 88] (clamped outside it, where the
@@ -56,43 +57,15 @@ pub(super) fn f32_values<'a>(
     Ok(&data[start..end])
 }
 
-/// Row-wise work over `src` into `dst`.
-pub(super) trait Rows {
-    /// Runs over all rows.
-    fn run(self);
-}
-
-/// Runs `rows` compiled for AVX2/FMA when the CPU has them (so its loops vectorise), else plain.
-pub(super) fn vectorized(rows: impl Rows) {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(v3) = pulp::x86::V3::try_new() {
-        return v3.vectorize(OnV3(rows));
-    }
-    rows.run()
-}
-
-/// [`Rows`] as a `pulp` operation: a named type whose `call` is always inlined, so the whole
-/// kernel is compiled inside `vectorize`'s target-feature context (a closure would not be).
-#[cfg(target_arch = "x86_64")]
-struct OnV3<R>(R);
-
-#[cfg(target_arch = "x86_64")]
-impl<R: Rows> pulp::NullaryFnOnce for OnV3<R> {
-    type Output = ();
-
-    #[inline(always)]
-    fn call(self) {
-        self.0.run()
-    }
-}
-
 /// Softmax of each row (of `n` values) of `rows`, in place.
 pub(super) struct SoftmaxInPlace<'a> {
     pub rows: &'a mut [f32],
     pub n: usize,
 }
 
-impl Rows for SoftmaxInPlace<'_> {
+impl Kernel for SoftmaxInPlace<'_> {
+    type Output = ();
+
     #[inline(always)]
     fn run(self) {
         let n = self.n;
@@ -139,7 +112,9 @@ struct Geglu<'a> {
     n: usize,
 }
 
-impl Rows for Geglu<'_> {
+impl Kernel for Geglu<'_> {
+    type Output = ();
+
     #[inline(always)]
     fn run(self) {
         let n = self.n;
@@ -168,7 +143,9 @@ struct GroupRows<'a> {
     silu: bool,
 }
 
-impl Rows for GroupRows<'_> {
+impl Kernel for GroupRows<'_> {
+    type Output = ();
+
     #[inline(always)]
     fn run(self) {
         let n = self.src.len().max(1) as f64;

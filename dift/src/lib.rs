@@ -33,7 +33,9 @@ use candle_transformers::models::stable_diffusion::unet_2d::{
 use faceshot_core::matching::cartoon::Rng;
 use faceshot_core::matching::feature::{FeatureMap, Featurizer, Lazy};
 use faceshot_core::matching::gallery::{FeatureCache, hex};
-use faceshot_core::matching::{Backend, Diffusion, MatchError};
+#[cfg(feature = "download")]
+use faceshot_core::matching::Backend;
+use faceshot_core::matching::{Diffusion, MatchError};
 use faceshot_core::progress::Progress;
 use image::RgbImage;
 use scheduler::Schedule;
@@ -767,9 +769,16 @@ mod tests {
         };
         assert!(Dift::random(&RandomArch::tiny(), opts, 1).is_err());
         let dir = tempfile::tempdir().unwrap();
+        assert!(!weights_present(dir.path()));
+        assert!(missing_weights(dir.path()).iter().any(|m| m.contains("unet")));
+    }
+
+    #[cfg(feature = "download")]
+    #[test]
+    fn weights_are_resolved_from_a_complete_folder_only() {
+        let dir = tempfile::tempdir().unwrap();
         let err = resolve_weights(Some(dir.path()), false, &NoProgress).unwrap_err();
         assert!(err.to_string().contains("unet"), "{err}");
-        assert!(!weights_present(dir.path()));
         // Without a folder or a download: an error, unless this machine has downloaded them.
         if !hub::default_dir(hub::Hub::from_env().repo()).is_some_and(|d| weights_present(&d)) {
             assert!(resolve_weights(None, false, &NoProgress).is_err());

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-use super::fused::{Rows, vectorized};
 use super::matmul::{View, matmul};
+use faceshot_core::nn::simd::{Kernel, vectorized};
 
 /// Tiles per band: enough for the products to run near the kernel's peak (measured: bands of
 /// 512 to 4096 tiles are within noise of each other, smaller ones fall off)...
@@ -263,7 +263,9 @@ struct InputTiles<'a, 'b> {
     chunk: &'b mut [f32],
 }
 
-impl Rows for InputTiles<'_, '_> {
+impl Kernel for InputTiles<'_, '_> {
+    type Output = ();
+
     #[inline(always)]
     fn run(self) {
         let per_image = self.band.rows * self.grid.tiles_w;
@@ -284,7 +286,9 @@ struct OutputTiles<'a, 'b> {
     plane: &'b mut [f32],
 }
 
-impl Rows for OutputTiles<'_, '_> {
+impl Kernel for OutputTiles<'_, '_> {
+    type Output = ();
+
     #[inline(always)]
     fn run(self) {
         self.grid.output_tiles(

@@ -19,6 +19,7 @@ pub mod landmark68;
 pub mod layers;
 pub mod mesh;
 pub mod ops;
+pub mod simd;
 
 pub use detector::{Detection, FaceDetector};
 pub use iris::{EyeModel, EyeOutput};

@@ -245,28 +245,25 @@ impl Lanes for pulp::x86::V3 {
 }
 
 /// Runs `f` with the best [`Lanes`] this CPU has (AVX2 + FMA, else plain Rust); `f` is
-/// compiled for those instructions.
+/// compiled for those instructions ([`super::simd::vectorized`]).
 #[inline(always)]
 fn with_lanes<R>(f: impl LanesFn<Output = R>) -> R {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(v3) = pulp::x86::V3::try_new() {
-        return v3.vectorize(OnV3(v3, f));
-    }
-    f.call(Plain)
+    super::simd::vectorized(WithLanes(f))
 }
 
-/// `f` run with AVX2/FMA lanes: a named type whose `call` is always inlined, so that all of
-/// `f` is compiled inside `vectorize`'s target-feature context (a closure would not be).
-#[cfg(target_arch = "x86_64")]
-struct OnV3<F>(pulp::x86::V3, F);
+/// `f` as a [`Kernel`](super::simd::Kernel): inside the AVX2/FMA context it gets the V3 lanes.
+struct WithLanes<F>(F);
 
-#[cfg(target_arch = "x86_64")]
-impl<F: LanesFn> pulp::NullaryFnOnce for OnV3<F> {
+impl<F: LanesFn> super::simd::Kernel for WithLanes<F> {
     type Output = F::Output;
 
     #[inline(always)]
-    fn call(self) -> F::Output {
-        self.1.call(self.0)
+    fn run(self) -> F::Output {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(v3) = pulp::x86::V3::try_new() {
+            return self.0.call(v3);
+        }
+        self.0.call(Plain)
     }
 }
 
