@@ -30,11 +30,11 @@ use candle_transformers::models::stable_diffusion::clip;
 use candle_transformers::models::stable_diffusion::unet_2d::{
     BlockConfig, UNet2DConditionModelConfig,
 };
+#[cfg(feature = "download")]
+use faceshot_core::matching::Backend;
 use faceshot_core::matching::cartoon::Rng;
 use faceshot_core::matching::feature::{FeatureMap, Featurizer, Lazy};
 use faceshot_core::matching::gallery::{FeatureCache, hex};
-#[cfg(feature = "download")]
-use faceshot_core::matching::Backend;
 use faceshot_core::matching::{Diffusion, MatchError};
 use faceshot_core::progress::Progress;
 use image::RgbImage;
@@ -770,7 +770,11 @@ mod tests {
         assert!(Dift::random(&RandomArch::tiny(), opts, 1).is_err());
         let dir = tempfile::tempdir().unwrap();
         assert!(!weights_present(dir.path()));
-        assert!(missing_weights(dir.path()).iter().any(|m| m.contains("unet")));
+        assert!(
+            missing_weights(dir.path())
+                .iter()
+                .any(|m| m.contains("unet"))
+        );
     }
 
     #[cfg(feature = "download")]

@@ -62,7 +62,7 @@ pub fn pattern(x: u32, y: u32) -> [u8; 3] {
 /// Cartoon proportions: every eye opened `factor` times wider than the landmarks say
 /// (lid heights above and below the corner line scaled, corners kept).
 pub fn big_eyes(mut face: Landmarks, factor: f32) -> Landmarks {
-    for [a, u1, u2, b, l2, l1] in [[36, 37, 38, 39, 40, 41], [42, 43, 44, 45, 46, 47]] {
+    for [a, u1, u2, b, l2, l1] in crate::landmarks::EYE_RINGS {
         let (pa, pb) = (face[a], face[b]);
         let axis = pb - pa;
         let len2 = axis.dot(axis);

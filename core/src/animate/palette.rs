@@ -3,6 +3,7 @@
 
 use super::geometry::ArcFrame;
 use super::sample::Source;
+use super::targets::EYES;
 use crate::landmarks::{Landmarks, Point};
 
 /// An RGB colour with channels 0–255.
@@ -85,8 +86,8 @@ impl Palette {
             .flat_map(|&(o, i)| [0.35f32, 0.5, 0.65].map(move |t| rest[o].lerp(rest[i], t)));
         let lip = median(src, lip_points).unwrap_or([skin[0] * 0.8, skin[1] * 0.5, skin[2] * 0.5]);
         let eyes = [
-            eye_palette(src, rest, [36, 37, 38, 39, 40, 41], 17..22, skin),
-            eye_palette(src, rest, [42, 43, 44, 45, 46, 47], 22..27, skin),
+            eye_palette(src, rest, EYES[0], 17..22, skin),
+            eye_palette(src, rest, EYES[1], 22..27, skin),
         ];
         Palette { lip, skin, eyes }
     }

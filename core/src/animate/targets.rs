@@ -22,7 +22,7 @@ pub(crate) const STABLE: [usize; 19] = [
 ];
 
 /// The eyes as (corner a, upper inner 1, upper inner 2, corner b, lower inner 2, lower inner 1).
-pub(crate) const EYES: [[usize; 6]; 2] = [[36, 37, 38, 39, 40, 41], [42, 43, 44, 45, 46, 47]];
+pub(crate) const EYES: [[usize; 6]; 2] = crate::landmarks::EYE_RINGS;
 
 /// Pairs of facing inner-lip points (upper, lower).
 pub(crate) const LIP_PAIRS: [(usize, usize); 3] = [(61, 67), (62, 66), (63, 65)];

@@ -5,8 +5,6 @@
 //! left eye 42–47, outer lips 48–59, inner lips 60–67. The finer arcs used by the FaceShot
 //! paper (each eyelid, each lip contour) are listed in [`Part::ARCS`].
 
-use std::ops::Range;
-
 /// Number of landmarks in the iBUG / 300-W layout.
 pub const LANDMARK_COUNT: usize = 68;
 
@@ -76,36 +74,24 @@ impl Part {
     ];
 
     /// Landmark indices of this part, in contour order.
-    pub fn indices(self) -> &'static [usize] {
-        const ALL: [usize; 68] = {
-            let mut a = [0usize; 68];
-            let mut i = 0;
-            while i < 68 {
-                a[i] = i;
-                i += 1;
-            }
-            a
-        };
-        fn span(r: Range<usize>) -> &'static [usize] {
-            &ALL[r]
-        }
+    pub const fn indices(self) -> &'static [usize] {
         match self {
-            Part::Jaw => span(0..17),
-            Part::RightBrow => span(17..22),
-            Part::LeftBrow => span(22..27),
-            Part::NoseBridge => span(27..31),
-            Part::Nostrils => span(31..36),
-            Part::RightEye => span(36..42),
-            Part::LeftEye => span(42..48),
-            Part::OuterLips => span(48..60),
-            Part::InnerLips => span(60..68),
+            Part::Jaw => &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16],
+            Part::RightBrow => &[17, 18, 19, 20, 21],
+            Part::LeftBrow => &[22, 23, 24, 25, 26],
+            Part::NoseBridge => &[27, 28, 29, 30],
+            Part::Nostrils => &[31, 32, 33, 34, 35],
+            Part::RightEye => &[36, 37, 38, 39, 40, 41],
+            Part::LeftEye => &[42, 43, 44, 45, 46, 47],
+            Part::OuterLips => &[48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59],
+            Part::InnerLips => &[60, 61, 62, 63, 64, 65, 66, 67],
             Part::RightUpperLid => &[36, 37, 38, 39],
             Part::RightLowerLid => &[39, 40, 41, 36],
             Part::LeftUpperLid => &[42, 43, 44, 45],
             Part::LeftLowerLid => &[45, 46, 47, 42],
-            Part::OuterUpperLip => span(48..55),
+            Part::OuterUpperLip => &[48, 49, 50, 51, 52, 53, 54],
             Part::OuterLowerLip => &[54, 55, 56, 57, 58, 59, 48],
-            Part::InnerUpperLip => span(60..65),
+            Part::InnerUpperLip => &[60, 61, 62, 63, 64],
             Part::InnerLowerLip => &[64, 65, 66, 67, 60],
         }
     }
@@ -162,6 +148,17 @@ pub const MIRROR: [usize; LANDMARK_COUNT] = [
     54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55, // outer lips
     64, 63, 62, 61, 60, 67, 66, 65, // inner lips
 ];
+
+/// The two eyes' rings (image-left eye first) as (corner, upper 1, upper 2, corner, lower 2,
+/// lower 1), for code that names each point of an eye.
+pub const EYE_RINGS: [[usize; 6]; 2] = [
+    ring6(Part::RightEye.indices()),
+    ring6(Part::LeftEye.indices()),
+];
+
+const fn ring6(ring: &[usize]) -> [usize; 6] {
+    [ring[0], ring[1], ring[2], ring[3], ring[4], ring[5]]
+}
 
 #[cfg(test)]
 mod tests {

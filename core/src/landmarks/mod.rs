@@ -11,7 +11,7 @@ mod validate;
 
 pub use error::LandmarkError;
 pub use face::{FACE_FORMAT, FORMAT_VERSION, Face, ImageSize, Landmarks};
-pub use layout::{LANDMARK_COUNT, MIRROR, Part};
+pub use layout::{EYE_RINGS, LANDMARK_COUNT, MIRROR, Part};
 pub use npy::{read_npy_f32, write_npy_f32};
 pub use point::Point;
 pub use track::{TRACK_FORMAT, Track, pupils_path};

@@ -4,25 +4,25 @@
 //! from the curve, the order and both end points. The nose bridge is re-spaced on a line fit.
 
 use super::geometry::{Ellipse, fit_circle, fit_ellipse};
-use crate::landmarks::{Landmarks, Point};
+use crate::landmarks::{Landmarks, Part, Point};
 use std::f32::consts::{PI, TAU};
 
 /// The contour groups, as in the official code: jaw, brows, lower nose, each eyelid and
 /// each lip arc.
 pub const GROUPS: [&[usize]; 13] = [
-    &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16],
-    &[17, 18, 19, 20, 21],
-    &[22, 23, 24, 25, 26],
-    &[31, 32, 33, 34, 35],
-    &[36, 37, 38, 39],
-    &[39, 40, 41, 36],
-    &[42, 43, 44, 45],
-    &[45, 46, 47, 42],
-    &[48, 49, 50, 51, 52, 53, 54],
-    &[54, 55, 56, 57, 58, 59, 48],
-    &[60, 61, 62, 63, 64],
-    &[64, 65, 66, 67, 60],
-    &[27, 28, 29, 30],
+    Part::Jaw.indices(),
+    Part::RightBrow.indices(),
+    Part::LeftBrow.indices(),
+    Part::Nostrils.indices(),
+    Part::RightUpperLid.indices(),
+    Part::RightLowerLid.indices(),
+    Part::LeftUpperLid.indices(),
+    Part::LeftLowerLid.indices(),
+    Part::OuterUpperLip.indices(),
+    Part::OuterLowerLip.indices(),
+    Part::InnerUpperLip.indices(),
+    Part::InnerLowerLip.indices(),
+    Part::NoseBridge.indices(),
 ];
 
 /// Unwrap angle `a` to lie within π of `reference`.

@@ -320,8 +320,8 @@ fn solve(a: &mut [f64], b: &mut [f64], n: usize) -> Option<Vec<f64>> {
 /// The landmark groups behind the five anchors, in click order: image-left eye centre,
 /// image-right eye centre, nose tip, image-left mouth corner, image-right mouth corner.
 pub const ANCHOR_GROUPS: [&[usize]; 5] = [
-    &[36, 37, 38, 39, 40, 41],
-    &[42, 43, 44, 45, 46, 47],
+    crate::landmarks::Part::RightEye.indices(),
+    crate::landmarks::Part::LeftEye.indices(),
     &[30],
     &[48],
     &[54],

@@ -27,8 +27,8 @@ pub(super) fn measure_features(
     let u = d * (1.0 / d.norm().max(1e-6));
     let v = Point::new(-u.y, u.x);
     for (side, (blob, idx)) in [
-        (le, [36usize, 37, 38, 39, 40, 41]),
-        (re, [42, 43, 44, 45, 46, 47]),
+        (le, crate::landmarks::EYE_RINGS[0]),
+        (re, crate::landmarks::EYE_RINGS[1]),
     ]
     .into_iter()
     .enumerate()
