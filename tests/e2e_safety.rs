@@ -336,10 +336,16 @@ fn video_paths_that_are_not_unicode_work() {
 #[test]
 fn a_jpeg_photo_is_a_one_frame_video() {
     let dir = tempfile::tempdir().unwrap();
+    // Large enough (noisy, 400 × 300) that the file outgrows FFmpeg's probe buffer: rewinding
+    // it after the first read was what failed.
     let photo = dir.path().join("photo.jpg");
-    image::RgbImage::from_pixel(40, 30, image::Rgb([120, 80, 60]))
-        .save(&photo)
-        .unwrap();
+    image::RgbImage::from_fn(400, 300, |x, y| {
+        let n = (x.wrapping_mul(7919) ^ y.wrapping_mul(104_729)).wrapping_mul(2_654_435_761);
+        image::Rgb([(n >> 8) as u8, (n >> 16) as u8, (n >> 24) as u8])
+    })
+    .save(&photo)
+    .unwrap();
+    assert!(std::fs::metadata(&photo).unwrap().len() > 64 * 1024);
     let out = dir.path().join("photo.gif");
     let o = faceshot(&["transcode", s(&photo), s(&out)]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

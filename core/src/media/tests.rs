@@ -449,13 +449,18 @@ fn variable_frame_rate_frames_follow_their_timestamps() {
 fn a_jpeg_still_is_a_one_frame_video() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("photo.jpg");
-    image::RgbImage::from_pixel(32, 24, image::Rgb([200, 30, 30]))
-        .save(&path)
-        .unwrap();
+    // Noisy and 400 × 300: larger than FFmpeg's probe buffer, so it cannot be rewound in memory.
+    image::RgbImage::from_fn(400, 300, |x, y| {
+        let n = (x.wrapping_mul(7919) ^ y.wrapping_mul(104_729)).wrapping_mul(2_654_435_761);
+        image::Rgb([(n >> 8) as u8, (n >> 16) as u8, (n >> 24) as u8])
+    })
+    .save(&path)
+    .unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() > 64 * 1024);
     let mut reader = VideoReader::open(&path).unwrap();
     let frames: Vec<Frame> = reader.by_ref().map(Result::unwrap).collect();
     assert_eq!(frames.len(), 1);
-    assert_eq!(frames[0].image.dimensions(), (32, 24));
+    assert_eq!(frames[0].image.dimensions(), (400, 300));
     // And again after a rewind, as the app's preview does.
     assert!(reader.frame_at(0).unwrap().is_some());
 }
