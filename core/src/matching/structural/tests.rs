@@ -130,7 +130,8 @@ fn a_far_eye_merged_with_the_outline_is_mirrored_or_found_by_its_colours() {
             "{seed}: {:?}",
             r.findings
         );
-        assert!(nme.is_some_and(|e| e < 0.15), "{seed}: NME {nme:?}");
+        // Today 0.043, 0.075 and 0.045; the frontal face placed instead was 0.36 and more.
+        assert!(nme.is_some_and(|e| e < 0.1), "{seed}: NME {nme:?}");
         if r.findings.one_eye {
             // The mirrored eye is flagged for checking; the found one is not.
             let (found, mirrored) = if r.face.confidence[36] < r.face.confidence[45] {
@@ -150,6 +151,7 @@ fn an_ear_and_the_mouth_are_no_eye_pair() {
     // twice their size, and its mirror image are the eyes.
     let (r, nme) = fit_turned(95022, 40.0);
     assert!(r.findings.eyes, "{:?}", r.findings);
+    // Today 0.123.
     assert!(nme.is_some_and(|e| e < 0.15), "NME {nme:?}");
 }
 
@@ -178,7 +180,8 @@ fn the_face_inside_a_dark_outline_gives_the_mouth() {
     let (r, off, nme) = part_error_turned(95089, 40.0, 48..60);
     assert!(r.findings.face && r.findings.eyes && r.findings.mouth);
     assert!(off < 0.1, "mouth {off} eye distances off");
-    assert!(nme.is_some_and(|e| e < 0.15), "NME {nme:?}");
+    // Today 0.081.
+    assert!(nme.is_some_and(|e| e < 0.1), "NME {nme:?}");
 }
 
 #[test]
