@@ -6,9 +6,12 @@
 mod cli;
 
 use cli::{assert_clean_failure, assert_option_refused, faceshot, s};
-use faceshot_core::animate::cartoon::{self, Background, Style};
-use faceshot_core::landmarks::synthetic::{Expression, posed_face};
-use faceshot_core::landmarks::{Face, ImageSize, Track};
+
+#[path = "support/character.rs"]
+mod character;
+
+use character::character;
+use faceshot_core::landmarks::{Face, Track};
 use faceshot_core::media::{ExportOptions, Exporter, save_png};
 use image::{Rgba, RgbaImage};
 use std::fs;
@@ -31,39 +34,6 @@ fn make_clip(path: &Path, frames: u32, side: u32) {
         out.push(&img).unwrap();
     }
     out.finish().unwrap();
-}
-
-/// A cartoon character (`char.png`, `char.json`) and a 6-frame track (`track.json`) in `dir`.
-fn character(dir: &Path) {
-    let size = ImageSize {
-        width: 128,
-        height: 128,
-    };
-    let rest = cartoon::big_eyes(posed_face(64.0, 66.0, 28.0, &Expression::default()), 2.2);
-    let style = Style {
-        background: Background::Transparent,
-        ..Style::default()
-    };
-    save_png(
-        &cartoon::draw(128, 128, &rest, &style),
-        &dir.join("char.png"),
-    )
-    .unwrap();
-    Face::new(rest, Some(size))
-        .save(&dir.join("char.json"))
-        .unwrap();
-    let mut track = Track::new(10.0, Some(size));
-    for t in 0..6 {
-        let e = Expression {
-            mouth_open: t as f32 / 5.0,
-            ..Default::default()
-        };
-        track.push(
-            cartoon::big_eyes(posed_face(64.0, 66.0, 28.0, &e), 2.2),
-            true,
-        );
-    }
-    track.save(&dir.join("track.json")).unwrap();
 }
 
 /// Every file under `dir` with a hash of its bytes, to compare before and after a run.
@@ -506,32 +476,24 @@ fn absurd_options_are_refused_before_any_work() {
         let o = faceshot(&["match", s(&img), "-o", s(&out), "--inversion-steps", steps]);
         assert_option_refused(&o, "--inversion-steps");
     }
-    let o = faceshot(&[
-        "retarget",
-        "--character",
-        s(&face),
-        "--driving",
-        s(&track),
-        "-o",
-        s(&out),
-        "--gain",
-        "mouth=1,mouth=2",
-    ]);
-    assert_clean_failure(&o, "given twice");
-    let o = faceshot(&[
-        "retarget",
-        "--character",
-        s(&face),
-        "--driving",
-        s(&track),
-        "-o",
-        s(&out),
-        "--gain",
-        "mouth=1",
-        "--gain",
-        "mouth=1.5",
-    ]);
-    assert_clean_failure(&o, "given twice");
+    // A control given twice, in one list or across two options.
+    let twice: [&[&str]; 2] = [
+        &["--gain", "mouth=1,mouth=2"],
+        &["--gain", "mouth=1", "--gain", "mouth=1.5"],
+    ];
+    for gains in twice {
+        let mut args = vec![
+            "retarget",
+            "--character",
+            s(&face),
+            "--driving",
+            s(&track),
+            "-o",
+            s(&out),
+        ];
+        args.extend_from_slice(gains);
+        assert_clean_failure(&faceshot(&args), "given twice");
+    }
     for anchors in ["10,10;10,10;10,10", "1e9,1e9;60,50;50,80"] {
         let o = faceshot(&["match", s(&img), "-o", s(&out), "--anchors", anchors]);
         assert_clean_failure(&o, "anchor");

@@ -5,31 +5,8 @@
 //! Short runs are part of the test suite; `FACESHOT_FUZZ_CASES=1000000` runs long ones.
 #![allow(dead_code)]
 
+pub use faceshot_core::matching::cartoon::Rng;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-
-/// splitmix64: small, fast and reproducible from its seed.
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator started from `seed`.
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (`n` > 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
-    }
-}
 
 /// Tokens that break parsers: special numbers, JSON punctuation, other types.
 const TOKENS: &[&str] = &[
