@@ -50,6 +50,14 @@ impl AtomicFile {
         &self.target
     }
 
+    /// A temporary file beside `target` already holding `bytes`, published on `commit` (how a
+    /// command stages several outputs and publishes them together).
+    pub fn with_contents(target: &Path, bytes: &[u8]) -> io::Result<Self> {
+        let file = Self::new(target, "")?;
+        file.write(bytes)?;
+        Ok(file)
+    }
+
     /// Fill the temporary file with `bytes` (it appears under the target on `commit`).
     pub fn write(&self, bytes: &[u8]) -> io::Result<()> {
         let mut f = fs::File::create(self.temp_path())?;
@@ -67,9 +75,7 @@ impl AtomicFile {
 
 /// Write `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let file = AtomicFile::new(path, "")?;
-    file.write(bytes)?;
-    file.commit().map(|_| ())
+    AtomicFile::with_contents(path, bytes)?.commit().map(|_| ())
 }
 
 /// A temporary-file builder whose files get `mode` (0o666 for files, 0o777 for folders) less

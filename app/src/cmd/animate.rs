@@ -115,8 +115,7 @@ pub fn run(args: &AnimateArgs, quiet: bool) -> Result<()> {
     // Staged now, published with the video (a failed run keeps an earlier file).
     let saved_face = match &args.save_landmarks {
         Some(path) => Some(
-            AtomicFile::new(path, "")
-                .and_then(|f| f.write(face.to_json().as_bytes()).map(|()| f))
+            AtomicFile::with_contents(path, face.to_json().as_bytes())
                 .with_context(|| format!("writing {}", path.display()))?,
         ),
         None => None,
@@ -143,8 +142,7 @@ pub fn run(args: &AnimateArgs, quiet: bool) -> Result<()> {
     // Staged now, published only once the video is: a failed or cancelled run keeps the old file.
     let saved_track = match &args.save_track {
         Some(path) => {
-            let file = AtomicFile::new(path, "")
-                .and_then(|f| f.write(&character.encode_for(path)).map(|()| f))
+            let file = AtomicFile::with_contents(path, &character.encode_for(path))
                 .with_context(|| format!("writing {}", path.display()))?;
             Some(file)
         }

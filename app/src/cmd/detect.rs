@@ -95,25 +95,18 @@ pub fn run(args: &DetectArgs, quiet: bool) -> Result<()> {
         );
     }
     // Every output is staged and published together once the last is complete.
-    let stage = |path: &Path, bytes: &[u8]| -> Result<AtomicFile> {
-        let file = AtomicFile::new(path, "")?;
-        file.write(bytes)?;
-        Ok(file)
+    let stage = |path: &Path, bytes: &[u8]| {
+        AtomicFile::with_contents(path, bytes)
+            .with_context(|| format!("writing {}", path.display()))
     };
-    let staged = stage(&args.output, &track.encode_for(&args.output))
-        .with_context(|| format!("writing {}", args.output.display()))?;
+    let staged = stage(&args.output, &track.encode_for(&args.output))?;
     let staged_npy = match &args.npy {
-        Some(npy) => Some(
-            stage(npy, &track.to_npy()).with_context(|| format!("writing {}", npy.display()))?,
-        ),
+        Some(npy) => Some(stage(npy, &track.to_npy())?),
         None => None,
     };
     // The pupils go beside the .npy as NAME.pupils.npy (the JSON track carries them inline).
     let staged_pupils = match (&args.npy, track.pupils_npy()) {
-        (Some(npy), Some(bytes)) => {
-            let path = pupils_path(npy);
-            Some(stage(&path, &bytes).with_context(|| format!("writing {}", path.display()))?)
-        }
+        (Some(npy), Some(bytes)) => Some(stage(&pupils_path(npy), &bytes)?),
         _ => None,
     };
     if let Some(path) = &args.overlay {

@@ -185,8 +185,7 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<()> {
         .validate(&args.image.display().to_string())
         .with_context(|| format!("matching {}", args.image.display()))?;
     // The face file is published only once the overlay is written too.
-    let staged = AtomicFile::new(&args.output, "")
-        .and_then(|f| f.write(result.face.to_json().as_bytes()).map(|()| f))
+    let staged = AtomicFile::with_contents(&args.output, result.face.to_json().as_bytes())
         .with_context(|| format!("writing {}", args.output.display()))?;
     if let Some(o) = &args.overlay {
         save_png(&overlay::draw_overlay(&image, &result.face), o)?;

@@ -107,15 +107,13 @@ pub fn run(args: &RetargetArgs, quiet: bool) -> Result<()> {
         );
     }
     // Every output is staged and published together once the last is complete.
-    let stage = |path: &Path| -> Result<AtomicFile> {
-        let file = AtomicFile::new(path, "")?;
-        file.write(&track.encode_for(path))?;
-        Ok(file)
+    let stage = |path: &Path| {
+        AtomicFile::with_contents(path, &track.encode_for(path))
+            .with_context(|| format!("writing {}", path.display()))
     };
-    let staged_track =
-        stage(&args.output).with_context(|| format!("writing {}", args.output.display()))?;
+    let staged_track = stage(&args.output)?;
     let staged_npy = match &args.npy {
-        Some(npy) => Some(stage(npy).with_context(|| format!("writing {}", npy.display()))?),
+        Some(npy) => Some(stage(npy)?),
         None => None,
     };
     if let (Some(preview), Some(picture)) = (&args.preview, picture) {
