@@ -622,11 +622,7 @@ impl FaceShotApp {
     /// The reference frame shown on the timeline: the fixed frame, or the one retargeting
     /// chose automatically.
     pub fn reference_frame(&self) -> Option<usize> {
-        match self.doc.settings.reference {
-            super::settings::ReferenceSetting::First => Some(0),
-            super::settings::ReferenceSetting::Frame(f) => Some(f),
-            super::settings::ReferenceSetting::Auto => self.used_reference,
-        }
+        views::reference_frame(&self.doc, self.used_reference)
     }
 
     fn handle_shortcuts(&mut self, ctx: &egui::Context) {

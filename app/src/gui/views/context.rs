@@ -218,11 +218,7 @@ impl ViewContext<'_> {
     /// The reference frame shown on the timeline: the fixed frame, or the one retargeting
     /// chose automatically.
     pub fn reference_frame(&self) -> Option<usize> {
-        match self.doc.settings.reference {
-            ReferenceSetting::First => Some(0),
-            ReferenceSetting::Frame(f) => Some(f),
-            ReferenceSetting::Auto => self.used_reference,
-        }
+        reference_frame(self.doc, self.used_reference)
     }
 
     /// Whether an export of `kind` can run now, or why not.
@@ -233,6 +229,16 @@ impl ViewContext<'_> {
             self.character_track.map(|(rev, _)| *rev),
             kind,
         )
+    }
+}
+
+/// The reference frame the timeline marks: the document's fixed frame, or `used` (the one
+/// retargeting chose) when it picks automatically.
+pub fn reference_frame(doc: &Document, used: Option<usize>) -> Option<usize> {
+    match doc.settings.reference {
+        ReferenceSetting::First => Some(0),
+        ReferenceSetting::Frame(f) => Some(f),
+        ReferenceSetting::Auto => used,
     }
 }
 

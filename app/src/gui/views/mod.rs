@@ -9,7 +9,9 @@ mod media;
 mod panel;
 mod timeline;
 
-pub use context::{CurveCache, TextureCache, ViewContext, ViewState, export_readiness};
+pub use context::{
+    CurveCache, TextureCache, ViewContext, ViewState, export_readiness, reference_frame,
+};
 
 use super::command::UiCommand;
 use super::dialogs::DialogPurpose;
