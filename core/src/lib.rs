@@ -9,6 +9,7 @@
 //! - [`pipeline`]: the whole method as jobs for the CLI and the app;
 //! - [`matching`]: find a character's 68 landmarks (structural fit, DIFT, five-click fit);
 //! - [`atomic`], [`output_check`]: outputs that appear whole and never replace an input;
+//! - [`pupils`]: where a character's pupils are and how big its irises are;
 //! - [`progress`]: progress reporting and cancellation for long jobs;
 //! - [`heap`]: keeping freed memory for reuse while a diffusion model runs.
 
@@ -22,5 +23,6 @@ pub mod nn;
 pub mod output_check;
 pub mod pipeline;
 pub mod progress;
+pub mod pupils;
 pub mod retarget;
 pub mod track;

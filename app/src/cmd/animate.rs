@@ -39,8 +39,8 @@ pub struct AnimateArgs {
     /// The driver's neutral frame: "first", "auto" (most neutral), or a 0-based frame number.
     #[arg(long, default_value = "auto")]
     pub reference: Reference,
-    /// Gains in 0..2, e.g. "mouth=1.2,eyes=0.8"; controls: rotation, translation, eyes, brows,
-    /// mouth, nose.
+    /// Gains in 0..2, e.g. "mouth=1.2,eyes=0.8"; controls: rotation, translation, eyes, gaze,
+    /// brows, mouth, nose.
     #[arg(long, value_name = "NAME=VALUE,...")]
     pub gain: Vec<String>,
     /// Transfer the expression only: the character's head stays where it is drawn.

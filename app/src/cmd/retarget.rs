@@ -38,7 +38,7 @@ pub struct RetargetArgs {
     #[arg(long, default_value = "first")]
     pub reference: Reference,
     /// Gains in 0..2, e.g. "mouth=1.2,eyes=0.8" (repeatable); controls: rotation,
-    /// translation, eyes, brows, mouth, nose (default 1 each).
+    /// translation, eyes, gaze, brows, mouth, nose (default 1 each).
     #[arg(long, value_name = "NAME=VALUE,...")]
     pub gain: Vec<String>,
     /// Transfer the expression only: the character's head stays where it is drawn.

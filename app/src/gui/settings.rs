@@ -15,6 +15,7 @@ pub fn gain_label(control: faceshot_core::retarget::Control) -> &'static str {
         Control::Brows => "brows",
         Control::Mouth => "mouth",
         Control::Nose => "nose",
+        Control::Gaze => "gaze",
     }
 }
 

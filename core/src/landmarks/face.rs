@@ -1,7 +1,7 @@
 //! One face: 68 landmarks with per-point confidence, and its JSON file format.
 
 use super::error::LandmarkError;
-use super::layout::LANDMARK_COUNT;
+use super::layout::{EYE_RINGS, LANDMARK_COUNT};
 use super::point::Point;
 use super::validate::validate_points;
 use serde::{Deserialize, Serialize};
@@ -33,6 +33,11 @@ pub struct Face {
     pub confidence: [f32; LANDMARK_COUNT],
     /// Size of the image the points belong to, when known.
     pub image: Option<ImageSize>,
+    /// Centres of the two pupils (image-left eye first), when known: where the irises are
+    /// drawn, or the eye centres for eyes without a visible iris.
+    pub pupils: Option<[Point; 2]>,
+    /// Radius of the irises in pixels, when known (`None`: the animator measures it).
+    pub pupil_radius: Option<f32>,
 }
 
 /// On-disk shape of a face file. Only `landmarks` is required.
@@ -47,6 +52,10 @@ struct FaceFile {
     landmarks: Vec<[f64; 2]>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     confidence: Option<Vec<f32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pupils: Option<[[f64; 2]; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pupil_radius: Option<f32>,
 }
 
 impl Face {
@@ -56,7 +65,14 @@ impl Face {
             points,
             confidence: [1.0; LANDMARK_COUNT],
             image,
+            pupils: None,
+            pupil_radius: None,
         }
+    }
+
+    /// The pupils, or each eye's centre (the mean of its six points) where none are known.
+    pub fn pupils_or_eye_centres(&self) -> [Point; 2] {
+        self.pupils.unwrap_or_else(|| eye_centres(&self.points))
     }
 
     /// Check the points are finite and not far outside the image.
@@ -73,6 +89,17 @@ impl Face {
                     "confidence of point {i} is {}, expected 0..1",
                     self.confidence[i]
                 ),
+            });
+        }
+        if let Some(pupils) = &self.pupils {
+            validate_points(pupils, self.image, &format!("{context}, pupils"))?;
+        }
+        if let Some(r) = self.pupil_radius
+            && !(r.is_finite() && r > 0.0)
+        {
+            return Err(LandmarkError::Invalid {
+                context: context.into(),
+                reason: format!("pupil radius is {r}, expected a positive number of pixels"),
             });
         }
         Ok(())
@@ -116,6 +143,10 @@ impl Face {
             points,
             confidence,
             image: file.image,
+            pupils: file
+                .pupils
+                .map(|p| p.map(|[x, y]| Point::new(x as f32, y as f32))),
+            pupil_radius: file.pupil_radius,
         };
         face.validate(&context.display().to_string())?;
         Ok(face)
@@ -133,6 +164,10 @@ impl Face {
                 .map(|p| [f64::from(p.x), f64::from(p.y)])
                 .collect(),
             confidence: Some(self.confidence.to_vec()),
+            pupils: self
+                .pupils
+                .map(|p| p.map(|p| [f64::from(p.x), f64::from(p.y)])),
+            pupil_radius: self.pupil_radius,
         };
         // A FaceFile of plain numbers and strings always serialises.
         serde_json::to_string_pretty(&file).unwrap_or_default()
@@ -149,6 +184,16 @@ impl Face {
         crate::atomic::write_atomic(path, self.to_json().as_bytes())
             .map_err(|e| LandmarkError::io(path, e))
     }
+}
+
+/// Each eye's centre, the mean of its six points (image-left eye, points 36–41, first).
+pub fn eye_centres(points: &Landmarks) -> [Point; 2] {
+    EYE_RINGS.map(|ring| {
+        let sum = ring
+            .iter()
+            .fold(Point::default(), |acc, &i| acc + points[i]);
+        sum * (1.0 / ring.len() as f32)
+    })
 }
 
 /// Convert `[x, y]` pairs into exactly 68 points.
@@ -185,6 +230,8 @@ mod tests {
             height: 512,
         });
         face.confidence[3] = 0.25;
+        face.pupils = Some([Point::new(200.0, 230.0), Point::new(300.5, 231.0)]);
+        face.pupil_radius = Some(9.5);
         let back = Face::from_json(&face.to_json(), Path::new("t.json")).unwrap();
         assert_eq!(back, face);
     }
@@ -230,6 +277,26 @@ mod tests {
         face.points[5] = Point::new(5000.0, 10.0);
         let err = Face::from_json(&face.to_json(), Path::new("far.json")).unwrap_err();
         assert!(err.to_string().contains("point 5"), "{err}");
+    }
+
+    #[test]
+    fn bad_pupils_are_refused() {
+        let mut face = Face::new(frontal_face(256.0, 256.0, 100.0), None);
+        face.pupils = Some([Point::new(f32::NAN, 1.0), Point::new(2.0, 2.0)]);
+        assert!(face.validate("f").is_err());
+        face.pupils = None;
+        face.pupil_radius = Some(0.0);
+        let err = face.validate("f").unwrap_err().to_string();
+        assert!(err.contains("pupil radius"), "{err}");
+    }
+
+    #[test]
+    fn without_pupils_the_eye_centres_stand_in() {
+        let face = Face::new(frontal_face(256.0, 256.0, 100.0), None);
+        let [l, r] = face.pupils_or_eye_centres();
+        assert!(l.x < r.x);
+        let ring: Vec<f32> = (36..42).map(|i| face.points[i].x).collect();
+        assert!(ring.iter().any(|&x| x < l.x) && ring.iter().any(|&x| x > l.x));
     }
 
     #[test]

@@ -10,7 +10,7 @@ mod track;
 mod validate;
 
 pub use error::LandmarkError;
-pub use face::{FACE_FORMAT, FORMAT_VERSION, Face, ImageSize, Landmarks};
+pub use face::{FACE_FORMAT, FORMAT_VERSION, Face, ImageSize, Landmarks, eye_centres};
 pub use layout::{EYE_RINGS, LANDMARK_COUNT, MIRROR, Part};
 pub use npy::{read_npy_f32, write_npy_f32};
 pub use point::Point;

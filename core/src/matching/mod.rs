@@ -243,7 +243,8 @@ pub const NETS_DOUBT_NME: f32 = 0.25;
 
 /// Find the 68 landmarks of the character in `image`. Whatever the backend, the result has
 /// no self-intersecting contour: crossed eyelids or lips are merged, and anything still
-/// tangled is replaced by the shape model's fit to it.
+/// tangled is replaced by the shape model's fit to it. The pupils are read from the picture
+/// inside the matched eyes ([`crate::pupils`]), except on a placeholder face.
 pub fn match_face(
     image: &RgbaImage,
     opts: &MatchOptions,
@@ -261,6 +262,11 @@ pub fn match_face(
             r.face.points = f;
             r.note.push_str("; untangled by the shape model");
         }
+    }
+    if !r.placeholder {
+        let reading = crate::pupils::read_pupils(image, &r.face.points);
+        r.face.pupils = Some(reading.centres());
+        r.face.pupil_radius = reading.radius();
     }
     Ok(r)
 }

@@ -16,6 +16,7 @@
 mod boundary;
 mod error;
 mod frame;
+mod gaze;
 pub mod measure;
 mod options;
 mod parts;
@@ -29,7 +30,7 @@ pub use error::RetargetError;
 pub use frame::PartFrame;
 pub use options::{Control, Gains, Reference, RetargetOptions};
 pub use reference::{choose_reference, neutrality_scores};
-pub use transfer::{MIN_EYE_OPENING, Retargeter};
+pub use transfer::{MIN_EYE_OPENING, RetargetedFrame, Retargeter};
 
 use crate::landmarks::{Face, Track};
 
@@ -39,7 +40,8 @@ use crate::landmarks::{Face, Track};
 /// At the reference frame the character keeps its own landmarks. A driving frame that cannot
 /// be used (a part collapsed to a point) repeats the previous output frame (the character's
 /// own landmarks if it is the first) and is marked not found; other frames copy the driver's
-/// found flag.
+/// found flag. When the character's face has pupils, the output has pupils too, following the
+/// driver's (or staying put in the eyes when the driving track has none).
 pub fn retarget(
     character: &Face,
     driving: &Track,
@@ -50,22 +52,38 @@ pub fn retarget(
     driving.validate("driving track")?;
     let reference = choose_reference(driving, opts.reference)?;
     let label = format!("driving frame {reference} (the reference)");
-    let retargeter = Retargeter::with_label(character, &driving.frames[reference], &label, opts)?;
+    let driver_pupils = |t: usize| driving.pupils.as_ref().and_then(|p| p.get(t));
+    let retargeter = Retargeter::with_label(
+        character,
+        &driving.frames[reference],
+        driver_pupils(reference),
+        &label,
+        opts,
+    )?;
     let mut out = Track::new(driving.fps, character.image);
-    let mut last = character.points;
+    let mut pupils = character.pupils.map(|_| Vec::with_capacity(driving.len()));
+    let mut last = RetargetedFrame {
+        points: character.points,
+        pupils: character.pupils,
+    };
     let mut held = 0usize;
-    for (frame, &found) in driving.frames.iter().zip(&driving.found) {
-        match retargeter.frame(frame) {
-            Some(points) => {
-                last = points;
-                out.push(points, found);
+    for (t, (frame, &found)) in driving.frames.iter().zip(&driving.found).enumerate() {
+        let found = match retargeter.frame_with_pupils(frame, driver_pupils(t)) {
+            Some(now) => {
+                last = now;
+                found
             }
             None => {
                 held += 1;
-                out.push(last, false);
+                false
             }
+        };
+        out.push(last.points, found);
+        if let (Some(all), Some(now)) = (pupils.as_mut(), last.pupils) {
+            all.push(now);
         }
     }
+    out.pupils = pupils;
     if held > 0 {
         tracing::warn!("{held} driving frame(s) had a collapsed face part; held the previous pose");
     }

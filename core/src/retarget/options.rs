@@ -48,14 +48,17 @@ pub enum Control {
     Mouth,
     /// Nose bridge and nostrils.
     Nose,
+    /// Where the pupils look, within the eyes.
+    Gaze,
 }
 
 impl Control {
     /// Every control, in display order.
-    pub const ALL: [Control; 6] = [
+    pub const ALL: [Control; 7] = [
         Control::HeadRotation,
         Control::HeadTranslation,
         Control::Eyes,
+        Control::Gaze,
         Control::Brows,
         Control::Mouth,
         Control::Nose,
@@ -70,6 +73,7 @@ impl Control {
             Control::Brows => "brows",
             Control::Mouth => "mouth",
             Control::Nose => "nose",
+            Control::Gaze => "gaze",
         }
     }
 }
@@ -111,6 +115,8 @@ pub struct Gains {
     pub mouth: f32,
     /// See [`Control::Nose`].
     pub nose: f32,
+    /// See [`Control::Gaze`].
+    pub gaze: f32,
 }
 
 impl Default for Gains {
@@ -134,6 +140,7 @@ impl Gains {
             brows: gain,
             mouth: gain,
             nose: gain,
+            gaze: gain,
         }
     }
 
@@ -146,6 +153,7 @@ impl Gains {
             Control::Brows => self.brows,
             Control::Mouth => self.mouth,
             Control::Nose => self.nose,
+            Control::Gaze => self.gaze,
         }
     }
 
@@ -164,6 +172,7 @@ impl Gains {
             Control::Brows => self.brows = gain,
             Control::Mouth => self.mouth = gain,
             Control::Nose => self.nose = gain,
+            Control::Gaze => self.gaze = gain,
         }
         Ok(())
     }
@@ -194,11 +203,12 @@ impl Gains {
     }
 
     /// Every control with its gain, in [`Control::ALL`] order (for editors).
-    pub fn each_mut(&mut self) -> [(Control, &mut f32); 6] {
+    pub fn each_mut(&mut self) -> [(Control, &mut f32); 7] {
         [
             (Control::HeadRotation, &mut self.head_rotation),
             (Control::HeadTranslation, &mut self.head_translation),
             (Control::Eyes, &mut self.eyes),
+            (Control::Gaze, &mut self.gaze),
             (Control::Brows, &mut self.brows),
             (Control::Mouth, &mut self.mouth),
             (Control::Nose, &mut self.nose),
@@ -295,6 +305,8 @@ mod tests {
         assert_eq!(g.head_rotation, 0.0);
         assert_eq!(g.head_translation, 2.0);
         assert_eq!(g.brows, 1.0);
+        assert_eq!(g.gaze, 1.0);
+        assert_eq!("gaze=0".parse::<Gains>().unwrap().gaze, 0.0);
         assert_eq!("".parse::<Gains>().unwrap(), Gains::default());
     }
 

@@ -118,13 +118,14 @@ fn driver_base() -> impl Strategy<Value = (f32, f32, f32)> {
 }
 
 fn gains() -> impl Strategy<Value = Gains> {
-    prop::array::uniform6(0f32..=2.0).prop_map(|g| Gains {
+    prop::array::uniform7(0f32..=2.0).prop_map(|g| Gains {
         head_rotation: g[0],
         head_translation: g[1],
         eyes: g[2],
         brows: g[3],
         mouth: g[4],
         nose: g[5],
+        gaze: g[6],
     })
 }
 
@@ -313,7 +314,7 @@ proptest! {
             Control::Brows => (17..27).collect(),
             Control::Nose => (27..36).collect(),
             Control::Mouth => (0..17).chain(48..68).collect(),
-            Control::HeadRotation | Control::HeadTranslation => vec![],
+            Control::HeadRotation | Control::HeadTranslation | Control::Gaze => vec![],
         };
         for (t, f) in out.frames.iter().enumerate() {
             let now = in_jaw_frame(f);
@@ -746,4 +747,193 @@ fn a_collapsed_driving_frame_is_held_not_nan() {
     let out = retarget(&face, &track, &RetargetOptions::default()).unwrap();
     assert_eq!(out.found, vec![true, true, false]);
     assert_eq!(out.frames[2], out.frames[1]);
+}
+
+/// Each eye's frame (corners 36-39 and 42-45) and half opening (mean lid gap / 2), in pixels.
+fn eye_frames(p: &Landmarks) -> [(PartFrame, f32); 2] {
+    [(36, [37, 38], [41, 40], 39), (42, [43, 44], [47, 46], 45)].map(|(a, up, low, b)| {
+        let f = PartFrame::from_ends(p[a], p[b]);
+        let gap = up
+            .iter()
+            .zip(low)
+            .map(|(&u, l)| f.to_local(p[l]).y - f.to_local(p[u]).y)
+            .sum::<f32>()
+            * 0.5;
+        (f, 0.5 * gap * f.half_width)
+    })
+}
+
+/// Pupils placed in each eye at `(across, down)`: across in half eye widths, down in half
+/// openings, from the eye's middle.
+fn pupils_at(p: &Landmarks, offsets: [(f32, f32); 2]) -> [Point; 2] {
+    let frames = eye_frames(p);
+    std::array::from_fn(|k| {
+        let (f, half_open) = frames[k];
+        let (across, down) = offsets[k];
+        f.origin + f.x_axis() * (across * f.half_width) + f.y_axis() * (down * half_open)
+    })
+}
+
+/// Where each pupil is in its eye, in the units of [`pupils_at`].
+fn pupil_offsets(p: &Landmarks, pupils: &[Point; 2]) -> [(f32, f32); 2] {
+    let frames = eye_frames(p);
+    std::array::from_fn(|k| {
+        let (f, half_open) = frames[k];
+        let d = pupils[k] - f.origin;
+        (
+            d.dot(f.x_axis()) / f.half_width,
+            d.dot(f.y_axis()) / half_open,
+        )
+    })
+}
+
+/// A driver at a moving head pose whose eyes look as `gazes` say (frame 0 straight ahead).
+fn gaze_driver(gazes: &[[(f32, f32); 2]]) -> Track {
+    let mut t = Track::new(30.0, None);
+    let mut pupils = Vec::new();
+    for (k, g) in std::iter::once(&[(0.0, 0.0); 2]).chain(gazes).enumerate() {
+        let e = Expression {
+            roll: 0.05 * k as f32,
+            ..Default::default()
+        };
+        let p = posed_face(300.0 + 4.0 * k as f32, 300.0, 100.0 + k as f32, &e);
+        pupils.push(pupils_at(&p, *g));
+        t.push(p, true);
+    }
+    t.pupils = Some(pupils);
+    t
+}
+
+/// A character with big eyes whose pupils are drawn looking a little down and inwards.
+fn gaze_character() -> Face {
+    let character = Shape {
+        centre: (500.0, 400.0),
+        scale: 160.0,
+        roll: -0.1,
+        eye: (1.4, 2.6),
+        mouth: (1.0, 1.0),
+        jitter: vec![(0.0, 0.0); LANDMARK_COUNT],
+    };
+    let mut face = character.face();
+    face.pupils = Some(pupils_at(&face.points, [(0.1, 0.2), (-0.1, 0.2)]));
+    face
+}
+
+#[test]
+fn pupils_follow_the_drivers_gaze_in_proportion_to_the_eye() {
+    let face = gaze_character();
+    let rest = pupil_offsets(&face.points, &face.pupils.unwrap());
+    // Right, up, cross-eyed, rolled to the lower left.
+    let gazes = [
+        [(0.4, 0.0), (0.4, 0.0)],
+        [(0.0, -0.5), (0.0, -0.5)],
+        [(0.3, 0.0), (-0.3, 0.0)],
+        [(-0.3, 0.4), (-0.3, 0.4)],
+    ];
+    let out = retarget(&face, &gaze_driver(&gazes), &RetargetOptions::default()).unwrap();
+    let pupils = out.pupils.as_ref().expect("the character has pupils");
+    let at_rest = pupil_offsets(&out.frames[0], &pupils[0]);
+    for k in 0..2 {
+        assert!((at_rest[k].0 - rest[k].0).abs() < 1e-3 && (at_rest[k].1 - rest[k].1).abs() < 1e-3);
+    }
+    for (t, gaze) in gazes.iter().enumerate() {
+        let now = pupil_offsets(&out.frames[t + 1], &pupils[t + 1]);
+        for k in 0..2 {
+            let moved = (now[k].0 - rest[k].0, now[k].1 - rest[k].1);
+            assert!(
+                (moved.0 - gaze[k].0).abs() < 0.02 && (moved.1 - gaze[k].1).abs() < 0.02,
+                "frame {}: eye {k} moved {moved:?}, driver {:?}",
+                t + 1,
+                gaze[k]
+            );
+        }
+    }
+}
+
+#[test]
+fn gaze_gain_freezes_or_exaggerates_and_no_pupils_means_no_gaze() {
+    let face = gaze_character();
+    let rest = pupil_offsets(&face.points, &face.pupils.unwrap());
+    let driver = gaze_driver(&[[(0.2, -0.2), (0.2, -0.2)]]);
+    for (gain, expected) in [(0.0, 0.0), (1.0, 0.2), (2.0, 0.4)] {
+        let opts = RetargetOptions {
+            gains: Gains {
+                gaze: gain,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let out = retarget(&face, &driver, &opts).unwrap();
+        let now = pupil_offsets(&out.frames[1], &out.pupils.as_ref().unwrap()[1]);
+        for k in 0..2 {
+            assert!(
+                (now[k].0 - rest[k].0 - expected).abs() < 0.02,
+                "gain {gain}: {now:?}"
+            );
+            assert!(
+                (now[k].1 - rest[k].1 + expected).abs() < 0.02,
+                "gain {gain}: {now:?}"
+            );
+        }
+    }
+    // A driving track without pupils: the pupils ride along with the eyes.
+    let mut blind = driver.clone();
+    blind.pupils = None;
+    let out = retarget(&face, &blind, &RetargetOptions::default()).unwrap();
+    let now = pupil_offsets(&out.frames[1], &out.pupils.as_ref().unwrap()[1]);
+    for k in 0..2 {
+        assert!((now[k].0 - rest[k].0).abs() < 1e-3 && (now[k].1 - rest[k].1).abs() < 1e-3);
+    }
+    // A character without pupils gets none.
+    let plain = Face::new(face.points, None);
+    assert!(
+        retarget(&plain, &driver, &RetargetOptions::default())
+            .unwrap()
+            .pupils
+            .is_none()
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Wherever the driver looks, and however its head moves, the character's pupils stay
+    /// inside their eyes (within three quarters of the way to a corner, four fifths of the way
+    /// to a lid), and a driver looking straight ahead leaves them where they are drawn.
+    #[test]
+    fn pupils_stay_inside_their_eyes(
+        character in shape(0.0),
+        gazes in prop::collection::vec(
+            prop::array::uniform2(((-3f32..3.0), (-3f32..3.0))),
+            1..6,
+        ),
+        rest in prop::array::uniform2(((-0.5f32..0.5), (-0.6f32..0.6))),
+        gains in gains(),
+    ) {
+        let mut face = character.face();
+        face.pupils = Some(pupils_at(&face.points, rest));
+        let opts = RetargetOptions { gains, ..Default::default() };
+        let out = retarget(&face, &gaze_driver(&gazes), &opts).unwrap();
+        let pupils = out.pupils.as_ref().unwrap();
+        for (t, (points, pair)) in out.frames.iter().zip(pupils).enumerate() {
+            // In the character's rest opening (lids may close over the pupil, it stays put).
+            let half_open = eye_frames(&face.points).map(|(f, h)| h / f.half_width);
+            let frames = eye_frames(points);
+            for k in 0..2 {
+                let (f, _) = frames[k];
+                let d = pair[k] - f.origin;
+                let across = d.dot(f.x_axis()) / f.half_width;
+                let down = d.dot(f.y_axis()) / f.half_width / half_open[k].max(0.125);
+                let rho = ((across / 0.75).powi(2) + (down / 0.8).powi(2)).sqrt();
+                prop_assert!(rho < 1.0 + 1e-3, "frame {t} eye {k}: ({across}, {down})");
+            }
+        }
+        let still = retarget(&face, &gaze_driver(&[[(0.0, 0.0); 2]]), &opts).unwrap();
+        let back = pupil_offsets(&still.frames[1], &still.pupils.as_ref().unwrap()[1]);
+        let drawn = pupil_offsets(&face.points, &face.pupils.unwrap());
+        for k in 0..2 {
+            prop_assert!((back[k].0 - drawn[k].0).abs() < 1e-2 && (back[k].1 - drawn[k].1).abs() < 1e-2,
+                "{back:?} vs {drawn:?}");
+        }
+    }
 }

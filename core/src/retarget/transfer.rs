@@ -3,6 +3,7 @@
 use super::boundary::{Clamp, room};
 use super::error::RetargetError;
 use super::frame::{PartFrame, rotate, wrap_angle};
+use super::gaze::GazeRig;
 use super::options::{Gains, RetargetOptions};
 use super::parts::{ARCS, JAW, LID_PAIRS, collapsed_arc, owners};
 use crate::landmarks::{Face, LANDMARK_COUNT, Landmarks, Point, validate_points};
@@ -89,6 +90,17 @@ pub struct Retargeter {
     /// The two eyes' lids and the lips, whose openings map onto the character's.
     pairs: [OpeningPair; 3],
     owner: [usize; LANDMARK_COUNT],
+    /// Where the character's pupils go, when it has pupils.
+    gaze: Option<GazeRig>,
+}
+
+/// One retargeted frame: the character's landmarks and, when it has pupils, where they look.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RetargetedFrame {
+    /// The character's 68 landmarks.
+    pub points: Landmarks,
+    /// The character's pupils (image-left eye first), when its face has pupils.
+    pub pupils: Option<[Point; 2]>,
 }
 
 impl Retargeter {
@@ -101,13 +113,31 @@ impl Retargeter {
         reference: &Landmarks,
         opts: &RetargetOptions,
     ) -> Result<Self, RetargetError> {
-        Self::with_label(character, reference, "driving reference frame", opts)
+        Self::with_label(character, reference, None, "driving reference frame", opts)
     }
 
-    /// [`Retargeter::new`], naming the reference frame `label` in errors.
+    /// [`Retargeter::new`] with the driver's pupils in the reference frame, so that the
+    /// character's pupils (if its face has them) follow the driver's gaze.
+    pub fn with_pupils(
+        character: &Face,
+        reference: &Landmarks,
+        reference_pupils: Option<&[Point; 2]>,
+        opts: &RetargetOptions,
+    ) -> Result<Self, RetargetError> {
+        Self::with_label(
+            character,
+            reference,
+            reference_pupils,
+            "driving reference frame",
+            opts,
+        )
+    }
+
+    /// [`Retargeter::with_pupils`], naming the reference frame `label` in errors.
     pub(crate) fn with_label(
         character: &Face,
         reference: &Landmarks,
+        reference_pupils: Option<&[Point; 2]>,
         label: &str,
         opts: &RetargetOptions,
     ) -> Result<Self, RetargetError> {
@@ -175,6 +205,18 @@ impl Retargeter {
                 },
             }
         };
+        let eye_openings =
+            |local: &Landmarks| LID_PAIRS.map(|(upper, lower)| opening(local, upper, lower));
+        let gaze = character.pupils.as_ref().map(|pupils| {
+            GazeRig::new(
+                &character.points,
+                pupils,
+                eye_openings(&char_local),
+                reference,
+                reference_pupils,
+                eye_openings(&ref_local),
+            )
+        });
         let pairs = [
             pair(LID_PAIRS[0], MIN_EYE_OPENING, [None; 2]),
             pair(LID_PAIRS[1], MIN_EYE_OPENING, [None; 2]),
@@ -197,6 +239,7 @@ impl Retargeter {
             clamps,
             pairs,
             owner,
+            gaze,
         })
     }
 
@@ -204,16 +247,28 @@ impl Retargeter {
     /// used (its jaw or another part has collapsed to a point, or a coordinate is not finite);
     /// [`retarget`](super::retarget) then repeats the previous output frame.
     pub fn frame(&self, driving: &Landmarks) -> Option<Landmarks> {
+        self.frame_with_pupils(driving, None).map(|f| f.points)
+    }
+
+    /// [`Retargeter::frame`] with the driver's pupils in this frame (`None`: the character's
+    /// pupils stay where they are in its eyes).
+    pub fn frame_with_pupils(
+        &self,
+        driving: &Landmarks,
+        driving_pupils: Option<&[Point; 2]>,
+    ) -> Option<RetargetedFrame> {
         if driving.iter().any(|p| !p.is_finite()) || collapsed_arc(driving).is_some() {
             return None;
         }
+        let driving_pupils = driving_pupils.filter(|p| p.iter().all(|q| q.is_finite()));
         // 1. Head motion, and the driver frame with it undone.
         let head = JAW.frame(driving);
         let d_angle = wrap_angle(head.angle - self.ref_head.angle);
         let scale = head.half_width / self.ref_head.half_width;
         let shift = head.origin - self.ref_head.origin;
-        let stable: Landmarks = driving
-            .map(|p| self.ref_head.origin + rotate(p - head.origin, -d_angle) * (1.0 / scale));
+        let stabilise =
+            |p: Point| self.ref_head.origin + rotate(p - head.origin, -d_angle) * (1.0 / scale);
+        let stable: Landmarks = driving.map(stabilise);
 
         // 2. Local motion of every arc, in the character's rest pose.
         let mut vertical = [1.0f32; ARCS.len()];
@@ -224,8 +279,10 @@ impl Retargeter {
                 now_local[i] = frame.to_local(stable[i]);
             }
         }
-        for pair in &self.pairs {
+        let mut open_ratio = [1.0f32; 3];
+        for (pair, ratio) in self.pairs.iter().zip(&mut open_ratio) {
             let now = opening(&now_local, pair.upper, pair.lower);
+            *ratio = now / pair.reference.max(1e-6);
             let scale = if now < pair.reference {
                 pair.closing
             } else {
@@ -269,15 +326,33 @@ impl Retargeter {
             uncross(&mut out, pair);
         }
 
+        let stable_pupils = driving_pupils.map(|p| p.map(stabilise));
+        let mut pupils = self.gaze.as_ref().map(|gaze| {
+            gaze.place(
+                &out,
+                stable_pupils.as_ref().map(|p| (&stable, p)),
+                [open_ratio[0], open_ratio[1]],
+                self.gains.gaze,
+            )
+        });
+
         // 3. Head motion, re-applied about the character's jaw origin.
         let angle = d_angle * self.gains.head_rotation;
         let scale = scale.powf(self.gains.head_translation);
         let shift = shift * (self.size_ratio * self.gains.head_translation);
         let centre = self.char_head.origin;
-        for p in &mut out {
-            *p = centre + shift + rotate(*p - centre, angle) * scale;
+        let place = |p: Point| centre + shift + rotate(p - centre, angle) * scale;
+        for p in out.iter_mut().chain(pupils.iter_mut().flatten()) {
+            *p = place(*p);
         }
-        out.iter().all(|p| p.is_finite()).then_some(out)
+        let finite = out
+            .iter()
+            .chain(pupils.iter().flatten())
+            .all(|p| p.is_finite());
+        finite.then_some(RetargetedFrame {
+            points: out,
+            pupils,
+        })
     }
 }
 
