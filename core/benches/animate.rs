@@ -116,7 +116,7 @@ fn run(anim: &WarpAnimator, rest: &Landmarks, frames: usize, out: Option<&Path>)
     let mut buf = RgbaImage::new(w, h);
     // Warm up (page faults, thread pool start).
     for t in 0..5 {
-        anim.render_into(&drive(rest, t), &mut buf).unwrap();
+        anim.render_into(&drive(rest, t), None, &mut buf).unwrap();
     }
     let targets: Vec<Landmarks> = (0..frames).map(|t| drive(rest, t)).collect();
     let (mut plan_t, mut draw_t) = (Duration::ZERO, Duration::ZERO);
@@ -125,7 +125,7 @@ fn run(anim: &WarpAnimator, rest: &Landmarks, frames: usize, out: Option<&Path>)
     for (t, target) in targets.iter().enumerate() {
         let c0 = process_cpu_time();
         let t0 = Instant::now();
-        let plan = anim.plan(target).unwrap();
+        let plan = anim.plan(target, None).unwrap();
         let t1 = Instant::now();
         let c1 = process_cpu_time();
         anim.draw(&plan, &mut buf).unwrap();

@@ -66,7 +66,9 @@ fn main() {
     };
     let mut exporter = Exporter::create(&out, image.width(), image.height(), &opts).unwrap();
     for points in &character.frames {
-        exporter.push(&animator.render(points).unwrap()).unwrap();
+        exporter
+            .push(&animator.render(points, None).unwrap())
+            .unwrap();
     }
     let path = exporter.finish().unwrap();
     println!("wrote {} frames to {}", character.len(), path.display());

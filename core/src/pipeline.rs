@@ -73,7 +73,7 @@ pub fn render_track(
             // Dropping the exporter removes the partial output.
             return Err(PipelineError::Cancelled);
         }
-        animator.render_into(points, &mut frame)?;
+        animator.render_into(points, track.pupils_at(i), &mut frame)?;
         out.push(&frame)?;
         progress.update("render", i as u64 + 1, Some(total));
     }

@@ -113,7 +113,7 @@ pub fn run(args: &RenderArgs, quiet: bool) -> Result<()> {
             progress.finish();
             bail!("cancelled; {} was not written", args.output.display());
         }
-        let plan = animator.plan(frame)?;
+        let plan = animator.plan(frame, track.pupils_at(t))?;
         if plan.head_motion < 1.0 || plan.expression < 1.0 {
             limited += 1;
         }

@@ -535,11 +535,14 @@ fn refresh(state: &mut WorkerState, req: &RefreshRequest) -> Result<Vec<JobOutpu
     };
     // 2. The preview frame. A failure here is reported as an output so the retargeted
     // motion above still reaches the UI.
-    let target = match &track {
-        Some(t) if !t.frames.is_empty() => t.frames[req.frame.min(t.frames.len() - 1)],
-        _ => req.face.points,
+    let (target, pupils) = match &track {
+        Some(t) if !t.frames.is_empty() => {
+            let at = req.frame.min(t.frames.len() - 1);
+            (t.frames[at], t.pupils_at(at).copied())
+        }
+        _ => (req.face.points, req.face.pupils),
     };
-    match render_preview(state, req, &target) {
+    match render_preview(state, req, &target, pupils.as_ref()) {
         Ok((image, millis)) => out.push(JobOutput::Preview {
             revision: req.revision,
             frame: req.frame,
@@ -566,6 +569,7 @@ fn render_preview(
     state: &mut WorkerState,
     req: &RefreshRequest,
     target: &Landmarks,
+    pupils: Option<&[Point; 2]>,
 ) -> Result<(Arc<ColorImage>, f32)> {
     let (w, h) = req.image.dimensions();
     let key = AnimatorKey {
@@ -584,7 +588,8 @@ fn render_preview(
     let (pw, ph) = animator.size();
     let (sx, sy) = (pw as f32 / w as f32, ph as f32 / h as f32);
     let t0 = std::time::Instant::now();
-    let rgba = animator.render(&scale_points(target, sx, sy))?;
+    let pupils = pupils.map(|p| p.map(|q| Point::new(q.x * sx, q.y * sy)));
+    let rgba = animator.render(&scale_points(target, sx, sy), pupils.as_ref())?;
     let millis = t0.elapsed().as_secs_f32() * 1000.0;
     let image = Arc::new(ColorImage::from_rgba_unmultiplied(
         [rgba.width() as usize, rgba.height() as usize],
@@ -607,7 +612,12 @@ fn prepare_preview_animator(
     let ph = ((h as f32 * scale).round() as u32).max(1);
     let small = image::imageops::resize(image, pw, ph, image::imageops::FilterType::Triangle);
     let mut face = face.clone();
-    face.points = scale_points(&face.points, pw as f32 / w as f32, ph as f32 / h as f32);
+    let (sx, sy) = (pw as f32 / w as f32, ph as f32 / h as f32);
+    face.points = scale_points(&face.points, sx, sy);
+    face.pupils = face
+        .pupils
+        .map(|p| p.map(|q| Point::new(q.x * sx, q.y * sy)));
+    face.pupil_radius = face.pupil_radius.map(|r| r * 0.5 * (sx + sy));
     face.image = Some(ImageSize {
         width: pw,
         height: ph,
@@ -656,7 +666,7 @@ fn export(
                     bail!("cancelled");
                 }
                 let frame = animator
-                    .render(points)
+                    .render(points, req.track.pupils_at(t))
                     .with_context(|| format!("rendering frame {t}"))?;
                 exporter.push(&frame)?;
                 progress.update("rendering", t as u64 + 1, Some(frames as u64));

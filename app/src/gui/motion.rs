@@ -76,7 +76,7 @@ impl MotionCurves {
 }
 
 /// Zero-phase temporal smoothing: a forward and a backward one-pole low-pass over every
-/// coordinate. `strength` 0 returns the track unchanged; 1 is the strongest (a time constant of
+/// coordinate, the pupils' included. `strength` 0 returns the track unchanged; 1 is the strongest (a time constant of
 /// about a quarter second at 30 fps).
 pub fn smooth_track(track: &Track, strength: f32) -> Track {
     let s = if strength.is_finite() {
@@ -94,20 +94,39 @@ pub fn smooth_track(track: &Track, strength: f32) -> Track {
     let a = (-dt / tau).exp() as f32;
     let n = out.frames.len();
     for i in 0..out.frames[0].len() {
-        let mut prev = out.frames[0][i];
-        for t in 1..n {
-            let cur = out.frames[t][i];
-            prev = cur + (prev - cur) * a;
-            out.frames[t][i] = prev;
+        let mut series: Vec<Point> = out.frames.iter().map(|f| f[i]).collect();
+        smooth_series(&mut series, a);
+        for (f, p) in out.frames.iter_mut().zip(series) {
+            f[i] = p;
         }
-        let mut next = out.frames[n - 1][i];
-        for t in (0..n - 1).rev() {
-            let cur = out.frames[t][i];
-            next = cur + (next - cur) * a;
-            out.frames[t][i] = next;
+    }
+    if let Some(pupils) = out.pupils.as_mut().filter(|p| p.len() == n) {
+        for k in 0..2 {
+            let mut series: Vec<Point> = pupils.iter().map(|f| f[k]).collect();
+            smooth_series(&mut series, a);
+            for (f, p) in pupils.iter_mut().zip(series) {
+                f[k] = p;
+            }
         }
     }
     out
+}
+
+/// One forward and one backward pass of the one-pole low-pass with pole `a` over `series`.
+fn smooth_series(series: &mut [Point], a: f32) {
+    let Some(&first) = series.first() else {
+        return;
+    };
+    let mut prev = first;
+    for cur in series.iter_mut().skip(1) {
+        prev = *cur + (prev - *cur) * a;
+        *cur = prev;
+    }
+    let mut next = series[series.len() - 1];
+    for cur in series.iter_mut().rev().skip(1) {
+        next = *cur + (next - *cur) * a;
+        *cur = next;
+    }
 }
 
 #[cfg(test)]

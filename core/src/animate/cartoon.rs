@@ -34,6 +34,8 @@ pub struct Style {
     pub ink: [u8; 3],
     /// Background.
     pub background: Background,
+    /// Iris radius, as a share of the eye's width.
+    pub iris_radius: f32,
 }
 
 impl Default for Style {
@@ -45,6 +47,7 @@ impl Default for Style {
             lips: [200, 60, 70],
             ink: [25, 20, 30],
             background: Background::Pattern,
+            iris_radius: 0.3,
         }
     }
 }
@@ -180,9 +183,9 @@ pub fn draw(width: u32, height: u32, face: &Landmarks, style: &Style) -> RgbaIma
                 let ew = eye[0].distance(eye[3]);
                 if inside(eye, p) {
                     let r = p.distance(centre);
-                    col = if r < 0.13 * ew {
+                    col = if r < 0.13 / 0.3 * style.iris_radius * ew {
                         ink
-                    } else if r < 0.3 * ew {
+                    } else if r < style.iris_radius * ew {
                         c(style.iris)
                     } else {
                         Rgba([250, 250, 250, 255])

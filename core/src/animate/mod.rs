@@ -14,7 +14,7 @@
 //! - [`guard`]: the fold guard that limits motion instead of folding;
 //! - [`targets`]: requested landmarks → warp control targets (lid pinning, lip gap, head motion);
 //! - [`sample`]: bilinear, premultiplied resampling of the image;
-//! - [`mouth`], [`eyes`]: mouth interior and eyelid synthesis, with [`palette`] (the
+//! - [`mouth`], [`eyes`], [`gaze`]: mouth interior, eyelid and iris synthesis, with [`palette`] (the
 //!   character's own colours) and [`paint`];
 //! - [`geometry`]: similarities, face frame, head ellipse, arc frames;
 //! - [`cartoon`]: a procedurally drawn test character.
@@ -23,6 +23,7 @@ pub mod cartoon;
 mod error;
 mod eyes;
 pub mod field;
+mod gaze;
 pub mod geometry;
 mod guard;
 mod mouth;
@@ -40,7 +41,7 @@ pub use error::{AnimateError, MAX_SIDE, MIN_SIDE};
 pub use field::WarpField;
 pub use warp::{FramePlan, WarpAnimator, WarpOptions};
 
-use crate::landmarks::{Face, Landmarks};
+use crate::landmarks::{Face, Landmarks, Point};
 use image::RgbaImage;
 
 /// A landmark-driven renderer: prepared once for a character, then asked for frames.
@@ -60,13 +61,24 @@ pub trait Animator: Send + Sync {
     fn size(&self) -> (u32, u32);
 
     /// Render the frame whose landmarks are `target` into `out` (of size [`Animator::size`]).
-    fn render_into(&self, target: &Landmarks, out: &mut RgbaImage) -> Result<(), AnimateError>;
+    /// `pupils` (image-left first), when given and the character has pupils, say where its
+    /// eyes look.
+    fn render_into(
+        &self,
+        target: &Landmarks,
+        pupils: Option<&[Point; 2]>,
+        out: &mut RgbaImage,
+    ) -> Result<(), AnimateError>;
 
     /// Render the frame whose landmarks are `target` into a new image.
-    fn render(&self, target: &Landmarks) -> Result<RgbaImage, AnimateError> {
+    fn render(
+        &self,
+        target: &Landmarks,
+        pupils: Option<&[Point; 2]>,
+    ) -> Result<RgbaImage, AnimateError> {
         let (w, h) = self.size();
         let mut out = RgbaImage::new(w, h);
-        self.render_into(target, &mut out)?;
+        self.render_into(target, pupils, &mut out)?;
         Ok(out)
     }
 }

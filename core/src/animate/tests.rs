@@ -172,7 +172,7 @@ fn forward_mapped_rest_landmarks_land_on_their_targets() {
         ),
     ];
     for (k, target) in frames.iter().enumerate() {
-        let plan = anim.plan(target).unwrap();
+        let plan = anim.plan(target, None).unwrap();
         assert_eq!(
             (plan.head_motion, plan.expression),
             (1.0, 1.0),
@@ -213,7 +213,7 @@ fn zero_motion_reproduces_the_input() {
     for bg in [Background::Pattern, Background::Transparent] {
         let (img, face) = character(bg);
         let anim = WarpAnimator::new(&img, &face).unwrap();
-        let out = anim.render(&face.points).unwrap();
+        let out = anim.render(&face.points, None).unwrap();
         let db = psnr(&img, &out, |_, _| true);
         assert!(db > 50.0, "{bg:?}: {db:.1} dB");
     }
@@ -254,7 +254,7 @@ fn pixels_outside_the_head_region_stay_still() {
         (0.0, deform(rest_points(), 1.25, 0.75)),
     ];
     for (k, (shift, target)) in frames.iter().enumerate() {
-        let out = anim.render(target).unwrap();
+        let out = anim.render(target, None).unwrap();
         // The soft head region: the head ellipse grown to the still ring (plus half of any
         // head translation, by which the ring follows the head).
         let outside = |x: u32, y: u32| {
@@ -367,7 +367,7 @@ fn extreme_frames_never_fold() {
     ];
     let mut limited = 0;
     for (name, target, must_be_whole) in &battery {
-        let plan = anim.plan(target).unwrap();
+        let plan = anim.plan(target, None).unwrap();
         assert!(plan.min_jacobian > 0.0, "{name}: {}", plan.min_jacobian);
         let dense = dense_min_det(&plan.field);
         assert!(dense > 0.0, "{name}: dense determinant {dense}");
@@ -404,15 +404,18 @@ fn a_blink_covers_the_eye_with_the_lid_instead_of_squashing_it() {
     let at_rest = iris_rows(&img);
     assert!(at_rest.len() >= 3, "{at_rest:?}");
     let half = anim
-        .render(&pose(
-            0.0,
-            0.0,
-            1.0,
-            Expression {
-                right_eye_open: 0.5,
-                ..expr()
-            },
-        ))
+        .render(
+            &pose(
+                0.0,
+                0.0,
+                1.0,
+                Expression {
+                    right_eye_open: 0.5,
+                    ..expr()
+                },
+            ),
+            None,
+        )
         .unwrap();
     let half_rows = iris_rows(&half);
     // Half closed: the lid hides the top of the iris; the bottom of the iris stays where it was
@@ -425,15 +428,18 @@ fn a_blink_covers_the_eye_with_the_lid_instead_of_squashing_it() {
     );
     assert!(half_rows[0] > at_rest[0], "{half_rows:?} vs {at_rest:?}");
     let shut = anim
-        .render(&pose(
-            0.0,
-            0.0,
-            1.0,
-            Expression {
-                right_eye_open: 0.0,
-                ..expr()
-            },
-        ))
+        .render(
+            &pose(
+                0.0,
+                0.0,
+                1.0,
+                Expression {
+                    right_eye_open: 0.0,
+                    ..expr()
+                },
+            ),
+            None,
+        )
         .unwrap();
     assert!(iris_rows(&shut).is_empty(), "{:?}", iris_rows(&shut));
     // What covers it is skin-coloured lid, plus a dark lash line; no white of the eye is left.
@@ -470,7 +476,7 @@ fn an_opening_mouth_shows_a_dark_cavity_with_teeth() {
             ..expr()
         },
     );
-    let out = anim.render(&target).unwrap();
+    let out = anim.render(&target, None).unwrap();
     let lips = Style::default().lips;
     let lip_luma =
         0.299 * f32::from(lips[0]) + 0.587 * f32::from(lips[1]) + 0.114 * f32::from(lips[2]);
@@ -504,7 +510,7 @@ fn an_opening_mouth_shows_a_dark_cavity_with_teeth() {
         },
     )
     .unwrap()
-    .render(&target)
+    .render(&target, None)
     .unwrap();
     let p = top + Point::new(0.0, 3.0);
     assert!(luma(plain.get_pixel(p.x as u32, p.y as u32)) < 100.0);
@@ -524,9 +530,9 @@ fn lips_of_an_open_rest_mouth_close_without_a_smear() {
     );
     let img = cartoon::draw(SIZE, SIZE, &rest, &Style::default());
     let anim = WarpAnimator::new(&img, &Face::new(rest, None)).unwrap();
-    assert!(psnr(&img, &anim.render(&rest).unwrap(), |_, _| true) > 50.0);
+    assert!(psnr(&img, &anim.render(&rest, None).unwrap(), |_, _| true) > 50.0);
     let closed = pose(0.0, 0.0, 1.0, expr());
-    let out = anim.render(&closed).unwrap();
+    let out = anim.render(&closed, None).unwrap();
     // Between the closed lips at most a thin line of the old interior is left.
     let (a, b) = (closed[48], closed[54]);
     let mut dark_rows = 0;
@@ -550,16 +556,19 @@ fn transparency_is_kept_without_dark_fringes() {
     let (img, face) = character(Background::Transparent);
     let anim = WarpAnimator::new(&img, &face).unwrap();
     let out = anim
-        .render(&pose(
-            3.0,
-            -2.0,
-            1.0,
-            Expression {
-                roll: 0.3,
-                mouth_open: 0.5,
-                ..expr()
-            },
-        ))
+        .render(
+            &pose(
+                3.0,
+                -2.0,
+                1.0,
+                Expression {
+                    roll: 0.3,
+                    mouth_open: 0.5,
+                    ..expr()
+                },
+            ),
+            None,
+        )
         .unwrap();
     let (mut clear, mut solid, mut edge) = (0, 0, 0);
     let hair = Style::default().hair;
@@ -597,19 +606,22 @@ fn renders_are_stateless_and_deterministic() {
             ..expr()
         },
     );
-    let first = anim.render(&a).unwrap();
+    let first = anim.render(&a, None).unwrap();
     let _ = anim
-        .render(&pose(
-            10.0,
-            0.0,
-            1.1,
-            Expression {
-                left_eye_open: 0.0,
-                ..expr()
-            },
-        ))
+        .render(
+            &pose(
+                10.0,
+                0.0,
+                1.1,
+                Expression {
+                    left_eye_open: 0.0,
+                    ..expr()
+                },
+            ),
+            None,
+        )
         .unwrap();
-    assert_eq!(first, anim.render(&a).unwrap());
+    assert_eq!(first, anim.render(&a, None).unwrap());
 }
 
 #[test]
@@ -638,7 +650,7 @@ fn bad_input_is_a_clear_error() {
     let anim = WarpAnimator::new(&img, &face).unwrap();
     let mut nan = face.points;
     nan[30] = Point::new(f32::NAN, 3.0);
-    let err = anim.render(&nan).unwrap_err();
+    let err = anim.render(&nan, None).unwrap_err();
     assert!(matches!(
         err,
         AnimateError::Landmarks(LandmarkError::Invalid { .. })
@@ -646,9 +658,11 @@ fn bad_input_is_a_clear_error() {
     assert!(err.to_string().contains("point 30"), "{err}");
     let mut far = face.points;
     far[3] = Point::new(1e7, 0.0);
-    assert!(anim.render(&far).is_err());
+    assert!(anim.render(&far, None).is_err());
     let mut wrong = RgbaImage::new(10, 10);
-    let err = anim.render_into(&face.points, &mut wrong).unwrap_err();
+    let err = anim
+        .render_into(&face.points, None, &mut wrong)
+        .unwrap_err();
     assert!(matches!(err, AnimateError::OutputSize { .. }), "{err}");
 }
 
@@ -666,7 +680,10 @@ fn dot_eyes_render_without_a_panic() {
     let anim = WarpAnimator::new(&img, &face).unwrap();
     let mut blink = face.points;
     blink[37].y += 0.3;
-    assert_eq!(anim.render(&blink).unwrap().dimensions(), (SIZE, SIZE));
+    assert_eq!(
+        anim.render(&blink, None).unwrap().dimensions(),
+        (SIZE, SIZE)
+    );
 }
 
 #[test]
@@ -746,7 +763,7 @@ fn dump_frames() {
     };
     put(&img, 0);
     for (slot, (name, t)) in frames.iter().enumerate() {
-        let plan = anim.plan(t).unwrap();
+        let plan = anim.plan(t, None).unwrap();
         eprintln!(
             "{name}: head {} expr {} min {}",
             plan.head_motion, plan.expression, plan.min_jacobian
@@ -756,4 +773,140 @@ fn dump_frames() {
         put(&out, slot as u32 + 1);
     }
     montage.save(dir.join("montage.png")).unwrap();
+}
+
+/// A cartoon with big eyes and small round irises (a white sclera around them), its pupils
+/// read from the picture as the matcher does.
+fn gaze_character(style: Style) -> (RgbaImage, Face) {
+    let rest = cartoon::big_eyes(posed_face(112.0, 116.0, 80.0, &expr()), 2.2);
+    let img = cartoon::draw(SIZE, SIZE, &rest, &style);
+    let mut face = Face::new(
+        rest,
+        Some(ImageSize {
+            width: SIZE,
+            height: SIZE,
+        }),
+    );
+    let reading = crate::pupils::read_pupils(&img, &rest);
+    face.pupils = Some(reading.centres());
+    face.pupil_radius = reading.radius();
+    (img, face)
+}
+
+fn small_irises() -> Style {
+    Style {
+        iris_radius: 0.2,
+        background: Background::Transparent,
+        ..Style::default()
+    }
+}
+
+/// Centre and count of the pixels of eye `k` (0: image-left) within `tol` of `colour`.
+fn blob(img: &RgbaImage, k: usize, colour: [u8; 3], tol: i32) -> (Point, usize) {
+    let (mut sum, mut n) = (Point::default(), 0usize);
+    for (x, y, p) in img.enumerate_pixels() {
+        let left = x < SIZE / 2;
+        let near = (0..3).all(|c| (i32::from(p[c]) - i32::from(colour[c])).abs() <= tol);
+        if near && p[3] == 255 && left == (k == 0) && (60..130).contains(&y) {
+            sum = sum + Point::new(x as f32, y as f32);
+            n += 1;
+        }
+    }
+    (sum * (1.0 / n.max(1) as f32), n)
+}
+
+#[test]
+fn the_iris_moves_inside_the_eye_and_nothing_else_changes() {
+    let style = small_irises();
+    let (img, face) = gaze_character(style);
+    let pupils = face.pupils.unwrap();
+    assert!(face.pupil_radius.is_some(), "the irises are read");
+    let anim = WarpAnimator::new(&img, &face).unwrap();
+    let plain = anim.render(&face.points, None).unwrap();
+    assert_eq!(anim.render(&face.points, Some(&pupils)).unwrap(), plain);
+    for shift in [
+        Point::new(5.0, 0.0),
+        Point::new(-5.0, 0.0),
+        Point::new(0.0, -3.0),
+    ] {
+        let moved = pupils.map(|p| p + shift);
+        let out = anim.render(&face.points, Some(&moved)).unwrap();
+        for k in 0..2 {
+            let (before, n0) = blob(&plain, k, style.iris, 30);
+            let (after, n1) = blob(&out, k, style.iris, 30);
+            let d = after - before;
+            assert!(n0 > 20 && n1 > 10, "eye {k}: {n0} → {n1} iris pixels");
+            assert!(
+                d.distance(shift) < 1.2,
+                "eye {k}: iris moved {d:?} for {shift:?}"
+            );
+        }
+        // Only the insides of the eyes are repainted.
+        let eye_box = |x: u32, y: u32| {
+            (36..48).any(|i| {
+                let p = face.points[i];
+                (p.x - x as f32).abs() < 14.0 && (p.y - y as f32).abs() < 10.0
+            })
+        };
+        for (x, y, p) in out.enumerate_pixels() {
+            if !eye_box(x, y) {
+                assert_eq!(p, plain.get_pixel(x, y), "pixel ({x}, {y}) changed");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_winking_eye_hides_its_iris_while_the_other_looks_aside() {
+    let style = small_irises();
+    let (img, face) = gaze_character(style);
+    let anim = WarpAnimator::new(&img, &face).unwrap();
+    let wink = cartoon::big_eyes(
+        posed_face(
+            112.0,
+            116.0,
+            80.0,
+            &Expression {
+                right_eye_open: 0.0,
+                ..expr()
+            },
+        ),
+        2.2,
+    );
+    let pupils = face.pupils.unwrap().map(|p| p + Point::new(4.0, 0.0));
+    let out = anim.render(&wink, Some(&pupils)).unwrap();
+    let (_, closed) = blob(&out, 0, style.iris, 30);
+    let (open_at, open) = blob(&out, 1, style.iris, 30);
+    let (rest_at, _) = blob(&img, 1, style.iris, 30);
+    assert!(
+        closed < 3,
+        "{closed} iris pixels show through the closed lid"
+    );
+    assert!(
+        open > 20 && open_at.x > rest_at.x + 3.0,
+        "{open} pixels at {open_at:?}"
+    );
+}
+
+#[test]
+fn a_dot_eye_moves_as_a_whole() {
+    let style = Style {
+        iris_radius: 1.0,
+        iris: Style::default().ink,
+        background: Background::Transparent,
+        ..Style::default()
+    };
+    let (img, face) = gaze_character(style);
+    assert_eq!(face.pupil_radius, None, "a dot has no iris on a sclera");
+    let anim = WarpAnimator::new(&img, &face).unwrap();
+    let pupils = face.pupils.unwrap();
+    let plain = anim.render(&face.points, None).unwrap();
+    let moved = pupils.map(|p| p + Point::new(3.0, 0.0));
+    let out = anim.render(&face.points, Some(&moved)).unwrap();
+    for k in 0..2 {
+        let (before, n0) = blob(&plain, k, style.ink, 20);
+        let (after, n1) = blob(&out, k, style.ink, 20);
+        assert!(n1 + 10 > n0, "eye {k}: the dot lost pixels ({n0} → {n1})");
+        assert!(after.x > before.x + 1.0, "eye {k}: {before:?} → {after:?}");
+    }
 }

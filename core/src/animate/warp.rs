@@ -35,6 +35,7 @@
 use super::error::AnimateError;
 use super::eyes::draw_eyelids;
 use super::field::{GridSpec, WarpField};
+use super::gaze::GazeRig;
 use super::geometry::{Ellipse, FaceFrame, Similarity};
 use super::guard::{Attempt, Motion, limit_motion};
 use super::mouth::{draw_mouth, inner_mouth};
@@ -99,6 +100,9 @@ pub struct FramePlan {
     pub expression: f32,
     /// The map's smallest Jacobian determinant.
     pub min_jacobian: f32,
+    /// How far each iris moves inside its eye, in rest pixels, when the character has pupils
+    /// and the frame gives them.
+    pub iris_shifts: Option<[Point; 2]>,
 }
 
 /// Rest-pose data computed once by [`WarpAnimator::prepare_with`].
@@ -119,6 +123,7 @@ pub struct WarpAnimator {
     src: Source,
     rig: Rig,
     palette: Palette,
+    gaze: Option<GazeRig>,
     options: WarpOptions,
 }
 
@@ -201,6 +206,7 @@ impl WarpAnimator {
             .ok_or_else(|| invalid("the mouth corners (points 60 and 64) coincide".into()))?;
         let src = Source::new(image);
         let palette = Palette::read(&src, &rest.points);
+        let gaze = GazeRig::new(image, rest, &palette);
         tracing::debug!(
             width,
             height,
@@ -220,6 +226,7 @@ impl WarpAnimator {
                 mouth_gap: mouth_frame.mean_gap(),
             },
             palette,
+            gaze,
             options,
         })
     }
@@ -239,8 +246,13 @@ impl WarpAnimator {
         self.rig.head
     }
 
-    /// Solve the map for one frame (with the fold guard) without drawing anything.
-    pub fn plan(&self, target: &Landmarks) -> Result<FramePlan, AnimateError> {
+    /// Solve the map for one frame (with the fold guard) without drawing anything; `pupils`
+    /// (image-left first) move the irises when the character's face has pupils.
+    pub fn plan(
+        &self,
+        target: &Landmarks,
+        pupils: Option<&[Point; 2]>,
+    ) -> Result<FramePlan, AnimateError> {
         let size = crate::landmarks::ImageSize {
             width: self.src.width,
             height: self.src.height,
@@ -290,6 +302,13 @@ impl WarpAnimator {
                 "fold guard limited the motion"
             );
         }
+        let iris_shifts = match (&self.gaze, pupils) {
+            (Some(gaze), Some(pupils)) => Some(
+                gaze.shifts(&self.rig.rest, target, pupils)
+                    .map(|s| s * motion.expression),
+            ),
+            _ => None,
+        };
         Ok(FramePlan {
             field,
             limited,
@@ -297,6 +316,7 @@ impl WarpAnimator {
             head_motion: motion.head,
             expression: motion.expression,
             min_jacobian: min_det,
+            iris_shifts,
         })
     }
 
@@ -313,6 +333,9 @@ impl WarpAnimator {
                 &self.palette,
                 self.options.teeth,
             );
+        }
+        if let (Some(gaze), Some(shifts)) = (&self.gaze, &plan.iris_shifts) {
+            gaze.draw(out, &self.src, &self.rig.rest, &plan.effective, shifts);
         }
         if self.options.eyelids {
             draw_eyelids(
@@ -446,9 +469,14 @@ impl Animator for WarpAnimator {
         (self.src.width, self.src.height)
     }
 
-    fn render_into(&self, target: &Landmarks, out: &mut RgbaImage) -> Result<(), AnimateError> {
+    fn render_into(
+        &self,
+        target: &Landmarks,
+        pupils: Option<&[Point; 2]>,
+        out: &mut RgbaImage,
+    ) -> Result<(), AnimateError> {
         self.check_output(out)?;
-        let plan = self.plan(target)?;
+        let plan = self.plan(target, pupils)?;
         self.draw(&plan, out)
     }
 }

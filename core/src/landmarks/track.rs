@@ -81,6 +81,11 @@ impl Track {
         self.frames.is_empty()
     }
 
+    /// The pupils of frame `t`, when the track has pupils.
+    pub fn pupils_at(&self, t: usize) -> Option<&[Point; 2]> {
+        self.pupils.as_ref().and_then(|p| p.get(t))
+    }
+
     /// Append one frame.
     pub fn push(&mut self, points: Landmarks, found: bool) {
         self.frames.push(points);

@@ -52,7 +52,7 @@ pub fn retarget(
     driving.validate("driving track")?;
     let reference = choose_reference(driving, opts.reference)?;
     let label = format!("driving frame {reference} (the reference)");
-    let driver_pupils = |t: usize| driving.pupils.as_ref().and_then(|p| p.get(t));
+    let driver_pupils = |t: usize| driving.pupils_at(t);
     let retargeter = Retargeter::with_label(
         character,
         &driving.frames[reference],
