@@ -3,7 +3,7 @@
 //! Every operation is a pure function from the landmarks at the start of a gesture to the
 //! landmarks now, so a drag never accumulates rounding drift and undo needs only the start.
 
-use faceshot_core::landmarks::{Landmarks, MIRROR, Part, Point};
+use faceshot_core::landmarks::{EYE_RINGS, Landmarks, MIRROR, Part, Point};
 
 /// The face's symmetry axis: a point on it and its unit direction (chin towards brows).
 ///
@@ -197,6 +197,62 @@ pub fn point_near(points: &Landmarks, p: Point, radius: f32) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
+/// Move pupil `k` (0: image-left eye) to `to`; with `mirror`, the other pupil moves by the
+/// mirrored displacement across the face axis of `points`.
+pub fn move_pupil(
+    start: &[Point; 2],
+    points: &Landmarks,
+    k: usize,
+    to: Point,
+    mirror: bool,
+) -> [Point; 2] {
+    let mut out = *start;
+    let Some(from) = start.get(k).copied() else {
+        return out;
+    };
+    out[k] = to;
+    if mirror {
+        let (_, dir) = face_axis(points);
+        out[1 - k] = start[1 - k] + mirror_vector(to - from, dir);
+    }
+    out
+}
+
+/// The pupils carried along with their eyes: each keeps its place relative to its eye's corners
+/// as they go from `before` to `after` (moving, turning or scaling an eye takes its pupil too).
+pub fn pupils_following_eyes(
+    pupils: &[Point; 2],
+    before: &Landmarks,
+    after: &Landmarks,
+) -> [Point; 2] {
+    std::array::from_fn(|k| {
+        let [a, _, _, b, _, _] = EYE_RINGS[k];
+        let (a0, b0, a1, b1) = (before[a], before[b], after[a], after[b]);
+        let s = b0 - a0;
+        let n2 = s.dot(s);
+        if n2 < 1e-8 || (a0 == a1 && b0 == b1) {
+            return pupils[k];
+        }
+        // The similarity taking a0 → a1 and b0 → b1, applied to the pupil.
+        let d = b1 - a1;
+        let (c, sn) = (s.dot(d) / n2, s.cross(d) / n2);
+        let v = pupils[k] - a0;
+        let moved = a1 + Point::new(c * v.x - sn * v.y, sn * v.x + c * v.y);
+        if moved.is_finite() { moved } else { pupils[k] }
+    })
+}
+
+/// The pupil within `radius` of `p`, nearest first.
+pub fn pupil_near(pupils: &[Point; 2], p: Point, radius: f32) -> Option<usize> {
+    pupils
+        .iter()
+        .enumerate()
+        .map(|(k, q)| (k, q.distance(p)))
+        .filter(|(_, d)| *d <= radius)
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(k, _)| k)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,5 +353,33 @@ mod tests {
         assert_eq!(part_near(&f, mid, 2.0), Some(Part::OuterLips));
         let (lo, hi) = part_bounds(&f, Part::Jaw);
         assert!(lo.x < hi.x && lo.y < hi.y);
+    }
+
+    #[test]
+    fn a_pupil_moves_alone_or_mirrored_and_rides_along_with_its_eye() {
+        let face = frontal_face(100.0, 100.0, 50.0);
+        let pupils = faceshot_core::landmarks::eye_centres(&face);
+        let moved = move_pupil(&pupils, &face, 0, pupils[0] + Point::new(3.0, -1.0), false);
+        assert!(close(moved[0], pupils[0] + Point::new(3.0, -1.0)) && close(moved[1], pupils[1]));
+        let both = move_pupil(&pupils, &face, 0, pupils[0] + Point::new(3.0, -1.0), true);
+        assert!(
+            close(both[1], pupils[1] + Point::new(-3.0, -1.0)),
+            "{both:?}"
+        );
+        assert_eq!(
+            pupil_near(&pupils, pupils[1] + Point::new(1.0, 1.0), 2.0),
+            Some(1)
+        );
+        assert_eq!(pupil_near(&pupils, Point::new(0.0, 0.0), 2.0), None);
+
+        // The whole image-left eye shifted and scaled about its centre: its pupil follows.
+        let mut after = face;
+        let c = pupils[0];
+        for i in 36..42 {
+            after[i] = c + Point::new(5.0, 2.0) + (face[i] - c) * 2.0;
+        }
+        let follow = pupils_following_eyes(&pupils, &face, &after);
+        assert!(close(follow[0], c + Point::new(5.0, 2.0)), "{follow:?}");
+        assert!(close(follow[1], pupils[1]));
     }
 }

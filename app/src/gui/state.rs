@@ -290,15 +290,26 @@ impl Document {
     }
 
     /// Set the landmarks during a gesture; points in `touched` become fully confident (placed
-    /// by hand).
+    /// by hand). The pupils move with their eyes' corners.
     pub fn update_gesture(
         &mut self,
         points: faceshot_core::landmarks::Landmarks,
         touched: &[usize],
     ) {
+        let start = self
+            .gesture
+            .as_ref()
+            .and_then(|g| g.before.rig.as_ref())
+            .map(|r| (r.face.points, r.face.pupils));
         let Some(rig) = self.rig.as_mut() else { return };
         if rig.face.points == points {
             return;
+        }
+        // Pupils keep their place in their eyes (relative to the gesture's start: no drift).
+        if let Some((before, Some(pupils))) = start {
+            rig.face.pupils = Some(crate::gui::edit::pupils_following_eyes(
+                &pupils, &before, &points,
+            ));
         }
         rig.face.points = points;
         for &i in touched {
@@ -306,6 +317,16 @@ impl Document {
                 *c = 1.0;
             }
         }
+        self.edited();
+    }
+
+    /// Set the pupils during a gesture.
+    pub fn update_gesture_pupils(&mut self, pupils: [faceshot_core::landmarks::Point; 2]) {
+        let Some(rig) = self.rig.as_mut() else { return };
+        if rig.face.pupils == Some(pupils) {
+            return;
+        }
+        rig.face.pupils = Some(pupils);
         self.edited();
     }
 
@@ -452,6 +473,34 @@ mod tests {
         assert!(d.redo());
         assert_eq!(d.rig.as_ref().unwrap().face.points[3], Point::new(9.0, 0.0));
         assert!(!d.redo());
+    }
+
+    #[test]
+    fn pupils_are_dragged_undone_and_ride_along_with_their_eyes() {
+        let mut d = doc();
+        let points = d.rig.as_ref().unwrap().face.points;
+        let pupils = faceshot_core::landmarks::eye_centres(&points);
+        d.rig.as_mut().unwrap().face.pupils = Some(pupils);
+        d.begin_gesture("move pupil");
+        d.update_gesture_pupils([pupils[0] + Point::new(1.0, 0.0), pupils[1]]);
+        d.end_gesture();
+        assert_eq!(d.undo_depth(), 1);
+        // Moving the whole image-left eye takes its pupil along.
+        d.begin_gesture("move right eye");
+        let mut p = points;
+        for q in &mut p[36..42] {
+            *q = *q + Point::new(0.0, 2.0);
+        }
+        d.update_gesture(p, &[]);
+        d.end_gesture();
+        let now = d.rig.as_ref().unwrap().face.pupils.unwrap();
+        assert!(
+            now[0].distance(pupils[0] + Point::new(1.0, 2.0)) < 1e-4,
+            "{now:?}"
+        );
+        assert_eq!(now[1], pupils[1]);
+        assert!(d.undo() && d.undo());
+        assert_eq!(d.rig.as_ref().unwrap().face.pupils, Some(pupils));
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The character canvas: the picture with its 68 landmarks, zoom (scroll) and pan (drag on
 //! empty space or with the secondary/middle button), point dragging, part selection with
-//! move / rotate / scale handles, and mirror editing.
+//! move / rotate / scale handles, pupil dragging, and mirror editing.
 
 use crate::gui::edit::{
-    GroupTransform, move_point, part_bounds, part_centre, part_near, point_near, transform_part,
+    GroupTransform, move_point, move_pupil, part_bounds, part_centre, part_near, point_near,
+    pupil_near, transform_part,
 };
 use crate::gui::state::Document;
 use eframe::egui::{
@@ -45,6 +46,8 @@ impl Xform {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum DragKind {
     Point(usize),
+    /// A pupil (0: image-left eye).
+    Pupil(usize),
     PartMove(Part),
     PartRotate(Part),
     PartScale(Part),
@@ -55,6 +58,7 @@ enum DragKind {
 struct Drag {
     kind: DragKind,
     start_points: Landmarks,
+    start_pupils: Option<[Point; 2]>,
     start_image: Point,
     pivot: Point,
 }
@@ -191,6 +195,27 @@ pub fn paint_landmarks(
     }
 }
 
+/// Draw the pupils: a cross in a ring of the iris's radius (when known).
+fn paint_pupils(
+    painter: &egui::Painter,
+    xform: &Xform,
+    points: &Landmarks,
+    pupils: &[Point; 2],
+    radius: Option<f32>,
+) {
+    let face_px = points[0].distance(points[16]) * xform.zoom;
+    let arm = (face_px / 60.0).clamp(3.0, 7.0);
+    let colour = Color32::from_rgb(60, 220, 255);
+    for p in pupils {
+        let c = xform.to_screen(*p);
+        let stroke = Stroke::new(1.5, colour);
+        painter.line_segment([c - vec2(arm, 0.0), c + vec2(arm, 0.0)], stroke);
+        painter.line_segment([c - vec2(0.0, arm), c + vec2(0.0, arm)], stroke);
+        let ring = radius.map_or(arm * 0.8, |r| (r * xform.zoom).max(arm * 0.8));
+        painter.circle_stroke(c, ring, Stroke::new(1.0, colour));
+    }
+}
+
 /// Handle positions of a selected part: (rotate, scale) in image coordinates.
 fn handles(points: &Landmarks, part: Part, zoom: f32) -> (Point, Point) {
     let (lo, hi) = part_bounds(points, part);
@@ -294,6 +319,7 @@ pub fn character_canvas(
         return false;
     };
     let points = rig.face.points;
+    let pupils = rig.face.pupils;
     let mut changed = false;
 
     // Start of a drag: decide what is being dragged from where the button went down.
@@ -307,9 +333,19 @@ pub fn character_canvas(
         });
         if let Some(press) = press {
             let img = xform.to_image(press);
+            let pick = POINT_PICK / xform.zoom;
+            let nearest_point = point_near(&points, img, pick);
+            let nearest_pupil = pupils.and_then(|p| pupil_near(&p, img, pick).map(|k| (k, p[k])));
+            let pupil_first = match (nearest_pupil, nearest_point) {
+                (Some((_, q)), Some(i)) => q.distance(img) < points[i].distance(img),
+                (Some(_), None) => true,
+                _ => false,
+            };
             let kind = if secondary {
                 DragKind::Pan
-            } else if let Some(i) = point_near(&points, img, POINT_PICK / xform.zoom) {
+            } else if let (true, Some((k, _))) = (pupil_first, nearest_pupil) {
+                DragKind::Pupil(k)
+            } else if let Some(i) = nearest_point {
                 DragKind::Point(i)
             } else if let Some(part) = *selected {
                 let (rot, scale) = handles(&points, part, xform.zoom);
@@ -339,6 +375,7 @@ pub fn character_canvas(
             };
             let label = match kind {
                 DragKind::Point(i) => Some(format!("move point {i}")),
+                DragKind::Pupil(_) => Some("move pupil".to_string()),
                 DragKind::PartMove(p) => Some(format!("move {}", p.name())),
                 DragKind::PartRotate(p) => Some(format!("rotate {}", p.name())),
                 DragKind::PartScale(p) => Some(format!("scale {}", p.name())),
@@ -350,6 +387,7 @@ pub fn character_canvas(
             state.drag = Some(Drag {
                 kind,
                 start_points: points,
+                start_pupils: pupils,
                 start_image: img,
                 pivot,
             });
@@ -367,6 +405,16 @@ pub fn character_canvas(
             let start = &drag.start_points;
             let edit = match drag.kind {
                 DragKind::Point(i) => Some(move_point(start, i, start[i] + delta, mirror)),
+                DragKind::Pupil(k) => {
+                    if let Some(p) = drag.start_pupils {
+                        let moved = move_pupil(&p, start, k, p[k] + delta, mirror);
+                        if Some(moved) != doc.rig.as_ref().and_then(|r| r.face.pupils) {
+                            doc.update_gesture_pupils(moved);
+                            changed = true;
+                        }
+                    }
+                    None
+                }
                 DragKind::PartMove(part) => {
                     let mut t = GroupTransform::identity(drag.pivot);
                     t.translate = delta;
@@ -475,6 +523,18 @@ pub fn character_canvas(
         state.hovered,
         1.0,
     );
+    if let Some(pupils) = rig.face.pupils {
+        paint_pupils(&painter, &xform, &points, &pupils, rig.face.pupil_radius);
+        if let Some(k) = response
+            .hover_pos()
+            .and_then(|p| pupil_near(&pupils, xform.to_image(p), POINT_PICK / xform.zoom))
+        {
+            let side = if k == 0 { "left" } else { "right" };
+            response
+                .clone()
+                .on_hover_text(format!("pupil of the eye on the {side} (drag to move)"));
+        }
+    }
     if let Some(part) = *selected {
         let (lo, hi) = part_bounds(&points, part);
         let pad = 8.0;
