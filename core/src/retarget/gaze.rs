@@ -29,6 +29,10 @@ fn half_opening(local_opening: f32) -> f32 {
     (0.5 * local_opening).max(0.5 * MIN_EYE_OPENING)
 }
 
+/// The driver's half opening is floored higher: a human eye open as usual has about 0.3, so a
+/// reference frame caught squinting or blinking must not magnify every vertical iris motion.
+const DRIVER_MIN_HALF_OPENING: f32 = 0.25;
+
 /// The eye frame of eye `k` (0: image-left, points 36–41) in `points`.
 fn eye_frame(points: &Landmarks, k: usize) -> PartFrame {
     ARCS[LID_PAIRS[k].0].frame(points)
@@ -73,7 +77,7 @@ impl GazeRig {
         driver_opening: [f32; 2],
     ) -> Self {
         let char_half_opening = char_opening.map(half_opening);
-        let driver_half_opening = driver_opening.map(half_opening);
+        let driver_half_opening = driver_opening.map(|o| (0.5 * o).max(DRIVER_MIN_HALF_OPENING));
         let rest = std::array::from_fn(|k| {
             to_gaze(&eye_frame(character, k), char_half_opening[k], pupils[k])
         });
