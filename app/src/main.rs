@@ -35,6 +35,8 @@ enum Command {
     Render(cmd::render::RenderArgs),
     /// Run the whole method: track the driving video, retarget, render, export.
     Animate(cmd::animate::AnimateArgs),
+    /// Drive the character live from a camera or stream (a file plays in real time).
+    Live(cmd::live::LiveArgs),
     /// Find a character's 68 landmarks (structural fit, DIFT, or five-click anchors).
     Match(cmd::match_cmd::MatchArgs),
     /// Landmark accuracy (NME, failure rate) over a folder of images with ground truth.
@@ -76,6 +78,7 @@ fn main() -> ExitCode {
         Some(Command::Render(args)) => cmd::render::run(args, cli.quiet),
         Some(Command::Animate(args)) => cmd::animate::run(args, cli.quiet),
         Some(Command::Match(args)) => cmd::match_cmd::run(args, cli.quiet),
+        Some(Command::Live(args)) => cmd::live::run(args),
         Some(Command::EvalMatch(args)) => cmd::eval_match::run(args, cli.quiet),
         Some(Command::Cartoons(args)) => cmd::cartoons::run(args),
         Some(Command::Weights(args)) => cmd::weights::run(args, cli.quiet),

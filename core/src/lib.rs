@@ -7,6 +7,7 @@
 //! - [`track`]: driving-face tracking, 68 landmarks per video frame;
 //! - [`retarget`]: driver landmark motion to character landmark motion;
 //! - [`pipeline`]: the whole method as jobs for the CLI and the app;
+//! - [`live`]: live mode, a camera or stream driving the character in real time;
 //! - [`matching`]: find a character's 68 landmarks (structural fit, DIFT, five-click fit);
 //! - [`atomic`], [`output_check`]: outputs that appear whole and never replace an input;
 //! - [`pupils`]: where a character's pupils are and how big its irises are;
@@ -17,6 +18,7 @@ pub mod animate;
 pub mod atomic;
 pub mod heap;
 pub mod landmarks;
+pub mod live;
 pub mod matching;
 pub mod media;
 pub mod nn;

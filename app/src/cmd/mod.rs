@@ -4,6 +4,7 @@ pub mod animate;
 pub mod cartoons;
 pub mod detect;
 pub mod eval_match;
+pub mod live;
 pub mod match_cmd;
 pub mod probe;
 pub mod render;

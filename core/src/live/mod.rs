@@ -1,0 +1,374 @@
+//! Live mode: drive a character from a camera or any FFmpeg input in real time.
+//!
+//! Threads: [`capture`] decodes the source on its own thread into a latest-frame slot (never
+//! a queue; frames the pipeline has not taken are dropped and counted). The caller's thread
+//! runs the pipeline on the newest frame: track → causal One Euro smoothing → retargeting →
+//! the animator → the caller's sink (a recording, a window, a virtual camera). Each output
+//! frame carries its latency: from capture to "frame ready".
+//!
+//! The driver's neutral face is the most neutral frame of the first second (mouth closed, eyes
+//! open, head frontal; [`crate::retarget::neutrality_scores`]), and [`LiveControls::set_neutral`]
+//! takes the current frame at any time. Without a face the character holds its last pose and
+//! eases back to rest.
+
+pub mod capture;
+
+use crate::animate::{AnimateError, Animator};
+use crate::landmarks::{Face, Landmarks, Point, Track};
+use crate::media::MediaError;
+use crate::nn::NnError;
+use crate::retarget::{RetargetError, RetargetOptions, Retargeter, neutrality_scores};
+use crate::track::{LandmarkFilter, OneEuro, Tracker};
+pub use capture::{Capture, CaptureCounts, CaptureEnd, Captured, Next};
+use image::RgbaImage;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long the first-second search for a neutral face lasts.
+const NEUTRAL_WINDOW: Duration = Duration::from_secs(1);
+/// Time constant of the ease back to rest while no face is seen.
+const EASE_BACK: f32 = 0.5;
+
+/// Why live mode stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    /// The source could not be opened or read.
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    /// The character's landmarks are invalid.
+    #[error(transparent)]
+    Landmarks(#[from] crate::landmarks::LandmarkError),
+    /// The tracker's networks failed.
+    #[error("face tracker: {0}")]
+    Tracker(#[from] NnError),
+    /// The character or a driving frame cannot be retargeted.
+    #[error(transparent)]
+    Retarget(#[from] RetargetError),
+    /// Rendering failed.
+    #[error(transparent)]
+    Animate(#[from] AnimateError),
+    /// The sink (recording, output) failed.
+    #[error("{0}")]
+    Sink(String),
+}
+
+/// Settings of a live run.
+#[derive(Clone, Debug)]
+pub struct LiveOptions {
+    /// Gains, expression-only; the reference choice is live's own (first second, set neutral).
+    pub retarget: RetargetOptions,
+    /// Causal smoothing of the tracked points (`None`: raw).
+    pub smoothing: Option<OneEuro>,
+    /// Mirror the camera picture (a selfie view): the tracker sees, and the character follows,
+    /// the mirror image.
+    pub mirror: bool,
+    /// Stop after this long (`None`: until the source ends or [`LiveControls::stop`]).
+    pub duration: Option<Duration>,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        Self {
+            retarget: RetargetOptions::default(),
+            smoothing: Some(OneEuro::default()),
+            mirror: false,
+            duration: None,
+        }
+    }
+}
+
+/// Requests to a running session from other threads (Ctrl-C, the UI).
+#[derive(Debug, Default)]
+pub struct LiveControls {
+    stop: AtomicBool,
+    set_neutral: AtomicBool,
+}
+
+impl LiveControls {
+    /// Ask the session to stop after the current frame.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a stop was asked for.
+    pub fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Take the next tracked frame as the driver's neutral face.
+    pub fn set_neutral(&self) {
+        self.set_neutral.store(true, Ordering::Relaxed);
+    }
+}
+
+/// One output frame as the sink sees it.
+#[derive(Debug)]
+pub struct LiveFrame<'a> {
+    /// The rendered character.
+    pub image: &'a RgbaImage,
+    /// The camera picture it was made from.
+    pub camera: &'a image::RgbImage,
+    /// The tracked driver points on the camera picture, when a face was found.
+    pub driver: Option<&'a Landmarks>,
+    /// The character's points.
+    pub character: &'a Landmarks,
+    /// Capture → frame ready.
+    pub latency: Duration,
+}
+
+/// Figures of a live run (`--stats`).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct LiveStats {
+    /// The source's frame rate.
+    pub source_fps: f64,
+    /// Frames captured.
+    pub frames_in: u64,
+    /// Frames rendered and handed to the sink.
+    pub frames_out: u64,
+    /// Frames captured but never processed (a newer one came first).
+    pub dropped: u64,
+    /// Output frames per second of wall time.
+    pub fps: f64,
+    /// Capture → frame ready, in milliseconds.
+    pub latency_ms: LatencyStats,
+}
+
+/// Latency percentiles in milliseconds.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct LatencyStats {
+    /// Median.
+    pub p50: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// Largest.
+    pub max: f64,
+}
+
+impl LatencyStats {
+    fn of(mut ms: Vec<f64>) -> Self {
+        if ms.is_empty() {
+            return Self::default();
+        }
+        ms.sort_by(f64::total_cmp);
+        let at = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
+        Self {
+            p50: at(0.5),
+            p95: at(0.95),
+            max: at(1.0),
+        }
+    }
+}
+
+/// The driver's neutral face: the most neutral frame seen in the first second, or the frame
+/// the user picked.
+struct Neutral {
+    started: Option<Instant>,
+    seen: Track,
+    seen_pupils: Vec<Option<[Point; 2]>>,
+    chosen: Option<(Landmarks, Option<[Point; 2]>)>,
+}
+
+impl Neutral {
+    fn new() -> Self {
+        Self {
+            started: None,
+            seen: Track::new(30.0, None),
+            seen_pupils: Vec::new(),
+            chosen: None,
+        }
+    }
+
+    /// Offer a tracked frame; returns the reference to use now and whether it changed.
+    fn offer(
+        &mut self,
+        points: &Landmarks,
+        pupils: Option<[Point; 2]>,
+        now: Instant,
+        pick_this: bool,
+    ) -> (Landmarks, Option<[Point; 2]>, bool) {
+        let started = *self.started.get_or_insert(now);
+        if pick_this {
+            self.chosen = Some((*points, pupils));
+            self.seen = Track::new(30.0, None);
+            self.seen_pupils.clear();
+            self.started = Some(now - NEUTRAL_WINDOW);
+            return (*points, pupils, true);
+        }
+        if now.duration_since(started) <= NEUTRAL_WINDOW {
+            self.seen.push(*points, true);
+            self.seen_pupils.push(pupils);
+            let best = neutrality_scores(&self.seen)
+                .into_iter()
+                .enumerate()
+                .filter_map(|(t, s)| s.map(|s| (t, s)))
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(t, _)| t);
+            if let Some(t) = best {
+                let pick = (self.seen.frames[t], self.seen_pupils[t]);
+                let changed = self.chosen.map(|c| c.0) != Some(pick.0);
+                self.chosen = Some(pick);
+                return (pick.0, pick.1, changed);
+            }
+        }
+        match self.chosen {
+            Some((p, q)) => (p, q, false),
+            None => {
+                self.chosen = Some((*points, pupils));
+                (*points, pupils, true)
+            }
+        }
+    }
+}
+
+/// Run live mode on `capture` until it ends, `options.duration` passes or `controls` asks to
+/// stop. `sink` receives every rendered frame (a recording, a preview). Returns the figures.
+pub fn run_live(
+    capture: &mut Capture,
+    character: &Face,
+    animator: &dyn Animator,
+    tracker: &mut Tracker,
+    options: &LiveOptions,
+    controls: &LiveControls,
+    sink: &mut dyn FnMut(&LiveFrame<'_>) -> Result<(), String>,
+) -> Result<LiveStats, LiveError> {
+    character.validate("character")?;
+    let (w, h) = animator.size();
+    let mut out = RgbaImage::new(w, h);
+    let mut filter = options.smoothing.map(LandmarkFilter::new);
+    let mut pupil_filter = options.smoothing.map(LandmarkFilter::new);
+    let mut neutral = Neutral::new();
+    let mut retargeter: Option<Retargeter> = None;
+    let mut pose = (character.points, character.pupils);
+    let mut latencies = Vec::new();
+    let mut frames_out = 0u64;
+    let mut last_seen: Option<Instant> = None;
+    let mut last_time: Option<Instant> = None;
+    let start = Instant::now();
+    let end = loop {
+        if controls.stopping() {
+            break CaptureEnd::Stopped;
+        }
+        if options.duration.is_some_and(|d| start.elapsed() >= d) {
+            break CaptureEnd::Stopped;
+        }
+        let frame = match capture.next(Duration::from_millis(100)) {
+            Next::Frame(f) => f,
+            Next::Waiting => continue,
+            Next::Ended(end) => break end,
+        };
+        let camera = if options.mirror {
+            image::imageops::flip_horizontal(&frame.image)
+        } else {
+            frame.image
+        };
+        let dt = last_time.map_or(0.0, |t| frame.at.duration_since(t).as_secs_f32());
+        last_time = Some(frame.at);
+        let found = tracker.process(&camera)?.filter(|f| f.usable);
+        let mut driver = None;
+        if let Some(face) = found {
+            let scale = crate::track::smooth::interocular(&face.landmarks);
+            let points = match filter.as_mut() {
+                Some(f) => f.filter(&face.landmarks, dt, scale),
+                None => face.landmarks,
+            };
+            let pupils = match (face.pupils, pupil_filter.as_mut()) {
+                (Some(p), Some(f)) => Some(f.filter(&p, dt, scale)),
+                (p, _) => p,
+            };
+            let pick = controls.set_neutral.swap(false, Ordering::Relaxed);
+            let (reference, reference_pupils, changed) =
+                neutral.offer(&points, pupils, frame.at, pick);
+            if changed || retargeter.is_none() {
+                retargeter = Some(Retargeter::with_pupils(
+                    character,
+                    &reference,
+                    reference_pupils.as_ref(),
+                    &options.retarget,
+                )?);
+            }
+            if let Some(moved) = retargeter
+                .as_ref()
+                .and_then(|r| r.frame_with_pupils(&points, pupils.as_ref()))
+            {
+                pose = (moved.points, moved.pupils);
+                last_seen = Some(frame.at);
+            }
+            driver = Some(points);
+        } else {
+            // No face: hold the last pose, then ease back to rest.
+            if let Some(f) = filter.as_mut() {
+                f.reset();
+            }
+            if let Some(f) = pupil_filter.as_mut() {
+                f.reset();
+            }
+            let away =
+                last_seen.map_or(f32::INFINITY, |t| frame.at.duration_since(t).as_secs_f32());
+            let k = 1.0 - (-(dt / EASE_BACK)).exp();
+            if away > 0.2 && k > 0.0 {
+                let ease = |a: Point, b: Point| a + (b - a) * k;
+                for (p, r) in pose.0.iter_mut().zip(&character.points) {
+                    *p = ease(*p, *r);
+                }
+                if let (Some(p), Some(r)) = (pose.1.as_mut(), character.pupils) {
+                    for (q, s) in p.iter_mut().zip(r) {
+                        *q = ease(*q, s);
+                    }
+                }
+            }
+        }
+        let (points, pupils) = pose;
+        animator.render_into(&points, pupils.as_ref(), &mut out)?;
+        let latency = frame.at.elapsed();
+        sink(&LiveFrame {
+            image: &out,
+            camera: &camera,
+            driver: driver.as_ref(),
+            character: &points,
+            latency,
+        })
+        .map_err(LiveError::Sink)?;
+        latencies.push(latency.as_secs_f64() * 1000.0);
+        frames_out += 1;
+    };
+    if let CaptureEnd::Failed(reason) = &end {
+        tracing::warn!("the source stopped: {reason}");
+    }
+    let counts = capture.counts();
+    let elapsed = start.elapsed().as_secs_f64().max(1e-9);
+    Ok(LiveStats {
+        source_fps: capture.fps(),
+        frames_in: counts.frames_in,
+        frames_out,
+        dropped: counts.dropped,
+        fps: frames_out as f64 / elapsed,
+        latency_ms: LatencyStats::of(latencies),
+    })
+}
+
+/// The source path for `--camera`: a device index (`0` → `/dev/video0` on Linux) or anything
+/// FFmpeg opens (a file, a URL, a device path).
+pub fn source_path(spec: &str) -> PathBuf {
+    match spec.parse::<u32>() {
+        Ok(n) if cfg!(target_os = "linux") => PathBuf::from(format!("/dev/video{n}")),
+        _ => PathBuf::from(spec),
+    }
+}
+
+/// Video capture devices on this machine as (path, name); empty where there are none or the
+/// platform offers no listing.
+pub fn list_cameras() -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/sys/class/video4linux") else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let name = std::fs::read_to_string(entry.path().join("name"))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default();
+        out.push((PathBuf::from("/dev").join(entry.file_name()), name));
+    }
+    out.sort();
+    out
+}
