@@ -43,6 +43,9 @@ impl FaceShotApp {
                 };
                 let mut face = face;
                 face.image = Some(size);
+                if !matches!(source, RigSource::Template) {
+                    read_missing_pupils(&mut face, &image);
+                }
                 self.doc.set_character(
                     Character { path, image },
                     Rig {
@@ -119,6 +122,9 @@ impl FaceShotApp {
                         );
                     }
                     face.image = Some(size);
+                    if let Some(c) = &self.doc.character {
+                        read_missing_pupils(&mut face, &c.image);
+                    }
                     self.doc.replace_rig(face, RigSource::File(path));
                     self.perf.edited(self.doc.revision());
                 } else {
@@ -300,5 +306,15 @@ impl FaceShotApp {
             self.doc.mark_saved();
             self.loading_project = false;
         }
+    }
+}
+
+/// A face file without pupils (written before FaceShot had them, or by hand) gets them read
+/// from the picture, as the matcher would, so the character's eyes follow the driver's gaze.
+fn read_missing_pupils(face: &mut faceshot_core::landmarks::Face, image: &image::RgbaImage) {
+    if face.pupils.is_none() {
+        let reading = faceshot_core::pupils::read_pupils(image, &face.points);
+        face.pupils = Some(reading.centres());
+        face.pupil_radius = reading.radius();
     }
 }
