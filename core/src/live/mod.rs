@@ -132,6 +132,21 @@ pub struct LiveStats {
     pub fps: f64,
     /// Capture → frame ready, in milliseconds.
     pub latency_ms: LatencyStats,
+    /// Median time of each stage per frame, in milliseconds: where the time goes.
+    pub stages_ms: StageStats,
+}
+
+/// Median per-frame time of each pipeline stage, in milliseconds.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct StageStats {
+    /// Tracking the camera picture (detector, mesh, eyes).
+    pub track: f64,
+    /// Smoothing and retargeting.
+    pub retarget: f64,
+    /// Rendering the character.
+    pub render: f64,
+    /// The sink (recording, display).
+    pub output: f64,
 }
 
 /// Latency percentiles in milliseconds.
@@ -158,6 +173,14 @@ impl LatencyStats {
             max: at(1.0),
         }
     }
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 /// The driver's neutral face: the most neutral frame seen in the first second, or the frame
@@ -241,6 +264,8 @@ pub fn run_live(
     let mut retargeter: Option<Retargeter> = None;
     let mut pose = (character.points, character.pupils);
     let mut latencies = Vec::new();
+    let mut stages: [Vec<f64>; 4] = Default::default();
+    let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
     let mut frames_out = 0u64;
     let mut last_seen: Option<Instant> = None;
     let mut last_time: Option<Instant> = None;
@@ -264,7 +289,10 @@ pub fn run_live(
         };
         let dt = last_time.map_or(0.0, |t| frame.at.duration_since(t).as_secs_f32());
         last_time = Some(frame.at);
+        let t_track = Instant::now();
         let found = tracker.process(&camera)?.filter(|f| f.usable);
+        stages[0].push(ms(t_track));
+        let t_retarget = Instant::now();
         let mut driver = None;
         if let Some(face) = found {
             let scale = crate::track::smooth::interocular(&face.landmarks);
@@ -319,8 +347,12 @@ pub fn run_live(
             }
         }
         let (points, pupils) = pose;
+        stages[1].push(ms(t_retarget));
+        let t_render = Instant::now();
         animator.render_into(&points, pupils.as_ref(), &mut out)?;
+        stages[2].push(ms(t_render));
         let latency = frame.at.elapsed();
+        let t_output = Instant::now();
         sink(&LiveFrame {
             image: &out,
             camera: &camera,
@@ -329,6 +361,7 @@ pub fn run_live(
             latency,
         })
         .map_err(LiveError::Sink)?;
+        stages[3].push(ms(t_output));
         latencies.push(latency.as_secs_f64() * 1000.0);
         frames_out += 1;
     };
@@ -344,6 +377,12 @@ pub fn run_live(
         dropped: counts.dropped,
         fps: frames_out as f64 / elapsed,
         latency_ms: LatencyStats::of(latencies),
+        stages_ms: StageStats {
+            track: median(&mut stages[0]),
+            retarget: median(&mut stages[1]),
+            render: median(&mut stages[2]),
+            output: median(&mut stages[3]),
+        },
     })
 }
 
