@@ -70,6 +70,15 @@ fn main() -> ExitCode {
         faceshot_core::heap::single_arena();
     }
     init_logging(cli.verbose);
+    // Commands that poll for cancellation stop cleanly on Ctrl-C, SIGTERM and SIGHUP from the
+    // very start, not only once their first progress bar exists (a signal in between would
+    // kill them outright and leave a partial file).
+    if !matches!(
+        cli.command,
+        None | Some(Command::Gui(_) | Command::Probe(_) | Command::Cartoons(_))
+    ) {
+        progress_bar::ctrl_c_flag();
+    }
     let result = match &cli.command {
         Some(Command::Probe(args)) => cmd::probe::run(args),
         Some(Command::Transcode(args)) => cmd::transcode::run(args, cli.quiet),
