@@ -943,3 +943,75 @@ fn a_long_character_header_stops_before_the_driving_pane() {
         driving.min.x
     );
 }
+
+#[test]
+fn live_mode_runs_from_a_file_source_sets_neutral_applies_edits_and_records() {
+    let mut h = with_character();
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("live.mp4");
+    let clip = common::assets().join("driving").join("sample_talk.mp4");
+    h.state_mut().view.live_source = clip.display().to_string();
+    h.state_mut().view.live_record = record.display().to_string();
+    h.get_by_label("Start live").click();
+    h.step();
+    assert!(
+        h.state().live.is_some(),
+        "{:?}",
+        h.state().jobs.notices.last()
+    );
+    // Frames arrive while the UI keeps running.
+    let start = std::time::Instant::now();
+    let mut seen = 0u64;
+    while start.elapsed() < std::time::Duration::from_secs(60) && seen < 15 {
+        h.step();
+        seen = h
+            .state()
+            .live
+            .as_ref()
+            .and_then(|l| l.latest.as_ref())
+            .map_or(0, |v| v.frame);
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(seen >= 15, "only {seen} live frames");
+    let view = h.state().live.as_ref().unwrap().latest.clone().unwrap();
+    assert!(view.driver.is_some(), "the sample clip's face is tracked");
+    assert_eq!([view.character.size[0], view.character.size[1]], [512, 512]);
+    // Set neutral, and an edit of the settings reaches the running session.
+    h.get_by_label("Set neutral").click();
+    h.step();
+    h.state_mut()
+        .doc
+        .edit_settings("gain", |s| s.gains.mouth = 2.0);
+    for _ in 0..5 {
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(h.state().live.is_some(), "live mode stopped early");
+    h.get_by_label("Stop live").click();
+    h.step();
+    assert!(h.state().live.is_none());
+    let note = &h.state().jobs.notices.last().expect("a message").text;
+    assert!(
+        note.starts_with("Live stopped") && note.contains("recorded to"),
+        "{note}"
+    );
+    let frames = faceshot_core::media::VideoReader::open(&record)
+        .unwrap()
+        .info()
+        .frame_count;
+    assert!(frames >= 15, "{frames} frames recorded");
+}
+
+#[test]
+fn live_mode_with_a_bad_source_says_why_and_keeps_the_work() {
+    let mut h = with_character();
+    h.state_mut().view.live_source = "/nonexistent/camera.mp4".into();
+    let before = h.state().doc.rig.clone();
+    h.get_by_label("Start live").click();
+    h.step();
+    assert!(h.state().live.is_none());
+    let n = h.state().jobs.notices.last().expect("a message");
+    assert_eq!(n.level, NoticeLevel::Error);
+    assert!(n.text.contains("camera.mp4"), "{}", n.text);
+    assert_eq!(h.state().doc.rig, before);
+}

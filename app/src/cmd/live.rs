@@ -5,10 +5,9 @@
 use crate::progress_bar::ctrl_c_flag;
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use faceshot_core::animate::{Animator, WarpAnimator};
 use faceshot_core::landmarks::{Face, ImageSize};
 use faceshot_core::live::{
-    Capture, LiveControls, LiveFrame, LiveOptions, list_cameras, run_live, source_path,
+    Capture, LiveControls, LiveFrame, LiveOptions, LiveRig, list_cameras, run_live, source_path,
 };
 use faceshot_core::media::{ExportFormat, ExportOptions, Exporter, load_image};
 use faceshot_core::retarget::{Gains, RetargetOptions};
@@ -109,8 +108,7 @@ pub fn run(args: &LiveArgs) -> Result<()> {
         ),
         _ => face.image = Some(size),
     }
-    let animator = WarpAnimator::prepare(&image, &face)
-        .with_context(|| format!("preparing {}", picture.display()))?;
+    face.validate(&landmarks.display().to_string())?;
     let mut tracker = Tracker::with_defaults().map_err(|e| anyhow::anyhow!("face tracker: {e}"))?;
     let mut capture = Capture::open(source.clone()).with_context(|| format!("opening {camera}"))?;
     let (cw, ch) = capture.size();
@@ -122,7 +120,7 @@ pub fn run(args: &LiveArgs) -> Result<()> {
     );
     let mut recorder = match &args.record {
         Some(path) => {
-            let (w, h) = animator.size();
+            let (w, h) = (size.width, size.height);
             let opts = ExportOptions {
                 fps: capture.fps(),
                 ..Default::default()
@@ -131,12 +129,16 @@ pub fn run(args: &LiveArgs) -> Result<()> {
         }
         None => None,
     };
-    let options = LiveOptions {
+    let rig = LiveRig {
+        image: std::sync::Arc::new(image),
+        face,
         retarget: RetargetOptions {
             gains,
             expression_only: args.expression_only,
             ..Default::default()
         },
+    };
+    let options = LiveOptions {
         mirror: args.mirror,
         duration: args.seconds.map(Duration::from_secs_f64),
         ..Default::default()
@@ -154,8 +156,7 @@ pub fn run(args: &LiveArgs) -> Result<()> {
     };
     let stats = run_live(
         &mut capture,
-        &face,
-        &animator,
+        rig,
         &mut tracker,
         &options,
         &controls,

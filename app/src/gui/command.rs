@@ -38,4 +38,8 @@ pub enum UiCommand {
     TogglePerf,
     /// Clear the messages.
     ClearNotices,
+    /// Start live mode from the source the panel names (or stop it when running).
+    ToggleLive,
+    /// Take the live driver's current face as its neutral face.
+    SetNeutral,
 }

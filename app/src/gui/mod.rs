@@ -13,6 +13,7 @@ pub mod command;
 pub mod dialogs;
 pub mod edit;
 pub mod jobs;
+pub mod live;
 pub mod motion;
 pub mod pipeline;
 pub mod prefs;

@@ -13,7 +13,7 @@
 
 pub mod capture;
 
-use crate::animate::{AnimateError, Animator};
+use crate::animate::{AnimateError, Animator, WarpAnimator};
 use crate::landmarks::{Face, Landmarks, Point, Track};
 use crate::media::MediaError;
 use crate::nn::NnError;
@@ -23,6 +23,7 @@ pub use capture::{Capture, CaptureCounts, CaptureEnd, Captured, Next};
 use image::RgbaImage;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// How long the first-second search for a neutral face lasts.
@@ -53,11 +54,21 @@ pub enum LiveError {
     Sink(String),
 }
 
+/// The character a live run animates, and how: replaceable while running
+/// ([`LiveControls::update_rig`]), so edits apply live.
+#[derive(Clone, Debug)]
+pub struct LiveRig {
+    /// The character picture.
+    pub image: Arc<RgbaImage>,
+    /// Its landmarks (and pupils).
+    pub face: Face,
+    /// Gains, expression-only; the reference choice is live's own (first second, set neutral).
+    pub retarget: RetargetOptions,
+}
+
 /// Settings of a live run.
 #[derive(Clone, Debug)]
 pub struct LiveOptions {
-    /// Gains, expression-only; the reference choice is live's own (first second, set neutral).
-    pub retarget: RetargetOptions,
     /// Causal smoothing of the tracked points (`None`: raw).
     pub smoothing: Option<OneEuro>,
     /// Mirror the camera picture (a selfie view): the tracker sees, and the character follows,
@@ -70,7 +81,6 @@ pub struct LiveOptions {
 impl Default for LiveOptions {
     fn default() -> Self {
         Self {
-            retarget: RetargetOptions::default(),
             smoothing: Some(OneEuro::default()),
             mirror: false,
             duration: None,
@@ -83,6 +93,7 @@ impl Default for LiveOptions {
 pub struct LiveControls {
     stop: AtomicBool,
     set_neutral: AtomicBool,
+    rig: Mutex<Option<LiveRig>>,
 }
 
 impl LiveControls {
@@ -99,6 +110,18 @@ impl LiveControls {
     /// Take the next tracked frame as the driver's neutral face.
     pub fn set_neutral(&self) {
         self.set_neutral.store(true, Ordering::Relaxed);
+    }
+
+    /// Animate `rig` from the next frame on (the latest update wins).
+    pub fn update_rig(&self, rig: LiveRig) {
+        *self.rig.lock().unwrap_or_else(PoisonError::into_inner) = Some(rig);
+    }
+
+    fn take_rig(&self) -> Option<LiveRig> {
+        self.rig
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 }
 
@@ -245,24 +268,26 @@ impl Neutral {
 }
 
 /// Run live mode on `capture` until it ends, `options.duration` passes or `controls` asks to
-/// stop. `sink` receives every rendered frame (a recording, a preview). Returns the figures.
+/// stop, animating `rig` (or the latest [`LiveControls::update_rig`]) with the built-in
+/// animator. `sink` receives every rendered frame (a recording, a preview). Returns the figures.
 pub fn run_live(
     capture: &mut Capture,
-    character: &Face,
-    animator: &dyn Animator,
+    rig: LiveRig,
     tracker: &mut Tracker,
     options: &LiveOptions,
     controls: &LiveControls,
     sink: &mut dyn FnMut(&LiveFrame<'_>) -> Result<(), String>,
 ) -> Result<LiveStats, LiveError> {
-    character.validate("character")?;
+    let mut rig = rig;
+    rig.face.validate("character")?;
+    let mut animator = WarpAnimator::prepare(&rig.image, &rig.face)?;
     let (w, h) = animator.size();
     let mut out = RgbaImage::new(w, h);
     let mut filter = options.smoothing.map(LandmarkFilter::new);
     let mut pupil_filter = options.smoothing.map(LandmarkFilter::new);
     let mut neutral = Neutral::new();
     let mut retargeter: Option<Retargeter> = None;
-    let mut pose = (character.points, character.pupils);
+    let mut pose = (rig.face.points, rig.face.pupils);
     let mut latencies = Vec::new();
     let mut stages: [Vec<f64>; 4] = Default::default();
     let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
@@ -276,6 +301,19 @@ pub fn run_live(
         }
         if options.duration.is_some_and(|d| start.elapsed() >= d) {
             break CaptureEnd::Stopped;
+        }
+        if let Some(new) = controls.take_rig() {
+            let size = (new.image.width(), new.image.height());
+            if new.face != rig.face || size != animator.size() {
+                new.face.validate("character")?;
+                animator = WarpAnimator::prepare(&new.image, &new.face)?;
+                if animator.size() != (out.width(), out.height()) {
+                    out = RgbaImage::new(animator.size().0, animator.size().1);
+                }
+                pose = (new.face.points, new.face.pupils);
+            }
+            rig = new;
+            retargeter = None;
         }
         let frame = match capture.next(Duration::from_millis(100)) {
             Next::Frame(f) => f,
@@ -309,10 +347,10 @@ pub fn run_live(
                 neutral.offer(&points, pupils, frame.at, pick);
             if changed || retargeter.is_none() {
                 retargeter = Some(Retargeter::with_pupils(
-                    character,
+                    &rig.face,
                     &reference,
                     reference_pupils.as_ref(),
-                    &options.retarget,
+                    &rig.retarget,
                 )?);
             }
             if let Some(moved) = retargeter
@@ -336,10 +374,10 @@ pub fn run_live(
             let k = 1.0 - (-(dt / EASE_BACK)).exp();
             if away > 0.2 && k > 0.0 {
                 let ease = |a: Point, b: Point| a + (b - a) * k;
-                for (p, r) in pose.0.iter_mut().zip(&character.points) {
+                for (p, r) in pose.0.iter_mut().zip(&rig.face.points) {
                     *p = ease(*p, *r);
                 }
-                if let (Some(p), Some(r)) = (pose.1.as_mut(), character.pupils) {
+                if let (Some(p), Some(r)) = (pose.1.as_mut(), rig.face.pupils) {
                     for (q, s) in p.iter_mut().zip(r) {
                         *q = ease(*q, s);
                     }

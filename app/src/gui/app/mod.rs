@@ -85,6 +85,10 @@ pub struct FaceShotApp {
     sample_note: Option<String>,
     loading_project: bool,
     used_reference: Option<usize>,
+    /// The running live session.
+    pub live: Option<crate::gui::live::LiveSession>,
+    /// The document revision last sent to the live session.
+    live_revision: u64,
 }
 
 impl FaceShotApp {
@@ -116,6 +120,8 @@ impl FaceShotApp {
             sample_note: None,
             loading_project: false,
             used_reference: None,
+            live: None,
+            live_revision: 0,
         };
         app.load_prefs();
         if let Some(p) = &options.project {
@@ -651,6 +657,13 @@ impl FaceShotApp {
         if ctx.input_mut(|i| i.consume_shortcut(&export)) {
             self.view.export.open = true;
         }
+        let live = KeyboardShortcut::new(Modifiers::COMMAND, Key::L);
+        if ctx.input_mut(|i| i.consume_shortcut(&live)) {
+            self.toggle_live();
+        }
+        if self.live.is_some() && ctx.input(|i| i.key_pressed(Key::N)) {
+            self.run_command(UiCommand::SetNeutral);
+        }
         let (space, left, right, escape) = ctx.input(|i| {
             (
                 i.key_pressed(Key::Space),
@@ -801,7 +814,9 @@ impl FaceShotApp {
         self.handle_shortcuts(&ctx);
         self.advance_playback(&ctx);
         self.settle_after_project_load();
+        self.poll_live(&ctx);
 
+        let live_running = self.live.is_some();
         let mut cx = ViewContext {
             doc: &mut self.doc,
             view: &mut self.view,
@@ -820,6 +835,8 @@ impl FaceShotApp {
             hub: &self.hub,
             sample_note: self.sample_note.as_deref(),
             used_reference: self.used_reference,
+            live: self.live.as_ref().and_then(|l| l.latest.as_ref()),
+            live_running,
             commands: Vec::new(),
         };
         views::layout(&mut cx, ui);
@@ -835,6 +852,106 @@ impl FaceShotApp {
         PerfStats::push(&mut self.perf.frame_ms, t0.elapsed().as_secs_f32() * 1000.0);
     }
 
+    /// The character, its landmarks and the retargeting settings as live mode animates them.
+    fn live_rig(&self) -> Option<faceshot_core::live::LiveRig> {
+        let character = self.doc.character.as_ref()?;
+        let rig = self.doc.rig.as_ref()?;
+        Some(faceshot_core::live::LiveRig {
+            image: Arc::clone(&character.image),
+            face: rig.face.clone(),
+            retarget: super::pipeline::retarget_options(&self.doc.settings),
+        })
+    }
+
+    /// Start live mode from the panel's source, or stop it.
+    pub fn toggle_live(&mut self) {
+        if let Some(mut live) = self.live.take() {
+            let recording = live.recording.clone();
+            match live.stop() {
+                Ok(stats) => {
+                    let mut text = format!(
+                        "Live stopped: {} frames, {:.1} fps, latency p95 {:.0} ms, {} dropped",
+                        stats.frames_out, stats.fps, stats.latency_ms.p95, stats.dropped
+                    );
+                    if let Some(path) = recording {
+                        text.push_str(&format!("; recorded to {}", path.display()));
+                    }
+                    self.notify(NoticeLevel::Info, text);
+                }
+                Err(e) => self.notify(NoticeLevel::Error, format!("Live mode: {e}")),
+            }
+            return;
+        }
+        let Some(rig) = self.live_rig() else {
+            self.notify(
+                NoticeLevel::Error,
+                "Open a character picture before starting live mode.",
+            );
+            return;
+        };
+        let source = self.view.live_source.trim();
+        if source.is_empty() {
+            self.notify(
+                NoticeLevel::Error,
+                "Live mode needs a source: a camera, a video file or a stream URL.",
+            );
+            return;
+        }
+        let source = faceshot_core::live::source_path(source);
+        let record = Some(self.view.live_record.trim())
+            .filter(|r| !r.is_empty())
+            .map(PathBuf::from);
+        if let Some(path) = &record {
+            let files = self.input_files();
+            let inputs: Vec<(&str, &std::path::Path)> = files
+                .iter()
+                .map(|(role, p)| (*role, p.as_path()))
+                .chain(std::iter::once(("the live source", source.as_path())))
+                .collect();
+            if let Err(e) = faceshot_core::output_check::check_outputs(
+                &inputs,
+                &[("the recording", path.as_path())],
+            ) {
+                self.notify(NoticeLevel::Error, format!("Live mode: {e}"));
+                return;
+            }
+        }
+        let options = faceshot_core::live::LiveOptions {
+            mirror: self.view.live_mirror,
+            ..Default::default()
+        };
+        match crate::gui::live::LiveSession::start(source, rig, options, record) {
+            Ok(session) => {
+                self.view.playing = false;
+                self.live_revision = self.doc.revision();
+                self.live = Some(session);
+            }
+            Err(e) => self.notify(NoticeLevel::Error, format!("Live mode: {e}")),
+        }
+    }
+
+    /// Take live mode's newest frame, pass edits on to it, and notice when it has ended.
+    fn poll_live(&mut self, ctx: &egui::Context) {
+        let Some(live) = self.live.as_mut() else {
+            return;
+        };
+        live.poll();
+        if !live.running() {
+            // The source ended or failed: stop reports which.
+            self.toggle_live();
+            return;
+        }
+        if self.doc.revision() != self.live_revision
+            && let Some(rig) = self.live_rig()
+        {
+            self.live_revision = self.doc.revision();
+            if let Some(live) = &self.live {
+                live.update(rig);
+            }
+        }
+        ctx.request_repaint_after(Duration::from_millis(10));
+    }
+
     /// Apply what a view asked for.
     pub fn run_command(&mut self, command: UiCommand) {
         match command {
@@ -846,6 +963,16 @@ impl FaceShotApp {
             UiCommand::Edited => self.perf.edited(self.doc.revision()),
             UiCommand::Rematch => self.rematch(),
             UiCommand::TrackFaces => self.track_faces(),
+            UiCommand::ToggleLive => self.toggle_live(),
+            UiCommand::SetNeutral => {
+                if let Some(live) = &self.live {
+                    live.set_neutral();
+                    self.notify(
+                        NoticeLevel::Info,
+                        "Live: the current face is the neutral face",
+                    );
+                }
+            }
             UiCommand::TogglePlaceByClicks => self.toggle_place_by_clicks(),
             UiCommand::FitToClicks => self.fit_to_clicks(),
             UiCommand::DownloadWeights => self.download_dift_weights(),

@@ -40,6 +40,12 @@ pub struct ViewState {
     pub export: ExportDialog,
     /// Whether the performance readout shows.
     pub show_perf: bool,
+    /// Live mode: the source to open (a camera path or index, a file, a stream URL).
+    pub live_source: String,
+    /// Live mode: record to this MP4 when not empty.
+    pub live_record: String,
+    /// Live mode: mirror the camera.
+    pub live_mirror: bool,
 }
 
 impl Default for ViewState {
@@ -54,6 +60,12 @@ impl Default for ViewState {
             match_backend: Backend::Auto,
             export: ExportDialog::default(),
             show_perf: false,
+            live_source: faceshot_core::live::list_cameras()
+                .first()
+                .map(|(p, _)| p.display().to_string())
+                .unwrap_or_default(),
+            live_record: String::new(),
+            live_mirror: true,
         }
     }
 }
@@ -63,6 +75,7 @@ impl Default for ViewState {
 pub struct TextureCache {
     character: Option<(usize, TextureHandle)>,
     driving: Option<(usize, TextureHandle)>,
+    live: Option<(u64, TextureHandle, TextureHandle)>,
 }
 
 impl TextureCache {
@@ -106,6 +119,38 @@ impl TextureCache {
                 let t = ctx.load_texture("driving", image, TextureOptions::LINEAR);
                 self.driving = Some((idx, t.clone()));
                 Some(t)
+            }
+        }
+    }
+
+    /// The live camera picture and rendered character of `view` as textures.
+    pub fn live(
+        &mut self,
+        ctx: &egui::Context,
+        view: &crate::gui::live::LiveView,
+    ) -> (TextureHandle, TextureHandle) {
+        match &mut self.live {
+            Some((frame, camera, character)) => {
+                if *frame != view.frame {
+                    camera.set(Arc::clone(&view.camera), TextureOptions::LINEAR);
+                    character.set(Arc::clone(&view.character), TextureOptions::LINEAR);
+                    *frame = view.frame;
+                }
+                (camera.clone(), character.clone())
+            }
+            None => {
+                let camera = ctx.load_texture(
+                    "live camera",
+                    Arc::clone(&view.camera),
+                    TextureOptions::LINEAR,
+                );
+                let character = ctx.load_texture(
+                    "live character",
+                    Arc::clone(&view.character),
+                    TextureOptions::LINEAR,
+                );
+                self.live = Some((view.frame, camera.clone(), character.clone()));
+                (camera, character)
             }
         }
     }
@@ -189,6 +234,10 @@ pub struct ViewContext<'a> {
     pub sample_note: Option<&'a str>,
     /// The reference frame retargeting chose automatically.
     pub used_reference: Option<usize>,
+    /// Live mode's newest frame, while live mode runs.
+    pub live: Option<&'a crate::gui::live::LiveView>,
+    /// Whether live mode runs.
+    pub live_running: bool,
     /// What the views ask of the app this frame.
     pub commands: Vec<UiCommand>,
 }

@@ -40,6 +40,21 @@ pub fn driving_view(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
     let (rect, _) = ui.allocate_exact_size(ui.available_size(), Sense::hover());
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, CornerRadius::ZERO, Color32::from_gray(20));
+    if cx.live_running {
+        match cx.live {
+            Some(view) => {
+                let (camera, _) = cx.textures.live(ui.ctx(), view);
+                let size = camera.size_vec2();
+                let xform = fit(rect, size);
+                image(&painter, &camera, &xform, size);
+                if let Some(points) = &view.driver {
+                    paint_landmarks(&painter, &xform, points, None, None, None, 0.7);
+                }
+            }
+            None => message(&painter, rect, "Starting live mode…"),
+        }
+        return;
+    }
     let texture = cx.textures.driving(ui.ctx(), cx.doc, cx.view.playhead);
     let frame = cx.view.playhead;
     let track_points = cx.doc.driving_track.as_ref().and_then(|t| {
@@ -109,6 +124,13 @@ pub fn preview_view(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
             rect,
             "Open a character picture to see the preview.",
         );
+        return;
+    }
+    if let (true, Some(view)) = (cx.live_running, cx.live) {
+        let (_, character) = cx.textures.live(ui.ctx(), view);
+        let size = character.size_vec2();
+        let xform = fit(rect, size);
+        image(&painter, &character, &xform, size);
         return;
     }
     if let Some(p) = &cx.preview {

@@ -90,6 +90,64 @@ fn inputs(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
                 .color(Color32::from_rgb(255, 200, 90)),
         );
     }
+    live(cx, ui);
+}
+
+/// Live mode: the source, recording, start/stop and set neutral.
+fn live(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
+    ui.separator();
+    ui.horizontal(|ui| {
+        ui.label("Live source");
+        ui.add_enabled(
+            !cx.live_running,
+            egui::TextEdit::singleline(&mut cx.view.live_source)
+                .hint_text("camera, video file or URL")
+                .desired_width(170.0),
+        );
+    });
+    ui.horizontal(|ui| {
+        ui.label("Record to");
+        ui.add_enabled(
+            !cx.live_running,
+            egui::TextEdit::singleline(&mut cx.view.live_record)
+                .hint_text("optional .mp4")
+                .desired_width(170.0),
+        );
+    });
+    ui.horizontal(|ui| {
+        let label = if cx.live_running {
+            "Stop live"
+        } else {
+            "Start live"
+        };
+        if ui
+            .button(label)
+            .on_hover_text("Drive the character in real time (Ctrl+L)")
+            .clicked()
+        {
+            cx.send(UiCommand::ToggleLive);
+        }
+        if ui
+            .add_enabled(cx.live_running, egui::Button::new("Set neutral"))
+            .on_hover_text("The driver's face now is its neutral face (N)")
+            .clicked()
+        {
+            cx.send(UiCommand::SetNeutral);
+        }
+        ui.add_enabled(
+            !cx.live_running,
+            egui::Checkbox::new(&mut cx.view.live_mirror, "Mirror"),
+        );
+    });
+    if let Some(view) = cx.live {
+        ui.label(
+            RichText::new(format!(
+                "live: {:.0} fps, latency {:.0} ms",
+                view.fps, view.latency_ms
+            ))
+            .small(),
+        );
+    }
 }
 
 /// Points to check beyond which the panel suggests placing the face by clicks instead of
