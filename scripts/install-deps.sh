@@ -8,7 +8,7 @@ set -euo pipefail
 
 packages=(
   build-essential pkg-config clang libclang-dev
-  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libavdevice-dev
   mesa-vulkan-drivers libvulkan1
   libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0
 )

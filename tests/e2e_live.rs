@@ -160,3 +160,26 @@ fn listing_cameras_works_without_any() {
         assert_eq!(out.lines().count(), cameras, "{out}");
     }
 }
+
+#[test]
+fn a_camera_that_is_not_there_is_a_clear_error_from_the_device_layer() {
+    if Path::new("/dev/video7").exists() || !cfg!(target_os = "linux") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (picture, face) = character(dir.path());
+    let o = faceshot(&[
+        "live",
+        s(&picture),
+        "--landmarks",
+        s(&face),
+        "--camera",
+        "7",
+    ]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    // FFmpeg's V4L2 input was found and tried the device (no "has no capture input").
+    assert!(err.contains("/dev/video7"), "{err}");
+    assert!(!err.contains("capture input"), "{err}");
+    assert!(err.lines().count() <= 2, "{err}");
+}

@@ -3,7 +3,7 @@
 //! The slot holds one frame: a frame the consumer has not taken when the next one arrives is
 //! dropped and counted, so the consumer always works on the newest picture and latency never
 //! builds up behind a queue. A file plays at its own frame rate (real-time pacing), as a camera
-//! would deliver it.
+//! would deliver it; cameras (FFmpeg's device layer) and streams deliver at their own pace.
 
 use crate::media::{MediaError, VideoReader};
 use image::RgbImage;
@@ -81,8 +81,9 @@ impl std::fmt::Debug for Capture {
 }
 
 impl Capture {
-    /// Open `source` (a video file or any input FFmpeg reads) and start delivering its frames
-    /// at its own frame rate.
+    /// Open `source` and start delivering its frames: a video file at its own frame rate, a
+    /// capture device (`/dev/videoN` on Linux, an index on macOS, `video=NAME` on Windows)
+    /// through FFmpeg's device layer, or a stream URL, as they come.
     pub fn open(source: PathBuf) -> Result<Self, MediaError> {
         let shared = Arc::new((Mutex::new(Slot::default()), Condvar::new()));
         let stop = Arc::new(AtomicBool::new(false));
@@ -94,7 +95,7 @@ impl Capture {
             std::thread::Builder::new()
                 .name("faceshot-capture".into())
                 .spawn(move || {
-                    let reader = match VideoReader::open(&path) {
+                    let (reader, paced) = match open_reader(&path) {
                         Ok(r) => r,
                         Err(e) => {
                             let _ = opened_tx.send(Err(e));
@@ -108,7 +109,7 @@ impl Capture {
                         30.0
                     };
                     let _ = opened_tx.send(Ok((fps, (info.width, info.height))));
-                    run(reader, fps, &shared, &stop);
+                    run(reader, fps, paced, &shared, &stop);
                 })
                 .map_err(|e| MediaError::Io {
                     path: source.clone(),
@@ -183,7 +184,44 @@ impl Drop for Capture {
     }
 }
 
-fn run(mut reader: VideoReader, fps: f64, shared: &(Mutex<Slot>, Condvar), stop: &AtomicBool) {
+/// The FFmpeg device-layer input for a capture device path on this platform, if it is one.
+fn device_input(source: &std::path::Path) -> Option<&'static str> {
+    let text = source.to_str()?;
+    if cfg!(target_os = "linux") && text.starts_with("/dev/") {
+        Some("v4l2")
+    } else if cfg!(target_os = "macos") && text.parse::<u32>().is_ok() {
+        Some("avfoundation")
+    } else if cfg!(target_os = "windows") && text.starts_with("video=") {
+        Some("dshow")
+    } else {
+        None
+    }
+}
+
+/// Open `source`: a regular file plays paced at its own rate; a device or a stream delivers
+/// frames as they come.
+fn open_reader(source: &std::path::Path) -> Result<(VideoReader, bool), MediaError> {
+    if source.is_file() {
+        return Ok((VideoReader::open(source)?, true));
+    }
+    let Some(text) = source.to_str() else {
+        return VideoReader::open(source).map(|r| (r, true));
+    };
+    let device = device_input(source);
+    if device.is_none() && !text.contains("://") {
+        // Neither a device nor a URL: the file error says what is wrong.
+        return VideoReader::open(source).map(|r| (r, true));
+    }
+    Ok((VideoReader::open_source(text, device)?, false))
+}
+
+fn run(
+    mut reader: VideoReader,
+    fps: f64,
+    paced: bool,
+    shared: &(Mutex<Slot>, Condvar),
+    stop: &AtomicBool,
+) {
     let (lock, ready) = shared;
     let start = Instant::now();
     let mut index = 0u64;
@@ -191,16 +229,23 @@ fn run(mut reader: VideoReader, fps: f64, shared: &(Mutex<Slot>, Condvar), stop:
         if stop.load(Ordering::Relaxed) {
             break CaptureEnd::Stopped;
         }
-        let frame = match reader.next_frame() {
+        let next = if paced {
+            reader.next_frame()
+        } else {
+            reader.next_decoded()
+        };
+        let frame = match next {
             Ok(Some(frame)) => frame,
             Ok(None) => break CaptureEnd::Finished,
             Err(e) => break CaptureEnd::Failed(e.to_string()),
         };
-        // Real-time pacing: frame k is due k / fps after the start.
-        let due = start + Duration::from_secs_f64(index as f64 / fps);
-        let now = Instant::now();
-        if due > now {
-            std::thread::sleep(due - now);
+        if paced {
+            // Real-time pacing: frame k is due k / fps after the start.
+            let due = start + Duration::from_secs_f64(index as f64 / fps);
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
         }
         let mut slot = lock.lock().unwrap_or_else(PoisonError::into_inner);
         if slot.frame.is_some() {

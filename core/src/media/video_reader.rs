@@ -93,6 +93,53 @@ impl VideoReader {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
+        Self::from_input(path, input)
+    }
+
+    /// Open a live source that need not be a file: a capture device through FFmpeg's device
+    /// layer (`device` names its input, e.g. `v4l2` on Linux, `avfoundation` on macOS, `dshow`
+    /// on Windows) or, with `device` `None`, a stream URL or anything else FFmpeg opens.
+    pub fn open_source(source: &str, device: Option<&str>) -> Result<Self, MediaError> {
+        ensure_init();
+        let path = PathBuf::from(source);
+        let open_error = |reason: String| MediaError::Open {
+            path: path.clone(),
+            reason,
+        };
+        let input = match device {
+            Some(name) => {
+                let found = ffmpeg_next::device::input::video().find_map(|f| match f {
+                    // Names may list aliases: "video4linux2,v4l2".
+                    ffmpeg_next::Format::Input(i) if i.name().split(',').any(|n| n == name) => {
+                        Some(i)
+                    }
+                    _ => None,
+                });
+                let Some(found) = found else {
+                    return Err(open_error(format!(
+                        "this FFmpeg build has no \"{name}\" capture input"
+                    )));
+                };
+                let context = format::open_with(
+                    source,
+                    &ffmpeg_next::Format::Input(found),
+                    ffmpeg_next::Dictionary::new(),
+                )
+                .map_err(|e| open_error(e.to_string()))?;
+                match context {
+                    format::context::Context::Input(input) => input,
+                    format::context::Context::Output(_) => {
+                        return Err(open_error("opened as an output".into()));
+                    }
+                }
+            }
+            None => format::input(source).map_err(|e| open_error(e.to_string()))?,
+        };
+        Self::from_input(&path, input)
+    }
+
+    /// Read an opened input's video stream and prove it has a frame.
+    fn from_input(path: &Path, input: format::context::Input) -> Result<Self, MediaError> {
         let stream =
             input
                 .streams()
@@ -290,6 +337,12 @@ impl VideoReader {
             time,
             image,
         }))
+    }
+
+    /// The next frame as the source delivers it, without the conversion to a constant rate
+    /// (for live sources, where waiting for the following frame would add latency).
+    pub fn next_decoded(&mut self) -> Result<Option<Frame>, MediaError> {
+        self.decode_next()
     }
 
     /// Decode the next frame as stored; `Ok(None)` at the end of the video.
