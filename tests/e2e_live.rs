@@ -183,3 +183,29 @@ fn a_camera_that_is_not_there_is_a_clear_error_from_the_device_layer() {
     assert!(!err.contains("capture input"), "{err}");
     assert!(err.lines().count() <= 2, "{err}");
 }
+
+#[test]
+fn a_virtual_camera_that_is_not_there_says_how_to_make_one() {
+    if Path::new("/dev/video9").exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (picture, face) = character(dir.path());
+    let record = dir.path().join("live.mp4");
+    let o = faceshot(&[
+        "live",
+        s(&picture),
+        "--landmarks",
+        s(&face),
+        "--camera",
+        s(&sample_clip()),
+        "--record",
+        s(&record),
+        "--virtual-camera",
+        "/dev/video9",
+    ]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("/dev/video9") && err.contains("modprobe v4l2loopback"), "{err}");
+    assert!(!record.exists());
+}

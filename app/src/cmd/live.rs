@@ -9,7 +9,7 @@ use faceshot_core::landmarks::{Face, ImageSize};
 use faceshot_core::live::{
     Capture, LiveControls, LiveFrame, LiveOptions, LiveRig, list_cameras, run_live, source_path,
 };
-use faceshot_core::media::{ExportFormat, ExportOptions, Exporter, load_image};
+use faceshot_core::media::{ExportFormat, ExportOptions, Exporter, VirtualCamera, load_image};
 use faceshot_core::retarget::{Gains, RetargetOptions};
 use faceshot_core::track::Tracker;
 use std::path::PathBuf;
@@ -34,6 +34,10 @@ pub struct LiveArgs {
     /// Stop after this many seconds.
     #[arg(long, value_parser = |s: &str| super::finite_in(s, 0.1..=86_400.0))]
     pub seconds: Option<f64>,
+    /// Also send the character to this V4L2 loopback device (Linux: `sudo modprobe
+    /// v4l2loopback` makes one, e.g. /dev/video10), for video-call and streaming apps.
+    #[arg(long, value_name = "DEVICE")]
+    pub virtual_camera: Option<PathBuf>,
     /// Write the run's figures as JSON (fps, dropped frames, latency percentiles).
     #[arg(long)]
     pub stats: Option<PathBuf>,
@@ -138,6 +142,16 @@ pub fn run(args: &LiveArgs) -> Result<()> {
             ..Default::default()
         },
     };
+    let mut virtual_camera = match &args.virtual_camera {
+        Some(device) => Some(VirtualCamera::open(
+            device,
+            size.width,
+            size.height,
+            capture.fps(),
+            [255, 255, 255],
+        )?),
+        None => None,
+    };
     let options = LiveOptions {
         mirror: args.mirror,
         duration: args.seconds.map(Duration::from_secs_f64),
@@ -151,6 +165,9 @@ pub fn run(args: &LiveArgs) -> Result<()> {
         }
         if let Some(rec) = recorder.as_mut() {
             rec.push(frame.image).map_err(|e| e.to_string())?;
+        }
+        if let Some(cam) = virtual_camera.as_mut() {
+            cam.push(frame.image).map_err(|e| e.to_string())?;
         }
         Ok(())
     };

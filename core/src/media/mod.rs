@@ -12,6 +12,7 @@ mod mp4_writer;
 mod png_sequence;
 mod video_info;
 mod video_reader;
+mod virtual_camera;
 
 pub use error::MediaError;
 pub use export::{ExportFormat, ExportOptions, Exporter};
@@ -21,6 +22,7 @@ pub use mp4_writer::{Mp4Options, Mp4Writer};
 pub use png_sequence::PngSequenceWriter;
 pub use video_info::{VideoInfo, rotation_from_display_matrix};
 pub use video_reader::{Frame, VideoReader};
+pub use virtual_camera::VirtualCamera;
 
 #[cfg(test)]
 mod tests;
