@@ -952,6 +952,8 @@ fn live_mode_runs_from_a_file_source_sets_neutral_applies_edits_and_records() {
     let clip = common::assets().join("driving").join("sample_talk.mp4");
     h.state_mut().view.live_source = clip.display().to_string();
     h.state_mut().view.live_record = record.display().to_string();
+    // The output window (for OBS window capture) shows too.
+    h.state_mut().view.live_output_window = true;
     h.get_by_label("Start live").click();
     h.step();
     assert!(

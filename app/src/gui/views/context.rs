@@ -46,6 +46,10 @@ pub struct ViewState {
     pub live_record: String,
     /// Live mode: mirror the camera.
     pub live_mirror: bool,
+    /// Live mode: show the character alone in a window of its own (for OBS window capture).
+    pub live_output_window: bool,
+    /// Live mode: the output window's background.
+    pub live_background: egui::Color32,
 }
 
 impl Default for ViewState {
@@ -66,6 +70,8 @@ impl Default for ViewState {
                 .unwrap_or_default(),
             live_record: String::new(),
             live_mirror: true,
+            live_output_window: false,
+            live_background: egui::Color32::from_rgb(0, 177, 64),
         }
     }
 }

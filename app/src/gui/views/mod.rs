@@ -77,6 +77,9 @@ pub fn layout(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
     });
     export::export_window(cx, ui.ctx());
     drop_overlay(ui.ctx());
+    if cx.live_running && cx.view.live_output_window {
+        output_window(cx, ui.ctx());
+    }
 }
 
 /// An area's title and its one-line account, cut short (full text on hover) so that it never
@@ -247,4 +250,40 @@ fn drop_overlay(ctx: &egui::Context) {
         egui::FontId::proportional(20.0),
         Color32::WHITE,
     );
+}
+
+/// Live mode's output window: the character alone on the chosen background, borderless, so
+/// streaming and call apps can capture it as a window.
+fn output_window(cx: &mut ViewContext<'_>, ctx: &egui::Context) {
+    let texture = cx.live.map(|view| cx.textures.live(ctx, view).1);
+    let background = cx.view.live_background;
+    let mut close = false;
+    ctx.show_viewport_immediate(
+        egui::ViewportId::from_hash_of("faceshot live output"),
+        egui::ViewportBuilder::default()
+            .with_title("FaceShot output")
+            .with_inner_size([512.0, 512.0])
+            .with_decorations(false),
+        |ui, _class| {
+            let rect = ui.max_rect();
+            let painter = ui.painter();
+            painter.rect_filled(rect, egui::CornerRadius::ZERO, background);
+            if let Some(texture) = &texture {
+                let size = texture.size_vec2();
+                let zoom = (rect.width() / size.x).min(rect.height() / size.y);
+                let shown = egui::Rect::from_center_size(rect.center(), size * zoom);
+                painter.image(
+                    texture.id(),
+                    shown,
+                    egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+                    egui::Color32::WHITE,
+                );
+            }
+            close =
+                ui.input(|i| i.viewport().close_requested() || i.key_pressed(egui::Key::Escape));
+        },
+    );
+    if close {
+        cx.view.live_output_window = false;
+    }
 }

@@ -139,6 +139,14 @@ fn live(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
             egui::Checkbox::new(&mut cx.view.live_mirror, "Mirror"),
         );
     });
+    ui.horizontal(|ui| {
+        ui.checkbox(&mut cx.view.live_output_window, "Output window")
+            .on_hover_text(
+                "The character alone in a window of its own, on this background: capture it in \
+                 OBS (window capture) or share it in a call",
+            );
+        ui.color_edit_button_srgba(&mut cx.view.live_background);
+    });
     if let Some(view) = cx.live {
         ui.label(
             RichText::new(format!(
