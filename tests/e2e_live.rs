@@ -206,6 +206,41 @@ fn a_virtual_camera_that_is_not_there_says_how_to_make_one() {
     ]);
     assert!(!o.status.success());
     let err = stderr(&o);
-    assert!(err.contains("/dev/video9") && err.contains("modprobe v4l2loopback"), "{err}");
+    assert!(
+        err.contains("/dev/video9") && err.contains("modprobe v4l2loopback"),
+        "{err}"
+    );
     assert!(!record.exists());
+}
+
+#[test]
+fn a_source_cut_short_mid_stream_stops_cleanly_and_keeps_the_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let (picture, face) = character(dir.path());
+    let gif = dir.path().join("clip.gif");
+    ok(&faceshot(&[
+        "transcode",
+        s(&sample_clip()),
+        s(&gif),
+        "--max-size",
+        "160",
+    ]));
+    // A GIF decodes frame by frame: cut it, and reading fails (or ends) part way through.
+    let bytes = std::fs::read(&gif).unwrap();
+    let cut = dir.path().join("cut.gif");
+    std::fs::write(&cut, &bytes[..bytes.len() * 6 / 10]).unwrap();
+    let record = dir.path().join("live.mp4");
+    let o = faceshot(&[
+        "live",
+        s(&picture),
+        "--landmarks",
+        s(&face),
+        "--camera",
+        s(&cut),
+        "--record",
+        s(&record),
+    ]);
+    ok(&o);
+    let frames = VideoReader::open(&record).unwrap().info().frame_count;
+    assert!((10..=70).contains(&frames), "{frames}: {}", stderr(&o));
 }
