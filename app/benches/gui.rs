@@ -202,4 +202,58 @@ fn main() {
         .map(|&v| f64::from(v))
         .collect();
     summary("drag → updated result, measured inside the app", &mut inner);
+
+    live(&mut h, dir.path());
+}
+
+/// Live mode in the app: a paced source (`FACESHOT_BENCH_LIVE_SOURCE`, e.g. a 640×480 clip made
+/// by the core's `live_source` example; else the generated 512² clip) drives the sample
+/// character for `FACESHOT_BENCH_LIVE_SECONDS` (default 20) while the UI steps continuously,
+/// recording; prints the UI's frame times and the session's figures.
+fn live(h: &mut Harness<'static, FaceShotApp>, dir: &Path) {
+    let source = std::env::var("FACESHOT_BENCH_LIVE_SOURCE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| dir.join("bench_drive.mp4"));
+    let seconds: f64 = std::env::var("FACESHOT_BENCH_LIVE_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20.0);
+    h.state_mut().view.live_source = source.display().to_string();
+    h.state_mut().view.live_record = dir.join("live.mp4").display().to_string();
+    h.state_mut().toggle_live();
+    h.state_mut().perf.frame_ms.clear();
+    let start = Instant::now();
+    let mut step_ms = Vec::new();
+    while start.elapsed().as_secs_f64() < seconds && h.state().live.is_some() {
+        let t = Instant::now();
+        h.step();
+        step_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let stats = h.state_mut().live.take().map(|mut l| l.stop());
+    let mut build: Vec<f64> = h
+        .state()
+        .perf
+        .frame_ms
+        .iter()
+        .map(|&v| f64::from(v))
+        .collect();
+    println!("live: source {}", source.display());
+    summary("live: app frame build (FaceShotApp::frame)", &mut build);
+    summary("live: whole egui step", &mut step_ms);
+    match stats {
+        Some(Ok(s)) => println!(
+            "live: {} frames out of {} in ({} dropped), {:.2} fps, latency p50 {:.1} ms, \
+             p95 {:.1} ms, max {:.1} ms",
+            s.frames_out,
+            s.frames_in,
+            s.dropped,
+            s.fps,
+            s.latency_ms.p50,
+            s.latency_ms.p95,
+            s.latency_ms.max
+        ),
+        Some(Err(e)) => println!("live: failed: {e}"),
+        None => println!("live: ended before the time was up"),
+    }
 }
