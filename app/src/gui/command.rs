@@ -42,4 +42,6 @@ pub enum UiCommand {
     ToggleLive,
     /// Take the live driver's current face as its neutral face.
     SetNeutral,
+    /// Mirror the live camera (or not).
+    SetLiveMirror(bool),
 }

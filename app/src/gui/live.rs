@@ -157,6 +157,11 @@ impl LiveSession {
         self.controls.set_neutral();
     }
 
+    /// Mirror the camera (or not) from the next frame on.
+    pub fn set_mirror(&self, mirror: bool) {
+        self.controls.set_mirror(mirror);
+    }
+
     /// Animate `rig` from the next frame on (the landmarks or settings were edited).
     pub fn update(&self, rig: LiveRig) {
         self.controls.update_rig(rig);

@@ -93,6 +93,7 @@ impl Default for LiveOptions {
 pub struct LiveControls {
     stop: AtomicBool,
     set_neutral: AtomicBool,
+    mirror: Mutex<Option<bool>>,
     rig: Mutex<Option<LiveRig>>,
 }
 
@@ -110,6 +111,18 @@ impl LiveControls {
     /// Take the next tracked frame as the driver's neutral face.
     pub fn set_neutral(&self) {
         self.set_neutral.store(true, Ordering::Relaxed);
+    }
+
+    /// Mirror the camera (or stop mirroring it) from the next frame on.
+    pub fn set_mirror(&self, mirror: bool) {
+        *self.mirror.lock().unwrap_or_else(PoisonError::into_inner) = Some(mirror);
+    }
+
+    fn take_mirror(&self) -> Option<bool> {
+        self.mirror
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 
     /// Animate `rig` from the next frame on (the latest update wins).
@@ -279,6 +292,7 @@ pub fn run_live(
     sink: &mut dyn FnMut(&LiveFrame<'_>) -> Result<(), String>,
 ) -> Result<LiveStats, LiveError> {
     let mut rig = rig;
+    let mut mirror = options.mirror;
     rig.face.validate("character")?;
     let mut animator = WarpAnimator::prepare(&rig.image, &rig.face)?;
     let (w, h) = animator.size();
@@ -302,6 +316,19 @@ pub fn run_live(
         if options.duration.is_some_and(|d| start.elapsed() >= d) {
             break CaptureEnd::Stopped;
         }
+        if let Some(m) = controls.take_mirror()
+            && m != mirror
+        {
+            // The face jumps to the other side: track afresh.
+            mirror = m;
+            tracker.reset();
+            if let Some(f) = filter.as_mut() {
+                f.reset();
+            }
+            if let Some(f) = pupil_filter.as_mut() {
+                f.reset();
+            }
+        }
         if let Some(new) = controls.take_rig() {
             let size = (new.image.width(), new.image.height());
             if new.face != rig.face || size != animator.size() {
@@ -320,7 +347,7 @@ pub fn run_live(
             Next::Waiting => continue,
             Next::Ended(end) => break end,
         };
-        let camera = if options.mirror {
+        let camera = if mirror {
             image::imageops::flip_horizontal(&frame.image)
         } else {
             frame.image

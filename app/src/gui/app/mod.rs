@@ -964,6 +964,11 @@ impl FaceShotApp {
             UiCommand::Rematch => self.rematch(),
             UiCommand::TrackFaces => self.track_faces(),
             UiCommand::ToggleLive => self.toggle_live(),
+            UiCommand::SetLiveMirror(mirror) => {
+                if let Some(live) = &self.live {
+                    live.set_mirror(mirror);
+                }
+            }
             UiCommand::SetNeutral => {
                 if let Some(live) = &self.live {
                     live.set_neutral();

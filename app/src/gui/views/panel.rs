@@ -134,10 +134,13 @@ fn live(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
         {
             cx.send(UiCommand::SetNeutral);
         }
-        ui.add_enabled(
-            !cx.live_running,
-            egui::Checkbox::new(&mut cx.view.live_mirror, "Mirror"),
-        );
+        if ui
+            .checkbox(&mut cx.view.live_mirror, "Mirror")
+            .on_hover_text("Show the camera as a mirror does (a selfie view)")
+            .changed()
+        {
+            cx.send(UiCommand::SetLiveMirror(cx.view.live_mirror));
+        }
     });
     ui.horizontal(|ui| {
         ui.checkbox(&mut cx.view.live_output_window, "Output window")
