@@ -990,17 +990,43 @@ fn live_mode_runs_from_a_file_source_sets_neutral_applies_edits_and_records() {
     }
     assert!(h.state().live.is_some(), "live mode stopped early");
     // Mirroring the camera applies to the running session; frames keep coming.
-    let before = h.state().live.as_ref().unwrap().latest.as_ref().unwrap().frame;
+    let before = h
+        .state()
+        .live
+        .as_ref()
+        .unwrap()
+        .latest
+        .as_ref()
+        .unwrap()
+        .frame;
     h.get_by_label("Mirror").click();
     let start = std::time::Instant::now();
     while start.elapsed() < std::time::Duration::from_secs(30)
-        && h.state().live.as_ref().unwrap().latest.as_ref().unwrap().frame < before + 5
+        && h.state()
+            .live
+            .as_ref()
+            .unwrap()
+            .latest
+            .as_ref()
+            .unwrap()
+            .frame
+            < before + 5
     {
         h.step();
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     assert!(!h.state().view.live_mirror);
-    assert!(h.state().live.as_ref().unwrap().latest.as_ref().unwrap().frame >= before + 5);
+    assert!(
+        h.state()
+            .live
+            .as_ref()
+            .unwrap()
+            .latest
+            .as_ref()
+            .unwrap()
+            .frame
+            >= before + 5
+    );
     h.get_by_label("Stop live").click();
     h.step();
     assert!(h.state().live.is_none());

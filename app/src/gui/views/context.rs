@@ -42,6 +42,8 @@ pub struct ViewState {
     pub show_perf: bool,
     /// Live mode: the source to open (a camera path or index, a file, a stream URL).
     pub live_source: String,
+    /// Live mode: the cameras found (device path, name), refreshed on request.
+    pub cameras: Vec<(std::path::PathBuf, String)>,
     /// Live mode: record to this MP4 when not empty.
     pub live_record: String,
     /// Live mode: mirror the camera.
@@ -54,6 +56,7 @@ pub struct ViewState {
 
 impl Default for ViewState {
     fn default() -> Self {
+        let cameras = faceshot_core::live::list_cameras();
         Self {
             playhead: 0,
             playing: false,
@@ -64,10 +67,11 @@ impl Default for ViewState {
             match_backend: Backend::Auto,
             export: ExportDialog::default(),
             show_perf: false,
-            live_source: faceshot_core::live::list_cameras()
+            live_source: cameras
                 .first()
                 .map(|(p, _)| p.display().to_string())
                 .unwrap_or_default(),
+            cameras,
             live_record: String::new(),
             live_mirror: true,
             live_output_window: false,

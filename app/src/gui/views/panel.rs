@@ -97,6 +97,41 @@ fn inputs(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
 fn live(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
     ui.separator();
     ui.horizontal(|ui| {
+        ui.label("Camera");
+        let chosen = cx
+            .view
+            .cameras
+            .iter()
+            .find(|(p, _)| p.display().to_string() == cx.view.live_source)
+            .map(|(p, name)| format!("{name} ({})", p.display()))
+            .unwrap_or_else(|| {
+                if cx.view.cameras.is_empty() {
+                    "no camera found".into()
+                } else {
+                    "pick a camera".into()
+                }
+            });
+        ui.add_enabled_ui(!cx.live_running, |ui| {
+            egui::ComboBox::from_id_salt("live camera")
+                .selected_text(chosen)
+                .width(150.0)
+                .show_ui(ui, |ui| {
+                    for (path, name) in &cx.view.cameras {
+                        let text = path.display().to_string();
+                        let label = format!("{name} ({text})");
+                        ui.selectable_value(&mut cx.view.live_source, text, label);
+                    }
+                });
+            if ui
+                .small_button("Refresh")
+                .on_hover_text("Look for cameras again")
+                .clicked()
+            {
+                cx.view.cameras = faceshot_core::live::list_cameras();
+            }
+        });
+    });
+    ui.horizontal(|ui| {
         ui.label("Live source");
         ui.add_enabled(
             !cx.live_running,
