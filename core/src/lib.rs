@@ -8,12 +8,14 @@
 //! - [`retarget`]: driver landmark motion to character landmark motion;
 //! - [`pipeline`]: the whole method as jobs for the CLI and the app;
 //! - [`matching`]: find a character's 68 landmarks (structural fit, DIFT, five-click fit);
+//! - [`geometry`]: similarity transforms, ellipses, polygons and contour checks;
 //! - [`atomic`], [`output_check`]: outputs that appear whole and never replace an input;
 //! - [`progress`]: progress reporting and cancellation for long jobs;
 //! - [`heap`]: keeping freed memory for reuse while a diffusion model runs.
 
 pub mod animate;
 pub mod atomic;
+pub mod geometry;
 pub mod heap;
 pub mod landmarks;
 pub mod matching;

@@ -3,6 +3,7 @@
 //! Every operation is a pure function from the landmarks at the start of a gesture to the
 //! landmarks now, so a drag never accumulates rounding drift and undo needs only the start.
 
+use faceshot_core::geometry::segment_distance;
 use faceshot_core::landmarks::{Landmarks, MIRROR, Part, Point};
 
 /// The face's symmetry axis: a point on it and its unit direction (chin towards brows).
@@ -153,18 +154,6 @@ pub fn transform_part(
     (out, changed)
 }
 
-/// Distance from `p` to the segment `a`–`b`.
-pub fn distance_to_segment(p: Point, a: Point, b: Point) -> f32 {
-    let ab = b - a;
-    let len2 = ab.dot(ab);
-    let t = if len2 > 0.0 {
-        ((p - a).dot(ab) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    p.distance(a + ab * t)
-}
-
 /// The base part whose contour passes nearest to `p`, if within `radius`.
 pub fn part_near(points: &Landmarks, p: Point, radius: f32) -> Option<Part> {
     let mut best: Option<(f32, Part)> = None;
@@ -177,7 +166,7 @@ pub fn part_near(points: &Landmarks, p: Point, radius: f32) -> Option<Part> {
             segs.push((a, b));
         }
         for (a, b) in segs {
-            let d = distance_to_segment(p, points[a], points[b]);
+            let d = segment_distance(p, points[a], points[b]);
             if d <= radius && best.is_none_or(|(bd, _)| d < bd) {
                 best = Some((d, part));
             }

@@ -8,10 +8,10 @@
 //! colours, outline strokes, backgrounds, size, position and roll. Used for tests, the
 //! appearance gallery and evaluation.
 
-use super::geometry::Similarity;
 use super::raster::{
     ellipse_points, fill_disc, fill_polygon, fill_polygon_alpha, solid, stroke_polyline,
 };
+use crate::geometry::Similarity;
 use crate::landmarks::{Face, ImageSize, LANDMARK_COUNT, Landmarks, Point};
 use image::RgbaImage;
 use std::f32::consts::{FRAC_PI_2, PI};
@@ -239,7 +239,7 @@ impl CartoonSpec {
         let bg_hue = (hue + r.range(0.25, 0.75)).rem_euclid(1.0);
         Self {
             size,
-            pose: Similarity::new(scale, roll, cx, cy),
+            pose: Similarity::new(scale, roll, Point::new(cx, cy)),
             top_h,
             bot_h,
             square,
@@ -803,8 +803,8 @@ impl Cartoon {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::geometry::self_intersects;
     use crate::landmarks::Part;
-    use crate::matching::geometry::self_intersects;
 
     #[test]
     fn cartoons_are_reproducible_and_varied() {

@@ -20,7 +20,6 @@ pub mod cartoon;
 pub mod eval;
 pub mod feature;
 pub mod gallery;
-pub mod geometry;
 pub mod landmark_net;
 pub mod matcher;
 mod mesh_path;
@@ -31,7 +30,8 @@ pub mod round_eyes;
 pub mod shape;
 pub mod structural;
 
-use crate::landmarks::{Face, LandmarkError, Landmarks, Point};
+use crate::geometry::tangled;
+use crate::landmarks::{Face, LandmarkError, Landmarks, Part, Point};
 use crate::media::MediaError;
 use crate::progress::Progress;
 use image::RgbaImage;
@@ -224,8 +224,8 @@ pub const TURNED_OFFSET: f32 = 0.3;
 /// middle, along the eye line, in eye distances (centres of 36–41 and 42–47): 0 for a frontal
 /// face, growing as the head turns.
 pub fn turn_offset(points: &Landmarks) -> f32 {
-    let centre = |r: std::ops::Range<usize>| Point::mean(r.map(|i| points[i]));
-    let (le, re) = (centre(36..42), centre(42..48));
+    let centre = |part: Part| Point::mean(part.indices().iter().map(|&i| points[i]));
+    let (le, re) = (centre(Part::RightEye), centre(Part::LeftEye));
     let eyes = le.distance(re);
     if !eyes.is_finite() || eyes <= 1e-3 {
         return 0.0;
@@ -250,13 +250,13 @@ pub fn match_face(
     progress: &dyn Progress,
 ) -> Result<MatchResult, MatchError> {
     let mut r = match_face_raw(image, opts, progress)?;
-    if structural::tangled(&r.face.points) {
+    if tangled(&r.face.points) {
         let u = rearrange::uncross_lids(&r.face.points);
-        if !structural::tangled(&u) {
+        if !tangled(&u) {
             r.face.points = u;
         } else if let Some(f) = shape::ShapeModel::default_model()
             .untangled_fit(&r.face.points, &r.face.confidence.map(|c| c.max(0.05)))
-            && !structural::tangled(&f)
+            && !tangled(&f)
         {
             r.face.points = f;
             r.note.push_str("; untangled by the shape model");
@@ -492,8 +492,8 @@ mod auto_tests {
         let mut face = crate::landmarks::test_shapes::frontal_face(200.0, 220.0, 100.0);
         assert!(turn_offset(&face) < 0.02, "{}", turn_offset(&face));
         let eyes = {
-            let c = |r: std::ops::Range<usize>| Point::mean(r.map(|i| face[i]));
-            c(36..42).distance(c(42..48))
+            let c = |part: Part| Point::mean(part.indices().iter().map(|&i| face[i]));
+            c(Part::RightEye).distance(c(Part::LeftEye))
         };
         for i in [0, 16] {
             face[i].x -= 0.4 * eyes;

@@ -2,6 +2,7 @@
 
 use super::work::dist2_to_segment;
 use super::*;
+use crate::geometry::tangled;
 use crate::matching::cartoon::Cartoon;
 use crate::matching::eval::nme;
 
