@@ -9,6 +9,8 @@
 //! - [`pipeline`]: the whole method as jobs for the CLI and the app;
 //! - [`matching`]: find a character's 68 landmarks (structural fit, DIFT, five-click fit);
 //! - [`geometry`]: similarity transforms, ellipses, polygons and contour checks;
+//! - [`raster`]: the one anti-aliased rasteriser (polygons, strokes, discs) for overlays and
+//!   generated pictures;
 //! - [`atomic`], [`output_check`]: outputs that appear whole and never replace an input;
 //! - [`progress`]: progress reporting and cancellation for long jobs;
 //! - [`heap`]: keeping freed memory for reuse while a diffusion model runs.
@@ -24,5 +26,6 @@ pub mod nn;
 pub mod output_check;
 pub mod pipeline;
 pub mod progress;
+pub mod raster;
 pub mod retarget;
 pub mod track;

@@ -8,11 +8,11 @@
 //! colours, outline strokes, backgrounds, size, position and roll. Used for tests, the
 //! appearance gallery and evaluation.
 
-use super::raster::{
-    ellipse_points, fill_disc, fill_polygon, fill_polygon_alpha, solid, stroke_polyline,
-};
 use crate::geometry::Similarity;
 use crate::landmarks::{Face, ImageSize, LANDMARK_COUNT, Landmarks, Point};
+use crate::raster::{
+    ellipse_points, fill_disc, fill_polygon, fill_polygon_alpha, solid, stroke_polyline,
+};
 use image::RgbaImage;
 use std::f32::consts::{FRAC_PI_2, PI};
 

@@ -23,8 +23,6 @@ pub mod gallery;
 pub mod landmark_net;
 pub mod matcher;
 mod mesh_path;
-pub mod overlay;
-pub mod raster;
 pub mod rearrange;
 pub mod round_eyes;
 pub mod shape;
