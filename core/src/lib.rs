@@ -8,6 +8,7 @@
 //! - [`retarget`]: driver landmark motion to character landmark motion;
 //! - [`pipeline`]: the whole method as jobs for the CLI and the app;
 //! - [`matching`]: find a character's 68 landmarks (structural fit, DIFT, five-click fit);
+//! - [`cartoon`]: generated characters with exact landmarks (tests, the shape model, demos);
 //! - [`geometry`]: similarity transforms, ellipses, polygons and contour checks;
 //! - [`raster`]: the one anti-aliased rasteriser (polygons, strokes, discs) for overlays and
 //!   generated pictures;
@@ -17,6 +18,7 @@
 
 pub mod animate;
 pub mod atomic;
+pub mod cartoon;
 pub mod geometry;
 pub mod heap;
 pub mod landmarks;

@@ -19,7 +19,6 @@
 //! - [`geometry`]: similarities, face frame, head ellipse, arc frames;
 //! - [`cartoon`]: a procedurally drawn test character.
 
-pub mod cartoon;
 mod error;
 mod eyes;
 pub mod field;

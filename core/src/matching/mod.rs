@@ -16,7 +16,6 @@
 //! per-point confidence. [`cartoon`] generates characters with exact landmarks for tests, the
 //! gallery and evaluation; [`eval`] computes NME.
 
-pub mod cartoon;
 pub mod eval;
 pub mod feature;
 pub mod gallery;
@@ -443,6 +442,7 @@ fn match_face_raw(
 #[cfg(test)]
 mod auto_tests {
     use super::*;
+    use crate::cartoon;
     use crate::progress::NoProgress;
 
     /// A file error says its cause once: in its message, not again as a chained source

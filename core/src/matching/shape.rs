@@ -2,7 +2,7 @@
 //! regularised constrained fit (any landmark or mean of landmarks as a constraint) and the
 //! five-click anchor fit built on it.
 
-use super::cartoon::{CartoonSpec, Rng};
+use crate::cartoon::{CartoonSpec, Rng};
 use crate::geometry::{Similarity, symmetric_eigen, tangled};
 use crate::landmarks::{LANDMARK_COUNT, Landmarks, MIRROR, Point};
 use std::sync::OnceLock;

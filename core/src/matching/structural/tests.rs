@@ -2,8 +2,8 @@
 
 use super::work::dist2_to_segment;
 use super::*;
+use crate::cartoon::Cartoon;
 use crate::geometry::tangled;
-use crate::matching::cartoon::Cartoon;
 use crate::matching::eval::nme;
 
 /// A drawn face on a plain background: skin ellipse, black dot eyes at y = 132 (x = 98,
@@ -610,7 +610,7 @@ fn eyes_on_a_face_the_colour_of_the_background_are_found() {
 #[test]
 fn noise_has_no_eyes() {
     // Pixel noise has dark specks everywhere; none of them is an eye.
-    let mut rng = crate::matching::cartoon::Rng::new(7);
+    let mut rng = crate::cartoon::Rng::new(7);
     for side in [64u32, 128] {
         let img = RgbaImage::from_fn(side, side, |_, _| {
             let v = (rng.unit() * 255.0) as u8;
@@ -627,7 +627,7 @@ fn round_irises_on_striped_fur_are_the_eyes() {
     // A tabby's face fills the picture: brown stripes and speckle everywhere, no region of
     // its own colour, and two green irises with black pupils.
     use crate::raster::fill_disc;
-    let mut rng = crate::matching::cartoon::Rng::new(11);
+    let mut rng = crate::cartoon::Rng::new(11);
     let mut img = RgbaImage::from_fn(384, 256, |x, y| {
         let stripe = ((x as f32 * 0.12 + y as f32 * 0.05).sin() * 0.5 + 0.5) * 60.0;
         let v = 120.0 + stripe + (rng.unit() - 0.5) * 70.0;

@@ -1,4 +1,5 @@
-//! A procedurally drawn cartoon character, for tests, benchmarks and demos.
+//! A cartoon character drawn from a given landmark set, for the animator's tests, benchmarks
+//! and demos.
 //!
 //! The drawing follows a 68-point landmark set exactly: skin inside the jaw line and a forehead
 //! arc, hair on the rest of a head ellipse, outlined white eyes with a blue iris (larger than
@@ -6,7 +7,7 @@
 //! and — where the inner lips are apart — a dark mouth with teeth. The background is either a
 //! smooth colour pattern (so that any stray motion shows) or transparent.
 
-use super::geometry::FaceFrame;
+use crate::animate::geometry::FaceFrame;
 use crate::geometry::{contains, polyline_distance};
 use crate::landmarks::{Landmarks, Part, Point};
 use image::{Rgba, RgbaImage};
