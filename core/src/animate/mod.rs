@@ -16,8 +16,8 @@
 //! - [`sample`]: bilinear, premultiplied resampling of the image;
 //! - [`mouth`], [`eyes`]: mouth interior and eyelid synthesis, with [`palette`] (the
 //!   character's own colours) and [`paint`];
-//! - [`geometry`]: similarities, face frame, head ellipse, arc frames;
-//! - [`cartoon`]: a procedurally drawn test character.
+//! - [`geometry`]: face frame, head ellipse, arc frames (similarities and ellipses are
+//!   [`crate::geometry`]'s; the test character is [`crate::cartoon::character`]).
 
 mod error;
 mod eyes;

@@ -13,8 +13,8 @@
 //!   trained on the 68 points themselves ([`landmark_net`]).
 //!
 //! [`match_face`] is the one door: it picks a backend (`auto`) and always returns a face with
-//! per-point confidence. [`cartoon`] generates characters with exact landmarks for tests, the
-//! gallery and evaluation; [`eval`] computes NME.
+//! per-point confidence. [`crate::cartoon`] generates characters with exact landmarks for tests,
+//! the gallery and evaluation; [`eval`] computes NME.
 
 pub mod eval;
 pub mod feature;
