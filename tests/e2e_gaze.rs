@@ -7,7 +7,7 @@
 mod cli;
 
 use cli::{faceshot, ok, s};
-use faceshot_core::animate::cartoon::{self, Background, Style};
+use faceshot_core::cartoon::character::{self as cartoon, Background, Style};
 use faceshot_core::landmarks::synthetic::{Expression, posed_face};
 use faceshot_core::landmarks::{Face, Landmarks, Point, Track};
 use faceshot_core::media::save_png;

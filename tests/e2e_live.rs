@@ -5,7 +5,7 @@
 mod cli;
 
 use cli::{faceshot, ok, s, stderr};
-use faceshot_core::animate::cartoon::{self, Background, Style};
+use faceshot_core::cartoon::character::{self as cartoon, Background, Style};
 use faceshot_core::landmarks::synthetic::{Expression, posed_face};
 use faceshot_core::landmarks::{Face, ImageSize};
 use faceshot_core::media::{VideoReader, save_png};

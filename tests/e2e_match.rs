@@ -6,7 +6,7 @@ mod cli;
 
 use cli::{faceshot, ok};
 
-use faceshot_core::landmarks::Face;
+use faceshot_core::landmarks::{Face, Part};
 use std::path::Path;
 use std::process::Command;
 
@@ -40,12 +40,15 @@ fn cartoons_match_and_eval() {
 
     // Five-click fit: the eye anchors are honoured.
     let truth = Face::load(&set.join("cartoon_00005.json")).unwrap().points;
-    let eye = |r: std::ops::Range<usize>| {
-        let n = r.len() as f32;
-        let (x, y) = r.fold((0.0, 0.0), |(x, y), i| (x + truth[i].x, y + truth[i].y));
+    let eye = |part: Part| {
+        let idx = part.indices();
+        let n = idx.len() as f32;
+        let (x, y) = idx
+            .iter()
+            .fold((0.0, 0.0), |(x, y), &i| (x + truth[i].x, y + truth[i].y));
         (x / n, y / n)
     };
-    let (l, r) = (eye(36..42), eye(42..48));
+    let (l, r) = (eye(Part::RightEye), eye(Part::LeftEye));
     let anchors = format!(
         "{},{};{},{};{},{}",
         l.0, l.1, r.0, r.1, truth[30].x, truth[30].y
@@ -59,7 +62,11 @@ fn cartoons_match_and_eval() {
         &anchors,
     ]));
     let fitted = Face::load(&out).unwrap();
-    let fl = (36..42).fold(0.0, |a, i| a + fitted.points[i].x) / 6.0;
+    let fl = Part::RightEye
+        .indices()
+        .iter()
+        .fold(0.0, |a, &i| a + fitted.points[i].x)
+        / 6.0;
     assert!((fl - l.0).abs() < 3.0, "{fl} vs {}", l.0);
 
     let report = ok(&faceshot(&["eval-match", s]));

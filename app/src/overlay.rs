@@ -1,10 +1,69 @@
-//! Drawing landmarks over an image: one colour per facial part, anti-aliased lines and dots.
+//! Landmarks drawn over pictures and video frames, for review: the `match --overlay` picture
+//! (points coloured by confidence), the `detect --overlay` video (found or filled frames, pupils)
+//! and the `retarget --preview` video (one colour per facial part). All three draw with core's
+//! one anti-aliased rasteriser, [`faceshot_core::raster`].
 
-use faceshot_core::landmarks::{Landmarks, Part, Point};
-use image::{Rgba, RgbaImage};
+use faceshot_core::landmarks::{Face, Landmarks, Part, Point};
+use faceshot_core::raster::{fill_disc, stroke_polyline};
+use image::RgbaImage;
 
-/// Colour of each base part's contour.
-fn colour(part: Part) -> [u8; 3] {
+/// Stroke every base part's contour (closed for eyes and lips), `width` pixels wide, in the
+/// colour `colour(part)` gives.
+fn stroke_parts(
+    img: &mut RgbaImage,
+    points: &Landmarks,
+    width: f32,
+    colour: impl Fn(Part) -> [u8; 3],
+) {
+    for part in Part::BASE {
+        let pts: Vec<Point> = part.indices().iter().map(|&i| points[i]).collect();
+        stroke_polyline(img, &pts, part.is_closed(), width, colour(part));
+    }
+}
+
+/// The picture with each part's contour in white and every point as a dot whose colour goes
+/// from red (confidence 0) to green (confidence 1); line width grows with the picture.
+pub fn draw_matched(image: &RgbaImage, face: &Face) -> RgbaImage {
+    let mut img = image.clone();
+    let side = image.width().max(image.height()) as f32;
+    let w = (side / 400.0).max(1.0);
+    stroke_parts(&mut img, &face.points, w, |_| [255, 255, 255]);
+    for (p, c) in face.points.iter().zip(&face.confidence) {
+        let c = c.clamp(0.0, 1.0);
+        let col = [(255.0 * (1.0 - c)) as u8, (255.0 * c) as u8, 40];
+        fill_disc(&mut img, *p, 2.0 * w, [0, 0, 0]);
+        fill_disc(&mut img, *p, 1.4 * w, col);
+    }
+    img
+}
+
+/// Colour of the contours of a tracked frame where a face was found.
+const FOUND: [u8; 3] = [40, 230, 90];
+/// Colour of the contours of a frame whose points are interpolated or held.
+const FILLED: [u8; 3] = [255, 150, 30];
+
+/// A tracked frame: part contours in green where a face was found, orange where the points are
+/// interpolated or held, and a white dot per point.
+pub fn draw_tracked(img: &mut RgbaImage, points: &Landmarks, found: bool) {
+    let colour = if found { FOUND } else { FILLED };
+    stroke_parts(img, points, 1.5, |_| colour);
+    for p in points {
+        fill_disc(img, *p, 1.5, [255, 255, 255]);
+    }
+}
+
+/// Marks each pupil with a small cyan cross.
+pub fn draw_pupils(img: &mut RgbaImage, pupils: &[Point; 2]) {
+    let cyan = [60, 220, 255];
+    for &p in pupils {
+        let (dx, dy) = (Point::new(2.5, 0.0), Point::new(0.0, 2.5));
+        stroke_polyline(img, &[p - dx, p + dx], false, 1.0, cyan);
+        stroke_polyline(img, &[p - dy, p + dy], false, 1.0, cyan);
+    }
+}
+
+/// Colour of each base part's contour in the retargeting preview.
+fn part_colour(part: Part) -> [u8; 3] {
     match part {
         Part::Jaw => [255, 210, 60],
         Part::RightBrow | Part::LeftBrow => [255, 120, 40],
@@ -16,78 +75,68 @@ fn colour(part: Part) -> [u8; 3] {
     }
 }
 
-/// Draw the 68-point contours (closed for eyes and lips) and a dot per point. `thickness` is
-/// the line width in pixels.
-pub fn draw_landmarks(img: &mut RgbaImage, points: &Landmarks, thickness: f32) {
-    let r = (thickness * 0.5).max(0.5);
+/// The 68-point contours in one colour per part and a dot per point in its part's colour.
+/// `thickness` is the line width in pixels.
+pub fn draw_parts(img: &mut RgbaImage, points: &Landmarks, thickness: f32) {
+    let width = thickness.max(1.0);
+    stroke_parts(img, points, width, part_colour);
     for part in Part::BASE {
-        let c = colour(part);
-        let idx = part.indices();
-        for w in idx.windows(2) {
-            segment(img, points[w[0]], points[w[1]], r, c);
-        }
-        if part.is_closed()
-            && let (Some(&a), Some(&b)) = (idx.last(), idx.first())
-        {
-            segment(img, points[a], points[b], r, c);
-        }
-        for &i in idx {
-            segment(img, points[i], points[i], r * 1.8, c);
+        for &i in part.indices() {
+            fill_disc(img, points[i], 0.9 * width, part_colour(part));
         }
     }
-}
-
-/// Blend a capsule from `a` to `b` of radius `r` (a dot when `a == b`), with one pixel of
-/// anti-aliasing. Parts outside the image are clipped.
-fn segment(img: &mut RgbaImage, a: Point, b: Point, r: f32, rgb: [u8; 3]) {
-    if !(a.is_finite() && b.is_finite()) {
-        return;
-    }
-    let (w, h) = (img.width() as f32, img.height() as f32);
-    let x0 = (a.x.min(b.x) - r - 1.0).floor().clamp(0.0, w);
-    let x1 = (a.x.max(b.x) + r + 1.0).ceil().clamp(0.0, w);
-    let y0 = (a.y.min(b.y) - r - 1.0).floor().clamp(0.0, h);
-    let y1 = (a.y.max(b.y) + r + 1.0).ceil().clamp(0.0, h);
-    let ab = b - a;
-    let len2 = ab.dot(ab);
-    for y in y0 as u32..y1 as u32 {
-        for x in x0 as u32..x1 as u32 {
-            let p = Point::new(x as f32 + 0.5, y as f32 + 0.5);
-            let t = if len2 > 0.0 {
-                ((p - a).dot(ab) / len2).clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
-            let d = p.distance(a + ab * t);
-            let cover = (r + 0.5 - d).clamp(0.0, 1.0);
-            if cover > 0.0 {
-                let px = img.get_pixel_mut(x, y);
-                blend(px, rgb, cover);
-            }
-        }
-    }
-}
-
-fn blend(px: &mut Rgba<u8>, rgb: [u8; 3], alpha: f32) {
-    for (c, s) in px.0.iter_mut().zip(rgb) {
-        *c = (f32::from(*c) * (1.0 - alpha) + f32::from(s) * alpha).round() as u8;
-    }
-    px.0[3] = px.0[3].max((alpha * 255.0) as u8);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use faceshot_core::landmarks::synthetic::frontal_face;
+    use image::Rgba;
+
+    /// The pixel that contains `p`.
+    fn pixel(img: &RgbaImage, p: Point) -> [u8; 4] {
+        img.get_pixel(p.x as u32, p.y as u32).0
+    }
 
     #[test]
-    fn draws_part_colours_on_the_contours_only() {
+    fn match_overlay_marks_the_points() {
+        let img = RgbaImage::from_pixel(200, 200, Rgba([0, 0, 255, 255]));
+        let face = Face::new(frontal_face(100.0, 100.0, 60.0), None);
+        let out = draw_matched(&img, &face);
+        let px = pixel(&out, face.points[30]);
+        assert!(px[1] > 150 && px[2] < 100, "{px:?}");
+        assert_eq!(out.get_pixel(2, 2), img.get_pixel(2, 2));
+    }
+
+    #[test]
+    fn tracked_frame_draws_on_the_face_only() {
         let mut img = RgbaImage::from_pixel(200, 200, Rgba([0, 0, 0, 255]));
         let face = frontal_face(100.0, 100.0, 60.0);
-        draw_landmarks(&mut img, &face, 2.0);
+        draw_tracked(&mut img, &face, true);
+        assert_eq!(pixel(&img, face[8]), [255, 255, 255, 255]);
+        assert_eq!(*img.get_pixel(2, 2), Rgba([0, 0, 0, 255]));
+        let green = img.pixels().filter(|p| p.0[..3] == FOUND).count();
+        assert!(green > 100, "{green} contour pixels");
+        draw_tracked(&mut img, &face, false);
+        assert!(img.pixels().any(|p| p.0[..3] == FILLED));
+    }
+
+    #[test]
+    fn pupils_are_crossed() {
+        let mut img = RgbaImage::from_pixel(20, 20, Rgba([0, 0, 0, 255]));
+        draw_pupils(&mut img, &[Point::new(5.5, 5.5), Point::new(14.5, 5.5)]);
+        assert_eq!(&img.get_pixel(5, 5).0[..3], &[60, 220, 255]);
+        assert_eq!(&img.get_pixel(7, 5).0[..3], &[60, 220, 255]);
+        assert_eq!(img.get_pixel(7, 7).0, [0, 0, 0, 255]);
+    }
+
+    #[test]
+    fn preview_draws_part_colours_on_the_contours_only() {
+        let mut img = RgbaImage::from_pixel(200, 200, Rgba([0, 0, 0, 255]));
+        let face = frontal_face(100.0, 100.0, 60.0);
+        draw_parts(&mut img, &face, 2.0);
         // The chin point is drawn in the jaw's colour; a corner far from the face is untouched.
-        let chin = img.get_pixel(face[8].x as u32, face[8].y as u32);
-        assert_eq!(&chin.0[..3], &colour(Part::Jaw));
+        assert_eq!(&pixel(&img, face[8])[..3], &part_colour(Part::Jaw));
         assert_eq!(img.get_pixel(2, 2).0, [0, 0, 0, 255]);
     }
 
@@ -95,7 +144,8 @@ mod tests {
     fn points_outside_the_image_are_clipped() {
         let mut img = RgbaImage::new(10, 10);
         let face = frontal_face(-500.0, 900.0, 30.0);
-        draw_landmarks(&mut img, &face, 3.0);
+        draw_parts(&mut img, &face, 3.0);
+        draw_tracked(&mut img, &face, true);
         assert!(img.pixels().all(|p| p.0 == [0, 0, 0, 0]));
     }
 }

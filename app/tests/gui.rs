@@ -646,8 +646,8 @@ fn placing_by_clicks_fits_all_points_to_five_clicks() {
     // little so the fit has something to follow.
     let shift = Point::new(6.0, -4.0);
     let clicks: Vec<Point> = [
-        centre(&[36, 37, 38, 39, 40, 41]),
-        centre(&[42, 43, 44, 45, 46, 47]),
+        centre(Part::RightEye.indices()),
+        centre(Part::LeftEye.indices()),
         rig[30],
         rig[48],
         rig[54],
@@ -692,8 +692,8 @@ fn placing_by_clicks_fits_all_points_to_five_clicks() {
         Point::new(s.x / idx.len() as f32, s.y / idx.len() as f32)
     };
     let got = [
-        fitted_centre(&[36, 37, 38, 39, 40, 41]),
-        fitted_centre(&[42, 43, 44, 45, 46, 47]),
+        fitted_centre(Part::RightEye.indices()),
+        fitted_centre(Part::LeftEye.indices()),
         fitted[30],
         fitted[48],
         fitted[54],

@@ -15,9 +15,9 @@
 //!   the speed ratio.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use faceshot_core::animate::cartoon::{self, Style};
-use faceshot_core::animate::geometry::Similarity;
 use faceshot_core::animate::{Animator, WarpAnimator};
+use faceshot_core::cartoon::character::{self as cartoon, Style};
+use faceshot_core::geometry::Similarity;
 use faceshot_core::landmarks::synthetic::{Expression, posed_face};
 use faceshot_core::landmarks::{Face, Landmarks, Point};
 use image::RgbaImage;

@@ -12,7 +12,7 @@
 //! Run: `cargo bench -p faceshot-core --bench matching`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use faceshot_core::matching::cartoon::Cartoon;
+use faceshot_core::cartoon::Cartoon;
 use faceshot_core::matching::{MatchOptions, landmark_net, match_face, mesh_face};
 use faceshot_core::nn::Landmark68Net;
 use faceshot_core::progress::NoProgress;

@@ -8,7 +8,7 @@
 //! Run: `cargo run --release -p faceshot-core --example motion_fidelity -- DRIVING.mp4...`
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use faceshot_core::animate::cartoon::{self, Background, Style};
+use faceshot_core::cartoon::character::{self as cartoon, Background, Style};
 use faceshot_core::landmarks::synthetic::{Expression, posed_face};
 use faceshot_core::landmarks::{Face, ImageSize, Landmarks, Point, Track};
 use faceshot_core::progress::NoProgress;

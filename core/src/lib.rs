@@ -9,6 +9,10 @@
 //! - [`pipeline`]: the whole method as jobs for the CLI and the app;
 //! - [`live`]: live mode, a camera or stream driving the character in real time;
 //! - [`matching`]: find a character's 68 landmarks (structural fit, DIFT, five-click fit);
+//! - [`cartoon`]: generated characters with exact landmarks (tests, the shape model, demos);
+//! - [`geometry`]: similarity transforms, ellipses, polygons and contour checks;
+//! - [`raster`]: the one anti-aliased rasteriser (polygons, strokes, discs) for overlays and
+//!   generated pictures;
 //! - [`atomic`], [`output_check`]: outputs that appear whole and never replace an input;
 //! - [`pupils`]: where a character's pupils are and how big its irises are;
 //! - [`progress`]: progress reporting and cancellation for long jobs;
@@ -16,6 +20,8 @@
 
 pub mod animate;
 pub mod atomic;
+pub mod cartoon;
+pub mod geometry;
 pub mod heap;
 pub mod landmarks;
 pub mod live;
@@ -26,5 +32,6 @@ pub mod output_check;
 pub mod pipeline;
 pub mod progress;
 pub mod pupils;
+pub mod raster;
 pub mod retarget;
 pub mod track;

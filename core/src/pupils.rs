@@ -9,6 +9,7 @@
 //! no radius. The matcher stores the result in the face file; the animator uses the same
 //! reading for the iris and sclera colours.
 
+use crate::geometry::contains;
 use crate::landmarks::{EYE_RINGS, Landmarks, Point, eye_centres};
 use image::RgbaImage;
 
@@ -199,7 +200,7 @@ fn pixels_inside(image: &RgbaImage, polygon: &[Point]) -> Vec<Pixel> {
     for y in y0..=y1 {
         for x in x0..=x1 {
             let at = Point::new(x as f32, y as f32);
-            if !inside(polygon, at) {
+            if !contains(polygon, at) {
                 continue;
             }
             let [r, g, b, a] = image.get_pixel(x, y).0;
@@ -214,24 +215,10 @@ fn pixels_inside(image: &RgbaImage, polygon: &[Point]) -> Vec<Pixel> {
     out
 }
 
-/// Whether `p` lies inside the closed polygon (even-odd rule).
-fn inside(polygon: &[Point], p: Point) -> bool {
-    let mut result = false;
-    let mut j = polygon.len() - 1;
-    for i in 0..polygon.len() {
-        let (a, b) = (polygon[i], polygon[j]);
-        if (a.y > p.y) != (b.y > p.y) && p.x < (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x {
-            result = !result;
-        }
-        j = i;
-    }
-    result
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::animate::cartoon::{Style, big_eyes, draw};
+    use crate::cartoon::character::{Style, big_eyes, draw};
     use crate::landmarks::synthetic::frontal_face;
 
     /// The test cartoon with eyes twice the usual height (30 × 20 px).
@@ -277,7 +264,7 @@ mod tests {
             for y in 0..256 {
                 for x in 0..256 {
                     let p = Point::new(x as f32, y as f32);
-                    if inside(&poly, p) {
+                    if contains(&poly, p) {
                         let c = if p.distance(iris) < 4.0 {
                             [30, 60, 40]
                         } else {

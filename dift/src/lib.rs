@@ -30,9 +30,9 @@ use candle_transformers::models::stable_diffusion::clip;
 use candle_transformers::models::stable_diffusion::unet_2d::{
     BlockConfig, UNet2DConditionModelConfig,
 };
+use faceshot_core::cartoon::Rng;
 #[cfg(feature = "download")]
 use faceshot_core::matching::Backend;
-use faceshot_core::matching::cartoon::Rng;
 use faceshot_core::matching::feature::{FeatureMap, Featurizer, Lazy};
 use faceshot_core::matching::gallery::{FeatureCache, hex};
 use faceshot_core::matching::{Diffusion, MatchError};

@@ -2,11 +2,11 @@
 //! the caches, and the lazy model that loads only when the caches cannot serve.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use faceshot_core::geometry::tangled;
 use faceshot_core::matching::MatchError;
 use faceshot_core::matching::feature::{FeatureMap, Featurizer};
 use faceshot_core::matching::gallery::{FeatureCache, Gallery};
 use faceshot_core::matching::matcher::{MatcherOptions, match_with_gallery};
-use faceshot_core::matching::structural::tangled;
 use faceshot_core::progress::Progress;
 
 /// A featurizer that counts its extractions.

@@ -1,7 +1,7 @@
 //! A generated cartoon character for end-to-end tests: its picture, rest face and a track.
 #![allow(dead_code)]
 
-use faceshot_core::animate::cartoon::{self, Background, Style};
+use faceshot_core::cartoon::character::{self as cartoon, Background, Style};
 use faceshot_core::landmarks::synthetic::{Expression, posed_face};
 use faceshot_core::landmarks::{Face, ImageSize, Track};
 use faceshot_core::media::save_png;

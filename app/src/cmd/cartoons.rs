@@ -2,7 +2,7 @@
 
 use anyhow::{Result, bail};
 use clap::Args;
-use faceshot_core::matching::cartoon::Cartoon;
+use faceshot_core::cartoon::Cartoon;
 use faceshot_core::media::save_png;
 use std::path::PathBuf;
 

@@ -1,15 +1,15 @@
 //! `faceshot detect VIDEO -o track.json [--npy track.npy] [--overlay overlay.mp4]`: track the
 //! driving face and write its 68 landmarks per frame.
 
+use crate::overlay::{draw_pupils, draw_tracked};
 use crate::progress_bar::BarProgress;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use faceshot_core::atomic::AtomicFile;
-use faceshot_core::landmarks::{Landmarks, Part, Point, Track, pupils_path};
+use faceshot_core::landmarks::{Track, pupils_path};
 use faceshot_core::media::{ExportOptions, Exporter, VideoReader};
 use faceshot_core::progress::Progress;
 use faceshot_core::track::{OneEuro, Tracker, TrackerOptions};
-use image::{Rgba, RgbaImage};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `faceshot detect`.
@@ -141,7 +141,7 @@ fn write_overlay(args: &DetectArgs, track: &Track, path: &Path, quiet: bool) -> 
             break;
         };
         let mut rgba = image::DynamicImage::ImageRgb8(frame.image).into_rgba8();
-        draw_landmarks(&mut rgba, points, found);
+        draw_tracked(&mut rgba, points, found);
         if let Some(pair) = track.pupils.as_ref().and_then(|p| p.get(i)) {
             draw_pupils(&mut rgba, pair);
         }
@@ -152,98 +152,4 @@ fn write_overlay(args: &DetectArgs, track: &Track, path: &Path, quiet: bool) -> 
     out.finish()
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
-}
-
-/// Draws part contours and points: green where a face was found, orange where the points are
-/// interpolated or held.
-pub fn draw_landmarks(img: &mut RgbaImage, points: &Landmarks, found: bool) {
-    let colour = if found {
-        Rgba([40, 230, 90, 255])
-    } else {
-        Rgba([255, 150, 30, 255])
-    };
-    for part in Part::BASE {
-        let idx = part.indices();
-        let mut segments: Vec<(usize, usize)> = idx.windows(2).map(|w| (w[0], w[1])).collect();
-        if part.is_closed()
-            && let (Some(&first), Some(&last)) = (idx.first(), idx.last())
-        {
-            segments.push((last, first));
-        }
-        for (a, b) in segments {
-            draw_line(
-                img,
-                points[a].x,
-                points[a].y,
-                points[b].x,
-                points[b].y,
-                colour,
-            );
-        }
-    }
-    let dot = Rgba([255, 255, 255, 255]);
-    for p in points {
-        for (dx, dy) in [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)] {
-            put(img, p.x.round() as i64 + dx, p.y.round() as i64 + dy, dot);
-        }
-    }
-}
-
-/// Marks each pupil with a small cyan cross.
-fn draw_pupils(img: &mut RgbaImage, pupils: &[Point; 2]) {
-    let cyan = Rgba([60, 220, 255, 255]);
-    for p in pupils {
-        let (x, y) = (p.x.round() as i64, p.y.round() as i64);
-        for d in -2..=2 {
-            put(img, x + d, y, cyan);
-            put(img, x, y + d, cyan);
-        }
-    }
-}
-
-fn put(img: &mut RgbaImage, x: i64, y: i64, c: Rgba<u8>) {
-    if x >= 0 && y >= 0 && x < img.width() as i64 && y < img.height() as i64 {
-        img.put_pixel(x as u32, y as u32, c);
-    }
-}
-
-fn draw_line(img: &mut RgbaImage, x0: f32, y0: f32, x1: f32, y1: f32, c: Rgba<u8>) {
-    if !(x0.is_finite() && y0.is_finite() && x1.is_finite() && y1.is_finite()) {
-        return;
-    }
-    let steps = (x1 - x0)
-        .abs()
-        .max((y1 - y0).abs())
-        .ceil()
-        .clamp(1.0, 10_000.0) as usize;
-    for s in 0..=steps {
-        let t = s as f32 / steps as f32;
-        put(
-            img,
-            (x0 + (x1 - x0) * t).round() as i64,
-            (y0 + (y1 - y0) * t).round() as i64,
-            c,
-        );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use faceshot_core::landmarks::synthetic::frontal_face;
-
-    #[test]
-    fn overlay_draws_on_the_face_only() {
-        let mut img = RgbaImage::from_pixel(200, 200, Rgba([0, 0, 0, 255]));
-        let face = frontal_face(100.0, 100.0, 60.0);
-        draw_landmarks(&mut img, &face, true);
-        let chin = face[8];
-        assert_eq!(
-            *img.get_pixel(chin.x.round() as u32, chin.y.round() as u32),
-            Rgba([255, 255, 255, 255])
-        );
-        assert_eq!(*img.get_pixel(2, 2), Rgba([0, 0, 0, 255]));
-        let green = img.pixels().filter(|p| p.0 == [40, 230, 90, 255]).count();
-        assert!(green > 100, "{green} contour pixels");
-    }
 }

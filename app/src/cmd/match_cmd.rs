@@ -1,11 +1,12 @@
 //! `faceshot match IMG -o char.json`: find a character's 68 landmarks.
 
+use crate::overlay::draw_matched;
 use crate::progress_bar::BarProgress;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use faceshot_core::atomic::AtomicFile;
 use faceshot_core::landmarks::Point;
-use faceshot_core::matching::{Backend, MatchOptions, match_face, overlay};
+use faceshot_core::matching::{Backend, MatchOptions, match_face};
 use faceshot_core::media::{load_image, save_png};
 use faceshot_dift::{DiftOptions, Inversion, diffusion_for};
 use std::path::PathBuf;
@@ -188,7 +189,7 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<()> {
     let staged = AtomicFile::with_contents(&args.output, result.face.to_json().as_bytes())
         .with_context(|| format!("writing {}", args.output.display()))?;
     if let Some(o) = &args.overlay {
-        save_png(&overlay::draw_overlay(&image, &result.face), o)?;
+        save_png(&draw_matched(&image, &result.face), o)?;
     }
     staged
         .commit()

@@ -1,7 +1,7 @@
 //! `faceshot retarget`: turn a driving landmark track into the character's landmark track,
 //! optionally with a preview video of the animated landmarks over the character picture.
 
-use crate::overlay::draw_landmarks;
+use crate::overlay::draw_parts;
 use crate::progress_bar::BarProgress;
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -202,7 +202,7 @@ fn write_preview(out: &Path, picture: RgbaImage, track: &Track, quiet: bool) -> 
             bail!("cancelled; {} was not written", out.display());
         }
         let mut img = base.clone();
-        draw_landmarks(&mut img, &frame.map(|p| p * scale), thickness);
+        draw_parts(&mut img, &frame.map(|p| p * scale), thickness);
         exporter.push(&img)?;
         progress.update("preview", t as u64 + 1, Some(track.len() as u64));
     }

@@ -3,6 +3,7 @@
 //! Every operation is a pure function from the landmarks at the start of a gesture to the
 //! landmarks now, so a drag never accumulates rounding drift and undo needs only the start.
 
+use faceshot_core::geometry::{Similarity, segment_distance};
 use faceshot_core::landmarks::{EYE_RINGS, Landmarks, MIRROR, Part, Point};
 
 /// The face's symmetry axis: a point on it and its unit direction (chin towards brows).
@@ -153,18 +154,6 @@ pub fn transform_part(
     (out, changed)
 }
 
-/// Distance from `p` to the segment `a`–`b`.
-pub fn distance_to_segment(p: Point, a: Point, b: Point) -> f32 {
-    let ab = b - a;
-    let len2 = ab.dot(ab);
-    let t = if len2 > 0.0 {
-        ((p - a).dot(ab) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    p.distance(a + ab * t)
-}
-
 /// The base part whose contour passes nearest to `p`, if within `radius`.
 pub fn part_near(points: &Landmarks, p: Point, radius: f32) -> Option<Part> {
     let mut best: Option<(f32, Part)> = None;
@@ -177,7 +166,7 @@ pub fn part_near(points: &Landmarks, p: Point, radius: f32) -> Option<Part> {
             segs.push((a, b));
         }
         for (a, b) in segs {
-            let d = distance_to_segment(p, points[a], points[b]);
+            let d = segment_distance(p, points[a], points[b]);
             if d <= radius && best.is_none_or(|(bd, _)| d < bd) {
                 best = Some((d, part));
             }
@@ -227,18 +216,13 @@ pub fn pupils_following_eyes(
 ) -> [Point; 2] {
     std::array::from_fn(|k| {
         let [a, _, _, b, _, _] = EYE_RINGS[k];
-        let (a0, b0, a1, b1) = (before[a], before[b], after[a], after[b]);
-        let s = b0 - a0;
-        let n2 = s.dot(s);
-        if n2 < 1e-8 || (a0 == a1 && b0 == b1) {
+        if before[a] == after[a] && before[b] == after[b] {
             return pupils[k];
         }
-        // The similarity taking a0 → a1 and b0 → b1, applied to the pupil.
-        let d = b1 - a1;
-        let (c, sn) = (s.dot(d) / n2, s.cross(d) / n2);
-        let v = pupils[k] - a0;
-        let moved = a1 + Point::new(c * v.x - sn * v.y, sn * v.x + c * v.y);
-        if moved.is_finite() { moved } else { pupils[k] }
+        Similarity::from_two_points(before[a], before[b], after[a], after[b])
+            .map(|s| s.apply(pupils[k]))
+            .filter(|p| p.is_finite())
+            .unwrap_or(pupils[k])
     })
 }
 

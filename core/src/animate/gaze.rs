@@ -14,6 +14,7 @@ use super::geometry::{Similarity, smoothstep};
 use super::paint::blend;
 use super::palette::{Palette, Rgb};
 use super::sample::Source;
+use crate::geometry::{contains, polyline_distance};
 use crate::landmarks::{EYE_RINGS, Face, Landmarks, Point};
 use crate::pupils::read_pupils;
 use image::RgbaImage;
@@ -211,34 +212,10 @@ fn draw_eye(
 
 /// 1 inside `polygon` grown by `rim` pixels, 0 outside, a one-pixel ramp across its edge.
 fn coverage(polygon: &[Point; 6], p: Point, rim: f32) -> f32 {
-    let d = edge_distance(polygon, p);
-    let inside = point_inside(polygon, p);
+    let d = polyline_distance(p, polygon, true);
+    let inside = contains(polygon, p);
     let signed = if inside { d } else { -d };
     smoothstep(-0.5 - rim, 0.5 - rim, signed)
-}
-
-fn point_inside(polygon: &[Point], p: Point) -> bool {
-    let mut result = false;
-    let mut j = polygon.len() - 1;
-    for i in 0..polygon.len() {
-        let (a, b) = (polygon[i], polygon[j]);
-        if (a.y > p.y) != (b.y > p.y) && p.x < (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x {
-            result = !result;
-        }
-        j = i;
-    }
-    result
-}
-
-fn edge_distance(polygon: &[Point], p: Point) -> f32 {
-    let mut best = f32::INFINITY;
-    for i in 0..polygon.len() {
-        let (a, b) = (polygon[i], polygon[(i + 1) % polygon.len()]);
-        let ab = b - a;
-        let t = ((p - a).dot(ab) / ab.dot(ab).max(1e-12)).clamp(0.0, 1.0);
-        best = best.min(p.distance(a + ab * t));
-    }
-    best
 }
 
 /// The eye ring with its lids pulled towards the corner line by [`OUTLINE_INSET`].
@@ -263,7 +240,7 @@ fn mean_colour(image: &RgbaImage, ring: &[Point; 6], centre: Point) -> Rgb {
     for y in ys {
         for x in xs.clone() {
             let [r, g, b, a] = image.get_pixel(x, y).0;
-            if a >= 128 && point_inside(ring, Point::new(x as f32, y as f32)) {
+            if a >= 128 && contains(ring, Point::new(x as f32, y as f32)) {
                 for (s, c) in sum.iter_mut().zip([r, g, b]) {
                     *s += f32::from(c);
                 }

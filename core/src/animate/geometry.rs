@@ -1,6 +1,9 @@
-//! Plane geometry shared by the animator: similarity transforms, the face's own frame, the head
-//! ellipse, and "arc frames" that describe an eye or a mouth opening as two height profiles.
+//! The animator's face geometry: the face's own frame, the head ellipse, and "arc frames" that
+//! describe an eye or a mouth opening as two height profiles. The general types (similarity,
+//! ellipse) are the crate's [`crate::geometry`]; they are re-exported here so that the
+//! animator's modules take all their geometry from one place.
 
+pub use crate::geometry::{Ellipse, Similarity};
 use crate::landmarks::{Landmarks, Point};
 
 /// Smooth 0→1 ramp between `e0` and `e1` (Hermite); a step when the edges coincide.
@@ -21,169 +24,6 @@ pub(crate) fn unit(p: Point) -> Option<Point> {
 /// `p` turned a quarter turn so that, for an axis pointing right on screen, it points up.
 pub(crate) fn up_normal(axis: Point) -> Point {
     Point::new(axis.y, -axis.x)
-}
-
-/// A similarity transform `x ↦ [a −b; b a]·x + t` (rotation, uniform scale, translation).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Similarity {
-    /// Scale times the cosine of the angle.
-    pub a: f32,
-    /// Scale times the sine of the angle.
-    pub b: f32,
-    /// Translation.
-    pub t: Point,
-}
-
-impl Similarity {
-    /// The identity.
-    pub const IDENTITY: Similarity = Similarity {
-        a: 1.0,
-        b: 0.0,
-        t: Point::new(0.0, 0.0),
-    };
-
-    /// Apply to a point.
-    pub fn apply(&self, p: Point) -> Point {
-        Point::new(
-            self.a * p.x - self.b * p.y + self.t.x,
-            self.b * p.x + self.a * p.y + self.t.y,
-        )
-    }
-
-    /// Apply the linear part only (to a vector).
-    pub fn apply_vector(&self, v: Point) -> Point {
-        Point::new(self.a * v.x - self.b * v.y, self.b * v.x + self.a * v.y)
-    }
-
-    /// Uniform scale factor.
-    pub fn scale(&self) -> f32 {
-        self.a.hypot(self.b)
-    }
-
-    /// Rotation angle in radians.
-    pub fn angle(&self) -> f32 {
-        self.b.atan2(self.a)
-    }
-
-    /// The similarity taking `a0 → a1` and `b0 → b1`; `None` when `a0` and `b0` coincide.
-    pub fn from_two_points(a0: Point, b0: Point, a1: Point, b1: Point) -> Option<Similarity> {
-        let s = b0 - a0;
-        let d = b1 - a1;
-        let n2 = s.dot(s);
-        if n2 < 1e-8 {
-            return None;
-        }
-        let a = s.dot(d) / n2;
-        let b = s.cross(d) / n2;
-        let lin = Similarity {
-            a,
-            b,
-            t: Point::default(),
-        };
-        let t = a1 - lin.apply(a0);
-        let out = Similarity { a, b, t };
-        out.is_finite().then_some(out)
-    }
-
-    /// Least-squares similarity taking `src[i]` towards `dst[i]`; `None` when `src` has no extent.
-    pub fn fit(src: &[Point], dst: &[Point]) -> Option<Similarity> {
-        let n = src.len().min(dst.len());
-        if n < 2 {
-            return None;
-        }
-        let inv = 1.0 / n as f32;
-        let ms = src[..n].iter().fold(Point::default(), |acc, &p| acc + p) * inv;
-        let md = dst[..n].iter().fold(Point::default(), |acc, &p| acc + p) * inv;
-        let (mut sxx, mut sdot, mut scross) = (0.0f32, 0.0f32, 0.0f32);
-        for (&s, &d) in src[..n].iter().zip(&dst[..n]) {
-            let (x, y) = (s - ms, d - md);
-            sxx += x.dot(x);
-            sdot += x.dot(y);
-            scross += x.cross(y);
-        }
-        if sxx < 1e-8 {
-            return None;
-        }
-        let (a, b) = (sdot / sxx, scross / sxx);
-        let lin = Similarity {
-            a,
-            b,
-            t: Point::default(),
-        };
-        let out = Similarity {
-            a,
-            b,
-            t: md - lin.apply(ms),
-        };
-        out.is_finite().then_some(out)
-    }
-
-    /// The fraction `s` of this motion, for points near `centre`: the identity at `s = 0`,
-    /// `self` at `s = 1`, scale and angle interpolated geometrically, `centre`'s path straight.
-    pub fn partial(&self, s: f32, centre: Point) -> Similarity {
-        if s >= 1.0 {
-            return *self;
-        }
-        let scale = self.scale().max(1e-6).powf(s);
-        let angle = self.angle() * s;
-        let (sin, cos) = angle.sin_cos();
-        let (a, b) = (scale * cos, scale * sin);
-        let moved = centre.lerp(self.apply(centre), s);
-        let lin = Similarity {
-            a,
-            b,
-            t: Point::default(),
-        };
-        Similarity {
-            a,
-            b,
-            t: moved - lin.apply(centre),
-        }
-    }
-
-    fn is_finite(&self) -> bool {
-        self.a.is_finite() && self.b.is_finite() && self.t.is_finite()
-    }
-}
-
-/// An ellipse with one axis along the unit vector `axis`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Ellipse {
-    /// Centre.
-    pub centre: Point,
-    /// Unit vector of the first axis.
-    pub axis: Point,
-    /// Semi-axis along `axis`.
-    pub a: f32,
-    /// Semi-axis across `axis`.
-    pub b: f32,
-}
-
-impl Ellipse {
-    /// Normalised radius: < 1 inside, 1 on the ellipse.
-    pub fn rho(&self, p: Point) -> f32 {
-        let d = p - self.centre;
-        let u = d.dot(self.axis) / self.a;
-        let v = d.cross(self.axis) / self.b;
-        (u * u + v * v).sqrt()
-    }
-
-    /// The point at parameter angle `theta` (0 along `axis`).
-    pub fn point_at(&self, theta: f32) -> Point {
-        let (s, c) = theta.sin_cos();
-        let across = Point::new(-self.axis.y, self.axis.x);
-        self.centre + self.axis * (self.a * c) + across * (self.b * s)
-    }
-
-    /// Axis-aligned bounding box `(min, max)`.
-    pub fn bbox(&self) -> (Point, Point) {
-        let ex = (self.a * self.axis.x).hypot(self.b * self.axis.y);
-        let ey = (self.a * self.axis.y).hypot(self.b * self.axis.x);
-        (
-            Point::new(self.centre.x - ex, self.centre.y - ey),
-            Point::new(self.centre.x + ex, self.centre.y + ey),
-        )
-    }
 }
 
 /// The face's own frame: origin between the ear ends of the jaw, `u` towards the subject's left
@@ -426,40 +266,6 @@ fn profile(knots: &[(f32, f32)], s: f32) -> f32 {
 mod tests {
     use super::*;
     use crate::landmarks::synthetic::frontal_face;
-
-    fn close(a: Point, b: Point) -> bool {
-        a.distance(b) < 1e-3
-    }
-
-    #[test]
-    fn similarity_from_two_points_maps_both() {
-        let (a0, b0) = (Point::new(1.0, 2.0), Point::new(4.0, -1.0));
-        let (a1, b1) = (Point::new(-3.0, 5.0), Point::new(2.0, 9.0));
-        let s = Similarity::from_two_points(a0, b0, a1, b1).unwrap();
-        assert!(close(s.apply(a0), a1) && close(s.apply(b0), b1));
-        assert!(Similarity::from_two_points(a0, a0, a1, b1).is_none());
-    }
-
-    #[test]
-    fn fit_recovers_a_similarity_and_partial_interpolates() {
-        let truth = Similarity {
-            a: 0.9,
-            b: 0.4,
-            t: Point::new(10.0, -7.0),
-        };
-        let src: Vec<Point> = frontal_face(50.0, 60.0, 30.0).to_vec();
-        let dst: Vec<Point> = src.iter().map(|&p| truth.apply(p)).collect();
-        let fit = Similarity::fit(&src, &dst).unwrap();
-        for (&s, &d) in src.iter().zip(&dst) {
-            assert!(close(fit.apply(s), d));
-        }
-        let c = Point::new(50.0, 60.0);
-        assert!(close(fit.partial(0.0, c).apply(src[3]), src[3]));
-        assert!(close(fit.partial(1.0, c).apply(src[3]), dst[3]));
-        let half = fit.partial(0.5, c);
-        assert!((half.angle() - truth.angle() * 0.5).abs() < 1e-4);
-        assert!(close(half.apply(c), c.lerp(truth.apply(c), 0.5)));
-    }
 
     #[test]
     fn head_ellipse_contains_every_landmark() {

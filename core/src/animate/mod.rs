@@ -16,10 +16,9 @@
 //! - [`sample`]: bilinear, premultiplied resampling of the image;
 //! - [`mouth`], [`eyes`], [`gaze`]: mouth interior, eyelid and iris synthesis, with [`palette`] (the
 //!   character's own colours) and [`paint`];
-//! - [`geometry`]: similarities, face frame, head ellipse, arc frames;
-//! - [`cartoon`]: a procedurally drawn test character.
+//! - [`geometry`]: face frame, head ellipse, arc frames (similarities and ellipses are
+//!   [`crate::geometry`]'s; the test character is [`crate::cartoon::character`]).
 
-pub mod cartoon;
 mod error;
 mod eyes;
 pub mod field;

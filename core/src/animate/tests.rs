@@ -1,7 +1,7 @@
 //! Quality tests of the built-in animator on a procedurally drawn cartoon.
 
-use super::cartoon::{self, Background, Style};
 use super::*;
+use crate::cartoon::character::{self as cartoon, Background, Style};
 use crate::landmarks::synthetic::{Expression, posed_face};
 use crate::landmarks::{Face, ImageSize, LandmarkError, Part, Point};
 

@@ -4,7 +4,7 @@
 //! eye line slightly above the centre), posed with an [`Expression`].
 
 use super::face::Landmarks;
-use super::layout::LANDMARK_COUNT;
+use super::layout::{EYE_RINGS, LANDMARK_COUNT};
 use super::point::Point;
 
 /// Expression and pose of a synthetic face.
@@ -134,12 +134,12 @@ pub fn posed_face(cx: f32, cy: f32, scale: f32, expr: &Expression) -> Landmarks 
         p[i].1 -= 0.04 * smile.max(0.0) - 0.5 * drop;
     }
     // Lids: upper lid moves towards the lower lid as the eye closes.
-    for (upper, lower, open) in [
-        ([37, 38], [41, 40], expr.right_eye_open),
-        ([43, 44], [47, 46], expr.left_eye_open),
-    ] {
+    for ([_, u1, u2, _, l2, l1], open) in EYE_RINGS
+        .into_iter()
+        .zip([expr.right_eye_open, expr.left_eye_open])
+    {
         let closed = 1.0 - open.clamp(0.0, 1.0);
-        for (u, l) in upper.into_iter().zip(lower) {
+        for (u, l) in [(u1, l1), (u2, l2)] {
             p[u].1 += (p[l].1 - p[u].1) * closed * 0.95;
         }
     }

@@ -3,7 +3,7 @@
 //! which also keeps the feature maps of the last [`MAX_MAPS`] characters matched.
 //!
 //! The shipped gallery (`assets/gallery/`, built into the binary) holds cartoon characters made
-//! by [`super::cartoon`], so the project owns them and their landmarks are exact.
+//! by [`crate::cartoon`], so the project owns them and their landmarks are exact.
 
 use super::MatchError;
 use super::feature::{FeatureMap, Featurizer, letterbox, unit};
@@ -44,7 +44,7 @@ impl Gallery {
         let entries = seeds
             .enumerate()
             .map(|(k, seed)| {
-                let c = super::cartoon::Cartoon::generate(seed, size);
+                let c = crate::cartoon::Cartoon::generate(seed, size);
                 GalleryEntry {
                     name: format!("c{k}"),
                     hash: format!("{k:064}"),

@@ -8,7 +8,7 @@ use super::MatchError;
 use super::feature::{FeatureMap, Featurizer, letterbox, unit};
 use super::gallery::{EntryFeatures, FeatureCache, Gallery, gallery_features, image_key};
 use super::rearrange::rearrange;
-use super::structural::tangled;
+use crate::geometry::tangled;
 use crate::landmarks::{Face, ImageSize, LANDMARK_COUNT, Point};
 use crate::progress::Progress;
 use image::RgbaImage;

@@ -13,25 +13,22 @@
 //!   trained on the 68 points themselves ([`landmark_net`]).
 //!
 //! [`match_face`] is the one door: it picks a backend (`auto`) and always returns a face with
-//! per-point confidence. [`cartoon`] generates characters with exact landmarks for tests, the
-//! gallery and evaluation; [`eval`] computes NME.
+//! per-point confidence. [`crate::cartoon`] generates characters with exact landmarks for tests,
+//! the gallery and evaluation; [`eval`] computes NME.
 
-pub mod cartoon;
 pub mod eval;
 pub mod feature;
 pub mod gallery;
-pub mod geometry;
 pub mod landmark_net;
 pub mod matcher;
 mod mesh_path;
-pub mod overlay;
-pub mod raster;
 pub mod rearrange;
 pub mod round_eyes;
 pub mod shape;
 pub mod structural;
 
-use crate::landmarks::{Face, LandmarkError, Landmarks, Point};
+use crate::geometry::tangled;
+use crate::landmarks::{Face, LandmarkError, Landmarks, Part, Point};
 use crate::media::MediaError;
 use crate::progress::Progress;
 use image::RgbaImage;
@@ -224,8 +221,8 @@ pub const TURNED_OFFSET: f32 = 0.3;
 /// middle, along the eye line, in eye distances (centres of 36–41 and 42–47): 0 for a frontal
 /// face, growing as the head turns.
 pub fn turn_offset(points: &Landmarks) -> f32 {
-    let centre = |r: std::ops::Range<usize>| Point::mean(r.map(|i| points[i]));
-    let (le, re) = (centre(36..42), centre(42..48));
+    let centre = |part: Part| Point::mean(part.indices().iter().map(|&i| points[i]));
+    let (le, re) = (centre(Part::RightEye), centre(Part::LeftEye));
     let eyes = le.distance(re);
     if !eyes.is_finite() || eyes <= 1e-3 {
         return 0.0;
@@ -251,13 +248,13 @@ pub fn match_face(
     progress: &dyn Progress,
 ) -> Result<MatchResult, MatchError> {
     let mut r = match_face_raw(image, opts, progress)?;
-    if structural::tangled(&r.face.points) {
+    if tangled(&r.face.points) {
         let u = rearrange::uncross_lids(&r.face.points);
-        if !structural::tangled(&u) {
+        if !tangled(&u) {
             r.face.points = u;
         } else if let Some(f) = shape::ShapeModel::default_model()
             .untangled_fit(&r.face.points, &r.face.confidence.map(|c| c.max(0.05)))
-            && !structural::tangled(&f)
+            && !tangled(&f)
         {
             r.face.points = f;
             r.note.push_str("; untangled by the shape model");
@@ -451,6 +448,7 @@ fn match_face_raw(
 #[cfg(test)]
 mod auto_tests {
     use super::*;
+    use crate::cartoon;
     use crate::progress::NoProgress;
 
     /// A file error says its cause once: in its message, not again as a chained source
@@ -498,8 +496,8 @@ mod auto_tests {
         let mut face = crate::landmarks::test_shapes::frontal_face(200.0, 220.0, 100.0);
         assert!(turn_offset(&face) < 0.02, "{}", turn_offset(&face));
         let eyes = {
-            let c = |r: std::ops::Range<usize>| Point::mean(r.map(|i| face[i]));
-            c(36..42).distance(c(42..48))
+            let c = |part: Part| Point::mean(part.indices().iter().map(|&i| face[i]));
+            c(Part::RightEye).distance(c(Part::LeftEye))
         };
         for i in [0, 16] {
             face[i].x -= 0.4 * eyes;

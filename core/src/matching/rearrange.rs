@@ -3,7 +3,7 @@
 //! and re-space the interior points uniformly along it, keeping each point's signed offset
 //! from the curve, the order and both end points. The nose bridge is re-spaced on a line fit.
 
-use super::geometry::{Ellipse, fit_circle, fit_ellipse};
+use crate::geometry::{Ellipse, fit_circle, fit_ellipse};
 use crate::landmarks::{Landmarks, Part, Point};
 use std::f32::consts::{PI, TAU};
 
@@ -48,9 +48,9 @@ fn respace_on_ellipse(pts: &[Point], e: &Ellipse) -> Option<Vec<Point>> {
     }
     let mut out = pts.to_vec();
     for i in 1..n - 1 {
-        let offset = (pts[i] - e.point(t[i])).dot(e.normal(t[i]));
+        let offset = (pts[i] - e.point_at(t[i])).dot(e.normal(t[i]));
         let ti = t0 + (t1 - t0) * i as f32 / (n - 1) as f32;
-        out[i] = e.point(ti) + e.normal(ti) * offset;
+        out[i] = e.point_at(ti) + e.normal(ti) * offset;
     }
     Some(out)
 }
@@ -78,12 +78,7 @@ pub fn rearrange_group(pts: &[Point]) -> Vec<Point> {
     let curve = if pts.len() > 15 {
         fit_ellipse(pts)
     } else {
-        fit_circle(pts).map(|c| Ellipse {
-            centre: c.centre,
-            a: c.radius,
-            b: c.radius,
-            angle: 0.0,
-        })
+        fit_circle(pts).map(Ellipse::circle)
     };
     // A huge radius means the points are nearly straight: use the line.
     let usable = curve.filter(|e| e.a.max(e.b) < 20.0 * span.max(1.0) && e.a.min(e.b) > 1e-3);

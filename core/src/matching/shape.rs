@@ -2,8 +2,8 @@
 //! regularised constrained fit (any landmark or mean of landmarks as a constraint) and the
 //! five-click anchor fit built on it.
 
-use super::cartoon::{CartoonSpec, Rng};
-use super::geometry::{Similarity, symmetric_eigen};
+use crate::cartoon::{CartoonSpec, Rng};
+use crate::geometry::{Similarity, symmetric_eigen, tangled};
 use crate::landmarks::{LANDMARK_COUNT, Landmarks, MIRROR, Point};
 use std::sync::OnceLock;
 
@@ -83,7 +83,7 @@ impl ShapeModel {
         let mut mean = aligned[0];
         for _ in 0..5 {
             for s in aligned.iter_mut() {
-                let t = Similarity::fit(s, &mean, None)?;
+                let t = Similarity::fit_weighted(s, &mean, None)?;
                 *s = s.map(|p| t.apply(p));
             }
             let mut m = [Point::default(); LANDMARK_COUNT];
@@ -97,7 +97,7 @@ impl ShapeModel {
             let eye_l = (m[36] + m[39]) * 0.5;
             let eye_r = (m[42] + m[45]) * 0.5;
             let ang = (eye_r.y - eye_l.y).atan2(eye_r.x - eye_l.x);
-            let rot = Similarity::new(1.0, -ang, 0.0, 0.0);
+            let rot = Similarity::new(1.0, -ang, Point::default());
             mean = m.map(|p| rot.apply(p));
         }
         let n = aligned.len() as f64;
@@ -196,7 +196,7 @@ impl ShapeModel {
                 .collect();
             let dst: Vec<Point> = constraints.iter().map(|c| c.target).collect();
             let w: Vec<f32> = constraints.iter().map(|c| c.weight).collect();
-            pose = Similarity::fit(&src, &dst, Some(&w))?;
+            pose = Similarity::fit_weighted(&src, &dst, Some(&w))?;
             if k == 0 || (iter == 7) {
                 break;
             }
@@ -261,7 +261,7 @@ impl ShapeModel {
         let mut last = None;
         for reg in [1.0, 10.0, 100.0, 1e4] {
             let f = self.fit_points(points, weights, reg)?;
-            if !super::structural::tangled(&f.points) {
+            if !tangled(&f.points) {
                 return Some(f.points);
             }
             last = Some(f.points);
@@ -367,7 +367,6 @@ pub fn anchors_of(points: &Landmarks, n: usize) -> Option<Vec<Point>> {
 mod tests {
     use super::*;
     use crate::matching::eval::nme;
-    use crate::matching::structural::tangled;
 
     #[test]
     fn untangled_fit_never_crosses_a_contour() {

@@ -5,7 +5,7 @@
 //! Short runs are part of the test suite; `FACESHOT_FUZZ_CASES=1000000` runs long ones.
 #![allow(dead_code)]
 
-pub use faceshot_core::matching::cartoon::Rng;
+pub use faceshot_core::cartoon::Rng;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Tokens that break parsers: special numbers, JSON punctuation, other types.

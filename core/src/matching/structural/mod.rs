@@ -37,11 +37,10 @@ mod regions;
 mod tests;
 mod work;
 
-use super::geometry::Similarity;
-use super::geometry::self_intersects;
 use super::shape::Constraint;
 use super::shape::ShapeModel;
 use super::shape::fit_anchors;
+use crate::geometry::{Similarity, tangled};
 use crate::landmarks::Face;
 use crate::landmarks::ImageSize;
 use crate::landmarks::LANDMARK_COUNT;
@@ -183,8 +182,8 @@ pub fn fit(img: &RgbaImage, model: &ShapeModel) -> StructuralFit {
 /// Distance from eye midpoint to nose tip, as a fraction of the eye distance, in the model.
 fn ratio_nose(model: &ShapeModel) -> f32 {
     let m = &model.mean;
-    let le = Point::mean(m[36..42].iter().copied());
-    let re = Point::mean(m[42..48].iter().copied());
+    let centre = |part: Part| Point::mean(part.indices().iter().map(|&i| m[i]));
+    let (le, re) = (centre(Part::RightEye), centre(Part::LeftEye));
     let mid = (le + re) * 0.5;
     (m[30] - mid).norm() / le.distance(re).max(1e-6)
 }
@@ -204,14 +203,6 @@ fn snap_measured(pts: &Landmarks, cs: &[Constraint], jaw: bool) -> Landmarks {
     out
 }
 
-/// Whether any part's contour crosses itself.
-pub fn tangled(pts: &Landmarks) -> bool {
-    Part::BASE.iter().any(|part| {
-        let p: Vec<Point> = part.indices().iter().map(|&i| pts[i]).collect();
-        self_intersects(&p, part.is_closed())
-    })
-}
-
 /// The model's mean face scaled into a box (its jaw and brows spanning it).
 fn place_in_box(model: &ShapeModel, b: (f32, f32, f32, f32)) -> Landmarks {
     let m = &model.mean;
@@ -225,6 +216,6 @@ fn place_in_box(model: &ShapeModel, b: (f32, f32, f32, f32)) -> Landmarks {
     let s = ((b.2 - b.0) / (mx1 - mx0)).min((b.3 - b.1) / (my1 - my0));
     let c = Point::new((b.0 + b.2) * 0.5, (b.1 + b.3) * 0.5);
     let mc = Point::new((mx0 + mx1) * 0.5, (my0 + my1) * 0.5);
-    let t = Similarity::new(s, 0.0, c.x - s * mc.x, c.y - s * mc.y);
+    let t = Similarity::new(s, 0.0, Point::new(c.x - s * mc.x, c.y - s * mc.y));
     m.map(|p| t.apply(p))
 }

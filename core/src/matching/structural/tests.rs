@@ -2,13 +2,14 @@
 
 use super::work::dist2_to_segment;
 use super::*;
-use crate::matching::cartoon::Cartoon;
+use crate::cartoon::Cartoon;
+use crate::geometry::tangled;
 use crate::matching::eval::nme;
 
 /// A drawn face on a plain background: skin ellipse, black dot eyes at y = 132 (x = 98,
 /// 158), a mouth stroke, and `extra` drawn on top.
 fn drawn_face(extra: impl Fn(&mut RgbaImage)) -> RgbaImage {
-    use crate::matching::raster::{ellipse_points, fill_disc, fill_polygon, solid};
+    use crate::raster::{ellipse_points, fill_disc, fill_polygon, solid};
     let mut img = solid(256, 256, [90, 110, 150]);
     let face = ellipse_points(Point::new(128.0, 140.0), 82.0, 100.0, 0.0, 64);
     fill_polygon(&mut img, &face, [236, 200, 170]);
@@ -17,7 +18,7 @@ fn drawn_face(extra: impl Fn(&mut RgbaImage)) -> RgbaImage {
         fill_disc(&mut img, Point::new(x, 132.0), 7.0, [20, 20, 20]);
     }
     let mouth = [Point::new(108.0, 192.0), Point::new(148.0, 192.0)];
-    crate::matching::raster::stroke_polyline(&mut img, &mouth, false, 6.0, [150, 40, 40]);
+    crate::raster::stroke_polyline(&mut img, &mouth, false, 6.0, [150, 40, 40]);
     img
 }
 
@@ -35,7 +36,7 @@ fn centre(pts: &Landmarks, i0: usize, i1: usize) -> Point {
 
 #[test]
 fn brows_drawn_just_above_the_eyes_are_not_taken_for_eyes() {
-    use crate::matching::raster::stroke_polyline;
+    use crate::raster::stroke_polyline;
     // Thick brows 24 px above the eyes: as dark and nearly as large as the eyes.
     let img = drawn_face(|img| {
         for x in [98.0, 158.0] {
@@ -52,7 +53,7 @@ fn brows_drawn_just_above_the_eyes_are_not_taken_for_eyes() {
 
 #[test]
 fn dark_hair_low_over_the_eyes_is_not_taken_for_brows() {
-    use crate::matching::raster::fill_polygon;
+    use crate::raster::fill_polygon;
     // No brows drawn; dark hair comes down to 27 px above the eyes (eye distance 60 px)
     // and goes on past the top of the brow search.
     let img = drawn_face(|img| {
@@ -248,7 +249,7 @@ fn a_picture_wide_pair_must_agree_with_the_eye_the_face_shows() {
 
 #[test]
 fn faint_patches_are_not_taken_for_eyes() {
-    use crate::matching::raster::{ellipse_points, fill_polygon};
+    use crate::raster::{ellipse_points, fill_polygon};
     // Two large patches a shade darker than the skin (shading, ears) above the eyes.
     let img = drawn_face(|img| {
         for x in [86.0, 170.0] {
@@ -267,7 +268,7 @@ fn fit_with_shaded_part(
     extra: &[Point],
     colour: [u8; 3],
 ) -> StructuralFit {
-    use crate::matching::raster::{ellipse_points, fill_polygon};
+    use crate::raster::{ellipse_points, fill_polygon};
     let img = drawn_face(|img| {
         let part: Vec<Point> = ellipse_points(Point::new(128.0, 140.0), 82.0, 100.0, 0.0, 64)
             .into_iter()
@@ -299,12 +300,12 @@ fn eyes_on_the_seam_between_two_shades_are_found() {
 
 #[test]
 fn a_face_reaching_the_image_edge_is_not_background() {
-    use crate::matching::raster::fill_polygon;
+    use crate::raster::fill_polygon;
     // Ears in the skin colour run off the top edge: a sliver of the border has that colour.
     // (Two background discs keep the rest of the picture from looking blank.)
     let img = drawn_face(|img| {
-        crate::matching::raster::fill_disc(img, Point::new(26.0, 226.0), 22.0, [60, 140, 90]);
-        crate::matching::raster::fill_disc(img, Point::new(230.0, 226.0), 22.0, [160, 90, 120]);
+        crate::raster::fill_disc(img, Point::new(26.0, 226.0), 22.0, [60, 140, 90]);
+        crate::raster::fill_disc(img, Point::new(230.0, 226.0), 22.0, [160, 90, 120]);
         for (a, b) in [(60.0, 110.0), (146.0, 196.0)] {
             let ear = [
                 Point::new(a, 90.0),
@@ -326,7 +327,7 @@ fn fit_with_line_from_the_left_eye(line: &[Point]) -> StructuralFit {
         let path: Vec<Point> = std::iter::once(Point::new(98.0, 132.0))
             .chain(line.iter().copied())
             .collect();
-        crate::matching::raster::stroke_polyline(img, &path, false, 2.0, [20, 20, 20]);
+        crate::raster::stroke_polyline(img, &path, false, 2.0, [20, 20, 20]);
     });
     fit(&img, ShapeModel::default_model())
 }
@@ -371,7 +372,7 @@ fn a_far_eye_beyond_the_outline_is_found_by_its_colours() {
 
 #[test]
 fn a_drawn_nose_places_the_nose_points() {
-    use crate::matching::raster::{ellipse_points, fill_polygon};
+    use crate::raster::{ellipse_points, fill_polygon};
     // A dark oval nose 28 × 12 px centred at (128, 162), between the eyes (y = 132) and
     // the mouth (y = 192): nothing in the mean face puts the nose base this low.
     let img = drawn_face(|img| {
@@ -400,7 +401,7 @@ fn a_drawn_nose_places_the_nose_points() {
 fn a_freckle_beside_the_midline_is_no_nose() {
     // A dark dot where a nostril would be: it does not reach across the midline.
     let img = drawn_face(|img| {
-        crate::matching::raster::fill_disc(img, Point::new(118.0, 165.0), 4.0, [40, 25, 25]);
+        crate::raster::fill_disc(img, Point::new(118.0, 165.0), 4.0, [40, 25, 25]);
     });
     let r = fit(&img, ShapeModel::default_model());
     assert!(r.findings.eyes && r.findings.mouth);
@@ -420,7 +421,7 @@ fn colour_blends_lie_on_the_segment() {
 fn the_mouth_is_the_blob_below_the_nose() {
     // A dark nose larger than the mouth line under it.
     let img = drawn_face(|img| {
-        crate::matching::raster::fill_disc(img, Point::new(128.0, 160.0), 10.0, [60, 30, 30]);
+        crate::raster::fill_disc(img, Point::new(128.0, 160.0), 10.0, [60, 30, 30]);
     });
     let r = fit(&img, ShapeModel::default_model());
     assert!(r.findings.mouth);
@@ -431,8 +432,8 @@ fn the_mouth_is_the_blob_below_the_nose() {
 
 #[test]
 fn a_mouth_far_below_close_set_eyes_is_found() {
-    use crate::matching::raster::stroke_polyline;
-    use crate::matching::raster::{ellipse_points, fill_disc, fill_polygon, solid};
+    use crate::raster::stroke_polyline;
+    use crate::raster::{ellipse_points, fill_disc, fill_polygon, solid};
     // A long cartoon face: eyes 40 px apart, the mouth 2 eye distances below them.
     let mut img = solid(256, 256, [90, 110, 150]);
     let face = ellipse_points(Point::new(128.0, 128.0), 70.0, 110.0, 0.0, 64);
@@ -450,7 +451,7 @@ fn a_mouth_far_below_close_set_eyes_is_found() {
 
 /// The fit of [`drawn_face`] with a filled ellipse (centre, radii, colour) drawn on it.
 fn fit_with_ellipse(c: (f32, f32), r: (f32, f32), colour: [u8; 3]) -> StructuralFit {
-    use crate::matching::raster::{ellipse_points, fill_polygon};
+    use crate::raster::{ellipse_points, fill_polygon};
     let img = drawn_face(|img| {
         let e = ellipse_points(Point::new(c.0, c.1), r.0, r.1, 0.0, 48);
         fill_polygon(img, &e, colour);
@@ -460,7 +461,7 @@ fn fit_with_ellipse(c: (f32, f32), r: (f32, f32), colour: [u8; 3]) -> Structural
 
 #[test]
 fn an_eye_on_the_outline_of_a_turned_head_is_found() {
-    use crate::matching::raster::{ellipse_points, fill_disc, fill_polygon, solid};
+    use crate::raster::{ellipse_points, fill_disc, fill_polygon, solid};
     // Clip art on white, the head turned to its right: the far eye's white crosses the
     // face's outline into the white background, so it is no hole of the face (nor of any
     // union of colour regions), only a notch in it.
@@ -473,7 +474,7 @@ fn an_eye_on_the_outline_of_a_turned_head_is_found() {
         fill_disc(&mut img, Point::new(pupil, 132.0), 6.0, [20, 20, 20]);
     }
     let mouth = [Point::new(90.0, 192.0), Point::new(130.0, 192.0)];
-    crate::matching::raster::stroke_polyline(&mut img, &mouth, false, 6.0, [150, 40, 40]);
+    crate::raster::stroke_polyline(&mut img, &mouth, false, 6.0, [150, 40, 40]);
     let r = fit(&img, ShapeModel::default_model());
     assert!(r.findings.eyes);
     let (le, re) = (
@@ -560,7 +561,7 @@ fn a_turned_heads_chin_lies_between_the_mouth_and_the_silhouettes_middle() {
 
 #[test]
 fn a_face_coloured_between_two_background_colours_is_no_background() {
-    use crate::matching::raster::{ellipse_points, fill_disc, fill_polygon, solid};
+    use crate::raster::{ellipse_points, fill_disc, fill_polygon, solid};
     // Stripes of pink and brown with anti-aliased edges: the edges' blend is a background
     // colour, and the face's colour lies close to that blend.
     let (a, b) = ([251u8, 223, 240], [112u8, 77, 68]);
@@ -584,7 +585,7 @@ fn a_face_coloured_between_two_background_colours_is_no_background() {
         fill_disc(&mut img, Point::new(x, 132.0), 7.0, [20, 20, 20]);
     }
     let mouth = [Point::new(108.0, 192.0), Point::new(148.0, 192.0)];
-    crate::matching::raster::stroke_polyline(&mut img, &mouth, false, 6.0, [150, 40, 40]);
+    crate::raster::stroke_polyline(&mut img, &mouth, false, 6.0, [150, 40, 40]);
     let r = fit(&img, ShapeModel::default_model());
     assert!(r.findings.face && r.findings.eyes, "{:?}", r.findings);
     assert_eyes_on_the_dots(&r.face.points);
@@ -592,7 +593,7 @@ fn a_face_coloured_between_two_background_colours_is_no_background() {
 
 #[test]
 fn eyes_on_a_face_the_colour_of_the_background_are_found() {
-    use crate::matching::raster::{fill_disc, solid, stroke_polyline};
+    use crate::raster::{fill_disc, solid, stroke_polyline};
     // No outline and the face the background's colour: no face region, only the features.
     let mut img = solid(256, 256, [236, 220, 200]);
     for x in [98.0, 158.0] {
@@ -609,7 +610,7 @@ fn eyes_on_a_face_the_colour_of_the_background_are_found() {
 #[test]
 fn noise_has_no_eyes() {
     // Pixel noise has dark specks everywhere; none of them is an eye.
-    let mut rng = crate::matching::cartoon::Rng::new(7);
+    let mut rng = crate::cartoon::Rng::new(7);
     for side in [64u32, 128] {
         let img = RgbaImage::from_fn(side, side, |_, _| {
             let v = (rng.unit() * 255.0) as u8;
@@ -625,8 +626,8 @@ fn noise_has_no_eyes() {
 fn round_irises_on_striped_fur_are_the_eyes() {
     // A tabby's face fills the picture: brown stripes and speckle everywhere, no region of
     // its own colour, and two green irises with black pupils.
-    use crate::matching::raster::fill_disc;
-    let mut rng = crate::matching::cartoon::Rng::new(11);
+    use crate::raster::fill_disc;
+    let mut rng = crate::cartoon::Rng::new(11);
     let mut img = RgbaImage::from_fn(384, 256, |x, y| {
         let stripe = ((x as f32 * 0.12 + y as f32 * 0.05).sin() * 0.5 + 0.5) * 60.0;
         let v = 120.0 + stripe + (rng.unit() - 0.5) * 70.0;

@@ -1,4 +1,5 @@
-//! A procedurally drawn cartoon character, for tests, benchmarks and demos.
+//! A cartoon character drawn from a given landmark set, for the animator's tests, benchmarks
+//! and demos.
 //!
 //! The drawing follows a 68-point landmark set exactly: skin inside the jaw line and a forehead
 //! arc, hair on the rest of a head ellipse, outlined white eyes with a blue iris (larger than
@@ -6,8 +7,9 @@
 //! and — where the inner lips are apart — a dark mouth with teeth. The background is either a
 //! smooth colour pattern (so that any stray motion shows) or transparent.
 
-use super::geometry::FaceFrame;
-use crate::landmarks::{Landmarks, Point};
+use crate::animate::geometry::FaceFrame;
+use crate::geometry::{contains, polyline_distance};
+use crate::landmarks::{Landmarks, Part, Point};
 use image::{Rgba, RgbaImage};
 
 /// What lies behind the character.
@@ -81,41 +83,6 @@ pub fn big_eyes(mut face: Landmarks, factor: f32) -> Landmarks {
     face
 }
 
-fn inside(poly: &[Point], p: Point) -> bool {
-    let mut odd = false;
-    let mut j = poly.len() - 1;
-    for i in 0..poly.len() {
-        let (a, b) = (poly[i], poly[j]);
-        if (a.y > p.y) != (b.y > p.y) && p.x < (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x {
-            odd = !odd;
-        }
-        j = i;
-    }
-    odd
-}
-
-fn segment_distance(p: Point, a: Point, b: Point) -> f32 {
-    let ab = b - a;
-    let l2 = ab.dot(ab);
-    let t = if l2 > 0.0 {
-        ((p - a).dot(ab) / l2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    p.distance(a + ab * t)
-}
-
-fn polyline_distance(p: Point, pts: &[Point], closed: bool) -> f32 {
-    let mut d = f32::INFINITY;
-    for w in pts.windows(2) {
-        d = d.min(segment_distance(p, w[0], w[1]));
-    }
-    if closed && pts.len() > 2 {
-        d = d.min(segment_distance(p, pts[pts.len() - 1], pts[0]));
-    }
-    d
-}
-
 /// Draw the cartoon for `face` on a `width × height` canvas.
 pub fn draw(width: u32, height: u32, face: &Landmarks, style: &Style) -> RgbaImage {
     let bg = |x: u32, y: u32| match style.background {
@@ -134,23 +101,31 @@ pub fn draw(width: u32, height: u32, face: &Landmarks, style: &Style) -> RgbaIma
     head.a *= 0.92;
     head.b *= 0.92;
     let up = frame.down * -1.0;
+    // The points of these parts, in contour order.
+    let points = |parts: &[Part]| -> Vec<Point> {
+        parts
+            .iter()
+            .flat_map(|part| part.indices().iter().map(|&i| face[i]))
+            .collect()
+    };
     // Skin: the jaw line closed by a forehead arc a little above the brows.
-    let mut skin_poly: Vec<Point> = face[0..17].to_vec();
+    let mut skin_poly = points(&[Part::Jaw]);
     let top = frame.brow * 1.6 + 0.1 * hw;
     for k in 0..=8 {
         let t = std::f32::consts::PI * k as f32 / 8.0;
         let across = frame.u * (hw * t.cos());
         skin_poly.push(frame.origin + across + up * (top * t.sin()));
     }
-    let eyes = [&face[36..42], &face[42..48]];
+    let eyes = [points(&[Part::RightEye]), points(&[Part::LeftEye])];
     let uppers = [
-        [face[36], face[37], face[38], face[39]],
-        [face[42], face[43], face[44], face[45]],
+        points(&[Part::RightUpperLid]),
+        points(&[Part::LeftUpperLid]),
     ];
-    let brows = [&face[17..22], &face[22..27]];
-    let nose: Vec<Point> = face[27..31].iter().chain(&face[31..36]).copied().collect();
-    let outer = &face[48..60];
-    let inner = &face[60..68];
+    let brows = [points(&[Part::RightBrow]), points(&[Part::LeftBrow])];
+    let nose = points(&[Part::NoseBridge, Part::Nostrils]);
+    let outer = &points(&[Part::OuterLips]);
+    let inner = &points(&[Part::InnerLips]);
+    let inner_upper = points(&[Part::InnerUpperLip]);
     let line = (0.035 * hw).max(1.0);
     let (lo, hi) = head.bbox();
     let ink = Rgba([style.ink[0], style.ink[1], style.ink[2], 255]);
@@ -163,7 +138,7 @@ pub fn draw(width: u32, height: u32, face: &Landmarks, style: &Style) -> RgbaIma
         for x in x0..=x1 {
             let p = Point::new(x as f32, y as f32);
             let rho = head.rho(p);
-            let in_skin = inside(&skin_poly, p);
+            let in_skin = contains(&skin_poly, p);
             if rho > 1.0 && !in_skin {
                 continue;
             }
@@ -181,7 +156,7 @@ pub fn draw(width: u32, height: u32, face: &Landmarks, style: &Style) -> RgbaIma
             for (k, eye) in eyes.iter().enumerate() {
                 let centre = eye.iter().fold(Point::default(), |a, &q| a + q) * (1.0 / 6.0);
                 let ew = eye[0].distance(eye[3]);
-                if inside(eye, p) {
+                if contains(eye, p) {
                     let r = p.distance(centre);
                     col = if r < 0.13 / 0.3 * style.iris_radius * ew {
                         ink
@@ -198,7 +173,7 @@ pub fn draw(width: u32, height: u32, face: &Landmarks, style: &Style) -> RgbaIma
                     col = ink;
                 }
             }
-            for brow in brows {
+            for brow in &brows {
                 if polyline_distance(p, brow, false) < 1.6 * line {
                     col = c(style.hair);
                 }
@@ -211,11 +186,11 @@ pub fn draw(width: u32, height: u32, face: &Landmarks, style: &Style) -> RgbaIma
                     255,
                 ]);
             }
-            if inside(outer, p) {
+            if contains(outer, p) {
                 col = c(style.lips);
-                if inside(inner, p) {
+                if contains(inner, p) {
                     // Open mouth: teeth under the upper lip, dark below.
-                    let upper = polyline_distance(p, &face[60..65], false);
+                    let upper = polyline_distance(p, &inner_upper, false);
                     col = if upper < 0.08 * hw {
                         Rgba([245, 245, 240, 255])
                     } else {

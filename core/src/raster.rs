@@ -1,5 +1,6 @@
-//! A tiny anti-aliased rasteriser (filled polygons, thick polylines) for the cartoon
-//! generator and the landmark overlay.
+//! The one anti-aliased rasteriser: filled polygons (exact horizontal coverage on sub-rows),
+//! thick polylines with round caps and joins, discs. The landmark overlays of `match`, `detect`
+//! and `retarget` and the generated cartoons draw with it.
 
 use crate::landmarks::Point;
 use image::{Rgba, RgbaImage};
@@ -89,7 +90,8 @@ pub fn stroke_polyline(
     width: f32,
     color: [u8; 3],
 ) {
-    if pts.is_empty() {
+    // A point off the plane (a lost track) is left out with its segments.
+    if pts.is_empty() || !pts.iter().all(|p| p.is_finite()) {
         return;
     }
     let r = (width * 0.5).max(0.35);
