@@ -111,15 +111,17 @@ def main():
             p.unlink()
         print("merged", len(parts), "shards:", np.load(d / "y.npy", mmap_mode="r").shape)
         return
+    if (d / f"shard{a.shard:03d}_y.npy").exists():
+        return  # made by an earlier run
     xs, ys, ks = [], [], []
     for seed in range(a.start + a.shard, a.start + a.count, a.shards):
         for x, y, k in crops_for(seed, a.coarse):
             xs.append(x)
             ys.append(y)
             ks.append(k)
-    np.save(d / f"shard{a.shard:02d}_x.npy", np.stack(xs))
-    np.save(d / f"shard{a.shard:02d}_y.npy", np.stack(ys))
-    np.save(d / f"shard{a.shard:02d}_kind.npy", np.array(ks, np.uint8))
+    np.save(d / f"shard{a.shard:03d}_x.npy", np.stack(xs))
+    np.save(d / f"shard{a.shard:03d}_kind.npy", np.array(ks, np.uint8))
+    np.save(d / f"shard{a.shard:03d}_y.npy", np.stack(ys))  # last: its presence marks a whole shard
 
 
 if __name__ == "__main__":

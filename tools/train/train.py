@@ -65,6 +65,19 @@ def augment(x, y, seed):
     return np.clip(x, 0, 1).astype(np.float32), y.astype(np.float32)
 
 
+def load_train(d):
+    """The training crops: `x.npy`/`y.npy`, or the shards `make_data.py` has finished so far
+    (training may start while the data is still being made; see `--rescan`)."""
+    if (d / "x.npy").exists():
+        return np.load(d / "x.npy"), np.load(d / "y.npy")
+    shards = sorted(d.glob("shard*_y.npy"))
+    if not shards:
+        raise SystemExit(f"{d}: no training data")
+    xs = np.concatenate([np.load(str(p).replace("_y.npy", "_x.npy")) for p in shards])
+    ys = np.concatenate([np.load(p) for p in shards])
+    return xs, ys
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="/tmp/wt25-data")
@@ -80,8 +93,7 @@ def main():
     a = ap.parse_args()
     tf.random.set_seed(a.seed)
     data = Path(a.data)
-    xs = np.load(data / "train/x.npy", mmap_mode="r")
-    ys = np.load(data / "train/y.npy")
+    xs, ys = load_train(data / "train")
     vx = np.load(data / "val/x.npy").astype(np.float32) / 255.0
     vy = np.load(data / "val/y.npy")
     vk = np.load(data / "val/kind.npy")
@@ -138,6 +150,10 @@ def main():
             print(f"step {s} loss {np.mean(losses[-50:]):.4f} lr {float(sched(s)):.2e} "
                   f"{(time.time() - t0) / len(losses):.3f} s/step", flush=True)
         if s % a.eval_every == 0 or s == a.steps:
+            if not (data / "train/x.npy").exists():
+                xs, ys = load_train(data / "train")
+                n = len(xs)
+                print(f"training crops now {n}", flush=True)
             v = validate()
             print(f"step {s}", json.dumps(v), flush=True)
             with open(log_path, "a") as f:
