@@ -653,10 +653,16 @@ def draw_features(c, s, r, pts, parts, P, line_col, lw, sketch):
                    outline=line_col, width=lw * 0.5)
 
 
-def make(seed, holdout=False):
-    """One picture and its points, from a seed (reproducible)."""
+def make(seed, holdout=False, small_face=False):
+    """One picture and its points, from a seed (reproducible). `small_face`: the face drawn
+    2–5× smaller in a larger picture (the same character otherwise: the override draws from its
+    own stream), as a face in a photograph or a full-figure drawing is."""
     r = np.random.default_rng(seed)
     s = sample_spec(r, holdout=holdout)
+    if small_face:
+        o = np.random.default_rng([seed, 1])
+        s["face_frac"] = s["face_frac"] / o.uniform(2.0, 5.0)
+        s["size"] = int(o.choice([192, 256, 320]))
     img, pts = render(s, r)
     return img, pts, s
 

@@ -73,9 +73,46 @@ def to_crop(pts, rect):
     return np.stack([u, v], 1).astype(np.float32)
 
 
-def crops_for(seed, coarse_p, holdout=False):
-    img, pts, spec = gen_faces.make(seed, holdout=holdout)
+def letterboxed(img, pts, r):
+    """A random non-square window of the picture around the face (aspect 0.6–1.7), black
+    outside, and the square whole-picture crop of that window: what the coarse pass sees of a
+    portrait or landscape picture (`learned::whole_picture`)."""
+    n = img.size[0]
+    lo, hi = pts.min(0), pts.max(0)
+    aspect = math.exp(r.uniform(math.log(0.6), math.log(1.7)))
+    ww, wh = (n, n / aspect) if aspect > 1 else (n * aspect, n)
+    ww, wh = min(n, max(ww, hi[0] - lo[0] + 2)), min(n, max(wh, hi[1] - lo[1] + 2))
+
+    def start(lo_p, hi_p, size):
+        # The window [start, start + size) inside the picture and around the points when it
+        # can be (a face cut by the picture's edge keeps the window at that edge).
+        a, b = max(0.0, hi_p + 1 - size), min(lo_p - 1, n - size)
+        return r.uniform(a, b) if b > a else min(max(0.0, a), n - size)
+
+    x0, y0 = start(lo[0], hi[0], ww), start(lo[1], hi[1], wh)
+    arr = np.asarray(img).copy()
+    mask = np.zeros(arr.shape[:2], bool)
+    mask[int(y0):int(math.ceil(y0 + wh)), int(x0):int(math.ceil(x0 + ww))] = True
+    arr[~mask] = 0
+    cx, cy = x0 + ww / 2 - 0.5, y0 + wh / 2 - 0.5
+    return arr, (cx, cy, max(ww, wh), 0.0)
+
+
+def crops_for(seed, coarse_p, holdout=False, small_p=0.0, letterbox_p=0.0):
+    """The crops of one picture. `small_p`: probability the picture draws a small face (then
+    only the coarse crop is kept: the refined crop of a small face is one of a large face, made
+    blurrier); `letterbox_p`: probability a coarse crop sees a non-square window."""
+    q = np.random.default_rng([seed, 2])
+    small = q.random() < small_p
+    img, pts, spec = gen_faces.make(seed, holdout=holdout, small_face=small)
     r = np.random.default_rng(seed + 7_000_000)
+    if small:
+        n = spec["size"]
+        rect = (n / 2 - 0.5, n / 2 - 0.5, n, 0.0)
+        arr = img
+        if q.random() < letterbox_p:
+            arr, rect = letterboxed(img, pts, q)
+        return [(sample(arr, rect), to_crop(pts, rect), 1)]
     out = []
     cx, cy, side, angle = crop_rect(pts)
     # A coarse pass's points misplace the refined crop by a few percent.
@@ -86,7 +123,10 @@ def crops_for(seed, coarse_p, holdout=False):
         n = spec["size"]
         zoom = r.uniform(0.8, 1.2)
         rect = (n / 2 - 0.5 + r.normal(0, 0.04) * n, n / 2 - 0.5 + r.normal(0, 0.04) * n, n * zoom, 0.0)
-        out.append((sample(img, rect), to_crop(pts, rect), 1))
+        arr = img
+        if q.random() < letterbox_p:
+            arr, rect = letterboxed(img, pts, q)
+        out.append((sample(arr, rect), to_crop(pts, rect), 1))
     return out
 
 
@@ -96,6 +136,8 @@ def main():
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--count", type=int, default=1000)
     ap.add_argument("--coarse", type=float, default=0.35)
+    ap.add_argument("--small", type=float, default=0.0, help="share of pictures with a small face")
+    ap.add_argument("--letterbox", type=float, default=0.0, help="share of coarse crops letterboxed")
     ap.add_argument("--shard", type=int, default=0)
     ap.add_argument("--shards", type=int, default=1)
     ap.add_argument("--merge", action="store_true")
@@ -115,7 +157,7 @@ def main():
         return  # made by an earlier run
     xs, ys, ks = [], [], []
     for seed in range(a.start + a.shard, a.start + a.count, a.shards):
-        for x, y, k in crops_for(seed, a.coarse):
+        for x, y, k in crops_for(seed, a.coarse, small_p=a.small, letterbox_p=a.letterbox):
             xs.append(x)
             ys.append(y)
             ks.append(k)

@@ -14,8 +14,8 @@ cd "$(dirname "$0")"
 VENV=${VENV:-$HOME/.cache/faceshot/train-venv}
 DATA=${DATA:-/tmp/faceshot-train-data}
 CKPT=${CKPT:-/tmp/faceshot-train-ckpt}
-TRAIN_PICTURES=${TRAIN_PICTURES:-20000}
-STEPS=${STEPS:-6000}
+SHARDS=${SHARDS:-25}   # of 40 shards of 500 pictures each (seeds 1 000 000 + k, k mod 40 < SHARDS)
+STEPS=${STEPS:-3000}
 OUT=${OUT:-../../models/landmark68_stylized.safetensors}
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
@@ -26,16 +26,17 @@ export TF_CPP_MIN_LOG_LEVEL=2
 $PY parity.py
 # Training pictures: seeds 1 000 000+; validation: 2 000 000+ (the hold-out sketch style and
 # the evaluation sets of docs/evaluation.md are never drawn here).
-make() { # DIR START COUNT
-    if [ ! -f "$DATA/$1/y.npy" ]; then
-        $PY make_data.py "$DATA/$1" --start "$2" --count "$3" --shard 0 --shards 2 &
-        $PY make_data.py "$DATA/$1" --start "$2" --count "$3" --shard 1 --shards 2
-        wait
-        $PY make_data.py "$DATA/$1" --merge
-    fi
+# Two workers; a shard already made is skipped, so an interrupted run resumes here too.
+worker() { # FIRST_SHARD
+    for k in $(seq "$1" 2 $((SHARDS - 1))); do
+        $PY make_data.py "$DATA/train" --start 1000000 --count 20000 --shard "$k" --shards 40
+    done
 }
-make train 1000000 "$TRAIN_PICTURES"
-make val 2000000 600
+worker 0 & worker 1; wait
+if [ ! -f "$DATA/val/y.npy" ]; then
+    $PY make_data.py "$DATA/val" --start 2000000 --count 600
+    $PY make_data.py "$DATA/val" --merge
+fi
 $PY train.py --data "$DATA" --ckpt "$CKPT" --steps "$STEPS" --out "$OUT"
 $PY parity.py  # the graph still matches after training (on the shipped weights)
 sha256sum "$OUT"
