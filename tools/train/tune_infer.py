@@ -2,7 +2,8 @@
 its knobs on the *tuning* set (training styles, seeds 2 100 000+; never an evaluation set):
 the number of refined passes and the flip-spread scale of the confidence.
 
-    python tools/train/tune_infer.py WEIGHTS DIR   # DIR: gen_faces.py output (.png + .pts)
+    python tools/train/tune_infer.py WEIGHTS DIR [COARSE_WEIGHTS]
+    # DIR: gen_faces.py output (.png + .pts); COARSE_WEIGHTS: another net for the coarse pass
 """
 import sys
 from pathlib import Path
@@ -42,6 +43,7 @@ def nme(p, t):
 
 def main():
     model = net.Landmark68(sys.argv[1])
+    coarse = net.Landmark68(sys.argv[3]) if len(sys.argv) > 3 else model
     items = sorted(Path(sys.argv[2]).glob("*.png"))
     errs = {k: [] for k in range(5)}
     spreads, point_errs = [], []
@@ -50,7 +52,7 @@ def main():
         truth = read_pts(p.with_suffix(".pts"))
         w, h = img.size
         rect = (w / 2 - 0.5, h / 2 - 0.5, max(w, h), 0.0)
-        d, m = run_pass(model, img, rect)
+        d, m = run_pass(coarse, img, rect)
         errs[0].append(nme((d + m) / 2, truth))
         for k in range(1, 5):
             d, m = run_pass(model, img, crop_rect((d + m) / 2))
