@@ -109,6 +109,7 @@ def main():
     if manager.latest_checkpoint:
         ckpt.restore(manager.latest_checkpoint)
         print(f"resumed from {manager.latest_checkpoint} at step {int(step.numpy())}", flush=True)
+    Path(a.ckpt).mkdir(parents=True, exist_ok=True)
     best_path = Path(a.ckpt) / "best.safetensors"
     log_path = Path(a.ckpt) / "log.jsonl"
 
