@@ -15,7 +15,7 @@ use std::path::PathBuf;
 #[derive(Args, Debug, Clone)]
 pub struct BackendArgs {
     /// Matcher: auto (DIFT when --weights holds SD-2.1, else the face mesh and the structural
-    /// fit), mesh, structural, dift.
+    /// fit), learned (the project's network for stylized faces), mesh, structural, dift.
     #[arg(long, default_value = "auto")]
     pub backend: String,
     /// Diffusers-format Stable Diffusion 2.1 folder (for dift).

@@ -77,9 +77,24 @@ pub fn net_points(
     let Some(rect) = crop_rect(around) else {
         return Ok(None);
     };
+    Ok(net_points_in(net, img, &rect)?.map(|(direct, mirrored)| mean_of(&direct, &mirrored)))
+}
+
+/// The point-by-point mean of two sets of points.
+pub fn mean_of(a: &Landmarks, b: &Landmarks) -> Landmarks {
+    std::array::from_fn(|i| Point::new((a[i].x + b[i].x) / 2.0, (a[i].y + b[i].y) / 2.0))
+}
+
+/// The network's points on the crop `rect` of `img` and, mirrored back, on the crop's mirror
+/// image, both in image pixels; `None` when a result is not finite.
+pub fn net_points_in(
+    net: &Landmark68Net,
+    img: &RgbImage,
+    rect: &RotatedRect,
+) -> Result<Option<(Landmarks, Landmarks)>, MatchError> {
     let n = LANDMARK68_SIZE;
     let inputs = [false, true].map(|flip| {
-        let data = crop_to_tensor(img, &rect, n, Border::Zero, Range::ZeroOne, flip);
+        let data = crop_to_tensor(img, rect, n, Border::Zero, Range::ZeroOne, flip);
         FeatureMap {
             h: n,
             w: n,
@@ -95,16 +110,18 @@ pub fn net_points(
         let (x, y) = rect.to_image(x, y, size);
         Point::new(x, y)
     };
-    let points: Landmarks = std::array::from_fn(|i| {
+    let direct: Landmarks = std::array::from_fn(|i| {
         let [x, y] = outs[0][i];
-        let direct = to_image(x * size, y * size);
-        // Column u of the mirrored crop shows column (size − 1 − u) of the crop; the mirror's
-        // point MIRROR[i] is point i.
-        let [xm, ym] = outs[1][MIRROR[i]];
-        let mirrored = to_image(size - 1.0 - xm * size, ym * size);
-        Point::new((direct.x + mirrored.x) / 2.0, (direct.y + mirrored.y) / 2.0)
+        to_image(x * size, y * size)
     });
-    Ok(points.iter().all(|p| p.is_finite()).then_some(points))
+    // Column u of the mirrored crop shows column (size − 1 − u) of the crop; the mirror's
+    // point MIRROR[i] is point i.
+    let mirrored: Landmarks = std::array::from_fn(|i| {
+        let [xm, ym] = outs[1][MIRROR[i]];
+        to_image(size - 1.0 - xm * size, ym * size)
+    });
+    let finite = direct.iter().chain(&mirrored).all(|p| p.is_finite());
+    Ok(finite.then_some((direct, mirrored)))
 }
 
 /// Distance between the two networks' points (over the mesh's outer-eye-corner distance) at

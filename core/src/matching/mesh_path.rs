@@ -51,6 +51,16 @@ fn mesh_points_over_heights(
     }
 }
 
+/// `image` composited on white (the networks take RGB; a transparent background reads as paper).
+pub(crate) fn on_white(image: &RgbaImage) -> image::RgbImage {
+    let (w, h) = image.dimensions();
+    image::RgbImage::from_fn(w, h, |x, y| {
+        let p = image.get_pixel(x, y).0;
+        let a = f32::from(p[3]) / 255.0;
+        image::Rgb([0, 1, 2].map(|c| (f32::from(p[c]) * a + 255.0 * (1.0 - a)).round() as u8))
+    })
+}
+
 /// Top-left corners of square crops of side `side` covering `w` × `h` with half-side overlap.
 fn crop_grid(w: u32, h: u32, side: u32) -> Vec<(u32, u32)> {
     let steps = |len: u32| -> Vec<u32> {
@@ -87,11 +97,7 @@ pub struct MeshFace {
 /// is kept.
 pub fn mesh_face(image: &RgbaImage) -> Result<Option<MeshFace>, MatchError> {
     let (w, h) = image.dimensions();
-    let rgb = image::RgbImage::from_fn(w, h, |x, y| {
-        let p = image.get_pixel(x, y).0;
-        let a = f32::from(p[3]) / 255.0;
-        image::Rgb([0, 1, 2].map(|c| (f32::from(p[c]) * a + 255.0 * (1.0 - a)).round() as u8))
-    });
+    let rgb = on_white(image);
     let mut tracker = crate::track::Tracker::with_defaults()
         .map_err(|e| MatchError::Model(format!("face mesh: {e}")))?;
     let mut run = |img: &image::RgbImage| -> Result<Option<crate::track::FrameFace>, MatchError> {

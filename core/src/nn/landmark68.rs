@@ -21,8 +21,13 @@ pub const LANDMARK68_SIZE: usize = 112;
 pub const MEAN_RGB: [f32; 3] = [122.782, 117.001, 104.298];
 /// Weights file name under `models/`.
 pub const LANDMARK68_FILE: &str = "landmark68.safetensors";
+/// The same network fine-tuned by the project on stylized faces (`tools/train/`, model card in
+/// `models/README.md`): same graph, same tensor names and layouts.
+pub const LANDMARK68_STYLIZED_FILE: &str = "landmark68_stylized.safetensors";
 
 static LANDMARK68_BYTES: &[u8] = include_bytes!("../../../models/landmark68.safetensors");
+static LANDMARK68_STYLIZED_BYTES: &[u8] =
+    include_bytes!("../../../models/landmark68_stylized.safetensors");
 
 /// A depthwise 3×3 followed by a pointwise 1×1 convolution with bias.
 struct Separable {
@@ -102,18 +107,33 @@ pub struct Landmark68Net {
 }
 
 impl Landmark68Net {
-    /// The network built into the binary, loaded once per process.
+    /// face-api.js's network built into the binary, loaded once per process.
     pub fn embedded() -> Result<&'static Self, NnError> {
         static NET: OnceLock<Result<Landmark68Net, String>> = OnceLock::new();
-        NET.get_or_init(|| {
-            let path = Path::new("<embedded>").join(LANDMARK68_FILE);
-            Weights::from_bytes(LANDMARK68_BYTES, &path)
+        Self::embedded_once(&NET, LANDMARK68_BYTES, LANDMARK68_FILE)
+    }
+
+    /// The project's fine-tuned network for stylized faces ([`LANDMARK68_STYLIZED_FILE`]),
+    /// built into the binary, loaded once per process.
+    pub fn stylized() -> Result<&'static Self, NnError> {
+        static NET: OnceLock<Result<Landmark68Net, String>> = OnceLock::new();
+        Self::embedded_once(&NET, LANDMARK68_STYLIZED_BYTES, LANDMARK68_STYLIZED_FILE)
+    }
+
+    fn embedded_once(
+        cell: &'static OnceLock<Result<Landmark68Net, String>>,
+        bytes: &'static [u8],
+        file: &str,
+    ) -> Result<&'static Self, NnError> {
+        let path = Path::new("<embedded>").join(file);
+        cell.get_or_init(|| {
+            Weights::from_bytes(bytes, &path)
                 .and_then(|w| Self::from_weights(&w))
                 .map_err(|e| e.to_string())
         })
         .as_ref()
         .map_err(|msg| NnError::Format {
-            path: Path::new("<embedded>").join(LANDMARK68_FILE),
+            path,
             msg: msg.clone(),
         })
     }

@@ -274,7 +274,12 @@ fn editing(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
         egui::ComboBox::from_id_salt("matcher")
             .selected_text(backend_label(backend))
             .show_ui(ui, |ui| {
-                for b in [Backend::Auto, Backend::Mesh, Backend::Structural] {
+                for b in [
+                    Backend::Auto,
+                    Backend::Learned,
+                    Backend::Mesh,
+                    Backend::Structural,
+                ] {
                     ui.selectable_value(&mut backend, b, backend_label(b));
                 }
                 ui.add_enabled_ui(have_weights, |ui| {
@@ -476,6 +481,7 @@ fn backend_label(b: Backend) -> &'static str {
         Backend::Mesh => "face mesh (human-like faces)",
         Backend::Structural => "drawn-face fit (cartoons)",
         Backend::Dift => "diffusion features (SD 2.1, slow)",
+        Backend::Learned => "learned network (drawn and stylized faces)",
     }
 }
 

@@ -1,0 +1,181 @@
+"""Fine-tune face-api.js's 68-point net on the generated crops (`make_data.py`), on the CPU.
+
+    python tools/train/train.py --data /tmp/wt25-data --ckpt /tmp/wt25-ckpt --steps 6000 \
+        --out models/landmark68_stylized.safetensors
+
+Starts from `models/landmark68.safetensors` (the shipped net, which already knows human faces)
+and trains every weight with Adam on the normalised mean error (point distance over the outer
+eye-corner distance, the NME the evaluation reports). Augmentation on the fly: mirror image
+(points mirrored and renumbered with the iBUG mirror map), brightness, contrast, saturation, hue,
+grey scale and colour inversion of the picture's channels.
+
+Resumable: a checkpoint (weights, optimiser, step, data order) is written to `--ckpt` every
+`--ckpt-every` steps and on exit; a rerun with the same arguments continues from it. The
+validation crops (`DATA/val`, training styles, seeds apart from the training ones) are scored
+every `--eval-every` steps and the weights with the best validation NME are exported.
+"""
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+import faceapi_net as net
+
+ROOT = Path(__file__).resolve().parents[2]
+MIRROR = np.array([16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0,
+                   26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 27, 28, 29, 30, 35, 34, 33, 32, 31,
+                   45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40,
+                   54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55, 64, 63, 62, 61, 60, 67, 66, 65])
+
+
+def nme(pred, truth):
+    """Per-sample NME: mean point distance over the outer eye-corner distance (36–45)."""
+    d = tf.norm(pred - truth, axis=-1)
+    eyes = tf.maximum(tf.norm(truth[:, 36] - truth[:, 45], axis=-1), 0.02)
+    return tf.reduce_mean(d, axis=-1) / eyes
+
+
+def augment(x, y, seed):
+    """x: B×112×112×3 uint8, y: B×68×2 fractions → float inputs in [0, 1] and points."""
+    r = np.random.default_rng(seed)
+    x = x.astype(np.float32) / 255.0
+    b = len(x)
+    flip = r.random(b) < 0.5
+    x[flip] = x[flip, :, ::-1]
+    y = y.copy()
+    y[flip] = y[flip][:, MIRROR]
+    y[flip, :, 0] = (net.SIZE - 1) / net.SIZE - y[flip, :, 0]
+    # Photometric: per-sample brightness, contrast, saturation, channel shuffle / grey / invert.
+    grey = x.mean(-1, keepdims=True)
+    sat = r.uniform(0.3, 1.4, (b, 1, 1, 1))
+    x = grey + (x - grey) * sat
+    con = r.uniform(0.6, 1.4, (b, 1, 1, 1))
+    mean = x.mean((1, 2, 3), keepdims=True)
+    x = mean + (x - mean) * con + r.uniform(-0.15, 0.15, (b, 1, 1, 1))
+    for i in np.nonzero(r.random(b) < 0.3)[0]:
+        x[i] = x[i][..., r.permutation(3)]
+    for i in np.nonzero(r.random(b) < 0.1)[0]:
+        x[i] = x[i].mean(-1, keepdims=True)
+    for i in np.nonzero(r.random(b) < 0.03)[0]:
+        x[i] = 1.0 - x[i]
+    return np.clip(x, 0, 1).astype(np.float32), y.astype(np.float32)
+
+
+def load_train(d):
+    """The training crops: `x.npy`/`y.npy`, or the shards `make_data.py` has finished so far
+    (training may start while the data is still being made; see `--rescan`)."""
+    if (d / "x.npy").exists():
+        return np.load(d / "x.npy"), np.load(d / "y.npy")
+    shards = sorted(d.glob("shard*_y.npy"))
+    if not shards:
+        raise SystemExit(f"{d}: no training data")
+    xs = np.concatenate([np.load(str(p).replace("_y.npy", "_x.npy")) for p in shards])
+    ys = np.concatenate([np.load(p) for p in shards])
+    return xs, ys
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default="/tmp/wt25-data")
+    ap.add_argument("--ckpt", default="/tmp/wt25-ckpt")
+    ap.add_argument("--init", default=str(ROOT / "models/landmark68.safetensors"))
+    ap.add_argument("--out", default=str(ROOT / "models/landmark68_stylized.safetensors"))
+    ap.add_argument("--steps", type=int, default=6000)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--seed", type=int, default=25)
+    ap.add_argument("--eval-every", type=int, default=500)
+    ap.add_argument("--ckpt-every", type=int, default=250)
+    a = ap.parse_args()
+    tf.random.set_seed(a.seed)
+    data = Path(a.data)
+    xs, ys = load_train(data / "train")
+    vx = np.load(data / "val/x.npy").astype(np.float32) / 255.0
+    vy = np.load(data / "val/y.npy")
+    vk = np.load(data / "val/kind.npy")
+    print(f"train {len(xs)} crops, val {len(vx)}", flush=True)
+    model = net.Landmark68(a.init)
+    sched = tf.keras.optimizers.schedules.CosineDecay(a.lr, a.steps, alpha=0.01,
+                                                      warmup_target=None, warmup_steps=0)
+    opt = tf.keras.optimizers.Adam(sched)
+    step = tf.Variable(0, dtype=tf.int64)
+    best = tf.Variable(np.inf, dtype=tf.float64)
+    ckpt = tf.train.Checkpoint(step=step, best=best, opt=opt, **{k.replace("/", "_"): v for k, v in model.vars.items()})
+    manager = tf.train.CheckpointManager(ckpt, a.ckpt, max_to_keep=2)
+    if manager.latest_checkpoint:
+        ckpt.restore(manager.latest_checkpoint)
+        print(f"resumed from {manager.latest_checkpoint} at step {int(step.numpy())}", flush=True)
+    Path(a.ckpt).mkdir(parents=True, exist_ok=True)
+    best_path = Path(a.ckpt) / "best.safetensors"
+    log_path = Path(a.ckpt) / "log.jsonl"
+
+    @tf.function(jit_compile=False)
+    def train_step(x, y):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(nme(model(x), y))
+        grads = tape.gradient(loss, model.trainable)
+        grads, _ = tf.clip_by_global_norm(grads, 5.0)
+        opt.apply_gradients(zip(grads, model.trainable))
+        return loss
+
+    @tf.function
+    def predict(x):
+        return model(x)
+
+    def validate():
+        errs = np.concatenate([nme(predict(vx[i:i + 128]), vy[i:i + 128]).numpy() for i in range(0, len(vx), 128)])
+        return {"val_nme": float(errs.mean()), "val_refined": float(errs[vk == 0].mean()),
+                "val_coarse": float(errs[vk == 1].mean()) if (vk == 1).any() else None,
+                "val_fail": float((errs[vk == 0] > 0.1).mean())}
+
+    if int(step.numpy()) == 0:
+        v = validate()
+        print("step 0 (shipped net)", json.dumps(v), flush=True)
+        with open(log_path, "a") as f:
+            f.write(json.dumps({"step": 0, **v}) + "\n")
+    t0, losses = time.time(), []
+    n = len(xs)
+    while int(step.numpy()) < a.steps:
+        s = int(step.numpy())
+        # The data order is a function of (seed, step): a resumed run sees the same batches.
+        idx = np.sort(np.random.default_rng([a.seed, s]).choice(n, a.batch, replace=False))
+        x, y = augment(np.asarray(xs[idx]), ys[idx], [a.seed, s, 1])
+        losses.append(float(train_step(x, y).numpy()))
+        step.assign_add(1)
+        s += 1
+        if s % 50 == 0:
+            print(f"step {s} loss {np.mean(losses[-50:]):.4f} lr {float(sched(s)):.2e} "
+                  f"{(time.time() - t0) / len(losses):.3f} s/step", flush=True)
+        if s % a.eval_every == 0 or s == a.steps:
+            if not (data / "train/x.npy").exists():
+                xs, ys = load_train(data / "train")
+                n = len(xs)
+                print(f"training crops now {n}", flush=True)
+            v = validate()
+            print(f"step {s}", json.dumps(v), flush=True)
+            with open(log_path, "a") as f:
+                f.write(json.dumps({"step": s, "loss": float(np.mean(losses[-a.eval_every:])), **v,
+                                    "wall_s": time.time() - t0}) + "\n")
+            if v["val_nme"] < best.numpy():
+                best.assign(v["val_nme"])
+                model.save(str(best_path), {"step": str(s), "val_nme": f"{v['val_nme']:.5f}"})
+        if s % a.ckpt_every == 0:
+            manager.save()
+    manager.save()
+    meta = {
+        "source": "face-api.js face_landmark_68_model (MIT) fine-tuned by tools/train (FaceShot)",
+        "init": os.path.basename(a.init),
+        "seed": str(a.seed), "steps": str(a.steps), "batch": str(a.batch), "lr": str(a.lr),
+        "best_val_nme": f"{float(best.numpy()):.5f}",
+    }
+    final = net.Landmark68(str(best_path))
+    final.save(a.out, meta)
+    print("wrote", a.out, meta, flush=True)
+
+
+if __name__ == "__main__":
+    main()
