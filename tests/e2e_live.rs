@@ -69,7 +69,8 @@ fn live_records_a_paced_file_source_and_reports_its_figures() {
     let num = |k: &str| json[k].as_f64().unwrap_or_else(|| panic!("{k} in {json}"));
     assert!((num("source_fps") - 25.0).abs() < 0.5, "{json}");
     let (frames_in, frames_out, dropped) = (num("frames_in"), num("frames_out"), num("dropped"));
-    assert!((70.0..=78.0).contains(&frames_in), "{json}");
+    // About 75 (3 s at 25 fps), plus what arrived while the animator was being prepared.
+    assert!((70.0..=85.0).contains(&frames_in), "{json}");
     assert!(
         frames_out >= 10.0 && frames_out + dropped <= frames_in,
         "{json}"
