@@ -146,7 +146,7 @@ mod tests {
     /// backend finds the face by itself; measured NME 0.0505.
     #[test]
     fn the_learned_backend_finds_a_generated_cartoon() {
-        let c = crate::matching::cartoon::Cartoon::generate(460_000, 256);
+        let c = crate::cartoon::Cartoon::generate(460_000, 256);
         let r = learned_face(&c.image).unwrap().unwrap();
         let nme = crate::matching::eval::nme(&r.face.points, &c.face.points).unwrap();
         println!("learned NME {nme:.4}, spread {:.4}", r.spread);
