@@ -7,9 +7,10 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use faceshot_core::landmarks::{Face, ImageSize};
 use faceshot_core::live::{
-    Capture, LiveControls, LiveFrame, LiveOptions, LiveRig, list_cameras, run_live, source_path,
+    Capture, LiveControls, LiveFrame, LiveOptions, LiveRig, Recorder, list_cameras, run_live,
+    source_path,
 };
-use faceshot_core::media::{ExportFormat, ExportOptions, Exporter, VirtualCamera, load_image};
+use faceshot_core::media::{ExportFormat, VirtualCamera, load_image};
 use faceshot_core::retarget::{Gains, RetargetOptions};
 use faceshot_core::track::Tracker;
 use std::path::PathBuf;
@@ -122,15 +123,14 @@ pub fn run(args: &LiveArgs) -> Result<()> {
         capture.fps(),
         picture.display()
     );
-    let mut recorder = match &args.record {
-        Some(path) => {
-            let (w, h) = (size.width, size.height);
-            let opts = ExportOptions {
-                fps: capture.fps(),
-                ..Default::default()
-            };
-            Some(Exporter::create(path, w, h, &opts)?)
-        }
+    // Encoded on a thread of its own, so the pipeline never waits for the encoder.
+    let recorder = match &args.record {
+        Some(path) => Some(Recorder::start(
+            path.clone(),
+            size.width,
+            size.height,
+            capture.fps(),
+        )?),
         None => None,
     };
     let rig = LiveRig {
@@ -163,8 +163,8 @@ pub fn run(args: &LiveArgs) -> Result<()> {
         if cancel.is_cancelled() {
             controls.stop();
         }
-        if let Some(rec) = recorder.as_mut() {
-            rec.push(frame.image).map_err(|e| e.to_string())?;
+        if let Some(rec) = &recorder {
+            rec.push(frame.image)?;
         }
         if let Some(cam) = virtual_camera.as_mut() {
             cam.push(frame.image).map_err(|e| e.to_string())?;
@@ -181,7 +181,7 @@ pub fn run(args: &LiveArgs) -> Result<()> {
     );
     capture.stop();
     // The recording is finished (published whole) even when live mode stopped on an error.
-    let recorded = recorder.map(Exporter::finish).transpose();
+    let recorded = recorder.map(Recorder::finish).transpose();
     let stats = stats?;
     if let Some(path) = recorded? {
         eprintln!("recorded {} frames to {}", stats.frames_out, path.display());

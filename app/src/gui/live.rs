@@ -10,9 +10,8 @@ use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use eframe::egui::ColorImage;
 use faceshot_core::landmarks::Landmarks;
 use faceshot_core::live::{
-    Capture, LiveControls, LiveFrame, LiveOptions, LiveRig, LiveStats, run_live,
+    Capture, LiveControls, LiveFrame, LiveOptions, LiveRig, LiveStats, Recorder, run_live,
 };
-use faceshot_core::media::{ExportOptions, Exporter};
 use faceshot_core::track::Tracker;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -88,19 +87,12 @@ impl LiveSession {
             std::thread::Builder::new()
                 .name("faceshot-live".into())
                 .spawn(move || {
-                    // The encoder lives on this thread; a failure to create it ends the session
-                    // with its reason.
-                    let mut recorder = match &record {
-                        Some(path) => {
-                            let opts = ExportOptions {
-                                fps,
-                                ..Default::default()
-                            };
-                            Some(
-                                Exporter::create(path, width, height, &opts)
-                                    .map_err(|e| e.to_string())?,
-                            )
-                        }
+                    // A recording that cannot be created ends the session with its reason.
+                    let recorder = match &record {
+                        Some(path) => Some(
+                            Recorder::start(path.clone(), width, height, fps)
+                                .map_err(|e| e.to_string())?,
+                        ),
                         None => None,
                     };
                     let mut sink = Sink::new(tx);
@@ -111,8 +103,8 @@ impl LiveSession {
                         &options,
                         &controls,
                         &mut |frame: &LiveFrame<'_>| {
-                            if let Some(rec) = recorder.as_mut() {
-                                rec.push(frame.image).map_err(|e| e.to_string())?;
+                            if let Some(rec) = &recorder {
+                                rec.push(frame.image)?;
                             }
                             sink.send(frame);
                             Ok(())
@@ -120,7 +112,7 @@ impl LiveSession {
                     );
                     capture.stop();
                     // The recording is finished whole even when the session stopped on an error.
-                    let finished = recorder.map(Exporter::finish).transpose();
+                    let finished = recorder.map(Recorder::finish).transpose();
                     let stats = stats.map_err(|e| e.to_string())?;
                     finished.map_err(|e| e.to_string())?;
                     Ok(stats)

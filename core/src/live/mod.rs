@@ -12,6 +12,7 @@
 //! eases back to rest.
 
 pub mod capture;
+mod recorder;
 
 use crate::animate::{AnimateError, Animator, WarpAnimator};
 use crate::landmarks::{Face, Landmarks, Point, Track};
@@ -21,6 +22,7 @@ use crate::retarget::{RetargetError, RetargetOptions, Retargeter, neutrality_sco
 use crate::track::{LandmarkFilter, OneEuro, Tracker};
 pub use capture::{Capture, CaptureCounts, CaptureEnd, Captured, Next};
 use image::RgbaImage;
+pub use recorder::Recorder;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
