@@ -8,7 +8,7 @@ mod cli;
 
 use cli::{faceshot, ok, s};
 use faceshot_core::cartoon::character::{self as cartoon, Background, Style};
-use faceshot_core::landmarks::synthetic::{Expression, posed_face};
+use faceshot_core::landmarks::synthetic::{Expression, posed_face, pupils_at};
 use faceshot_core::landmarks::{Face, Landmarks, Point, Track};
 use faceshot_core::media::save_png;
 use image::RgbaImage;
@@ -22,22 +22,6 @@ fn style() -> Style {
         background: Background::Transparent,
         ..Style::default()
     }
-}
-
-/// Pupils placed in each eye at `(across, down)` in half eye widths from its corners' middle.
-fn pupils_at(p: &Landmarks, offsets: [(f32, f32); 2]) -> [Point; 2] {
-    std::array::from_fn(|k| {
-        let (a, b) = if k == 0 {
-            (p[36], p[39])
-        } else {
-            (p[42], p[45])
-        };
-        let half = a.distance(b) * 0.5;
-        let x = (b - a) * (1.0 / (2.0 * half));
-        let y = Point::new(-x.y, x.x);
-        let (across, down) = offsets[k];
-        a.lerp(b, 0.5) + x * (across * half) + y * (down * half)
-    })
 }
 
 /// The scripted driver: straight ahead, left, right, up, a full eye roll, a wink of the

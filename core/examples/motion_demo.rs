@@ -7,7 +7,7 @@
 
 use faceshot_core::animate::{Animator, WarpAnimator};
 use faceshot_core::cartoon::character::{self as cartoon, Background, Style};
-use faceshot_core::landmarks::synthetic::{Expression, posed_face};
+use faceshot_core::landmarks::synthetic::{Expression, posed_face, pupils_at};
 use faceshot_core::landmarks::{Face, ImageSize, Landmarks, Point, Track};
 use faceshot_core::media::{ExportOptions, Exporter};
 use faceshot_core::pupils::read_pupils;
@@ -17,21 +17,6 @@ use std::path::PathBuf;
 
 const FPS: f64 = 15.0;
 const SIDE: u32 = 192;
-
-/// Pupils at `(across, down)` half eye widths from each eye's corners' middle.
-fn pupils_at(p: &Landmarks, g: (f32, f32)) -> [Point; 2] {
-    std::array::from_fn(|k| {
-        let (a, b) = if k == 0 {
-            (p[36], p[39])
-        } else {
-            (p[42], p[45])
-        };
-        let half = a.distance(b) * 0.5;
-        let x = (b - a) * (1.0 / (2.0 * half));
-        let y = Point::new(-x.y, x.x);
-        a.lerp(b, 0.5) + x * (g.0 * half) + y * (g.1 * half)
-    })
-}
 
 /// The script, second by second: talk, look left / right / up, roll the eyes, wink, tilt.
 fn scripted_driver() -> Track {
@@ -72,7 +57,7 @@ fn scripted_driver() -> Track {
             ..Default::default()
         };
         let p = posed_face(300.0, 300.0, 110.0, &e);
-        pupils.push(pupils_at(&p, gaze));
+        pupils.push(pupils_at(&p, [gaze; 2]));
         track.push(p, true);
     }
     track.pupils = Some(pupils);

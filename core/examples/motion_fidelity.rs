@@ -9,7 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use faceshot_core::cartoon::character::{self as cartoon, Background, Style};
-use faceshot_core::landmarks::synthetic::{Expression, posed_face};
+use faceshot_core::landmarks::synthetic::{Expression, posed_face, pupil_offset};
 use faceshot_core::landmarks::{Face, ImageSize, Landmarks, Point, Track};
 use faceshot_core::progress::NoProgress;
 use faceshot_core::pupils::read_pupils;
@@ -37,20 +37,6 @@ fn character() -> Face {
     face.pupils = Some(reading.centres());
     face.pupil_radius = reading.radius();
     face
-}
-
-/// A pupil's place in its eye: across and down, in half eye widths from the corners' middle.
-fn gaze(points: &Landmarks, pupil: Point, k: usize) -> (f32, f32) {
-    let (a, b) = if k == 0 {
-        (points[36], points[39])
-    } else {
-        (points[42], points[45])
-    };
-    let half = a.distance(b) * 0.5;
-    let x = (b - a) * (1.0 / (2.0 * half));
-    let y = Point::new(-x.y, x.x);
-    let d = pupil - a.lerp(b, 0.5);
-    (d.dot(x) / half, d.dot(y) / half)
 }
 
 fn pearson(a: &[f32], b: &[f32]) -> f32 {
@@ -114,7 +100,7 @@ fn signals(driver: &Track, character: &Track) -> Vec<(&'static str, Vec<f32>, Ve
                             .zip(&open)
                             .filter(|(_, o)| **o)
                             .map(|((p, pp), _)| {
-                                let g = gaze(p, pp[k], k);
+                                let g = pupil_offset(p, pp[k], k);
                                 if axis == 0 { g.0 } else { g.1 }
                             })
                             .collect();

@@ -156,6 +156,34 @@ pub fn posed_face(cx: f32, cy: f32, scale: f32, expr: &Expression) -> Landmarks 
     out
 }
 
+/// The frame of eye `k` (0: image-left, points 36–41) used for gaze in tests and demos: the
+/// middle of its corners, the unit vector towards the far corner, the unit vector across (a
+/// quarter turn clockwise on screen, "down" for an upright face), and half the corner distance.
+fn eye_axes(points: &Landmarks, k: usize) -> (Point, Point, Point, f32) {
+    let ring = EYE_RINGS[k.min(1)];
+    let (a, b) = (points[ring[0]], points[ring[3]]);
+    let half = (a.distance(b) * 0.5).max(1e-6);
+    let x = (b - a) * (1.0 / (2.0 * half));
+    (a.lerp(b, 0.5), x, Point::new(-x.y, x.x), half)
+}
+
+/// Pupils placed at `(across, down)` for each eye (image-left first), in half eye widths from
+/// the middle of its corners.
+pub fn pupils_at(points: &Landmarks, offsets: [(f32, f32); 2]) -> [Point; 2] {
+    std::array::from_fn(|k| {
+        let (mid, x, y, half) = eye_axes(points, k);
+        mid + x * (offsets[k].0 * half) + y * (offsets[k].1 * half)
+    })
+}
+
+/// Where `pupil` sits in eye `k`: `(across, down)` in half eye widths from the middle of its
+/// corners (the inverse of [`pupils_at`]).
+pub fn pupil_offset(points: &Landmarks, pupil: Point, k: usize) -> (f32, f32) {
+    let (mid, x, y, half) = eye_axes(points, k);
+    let d = pupil - mid;
+    (d.dot(x) / half, d.dot(y) / half)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +212,30 @@ mod tests {
         );
         let gap = |f: &Landmarks| f[66].y - f[62].y;
         assert!(gap(&open) > gap(&closed) + 25.0);
+    }
+
+    #[test]
+    fn pupils_placed_in_an_eye_read_back_the_same() {
+        let face = posed_face(
+            200.0,
+            220.0,
+            90.0,
+            &Expression {
+                roll: 0.3,
+                ..Default::default()
+            },
+        );
+        let offsets = [(0.3, -0.2), (-0.1, 0.25)];
+        let pupils = pupils_at(&face, offsets);
+        for (k, (across, down)) in offsets.into_iter().enumerate() {
+            let (a, d) = pupil_offset(&face, pupils[k], k);
+            assert!(
+                (a - across).abs() < 1e-4 && (d - down).abs() < 1e-4,
+                "{a} {d}"
+            );
+        }
+        // Straight ahead is the middle of the corners.
+        let mid = face[36].lerp(face[39], 0.5);
+        assert!(pupils_at(&face, [(0.0, 0.0); 2])[0].distance(mid) < 1e-4);
     }
 }
