@@ -58,6 +58,54 @@ pub(crate) fn rgba_to_rgb_frame(
     frame
 }
 
+/// Turns RGBA pictures into the even-sized yuv420p frames the video encoders take: transparent
+/// pixels over a background colour, odd sizes padded by one edge pixel.
+pub(crate) struct Yuv420Converter {
+    scaler: ffmpeg_next::software::scaling::Context,
+    frame_w: u32,
+    frame_h: u32,
+    background: [u8; 3],
+}
+
+impl Yuv420Converter {
+    /// A converter for `width` × `height` pictures.
+    pub(crate) fn new(
+        width: u32,
+        height: u32,
+        background: [u8; 3],
+    ) -> Result<Self, ffmpeg_next::Error> {
+        let (frame_w, frame_h) = (width + width % 2, height + height % 2);
+        let scaler = ffmpeg_next::software::scaling::Context::get(
+            Pixel::RGB24,
+            frame_w,
+            frame_h,
+            Pixel::YUV420P,
+            frame_w,
+            frame_h,
+            ffmpeg_next::software::scaling::Flags::BILINEAR,
+        )?;
+        Ok(Self {
+            scaler,
+            frame_w,
+            frame_h,
+            background,
+        })
+    }
+
+    /// The encoded frame size (the picture's, rounded up to even).
+    pub(crate) fn frame_size(&self) -> (u32, u32) {
+        (self.frame_w, self.frame_h)
+    }
+
+    /// One picture as a yuv420p frame.
+    pub(crate) fn convert(&mut self, image: &RgbaImage) -> Result<VideoFrame, ffmpeg_next::Error> {
+        let rgb = rgba_to_rgb_frame(image, self.background, self.frame_w, self.frame_h);
+        let mut yuv = VideoFrame::empty();
+        self.scaler.run(&rgb, &mut yuv)?;
+        Ok(yuv)
+    }
+}
+
 /// Rotate an image clockwise by 0, 90, 180 or 270 degrees.
 pub(crate) fn rotate_clockwise(image: RgbImage, degrees: u32) -> RgbImage {
     match degrees {

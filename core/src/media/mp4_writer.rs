@@ -3,11 +3,10 @@
 use super::audio_copy::AudioCopier;
 use super::error::MediaError;
 use super::ffmpeg_setup::{FfmpegPath, ensure_init};
-use super::frame_convert::rgba_to_rgb_frame;
+use super::frame_convert::Yuv420Converter;
 use crate::atomic::AtomicFile;
 use ffmpeg_next::format::Pixel;
-use ffmpeg_next::software::scaling;
-use ffmpeg_next::{Dictionary, Packet, Rational, codec, encoder, format, frame};
+use ffmpeg_next::{Dictionary, Packet, Rational, codec, encoder, format};
 use image::RgbaImage;
 use std::path::{Path, PathBuf};
 
@@ -40,16 +39,13 @@ impl Default for Mp4Options {
 pub struct Mp4Writer {
     octx: format::context::Output,
     encoder: encoder::Video,
-    scaler: scaling::Context,
+    converter: Yuv420Converter,
     stream_index: usize,
     encoder_time_base: Rational,
     width: u32,
     height: u32,
-    frame_w: u32,
-    frame_h: u32,
     fps: f64,
     count: i64,
-    background: [u8; 3],
     audio: Option<AudioCopier>,
     audio_note: Option<String>,
     codec_name: String,
@@ -94,8 +90,8 @@ impl Mp4Writer {
                 (c, false)
             }
         };
-        let frame_w = width + width % 2;
-        let frame_h = height + height % 2;
+        let converter = Yuv420Converter::new(width, height, opts.background).map_err(enc_err)?;
+        let (frame_w, frame_h) = converter.frame_size();
         let rate = Rational::from(opts.fps);
         let encoder_time_base = rate.invert();
 
@@ -151,29 +147,16 @@ impl Mp4Writer {
             tracing::info!("{note}");
         }
         octx.write_header().map_err(enc_err)?;
-        let scaler = scaling::Context::get(
-            Pixel::RGB24,
-            frame_w,
-            frame_h,
-            Pixel::YUV420P,
-            frame_w,
-            frame_h,
-            scaling::Flags::BILINEAR,
-        )
-        .map_err(enc_err)?;
         Ok(Self {
             octx,
             encoder,
-            scaler,
+            converter,
             stream_index,
             encoder_time_base,
             width,
             height,
-            frame_w,
-            frame_h,
             fps: opts.fps,
             count: 0,
-            background: opts.background,
             audio,
             audio_note,
             codec_name: codec.name().to_string(),
@@ -195,10 +178,9 @@ impl Mp4Writer {
     pub fn push(&mut self, image: &RgbaImage) -> Result<(), MediaError> {
         let path = self.file.target().to_path_buf();
         MediaError::check_frame_size(&path, self.count as u64, image, (self.width, self.height))?;
-        let rgb = rgba_to_rgb_frame(image, self.background, self.frame_w, self.frame_h);
-        let mut yuv = frame::Video::empty();
-        self.scaler
-            .run(&rgb, &mut yuv)
+        let mut yuv = self
+            .converter
+            .convert(image)
             .map_err(|e| MediaError::encode(&path, e))?;
         yuv.set_pts(Some(self.count));
         self.encoder

@@ -4,10 +4,9 @@
 
 use super::error::MediaError;
 use super::ffmpeg_setup::ensure_init;
-use super::frame_convert::rgba_to_rgb_frame;
+use super::frame_convert::Yuv420Converter;
 use ffmpeg_next::format::Pixel;
-use ffmpeg_next::software::scaling;
-use ffmpeg_next::{Dictionary, Packet, Rational, codec, encoder, format, frame};
+use ffmpeg_next::{Dictionary, Packet, Rational, codec, encoder, format};
 use image::RgbaImage;
 use std::path::{Path, PathBuf};
 
@@ -15,15 +14,12 @@ use std::path::{Path, PathBuf};
 pub struct VirtualCamera {
     octx: format::context::Output,
     encoder: encoder::Video,
-    scaler: scaling::Context,
+    converter: Yuv420Converter,
     stream_index: usize,
     time_base: Rational,
     width: u32,
     height: u32,
-    frame_w: u32,
-    frame_h: u32,
     count: i64,
-    background: [u8; 3],
     device: PathBuf,
 }
 
@@ -68,8 +64,8 @@ impl VirtualCamera {
         let mut octx = format::output_as(text, "v4l2").map_err(|e| open_err(e.to_string()))?;
         let codec = encoder::find(codec::Id::RAWVIDEO)
             .ok_or_else(|| open_err("this FFmpeg build has no raw video encoder".into()))?;
-        let frame_w = width + width % 2;
-        let frame_h = height + height % 2;
+        let converter = Yuv420Converter::new(width, height, background).map_err(enc_err)?;
+        let (frame_w, frame_h) = converter.frame_size();
         let rate = Rational::from(fps);
         let time_base = rate.invert();
         let mut ost = octx.add_stream(codec).map_err(enc_err)?;
@@ -87,28 +83,15 @@ impl VirtualCamera {
         ost.set_parameters(&encoder);
         ost.set_time_base(time_base);
         octx.write_header().map_err(|e| open_err(e.to_string()))?;
-        let scaler = scaling::Context::get(
-            Pixel::RGB24,
-            frame_w,
-            frame_h,
-            Pixel::YUV420P,
-            frame_w,
-            frame_h,
-            scaling::Flags::BILINEAR,
-        )
-        .map_err(enc_err)?;
         Ok(Self {
             octx,
             encoder,
-            scaler,
+            converter,
             stream_index,
             time_base,
             width,
             height,
-            frame_w,
-            frame_h,
             count: 0,
-            background,
             device: device.to_path_buf(),
         })
     }
@@ -117,10 +100,9 @@ impl VirtualCamera {
     pub fn push(&mut self, image: &RgbaImage) -> Result<(), MediaError> {
         let device = self.device.clone();
         MediaError::check_frame_size(&device, self.count as u64, image, (self.width, self.height))?;
-        let rgb = rgba_to_rgb_frame(image, self.background, self.frame_w, self.frame_h);
-        let mut yuv = frame::Video::empty();
-        self.scaler
-            .run(&rgb, &mut yuv)
+        let mut yuv = self
+            .converter
+            .convert(image)
             .map_err(|e| MediaError::encode(&device, e))?;
         yuv.set_pts(Some(self.count));
         self.encoder
