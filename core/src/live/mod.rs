@@ -198,33 +198,59 @@ pub struct LatencyStats {
     pub max: f64,
 }
 
-impl LatencyStats {
-    fn of(mut ms: Vec<f64>) -> Self {
-        if ms.is_empty() {
-            return Self::default();
-        }
-        ms.sort_by(f64::total_cmp);
-        let at = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
-        Self {
-            p50: at(0.5),
-            p95: at(0.95),
-            max: at(1.0),
-        }
-    }
+/// Milliseconds per histogram bin, and the bins kept: times up to 2 s are told apart to 0.05 ms,
+/// longer ones count as 2 s (the largest is kept exactly). A live run's figures take the same
+/// memory however long it runs.
+const BIN_MS: f64 = 0.05;
+const BINS: usize = 40_000;
+
+/// A fixed-size histogram of times in milliseconds, for percentiles over a whole run.
+struct Histogram {
+    bins: Vec<u32>,
+    count: u64,
+    max: f64,
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    if v.is_empty() {
-        return 0.0;
+impl Histogram {
+    fn new() -> Self {
+        Self {
+            bins: vec![0; BINS],
+            count: 0,
+            max: 0.0,
+        }
     }
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+
+    fn push(&mut self, ms: f64) {
+        let ms = if ms.is_finite() { ms.max(0.0) } else { 0.0 };
+        let bin = ((ms / BIN_MS) as usize).min(BINS - 1);
+        self.bins[bin] = self.bins[bin].saturating_add(1);
+        self.count += 1;
+        self.max = self.max.max(ms);
+    }
+
+    /// The `q` quantile (0–1), at the middle of its bin; 0 when empty.
+    fn quantile(&self, q: f64) -> f64 {
+        if self.count == 0 {
+            return 0.0;
+        }
+        let rank = ((self.count - 1) as f64 * q.clamp(0.0, 1.0)).round() as u64;
+        let mut seen = 0u64;
+        for (bin, &n) in self.bins.iter().enumerate() {
+            seen += u64::from(n);
+            if seen > rank {
+                return ((bin as f64 + 0.5) * BIN_MS).min(self.max);
+            }
+        }
+        self.max
+    }
 }
 
 /// The driver's neutral face: the most neutral frame seen in the first second, or the frame
 /// the user picked.
 struct Neutral {
     started: Option<Instant>,
+    /// Still searching the first second (false once it is over or the user picked a frame).
+    searching: bool,
     seen: Track,
     seen_pupils: Vec<Option<[Point; 2]>>,
     chosen: Option<(Landmarks, Option<[Point; 2]>)>,
@@ -234,6 +260,7 @@ impl Neutral {
     fn new() -> Self {
         Self {
             started: None,
+            searching: true,
             seen: Track::new(30.0, None),
             seen_pupils: Vec::new(),
             chosen: None,
@@ -253,10 +280,11 @@ impl Neutral {
             self.chosen = Some((*points, pupils));
             self.seen = Track::new(30.0, None);
             self.seen_pupils.clear();
-            self.started = Some(now - NEUTRAL_WINDOW);
+            self.searching = false;
             return (*points, pupils, true);
         }
-        if now.duration_since(started) <= NEUTRAL_WINDOW {
+        self.searching &= now.duration_since(started) <= NEUTRAL_WINDOW;
+        if self.searching {
             self.seen.push(*points, true);
             self.seen_pupils.push(pupils);
             let best = neutrality_scores(&self.seen)
@@ -304,8 +332,8 @@ pub fn run_live(
     let mut neutral = Neutral::new();
     let mut retargeter: Option<Retargeter> = None;
     let mut pose = (rig.face.points, rig.face.pupils);
-    let mut latencies = Vec::new();
-    let mut stages: [Vec<f64>; 4] = Default::default();
+    let mut latencies = Histogram::new();
+    let mut stages: [Histogram; 4] = std::array::from_fn(|_| Histogram::new());
     let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
     let mut frames_out = 0u64;
     let mut last_seen: Option<Instant> = None;
@@ -443,12 +471,16 @@ pub fn run_live(
         frames_out,
         dropped: counts.dropped,
         fps: frames_out as f64 / elapsed,
-        latency_ms: LatencyStats::of(latencies),
+        latency_ms: LatencyStats {
+            p50: latencies.quantile(0.5),
+            p95: latencies.quantile(0.95),
+            max: latencies.max,
+        },
         stages_ms: StageStats {
-            track: median(&mut stages[0]),
-            retarget: median(&mut stages[1]),
-            render: median(&mut stages[2]),
-            output: median(&mut stages[3]),
+            track: stages[0].quantile(0.5),
+            retarget: stages[1].quantile(0.5),
+            render: stages[2].quantile(0.5),
+            output: stages[3].quantile(0.5),
         },
     })
 }
@@ -477,4 +509,64 @@ pub fn list_cameras() -> Vec<(PathBuf, String)> {
     }
     out.sort();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::landmarks::synthetic::{Expression, posed_face};
+
+    #[test]
+    fn histogram_percentiles_are_within_a_bin_and_memory_is_fixed() {
+        let mut h = Histogram::new();
+        assert_eq!(h.quantile(0.5), 0.0);
+        for ms in 1..=100 {
+            h.push(f64::from(ms));
+        }
+        h.push(f64::NAN);
+        h.push(5000.0);
+        assert!(
+            (h.quantile(0.5) - 51.0).abs() <= BIN_MS,
+            "{}",
+            h.quantile(0.5)
+        );
+        assert!(
+            (h.quantile(0.95) - 96.0).abs() <= BIN_MS,
+            "{}",
+            h.quantile(0.95)
+        );
+        assert_eq!(h.max, 5000.0);
+        assert_eq!(h.bins.len(), BINS);
+    }
+
+    #[test]
+    fn the_neutral_face_is_the_first_seconds_most_neutral_unless_one_is_set() {
+        let face = |open: f32| {
+            posed_face(
+                200.0,
+                200.0,
+                80.0,
+                &Expression {
+                    mouth_open: open,
+                    ..Default::default()
+                },
+            )
+        };
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut n = Neutral::new();
+        assert!(n.offer(&face(0.6), None, at(0), false).2);
+        let (pick, _, changed) = n.offer(&face(0.0), None, at(300), false);
+        assert!(changed && pick == face(0.0));
+        // Later frames do not replace it once the first second is over.
+        n.offer(&face(0.3), None, at(800), false);
+        let (pick, _, changed) = n.offer(&face(0.0), None, at(1500), false);
+        assert!(!changed && pick == face(0.0));
+        let (pick, _, _) = n.offer(&face(0.8), None, at(1600), false);
+        assert_eq!(pick, face(0.0));
+        // Set neutral takes the frame it is given, and keeps it.
+        let (pick, _, changed) = n.offer(&face(0.5), None, at(1700), true);
+        assert!(changed && pick == face(0.5));
+        assert_eq!(n.offer(&face(0.0), None, at(1800), false).0, face(0.5));
+    }
 }
