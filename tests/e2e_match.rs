@@ -77,7 +77,8 @@ fn cartoons_match_and_eval() {
     let json = ok(&faceshot(&["eval-match", s, "--json"]));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["images"], 3);
-    assert!(v["mean_nme"].as_f64().unwrap() < 0.5);
+    // Today 0.049 on these three cartoons.
+    assert!(v["mean_nme"].as_f64().unwrap() < 0.06, "{v}");
 }
 
 #[test]

@@ -6,12 +6,12 @@
 #   tools/train/eval_sets.sh auto learned
 #
 # FACESHOT: the binary (default target/release/faceshot); EVAL_DIR: where the generated sets
-# and the JSON results go (default /tmp/faceshot-eval); SHARED_DATA: the team's shared data
+# and the JSON results go (default target/faceshot-eval in the repository); SHARED_DATA: the team's shared data
 # (default ../shared/data beside the repository); VENV: the training venv (for the sketch set).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${FACESHOT:-$ROOT/target/release/faceshot}
-EVAL=${EVAL_DIR:-/tmp/faceshot-eval}
+EVAL=${EVAL_DIR:-$ROOT/target/faceshot-eval}
 SHARED=${SHARED_DATA:-$ROOT/../shared/data}
 VENV=${VENV:-$HOME/.cache/faceshot/train-venv}
 backends=("${@:-auto}")

@@ -7,13 +7,13 @@
 #   STEPS=2000 tools/train/run.sh      # a shorter schedule
 #
 # Everything large lives outside git: VENV (default ~/.cache/faceshot/train-venv), DATA
-# (default /tmp/faceshot-train-data, ~1 GB), CKPT (default /tmp/faceshot-train-ckpt; rerun
-# to resume). Runs under `nice -n 19`.
+# (default target/train-data, ~1 GB) and CKPT (default target/train-ckpt; rerun to resume),
+# both under the repository's git-ignored target/. Runs under `nice -n 19`.
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV=${VENV:-$HOME/.cache/faceshot/train-venv}
-DATA=${DATA:-/tmp/faceshot-train-data}
-CKPT=${CKPT:-/tmp/faceshot-train-ckpt}
+DATA=${DATA:-../../target/train-data}
+CKPT=${CKPT:-../../target/train-ckpt}
 SHARDS=${SHARDS:-25}   # of 40 shards of 500 pictures each (seeds 1 000 000 + k, k mod 40 < SHARDS)
 STEPS=${STEPS:-3000}
 OUT=${OUT:-../../models/landmark68_stylized.safetensors}

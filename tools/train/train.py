@@ -1,6 +1,6 @@
 """Fine-tune face-api.js's 68-point net on the generated crops (`make_data.py`), on the CPU.
 
-    python tools/train/train.py --data /tmp/wt25-data --ckpt /tmp/wt25-ckpt --steps 6000 \
+    python tools/train/train.py --data target/train-data --ckpt target/train-ckpt --steps 6000 \
         --out models/landmark68_stylized.safetensors
 
 Starts from `models/landmark68.safetensors` (the shipped net, which already knows human faces)
@@ -80,8 +80,8 @@ def load_train(d):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default="/tmp/wt25-data")
-    ap.add_argument("--ckpt", default="/tmp/wt25-ckpt")
+    ap.add_argument("--data", default=str(ROOT / "target/train-data"))
+    ap.add_argument("--ckpt", default=str(ROOT / "target/train-ckpt"))
     ap.add_argument("--init", default=str(ROOT / "models/landmark68.safetensors"))
     ap.add_argument("--out", default=str(ROOT / "models/landmark68_stylized.safetensors"))
     ap.add_argument("--steps", type=int, default=6000)

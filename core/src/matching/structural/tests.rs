@@ -153,7 +153,7 @@ fn an_ear_and_the_mouth_are_no_eye_pair() {
     let (r, nme) = fit_turned(95022, 40.0);
     assert!(r.findings.eyes, "{:?}", r.findings);
     // Today 0.123.
-    assert!(nme.is_some_and(|e| e < 0.15), "NME {nme:?}");
+    assert!(nme.is_some_and(|e| e < 0.135), "NME {nme:?}");
 }
 
 #[test]
@@ -236,14 +236,15 @@ fn a_picture_wide_pair_must_agree_with_the_eye_the_face_shows() {
     // blobs anywhere in the picture (0.33) paired it with something far from its mirror
     // image. The face region's eye wins, with its mirror image or the far eye its colours
     // show.
-    for seed in [95048, 95052] {
+    // Today 0.080 and 0.056.
+    for (seed, bound) in [(95048, 0.09), (95052, 0.065)] {
         let (r, nme) = fit_turned(seed, 40.0);
         assert!(
             r.findings.face && !r.findings.round_eyes,
             "{seed}: {:?}",
             r.findings
         );
-        assert!(nme.is_some_and(|e| e < 0.2), "{seed}: NME {nme:?}");
+        assert!(nme.is_some_and(|e| e < bound), "{seed}: NME {nme:?}");
     }
 }
 
