@@ -15,6 +15,18 @@ fn sample_clip() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/driving/sample_talk.mp4")
 }
 
+/// `live PICTURE --landmarks FACE --camera CAMERA`, to which a test adds its options.
+fn live<'a>(picture: &'a Path, face: &'a Path, camera: &'a str) -> Vec<&'a str> {
+    vec![
+        "live",
+        s(picture),
+        "--landmarks",
+        s(face),
+        "--camera",
+        camera,
+    ]
+}
+
 /// A 192² cartoon and its landmarks in `dir`.
 fn character(dir: &Path) -> (PathBuf, PathBuf) {
     let rest = cartoon::big_eyes(posed_face(96.0, 100.0, 60.0, &Expression::default()), 2.0);
@@ -44,20 +56,20 @@ fn live_records_a_paced_file_source_and_reports_its_figures() {
     let (record, stats) = (dir.path().join("live.mp4"), dir.path().join("stats.json"));
     let clip = sample_clip();
     let started = std::time::Instant::now();
-    ok(&faceshot(&[
-        "live",
-        s(&picture),
-        "--landmarks",
-        s(&face),
-        "--camera",
-        s(&clip),
-        "--seconds",
-        "3",
-        "--record",
-        s(&record),
-        "--stats",
-        s(&stats),
-    ]));
+    ok(&faceshot(
+        &[
+            &live(&picture, &face, s(&clip))[..],
+            &[
+                "--seconds",
+                "3",
+                "--record",
+                s(&record),
+                "--stats",
+                s(&stats),
+            ],
+        ]
+        .concat(),
+    ));
     // Paced: three seconds of a 25 fps clip take about three seconds.
     assert!(
         started.elapsed().as_secs_f64() > 2.5,
@@ -105,18 +117,13 @@ fn live_stops_when_the_source_ends_and_keeps_the_recording() {
     let dir = tempfile::tempdir().unwrap();
     let (picture, face) = character(dir.path());
     let record = dir.path().join("live.mp4");
-    let o = faceshot(&[
-        "live",
-        s(&picture),
-        "--landmarks",
-        s(&face),
-        "--camera",
-        s(&sample_clip()),
-        "--seconds",
-        "60",
-        "--record",
-        s(&record),
-    ]);
+    let o = faceshot(
+        &[
+            &live(&picture, &face, s(&sample_clip()))[..],
+            &["--seconds", "60", "--record", s(&record)],
+        ]
+        .concat(),
+    );
     ok(&o);
     let frames = VideoReader::open(&record).unwrap().info().frame_count;
     assert!(frames > 10, "{frames}: {}", stderr(&o));
@@ -129,16 +136,13 @@ fn a_source_that_is_not_a_video_is_a_clear_error_and_writes_nothing() {
     let bogus = dir.path().join("notes.txt");
     std::fs::write(&bogus, "not a video").unwrap();
     let record = dir.path().join("live.mp4");
-    let o = faceshot(&[
-        "live",
-        s(&picture),
-        "--landmarks",
-        s(&face),
-        "--camera",
-        s(&bogus),
-        "--record",
-        s(&record),
-    ]);
+    let o = faceshot(
+        &[
+            &live(&picture, &face, s(&bogus))[..],
+            &["--record", s(&record)],
+        ]
+        .concat(),
+    );
     assert!(!o.status.success());
     let err = stderr(&o);
     assert!(
@@ -169,14 +173,7 @@ fn a_camera_that_is_not_there_is_a_clear_error_from_the_device_layer() {
     }
     let dir = tempfile::tempdir().unwrap();
     let (picture, face) = character(dir.path());
-    let o = faceshot(&[
-        "live",
-        s(&picture),
-        "--landmarks",
-        s(&face),
-        "--camera",
-        "7",
-    ]);
+    let o = faceshot(&live(&picture, &face, "7"));
     assert!(!o.status.success());
     let err = stderr(&o);
     // FFmpeg's V4L2 input was found and tried the device (no "has no capture input").
@@ -193,18 +190,13 @@ fn a_virtual_camera_that_is_not_there_says_how_to_make_one() {
     let dir = tempfile::tempdir().unwrap();
     let (picture, face) = character(dir.path());
     let record = dir.path().join("live.mp4");
-    let o = faceshot(&[
-        "live",
-        s(&picture),
-        "--landmarks",
-        s(&face),
-        "--camera",
-        s(&sample_clip()),
-        "--record",
-        s(&record),
-        "--virtual-camera",
-        "/dev/video9",
-    ]);
+    let o = faceshot(
+        &[
+            &live(&picture, &face, s(&sample_clip()))[..],
+            &["--record", s(&record), "--virtual-camera", "/dev/video9"],
+        ]
+        .concat(),
+    );
     assert!(!o.status.success());
     let err = stderr(&o);
     assert!(
@@ -231,16 +223,13 @@ fn a_source_cut_short_mid_stream_stops_cleanly_and_keeps_the_recording() {
     let cut = dir.path().join("cut.gif");
     std::fs::write(&cut, &bytes[..bytes.len() * 6 / 10]).unwrap();
     let record = dir.path().join("live.mp4");
-    let o = faceshot(&[
-        "live",
-        s(&picture),
-        "--landmarks",
-        s(&face),
-        "--camera",
-        s(&cut),
-        "--record",
-        s(&record),
-    ]);
+    let o = faceshot(
+        &[
+            &live(&picture, &face, s(&cut))[..],
+            &["--record", s(&record)],
+        ]
+        .concat(),
+    );
     ok(&o);
     let frames = VideoReader::open(&record).unwrap().info().frame_count;
     assert!((10..=70).contains(&frames), "{frames}: {}", stderr(&o));
