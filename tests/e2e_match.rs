@@ -194,3 +194,53 @@ fn weights_reports_a_folder_and_downloads_what_is_missing() {
     }
     assert!(ok(&weights(&closed, &[])).contains("complete"));
 }
+
+/// `contact-sheet` on a folder: one numbered tile a picture, the landmarks drawn where the
+/// generated truth puts them, a table row a picture; it never writes over its inputs.
+#[test]
+fn contact_sheet_draws_every_picture_in_its_tile() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set");
+    let s = set.to_str().unwrap();
+    ok(&faceshot(&[
+        "cartoons", s, "--count", "3", "--size", "128", "--seed", "77",
+    ]));
+    let sheet = dir.path().join("sheet.png");
+    let table = ok(&faceshot(&[
+        "contact-sheet",
+        s,
+        "-o",
+        sheet.to_str().unwrap(),
+        "--tile",
+        "128",
+        "--columns",
+        "2",
+    ]));
+    let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("| ")).collect();
+    assert_eq!(rows.len(), 4, "{table}"); // header + 3 pictures
+    assert!(rows[1].starts_with("| 1 | cartoon_00077.png |"), "{table}");
+    let img = image::open(&sheet).unwrap().to_rgba8();
+    // 2 columns × 2 rows of 128-pixel tiles; the fourth cell stays empty (dark).
+    assert_eq!(img.dimensions(), (256, 256));
+    assert_eq!(img.get_pixel(200, 200).0, [32, 32, 32, 255]);
+    // The third picture's tile has its drawn points (white contours, coloured dots) near the
+    // generated truth: at the truth's chin the tile differs from the bare picture.
+    let truth = Face::load(&set.join("cartoon_00079.json")).unwrap();
+    let bare = image::open(set.join("cartoon_00079.png"))
+        .unwrap()
+        .to_rgba8();
+    let chin = truth.points[8];
+    let (x, y) = (chin.x.round() as u32, chin.y.round() as u32);
+    let drawn = img.get_pixel(x, 128 + y).0;
+    let plain = bare.get_pixel(x, y).0;
+    let diff: i32 = (0..3)
+        .map(|c| (i32::from(drawn[c]) - i32::from(plain[c])).abs())
+        .sum();
+    assert!(diff > 60, "chin tile {drawn:?} vs picture {plain:?}");
+    // An output that is one of the inputs is refused, and the input is left as it was.
+    let input = set.join("cartoon_00077.png");
+    let before = std::fs::read(&input).unwrap();
+    let o = faceshot(&["contact-sheet", s, "-o", input.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert_eq!(std::fs::read(&input).unwrap(), before);
+}

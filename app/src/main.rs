@@ -41,6 +41,8 @@ enum Command {
     Match(cmd::match_cmd::MatchArgs),
     /// Landmark accuracy (NME, failure rate) over a folder of images with ground truth.
     EvalMatch(cmd::eval_match::EvalMatchArgs),
+    /// Match many character pictures and draw them numbered on one sheet for review.
+    ContactSheet(cmd::contact_sheet::ContactSheetArgs),
     /// Generate cartoon characters with exact landmarks (tests, gallery, evaluation).
     Cartoons(cmd::cartoons::CartoonsArgs),
     /// Where the diffusion matcher's Stable Diffusion 2.1 weights are; --download fetches them.
@@ -65,7 +67,9 @@ fn main() -> ExitCode {
     // on worker threads (see `faceshot_core::heap`).
     if matches!(
         cli.command,
-        None | Some(Command::Gui(_) | Command::Match(_) | Command::EvalMatch(_))
+        None | Some(
+            Command::Gui(_) | Command::Match(_) | Command::EvalMatch(_) | Command::ContactSheet(_)
+        )
     ) {
         faceshot_core::heap::single_arena();
     }
@@ -89,6 +93,7 @@ fn main() -> ExitCode {
         Some(Command::Match(args)) => cmd::match_cmd::run(args, cli.quiet),
         Some(Command::Live(args)) => cmd::live::run(args),
         Some(Command::EvalMatch(args)) => cmd::eval_match::run(args, cli.quiet),
+        Some(Command::ContactSheet(args)) => cmd::contact_sheet::run(args, cli.quiet),
         Some(Command::Cartoons(args)) => cmd::cartoons::run(args),
         Some(Command::Weights(args)) => cmd::weights::run(args, cli.quiet),
         Some(Command::Gui(args)) => run_gui(args),

@@ -87,6 +87,56 @@ pub fn draw_parts(img: &mut RgbaImage, points: &Landmarks, thickness: f32) {
     }
 }
 
+/// 3×5 pixel glyphs of the digits 0–9, one row of three bits per line (top first).
+const DIGITS: [[u8; 5]; 10] = [
+    [0b111, 0b101, 0b101, 0b101, 0b111],
+    [0b010, 0b110, 0b010, 0b010, 0b111],
+    [0b111, 0b001, 0b111, 0b100, 0b111],
+    [0b111, 0b001, 0b111, 0b001, 0b111],
+    [0b101, 0b101, 0b111, 0b001, 0b001],
+    [0b111, 0b100, 0b111, 0b001, 0b111],
+    [0b111, 0b100, 0b111, 0b101, 0b111],
+    [0b111, 0b001, 0b010, 0b010, 0b010],
+    [0b111, 0b101, 0b111, 0b101, 0b111],
+    [0b111, 0b101, 0b111, 0b001, 0b111],
+];
+
+/// Writes `n` in white block digits `scale` pixels a glyph pixel on a black box whose top-left
+/// corner is at (`x`, `y`); whatever falls outside the picture is clipped.
+pub fn draw_number(img: &mut RgbaImage, n: usize, x: u32, y: u32, scale: u32) {
+    let text = n.to_string();
+    let digits: Vec<usize> = text.bytes().map(|b| usize::from(b - b'0')).collect();
+    let (w, h) = ((digits.len() as u32 * 4 + 1) * scale, 7 * scale);
+    let mut put = |px: u32, py: u32, c: [u8; 4]| {
+        if px < img.width() && py < img.height() {
+            img.put_pixel(px, py, image::Rgba(c));
+        }
+    };
+    for dy in 0..h {
+        for dx in 0..w {
+            put(x + dx, y + dy, [0, 0, 0, 255]);
+        }
+    }
+    for (k, &d) in digits.iter().enumerate() {
+        for (row, bits) in DIGITS[d].iter().enumerate() {
+            for col in 0..3u32 {
+                if bits & (0b100 >> col) == 0 {
+                    continue;
+                }
+                let (gx, gy) = (
+                    x + (1 + k as u32 * 4 + col) * scale,
+                    y + (1 + row as u32) * scale,
+                );
+                for sy in 0..scale {
+                    for sx in 0..scale {
+                        put(gx + sx, gy + sy, [255, 255, 255, 255]);
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,5 +197,20 @@ mod tests {
         draw_parts(&mut img, &face, 3.0);
         draw_tracked(&mut img, &face, true);
         assert!(img.pixels().all(|p| p.0 == [0, 0, 0, 0]));
+    }
+
+    #[test]
+    fn numbers_are_drawn_in_block_digits() {
+        let mut img = RgbaImage::from_pixel(40, 20, Rgba([9, 9, 9, 255]));
+        draw_number(&mut img, 17, 0, 0, 2);
+        // "1" is a centre column; "7" a full top bar: glyph pixel (col, row) at scale 2 sits at
+        // x = (1 + 4k + col) · 2, y = (1 + row) · 2.
+        assert_eq!(img.get_pixel(6, 2).0, [255, 255, 255, 255]); // 1: top of the stem
+        assert_eq!(img.get_pixel(4, 2).0, [0, 0, 0, 255]); // beside it
+        assert_eq!(img.get_pixel(10, 2).0, [255, 255, 255, 255]); // 7: bar's left end
+        assert_eq!(img.get_pixel(10, 6).0, [0, 0, 0, 255]); // no left stroke lower down
+        assert_eq!(img.get_pixel(39, 19).0, [9, 9, 9, 255]); // outside the box
+        // Near the corner: clipped, no panic.
+        draw_number(&mut img, 123, 35, 15, 3);
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod animate;
 pub mod cartoons;
+pub mod contact_sheet;
 pub mod detect;
 pub mod eval_match;
 pub mod live;
