@@ -244,3 +244,71 @@ fn contact_sheet_draws_every_picture_in_its_tile() {
     assert!(!o.status.success());
     assert_eq!(std::fs::read(&input).unwrap(), before);
 }
+
+/// `match --face-box`: the face in the box is matched (two cartoons side by side); a bad box is
+/// refused in one line and nothing is written.
+#[test]
+fn match_in_a_face_box() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set");
+    ok(&faceshot(&[
+        "cartoons",
+        set.to_str().unwrap(),
+        "--count",
+        "2",
+        "--size",
+        "160",
+        "--seed",
+        "31",
+    ]));
+    let a = image::open(set.join("cartoon_00031.png"))
+        .unwrap()
+        .to_rgba8();
+    let b = image::open(set.join("cartoon_00032.png"))
+        .unwrap()
+        .to_rgba8();
+    let mut pair = image::RgbaImage::new(320, 160);
+    image::imageops::replace(&mut pair, &a, 0, 0);
+    image::imageops::replace(&mut pair, &b, 160, 0);
+    let pic = dir.path().join("pair.png");
+    pair.save(&pic).unwrap();
+    let out = dir.path().join("m.json");
+    let (p, o) = (pic.to_str().unwrap(), out.to_str().unwrap());
+    ok(&faceshot(&[
+        "match",
+        p,
+        "-o",
+        o,
+        "--face-box",
+        "165,5,150,150",
+    ]));
+    let face = Face::load(&out).unwrap();
+    let truth = Face::load(&set.join("cartoon_00032.json")).unwrap();
+    let mut shifted = truth.points;
+    for q in shifted.iter_mut() {
+        q.x += 160.0;
+    }
+    let e = faceshot_core::matching::eval::nme(&face.points, &shifted).unwrap();
+    assert!(e < 0.1, "NME {e}");
+    assert_eq!(face.image.unwrap().width, 320);
+    let refused = dir.path().join("r.json");
+    let r = refused.to_str().unwrap();
+    for (args, needle) in [
+        (vec!["--face-box", "1,2,3"], "not x,y,width,height"),
+        (vec!["--face-box", "1000,1000,50,50"], "keeps less than"),
+        (
+            vec![
+                "--face-box",
+                "0,0,100,100",
+                "--anchors",
+                "10,10;30,10;20,20",
+            ],
+            "give one",
+        ),
+    ] {
+        let mut full = vec!["match", p, "-o", r];
+        full.extend(args);
+        cli::assert_clean_failure(&faceshot(&full), needle);
+        assert!(!refused.exists());
+    }
+}

@@ -1055,3 +1055,59 @@ fn live_mode_with_a_bad_source_says_why_and_keeps_the_work() {
     assert!(n.text.contains("camera.mp4"), "{}", n.text);
     assert_eq!(h.state().doc.rig, before);
 }
+
+/// Two faces in one picture (the astronaut on the left, a generated cartoon on the right):
+/// "Match in a box…" and a box dragged around the cartoon put the landmarks on the cartoon, as
+/// one undoable step.
+#[test]
+fn matching_in_a_dragged_box_picks_the_face_inside_it() {
+    use eframe::egui::accesskit::Role;
+
+    let dir = tempfile::tempdir().unwrap();
+    let pic = dir.path().join("two_faces.png");
+    let left = image::imageops::resize(
+        &faceshot_core::media::load_image(&astronaut()).unwrap(),
+        256,
+        256,
+        image::imageops::FilterType::Triangle,
+    );
+    let right = faceshot_core::cartoon::Cartoon::generate(9, 256);
+    let mut pair = image::RgbaImage::new(512, 256);
+    image::imageops::replace(&mut pair, &left, 0, 0);
+    image::imageops::replace(&mut pair, &right.image, 256, 0);
+    pair.save(&pic).unwrap();
+    let mut h = harness(LaunchOptions::default());
+    h.state_mut().open_path(&pic);
+    settle(&mut h);
+    let before = points(&h);
+
+    h.get_by_role_and_label(Role::Button, "Match in a box…")
+        .click();
+    h.run_steps(2);
+    assert!(h.state().view.canvas.face_box.is_some(), "not picking");
+    h.get_by_label_contains("Drag a box around the face to match");
+    let xform = h.state().view.canvas.last_xform.expect("canvas");
+    drag(
+        &mut h,
+        xform.to_screen(Point::new(262.0, 6.0)),
+        xform.to_screen(Point::new(506.0, 250.0)),
+    );
+    settle(&mut h);
+    assert!(h.state().view.canvas.face_box.is_none(), "still picking");
+    let rig = h.state().doc.rig.as_ref().unwrap();
+    assert!(
+        matches!(&rig.source, RigSource::Matched(n) if n.contains("in the box")),
+        "{:?}",
+        rig.source
+    );
+    let mut truth = right.face.points;
+    for p in truth.iter_mut() {
+        *p = Point::new(p.x + 256.0, p.y);
+    }
+    let e = faceshot_core::matching::eval::nme(&rig.face.points, &truth).unwrap();
+    assert!(e < 0.1, "NME to the cartoon {e}");
+    assert_eq!(h.state().doc.undo_label(), Some("match landmarks"));
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.step();
+    assert_eq!(points(&h), before);
+}

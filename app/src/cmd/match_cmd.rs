@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use faceshot_core::atomic::AtomicFile;
 use faceshot_core::landmarks::Point;
-use faceshot_core::matching::{Backend, MatchOptions, match_face};
+use faceshot_core::matching::{Backend, MIN_REGION_SIDE, MatchOptions, Region, match_face};
 use faceshot_core::media::{load_image, save_png};
 use faceshot_dift::{DiftOptions, Inversion, diffusion_for};
 use std::path::PathBuf;
@@ -83,6 +83,7 @@ impl BackendArgs {
             anchors: None,
             cache_dir: self.cache_dir.clone(),
             gallery: self.gallery.clone(),
+            region: None,
         })
     }
 }
@@ -101,6 +102,10 @@ pub struct MatchArgs {
     /// (3 anchors), or mouth corners (4), or nose tip and mouth corners (5).
     #[arg(long)]
     pub anchors: Option<String>,
+    /// Match the face inside this box, "x,y,width,height" in pixels (a picture with several
+    /// faces, or a face the matcher misses in the whole picture).
+    #[arg(long, value_name = "X,Y,W,H")]
+    pub face_box: Option<String>,
     /// Also write the image with the landmarks drawn on it (PNG).
     #[arg(long)]
     pub overlay: Option<PathBuf>,
@@ -168,8 +173,27 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<()> {
         }
         None => None,
     };
+    let region = match &args.face_box {
+        Some(b) => {
+            let region: Region = b.parse()?;
+            if region.crop_in(image.width(), image.height()).is_none() {
+                bail!(
+                    "--face-box {b} keeps less than {MIN_REGION_SIDE}×{MIN_REGION_SIDE} pixels of \
+                     the {}x{} picture",
+                    image.width(),
+                    image.height()
+                );
+            }
+            Some(region)
+        }
+        None => None,
+    };
+    if region.is_some() && anchors.is_some() {
+        bail!("--face-box and --anchors both place the face; give one");
+    }
     let mut opts = args.backend.options(anchors.is_none(), quiet)?;
     opts.anchors = anchors;
+    opts.region = region;
     let bar = BarProgress::new(None, quiet);
     let result = match_face(&image, &opts, &bar);
     bar.finish();

@@ -28,6 +28,10 @@ pub enum UiCommand {
     TogglePlaceByClicks,
     /// Fit all 68 points to the clicks placed so far.
     FitToClicks,
+    /// Start or stop picking the face to match by dragging a box around it.
+    ToggleFaceBox,
+    /// Match the face inside the box dragged on the canvas.
+    MatchInBox,
     /// Download the diffusion matcher's weights.
     DownloadWeights,
     /// Ask a job to stop.

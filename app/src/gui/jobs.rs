@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use eframe::egui::ColorImage;
 use faceshot_core::animate::Animator;
 use faceshot_core::landmarks::{Face, ImageSize, Landmarks, Point, Track};
-use faceshot_core::matching::Backend;
+use faceshot_core::matching::{Backend, Region};
 use faceshot_core::media::{ExportOptions, Exporter, VideoReader, load_image};
 use faceshot_core::progress::Progress;
 use faceshot_dift::hub::{DOWNLOAD_SIZE_TEXT, Hub};
@@ -101,6 +101,8 @@ pub enum Request {
         weights: Option<PathBuf>,
         /// 3 or 5 clicked anchors: fit the shape model to them instead.
         anchors: Option<Vec<Point>>,
+        /// Match only the face in this box (drawn on the canvas).
+        region: Option<Region>,
         /// Part of loading the picture (not a user's request).
         on_load: bool,
     },
@@ -328,10 +330,11 @@ pub fn run(
             backend,
             weights,
             anchors,
+            region,
             on_load,
         } => {
             let result =
-                pipeline::match_character(&image, backend, weights, anchors, ctx.progress)?;
+                pipeline::match_character(&image, backend, weights, anchors, region, ctx.progress)?;
             let note = if result.placeholder {
                 format!(
                     "no face found: the points are a stand-in to drag into place ({})",

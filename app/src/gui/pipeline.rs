@@ -6,7 +6,7 @@ use super::settings::{ReferenceSetting, Settings};
 use anyhow::Result;
 use faceshot_core::animate::{Animator, WarpAnimator};
 use faceshot_core::landmarks::{Face, Point, Track};
-use faceshot_core::matching::{Backend, MatchOptions, MatchResult, match_face};
+use faceshot_core::matching::{Backend, MatchOptions, MatchResult, Region, match_face};
 use faceshot_core::progress::Progress;
 use faceshot_core::retarget::{Reference, RetargetOptions, choose_reference};
 use image::RgbaImage;
@@ -44,12 +44,13 @@ pub fn prepare_animator(image: &RgbaImage, rest: &Face) -> Result<Arc<dyn Animat
 
 /// Find the character's landmarks with the matcher (`backend`; `weights`: the SD 2.1 folder for
 /// the diffusion matcher; no downloads from the app),
-/// or, given 3–5 clicked `anchors`, with the five-click fit.
+/// or, given 3–5 clicked `anchors`, with the five-click fit; `region`: only the face in that box.
 pub fn match_character(
     image: &RgbaImage,
     backend: Backend,
     weights: Option<PathBuf>,
     anchors: Option<Vec<Point>>,
+    region: Option<Region>,
     progress: &dyn Progress,
 ) -> Result<MatchResult> {
     let diffusion = match anchors {
@@ -67,6 +68,7 @@ pub fn match_character(
         backend,
         diffusion,
         anchors,
+        region,
         ..MatchOptions::default()
     };
     Ok(match_face(image, &opts, progress)?)

@@ -152,6 +152,83 @@ pub struct MatchOptions {
     pub cache_dir: Option<PathBuf>,
     /// Gallery folder (default: the gallery built into the binary).
     pub gallery: Option<PathBuf>,
+    /// Match only the face inside this box (a picture with several faces, or a face the
+    /// matchers miss in the whole picture); ignored with `anchors`.
+    pub region: Option<Region>,
+}
+
+/// A box on the picture, in pixels (top-left corner and size).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Region {
+    /// Left edge.
+    pub x: f32,
+    /// Top edge.
+    pub y: f32,
+    /// Width.
+    pub width: f32,
+    /// Height.
+    pub height: f32,
+}
+
+/// The box is grown by this share of its size on every side before matching in it: a box drawn
+/// tight around a face still shows the matchers its outline.
+pub const REGION_MARGIN: f32 = 0.15;
+
+/// Smallest side, in pixels, of the part of the picture a region keeps.
+pub const MIN_REGION_SIDE: u32 = 16;
+
+impl Region {
+    /// The box from two opposite corners (in any order).
+    pub fn from_corners(a: Point, b: Point) -> Self {
+        Self {
+            x: a.x.min(b.x),
+            y: a.y.min(b.y),
+            width: (a.x - b.x).abs(),
+            height: (a.y - b.y).abs(),
+        }
+    }
+
+    /// The pixels the matchers see for this box on a `width`×`height` picture: the box grown
+    /// by [`REGION_MARGIN`] and clipped to the picture, as (x, y, width, height); `None` when
+    /// the box is not finite or keeps less than [`MIN_REGION_SIDE`] pixels a side.
+    pub fn crop_in(&self, width: u32, height: u32) -> Option<(u32, u32, u32, u32)> {
+        let v = [self.x, self.y, self.width, self.height];
+        if v.iter().any(|c| !c.is_finite()) || self.width <= 0.0 || self.height <= 0.0 {
+            return None;
+        }
+        let (mx, my) = (self.width * REGION_MARGIN, self.height * REGION_MARGIN);
+        let x0 = (self.x - mx).floor().clamp(0.0, width as f32) as u32;
+        let y0 = (self.y - my).floor().clamp(0.0, height as f32) as u32;
+        let x1 = (self.x + self.width + mx).ceil().clamp(0.0, width as f32) as u32;
+        let y1 = (self.y + self.height + my).ceil().clamp(0.0, height as f32) as u32;
+        let (w, h) = (x1.saturating_sub(x0), y1.saturating_sub(y0));
+        (w >= MIN_REGION_SIDE && h >= MIN_REGION_SIDE).then_some((x0, y0, w, h))
+    }
+}
+
+impl std::str::FromStr for Region {
+    type Err = MatchError;
+
+    /// "x,y,width,height" in pixels.
+    fn from_str(s: &str) -> Result<Self, MatchError> {
+        let bad = || MatchError::Options(format!("box \"{s}\" is not x,y,width,height in pixels"));
+        let v: Vec<f32> = s
+            .split(',')
+            .map(|t| t.trim().parse::<f32>().map_err(|_| bad()))
+            .collect::<Result<_, _>>()?;
+        let [x, y, width, height] = v[..] else {
+            return Err(bad());
+        };
+        if !v.iter().all(|c| c.is_finite()) || width <= 0.0 || height <= 0.0 {
+            return Err(bad());
+        }
+        Ok(Self {
+            x,
+            y,
+            width,
+            height,
+        })
+    }
 }
 
 impl Default for MatchOptions {
@@ -162,6 +239,7 @@ impl Default for MatchOptions {
             anchors: None,
             cache_dir: None,
             gallery: None,
+            region: None,
         }
     }
 }
@@ -255,7 +333,10 @@ pub fn match_face(
     opts: &MatchOptions,
     progress: &dyn Progress,
 ) -> Result<MatchResult, MatchError> {
-    let mut r = match_face_raw(image, opts, progress)?;
+    let mut r = match (&opts.region, &opts.anchors) {
+        (Some(region), None) => match_in_region(image, region, opts, progress)?,
+        _ => match_face_raw(image, opts, progress)?,
+    };
     if tangled(&r.face.points) {
         let u = rearrange::uncross_lids(&r.face.points);
         if !tangled(&u) {
@@ -273,6 +354,37 @@ pub fn match_face(
         r.face.pupils = Some(reading.centres());
         r.face.pupil_radius = reading.radius();
     }
+    Ok(r)
+}
+
+/// [`match_face_raw`] on the part of the picture `region` keeps ([`Region::crop_in`]), the
+/// points moved back into the whole picture.
+fn match_in_region(
+    image: &RgbaImage,
+    region: &Region,
+    opts: &MatchOptions,
+    progress: &dyn Progress,
+) -> Result<MatchResult, MatchError> {
+    let (w, h) = image.dimensions();
+    let (x0, y0, cw, ch) = region.crop_in(w, h).ok_or_else(|| {
+        MatchError::Options(format!(
+            "the box {:.0},{:.0} {:.0}×{:.0} keeps less than {MIN_REGION_SIDE}×{MIN_REGION_SIDE} \
+             pixels of the {w}×{h} picture",
+            region.x, region.y, region.width, region.height
+        ))
+    })?;
+    let crop = image::imageops::crop_imm(image, x0, y0, cw, ch).to_image();
+    let mut r = match_face_raw(&crop, opts, progress)?;
+    let offset = Point::new(x0 as f32, y0 as f32);
+    for p in r.face.points.iter_mut() {
+        *p = *p + offset;
+    }
+    r.face.image = Some(crate::landmarks::ImageSize {
+        width: w,
+        height: h,
+    });
+    r.note
+        .push_str(&format!("; in the box {x0},{y0} {cw}×{ch}"));
     Ok(r)
 }
 
@@ -499,6 +611,63 @@ mod auto_tests {
     use super::*;
     use crate::cartoon;
     use crate::progress::NoProgress;
+
+    #[test]
+    fn a_box_parses_grows_and_clips_to_the_picture() {
+        let r: Region = " 10, 20,100,50".parse().unwrap();
+        assert_eq!(
+            r,
+            Region::from_corners(Point::new(110.0, 70.0), Point::new(10.0, 20.0))
+        );
+        for bad in [
+            "1,2,3",
+            "1,2,3,4,5",
+            "a,2,3,4",
+            "1,2,0,4",
+            "1,2,-3,4",
+            "1,2,inf,4",
+        ] {
+            assert!(bad.parse::<Region>().is_err(), "{bad}");
+        }
+        // Grown by 15 % a side (15 px, 7.5 px), clipped at the picture's right edge.
+        assert_eq!(r.crop_in(100, 200), Some((0, 12, 100, 66)));
+        // Off the picture, or too small once clipped: refused.
+        let off = Region::from_corners(Point::new(500.0, 500.0), Point::new(600.0, 600.0));
+        assert_eq!(off.crop_in(100, 100), None);
+        let tiny = Region::from_corners(Point::new(5.0, 5.0), Point::new(10.0, 10.0));
+        assert_eq!(tiny.crop_in(100, 100), None);
+    }
+
+    /// Two characters side by side: a box around the right one matches it, not the other,
+    /// in the whole picture's coordinates.
+    #[test]
+    fn a_box_picks_which_face_to_match() {
+        let (a, b) = (
+            cartoon::Cartoon::generate(5, 192),
+            cartoon::Cartoon::generate(9, 192),
+        );
+        let mut pair = RgbaImage::new(384, 192);
+        image::imageops::replace(&mut pair, &a.image, 0, 0);
+        image::imageops::replace(&mut pair, &b.image, 192, 0);
+        let mut truth = b.face.points;
+        for p in truth.iter_mut() {
+            *p = *p + Point::new(192.0, 0.0);
+        }
+        let opts = MatchOptions {
+            region: Some(Region::from_corners(
+                Point::new(200.0, 10.0),
+                Point::new(380.0, 185.0),
+            )),
+            ..MatchOptions::default()
+        };
+        let r = match_face(&pair, &opts, &NoProgress).unwrap();
+        let e = eval::nme(&r.face.points, &truth).unwrap();
+        assert!(e < 0.1, "NME {e} ({})", r.note);
+        assert_eq!(r.face.image.map(|s| (s.width, s.height)), Some((384, 192)));
+        assert!(r.note.contains("in the box"), "{}", r.note);
+        let pupils = r.face.pupils.unwrap();
+        assert!(pupils.iter().all(|p| p.x > 192.0), "{pupils:?}");
+    }
 
     /// A file error says its cause once: in its message, not again as a chained source
     /// (`{:#}` at the binaries prints both).

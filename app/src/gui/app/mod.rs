@@ -12,12 +12,13 @@ use super::command::UiCommand;
 use super::prefs::Prefs;
 use super::project::{PROJECT_EXTENSION, Project};
 use super::state::{Document, RigSource, TrackSource};
+use super::views::canvas::FaceBoxPick;
 use super::views::{self, CurveCache, TextureCache, ViewContext, ViewState};
 use super::worker::{Event, JobId, Worker};
 use eframe::egui;
 use faceshot_core::landmarks::synthetic::frontal_face;
 use faceshot_core::landmarks::{Face, ImageSize, Point, Track};
-use faceshot_core::matching::Backend;
+use faceshot_core::matching::{Backend, Region};
 use faceshot_dift::hub::Hub;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -314,7 +315,28 @@ impl FaceShotApp {
     /// Find the character's landmarks with the matcher (in the background); the result
     /// replaces the current landmarks as one undoable step.
     pub fn rematch(&mut self) {
-        self.start_match(false, None);
+        self.start_match(false, None, None);
+    }
+
+    /// Start or stop picking the face to match by dragging a box around it on the canvas.
+    pub fn toggle_face_box(&mut self) {
+        self.view.canvas.face_box = match self.view.canvas.face_box {
+            Some(_) => None,
+            None => Some(FaceBoxPick::default()),
+        };
+        self.view.canvas.anchors = None;
+        self.view.selected_part = None;
+    }
+
+    /// Match the face inside the box dragged on the canvas (as one undoable step) and leave
+    /// box picking.
+    pub fn match_in_box(&mut self) {
+        let Some(pick) = self.view.canvas.face_box.take() else {
+            return;
+        };
+        if let Some((a, b)) = pick.corners {
+            self.start_match(false, None, Some(Region::from_corners(a, b)));
+        }
     }
 
     /// Restore what the preferences file remembers (a weights folder that is still complete);
@@ -394,6 +416,7 @@ impl FaceShotApp {
             Some(_) => None,
             None => Some(Vec::new()),
         };
+        self.view.canvas.face_box = None;
         self.view.selected_part = None;
     }
 
@@ -414,10 +437,10 @@ impl FaceShotApp {
                 return;
             }
         };
-        self.start_match(false, Some(anchors));
+        self.start_match(false, Some(anchors), None);
     }
 
-    fn start_match(&mut self, on_load: bool, anchors: Option<Vec<Point>>) {
+    fn start_match(&mut self, on_load: bool, anchors: Option<Vec<Point>>, region: Option<Region>) {
         if self.jobs.matching.is_some() {
             return;
         }
@@ -435,6 +458,7 @@ impl FaceShotApp {
                 backend,
                 weights: self.dift_weights.clone().filter(|_| dift),
                 anchors,
+                region,
                 on_load,
             };
             self.jobs.matching = Some(self.submit(request));
@@ -980,6 +1004,8 @@ impl FaceShotApp {
             }
             UiCommand::TogglePlaceByClicks => self.toggle_place_by_clicks(),
             UiCommand::FitToClicks => self.fit_to_clicks(),
+            UiCommand::ToggleFaceBox => self.toggle_face_box(),
+            UiCommand::MatchInBox => self.match_in_box(),
             UiCommand::DownloadWeights => self.download_dift_weights(),
             UiCommand::CancelJob(id) => self.cancel_job(id),
             UiCommand::StartExport => self.start_export(),

@@ -64,7 +64,7 @@ impl FaceShotApp {
                 }
                 self.view.canvas.anchors = None;
                 if match_now {
-                    self.start_match(true, None);
+                    self.start_match(true, None, None);
                 }
             }
             JobOutput::Matched {

@@ -81,6 +81,17 @@ pub struct CanvasState {
     pub hovered: Option<usize>,
     /// Placing by clicks: the anchors clicked so far (see [`ANCHOR_NAMES`]); `None` when off.
     pub anchors: Option<Vec<Point>>,
+    /// Picking the face to match by dragging a box around it; `None` when off.
+    pub face_box: Option<FaceBoxPick>,
+}
+
+/// The box being dragged around the face to match (image pixels).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FaceBoxPick {
+    /// Where the drag started and where it is now; `None` before the drag.
+    pub corners: Option<(Point, Point)>,
+    /// The drag has ended: the box is ready to match in.
+    pub done: bool,
 }
 
 /// What each click stands for when placing by clicks, in order (image-left first).
@@ -104,6 +115,7 @@ impl Default for CanvasState {
             last_rect: None,
             hovered: None,
             anchors: None,
+            face_box: None,
         }
     }
 }
@@ -321,6 +333,60 @@ pub fn character_canvas(
     let points = rig.face.points;
     let pupils = rig.face.pupils;
     let mut changed = false;
+
+    // Picking the face by a box: a primary drag draws it (secondary drags still pan).
+    if let Some(pick) = state.face_box.as_mut() {
+        let secondary = ui.input(|i| {
+            i.pointer.button_down(egui::PointerButton::Secondary)
+                || i.pointer.button_down(egui::PointerButton::Middle)
+        });
+        if response.dragged() && secondary {
+            state.pan += response.drag_delta();
+            xform.origin += response.drag_delta();
+        } else if response.drag_started()
+            && let Some(press) = ui
+                .input(|i| i.pointer.press_origin())
+                .or(response.interact_pointer_pos())
+        {
+            let a = xform.to_image(press);
+            pick.corners = Some((a, a));
+        } else if response.dragged()
+            && let (Some((a, _)), Some(pos)) = (pick.corners, response.interact_pointer_pos())
+        {
+            pick.corners = Some((a, xform.to_image(pos)));
+        }
+        if response.drag_stopped()
+            && let Some((a, b)) = pick.corners
+        {
+            // A box a few screen pixels across is a slip, not a face.
+            let big =
+                (a.x - b.x).abs() * xform.zoom >= 8.0 && (a.y - b.y).abs() * xform.zoom >= 8.0;
+            if big {
+                pick.done = true;
+            } else {
+                pick.corners = None;
+            }
+        }
+        let img_rect = Rect::from_min_size(xform.origin, img_size * xform.zoom);
+        painter.image(
+            texture.id(),
+            img_rect,
+            Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
+            Color32::WHITE,
+        );
+        paint_landmarks(&painter, &xform, &points, None, None, None, 0.3);
+        if let Some((a, b)) = pick.corners {
+            let r = Rect::from_two_pos(xform.to_screen(a), xform.to_screen(b));
+            painter.rect_stroke(
+                r,
+                CornerRadius::ZERO,
+                Stroke::new(2.0, Color32::from_rgb(255, 210, 60)),
+                egui::StrokeKind::Middle,
+            );
+        }
+        state.last_xform = Some(xform);
+        return false;
+    }
 
     // Start of a drag: decide what is being dragged from where the button went down.
     if response.drag_started() {

@@ -65,6 +65,9 @@ pub fn layout(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
             {
                 cx.send(UiCommand::FitToClicks);
             }
+            if cx.view.canvas.face_box.as_ref().is_some_and(|b| b.done) {
+                cx.send(UiCommand::MatchInBox);
+            }
         });
         ui.scope_builder(egui::UiBuilder::new().max_rect(top), |ui| {
             area_title(ui, "Driving", driving_subtitle(cx));

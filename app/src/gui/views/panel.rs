@@ -267,6 +267,7 @@ fn editing(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
         }
     });
     place_by_clicks(cx, ui);
+    match_in_box(cx, ui);
     ui.horizontal(|ui| {
         ui.label("Matcher");
         let mut backend = cx.view.match_backend;
@@ -470,6 +471,38 @@ fn place_by_clicks(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
         }
         if ui.button("Cancel").clicked() {
             cx.send(UiCommand::TogglePlaceByClicks);
+        }
+    });
+}
+
+/// "Match in a box…": drag a box around the face to match (a picture with several faces, or
+/// a face the matcher misses in the whole picture); while on, says what to do and offers Cancel.
+fn match_in_box(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
+    if cx.view.canvas.face_box.is_none() {
+        if cx.view.canvas.anchors.is_none()
+            && ui
+                .add_enabled(
+                    cx.doc.character.is_some() && cx.matching.is_none(),
+                    egui::Button::new("Match in a box…"),
+                )
+                .on_hover_text(
+                    "Drag a box around the face to match: picks one of several faces, or helps \
+                     the matcher find a small one",
+                )
+                .clicked()
+        {
+            cx.send(UiCommand::ToggleFaceBox);
+        }
+        return;
+    }
+    ui.horizontal(|ui| {
+        ui.label(
+            RichText::new("Drag a box around the face to match")
+                .strong()
+                .color(Color32::from_rgb(255, 210, 60)),
+        );
+        if ui.button("Cancel").clicked() {
+            cx.send(UiCommand::ToggleFaceBox);
         }
     });
 }
