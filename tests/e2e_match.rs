@@ -237,6 +237,23 @@ fn contact_sheet_draws_every_picture_in_its_tile() {
         .map(|c| (i32::from(drawn[c]) - i32::from(plain[c])).abs())
         .sum();
     assert!(diff > 60, "chin tile {drawn:?} vs picture {plain:?}");
+    // A .jpg name writes JPEG.
+    let jpg = dir.path().join("sheet.jpg");
+    ok(&faceshot(&[
+        "contact-sheet",
+        s,
+        "-o",
+        jpg.to_str().unwrap(),
+        "--tile",
+        "64",
+    ]));
+    let decoded = image::open(&jpg).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (192, 64));
+    assert_eq!(
+        image::ImageFormat::from_path(&jpg).unwrap(),
+        image::ImageFormat::Jpeg
+    );
+    assert_eq!(&std::fs::read(&jpg).unwrap()[..2], &[0xFF, 0xD8]);
     // An output that is one of the inputs is refused, and the input is left as it was.
     let input = set.join("cartoon_00077.png");
     let before = std::fs::read(&input).unwrap();

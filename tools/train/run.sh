@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # One command for the whole training of models/landmark68_stylized.safetensors (issue #25):
 # a venv with the pinned CPU packages, the parity check of the training graph against
-# TensorFlow.js, the generated data, the fine-tuning (resumable), the export.
+# TensorFlow.js, the generated data, the real-face data (LivePortrait's MIT driving clips
+# labelled by `faceshot detect`, exaggerated and stylised), the fine-tuning (resumable), the
+# export.
 #
 #   tools/train/run.sh                 # everything, ~2 h on the 2-core development machine
 #   STEPS=2000 tools/train/run.sh      # a shorter schedule
 #
 # Everything large lives outside git: VENV (default ~/.cache/faceshot/train-venv), DATA
 # (default target/train-data, ~1 GB) and CKPT (default target/train-ckpt; rerun to resume),
-# both under the repository's git-ignored target/. Runs under `nice -n 19`.
+# both under the repository's git-ignored target/. Runs under `nice -n 19`. LIVEPORTRAIT: a
+# checkout of github.com/KwaiVGI/LivePortrait (default: cloned into DATA; the clips used are
+# checked against teacher_clips.sha256, from commit 1986663be3b6).
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV=${VENV:-$HOME/.cache/faceshot/train-venv}
 DATA=${DATA:-../../target/train-data}
 CKPT=${CKPT:-../../target/train-ckpt}
 SHARDS=${SHARDS:-25}   # of 40 shards of 500 pictures each (seeds 1 000 000 + k, k mod 40 < SHARDS)
-STEPS=${STEPS:-3000}
+STEPS=${STEPS:-4000}
+REAL_SHARE=${REAL_SHARE:-0.4}  # share of each batch from the real-face crops
 OUT=${OUT:-../../models/landmark68_stylized.safetensors}
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
@@ -37,6 +42,34 @@ if [ ! -f "$DATA/val/y.npy" ]; then
     $PY make_data.py "$DATA/val" --start 2000000 --count 600
     $PY make_data.py "$DATA/val" --merge
 fi
-$PY train.py --data "$DATA" --ckpt "$CKPT" --steps "$STEPS" --out "$OUT"
+# Real faces: d9–d14 for training, d20 for validation only. Each clip's frames (PNG) and the
+# project's own tracker's 68 points a frame (no smoothing) are the teacher data.
+LIVEPORTRAIT=${LIVEPORTRAIT:-$DATA/LivePortrait}
+[ -d "$LIVEPORTRAIT" ] || git clone --depth 1 https://github.com/KwaiVGI/LivePortrait "$LIVEPORTRAIT"
+FACESHOT=${FACESHOT:-../../target/release/faceshot}
+[ -x "$FACESHOT" ] || (cd ../.. && cargo build --release -p faceshot)
+T="$DATA/teacher"
+mkdir -p "$T"
+for c in d9 d10 d11 d12 d13 d14 d20; do
+    cp -n "$LIVEPORTRAIT/assets/examples/driving/$c.mp4" "$T/"
+done
+(cd "$T" && sha256sum -c --quiet "$OLDPWD/teacher_clips.sha256")
+for c in d9 d10 d11 d12 d13 d14 d20; do
+    [ -f "$T/$c.json" ] || nice -n 19 "$FACESHOT" -q detect "$T/$c.mp4" --no-smoothing -o "$T/$c.json"
+    [ -d "$T/frames_$c" ] || nice -n 19 "$FACESHOT" -q transcode "$T/$c.mp4" "$T/frames_$c"
+done
+CLIPS=()
+for c in d9 d10 d11 d12 d13 d14; do CLIPS+=(--clip "$T/frames_$c" "$T/$c.json"); done
+real_worker() { # FIRST_SHARD
+    for k in $(seq "$1" 2 7); do
+        $PY real_faces.py "$DATA/real" "${CLIPS[@]}" --every 2 --variants 4 --shard "$k" --shards 8
+    done
+}
+real_worker 0 & real_worker 1; wait
+if [ ! -f "$DATA/real-val/y.npy" ]; then
+    $PY real_faces.py "$DATA/real-val" --clip "$T/frames_d20" "$T/d20.json" --variants 2 --seed 6000000
+    $PY make_data.py "$DATA/real-val" --merge
+fi
+$PY train.py --data "$DATA" --ckpt "$CKPT" --steps "$STEPS" --real-share "$REAL_SHARE" --out "$OUT"
 $PY parity.py  # the graph still matches after training (on the shipped weights)
 sha256sum "$OUT"

@@ -1,18 +1,22 @@
-"""Fine-tune face-api.js's 68-point net on the generated crops (`make_data.py`), on the CPU.
+"""Fine-tune face-api.js's 68-point net on the generated crops (`make_data.py`) and the real-face
+crops (`real_faces.py`), on the CPU.
 
-    python tools/train/train.py --data target/train-data --ckpt target/train-ckpt --steps 6000 \
-        --out models/landmark68_stylized.safetensors
+    python tools/train/train.py --data target/train-data --ckpt target/train-ckpt --steps 4000 \
+        --real-share 0.4 --out models/landmark68_stylized.safetensors
 
 Starts from `models/landmark68.safetensors` (the shipped net, which already knows human faces)
 and trains every weight with Adam on the normalised mean error (point distance over the outer
-eye-corner distance, the NME the evaluation reports). Augmentation on the fly: mirror image
-(points mirrored and renumbered with the iBUG mirror map), brightness, contrast, saturation, hue,
-grey scale and colour inversion of the picture's channels.
+eye-corner distance, the NME the evaluation reports). Each batch mixes generated crops
+(`DATA/train`) and, when present, real-face crops (`DATA/real`, `--real-share` of the batch).
+Augmentation on the fly: mirror image (points mirrored and renumbered with the iBUG mirror map),
+brightness, contrast, saturation, channel shuffle, grey scale and colour inversion.
 
 Resumable: a checkpoint (weights, optimiser, step, data order) is written to `--ckpt` every
 `--ckpt-every` steps and on exit; a rerun with the same arguments continues from it. The
-validation crops (`DATA/val`, training styles, seeds apart from the training ones) are scored
-every `--eval-every` steps and the weights with the best validation NME are exported.
+validation crops (`DATA/val`: generated, training styles, seeds apart from the training ones;
+`DATA/real-val`: a real clip training never sees, exaggerated and stylised) are scored every
+`--eval-every` steps and the weights with the best mean validation NME over the sets are
+exported.
 """
 import argparse
 import json
@@ -84,6 +88,9 @@ def main():
     ap.add_argument("--ckpt", default=str(ROOT / "target/train-ckpt"))
     ap.add_argument("--init", default=str(ROOT / "models/landmark68.safetensors"))
     ap.add_argument("--out", default=str(ROOT / "models/landmark68_stylized.safetensors"))
+    ap.add_argument("--real", default=None,
+                    help="crops of real faces (`real_faces.py`, merged); default DATA/real when it exists")
+    ap.add_argument("--real-share", type=float, default=0.4, help="share of each batch drawn from --real")
     ap.add_argument("--steps", type=int, default=6000)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -94,10 +101,19 @@ def main():
     tf.random.set_seed(a.seed)
     data = Path(a.data)
     xs, ys = load_train(data / "train")
-    vx = np.load(data / "val/x.npy").astype(np.float32) / 255.0
-    vy = np.load(data / "val/y.npy")
-    vk = np.load(data / "val/kind.npy")
-    print(f"train {len(xs)} crops, val {len(vx)}", flush=True)
+    real = Path(a.real) if a.real else data / "real"
+    rxs, rys = load_train(real) if real.exists() else (None, None)
+    real_batch = round(a.batch * a.real_share) if rxs is not None else 0
+    # Validation sets: generated faces of the training styles (DATA/val) and, when made, real
+    # faces of a clip training never sees, warped and stylised (DATA/real-val). The exported
+    # weights are those with the best mean over the sets.
+    vals = {}
+    for name in ("val", "real-val"):
+        if (data / name / "y.npy").exists():
+            vals[name] = (np.load(data / name / "x.npy").astype(np.float32) / 255.0,
+                          np.load(data / name / "y.npy"), np.load(data / name / "kind.npy"))
+    print(f"train {len(xs)} generated + {0 if rxs is None else len(rxs)} real crops "
+          f"({real_batch} real a batch), validation {[(k, len(v[0])) for k, v in vals.items()]}", flush=True)
     model = net.Landmark68(a.init)
     sched = tf.keras.optimizers.schedules.CosineDecay(a.lr, a.steps, alpha=0.01,
                                                       warmup_target=None, warmup_steps=0)
@@ -127,10 +143,16 @@ def main():
         return model(x)
 
     def validate():
-        errs = np.concatenate([nme(predict(vx[i:i + 128]), vy[i:i + 128]).numpy() for i in range(0, len(vx), 128)])
-        return {"val_nme": float(errs.mean()), "val_refined": float(errs[vk == 0].mean()),
-                "val_coarse": float(errs[vk == 1].mean()) if (vk == 1).any() else None,
-                "val_fail": float((errs[vk == 0] > 0.1).mean())}
+        out, means = {}, []
+        for name, (vx, vy, vk) in vals.items():
+            errs = np.concatenate([nme(predict(vx[i:i + 128]), vy[i:i + 128]).numpy() for i in range(0, len(vx), 128)])
+            key = name.replace("-", "_")
+            out.update({f"{key}_nme": float(errs.mean()), f"{key}_refined": float(errs[vk == 0].mean()),
+                        f"{key}_coarse": float(errs[vk == 1].mean()) if (vk == 1).any() else None,
+                        f"{key}_fail": float((errs[vk == 0] > 0.1).mean())})
+            means.append(float(errs.mean()))
+        out["val_nme"] = float(np.mean(means))
+        return out
 
     if int(step.numpy()) == 0:
         v = validate()
@@ -142,8 +164,13 @@ def main():
     while int(step.numpy()) < a.steps:
         s = int(step.numpy())
         # The data order is a function of (seed, step): a resumed run sees the same batches.
-        idx = np.sort(np.random.default_rng([a.seed, s]).choice(n, a.batch, replace=False))
-        x, y = augment(np.asarray(xs[idx]), ys[idx], [a.seed, s, 1])
+        pick = np.random.default_rng([a.seed, s])
+        idx = np.sort(pick.choice(n, a.batch - real_batch, replace=False))
+        bx, by = np.asarray(xs[idx]), ys[idx]
+        if real_batch:
+            ridx = np.sort(pick.choice(len(rxs), real_batch, replace=False))
+            bx, by = np.concatenate([bx, rxs[ridx]]), np.concatenate([by, rys[ridx]])
+        x, y = augment(bx, by, [a.seed, s, 1])
         losses.append(float(train_step(x, y).numpy()))
         step.assign_add(1)
         s += 1
@@ -155,6 +182,9 @@ def main():
                 xs, ys = load_train(data / "train")
                 n = len(xs)
                 print(f"training crops now {n}", flush=True)
+            if real_batch and not (real / "x.npy").exists():
+                rxs, rys = load_train(real)
+                print(f"real crops now {len(rxs)}", flush=True)
             v = validate()
             print(f"step {s}", json.dumps(v), flush=True)
             with open(log_path, "a") as f:
@@ -170,6 +200,7 @@ def main():
         "source": "face-api.js face_landmark_68_model (MIT) fine-tuned by tools/train (FaceShot)",
         "init": os.path.basename(a.init),
         "seed": str(a.seed), "steps": str(a.steps), "batch": str(a.batch), "lr": str(a.lr),
+        "real_share": str(a.real_share if real_batch else 0),
         "best_val_nme": f"{float(best.numpy()):.5f}",
     }
     final = net.Landmark68(str(best_path))

@@ -7,7 +7,8 @@ use crate::overlay::{draw_matched, draw_number};
 use crate::progress_bar::BarProgress;
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use faceshot_core::matching::{match_face, points_to_check};
+use faceshot_core::atomic::AtomicFile;
+use faceshot_core::matching::{match_face, on_white, points_to_check};
 use faceshot_core::media::{load_image, save_png};
 use faceshot_core::progress::{NoProgress, Progress};
 use image::{Rgba, RgbaImage, imageops};
@@ -19,7 +20,7 @@ pub struct ContactSheetArgs {
     /// Character pictures, or folders of them (png, jpg, jpeg, webp, gif; sorted by name).
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
-    /// The sheet to write (PNG).
+    /// The sheet to write: PNG, or JPEG (quality 88) when the name ends in .jpg or .jpeg.
     #[arg(short, long)]
     pub output: PathBuf,
     #[command(flatten)]
@@ -82,16 +83,8 @@ fn tile(overlay: &RgbaImage, side: u32, n: usize) -> RgbaImage {
 }
 
 /// A picture with transparency on white (how the matcher sees it), opaque.
-fn on_white(image: &RgbaImage) -> RgbaImage {
-    let mut out = image.clone();
-    for p in out.pixels_mut() {
-        let a = f32::from(p.0[3]) / 255.0;
-        for c in 0..3 {
-            p.0[c] = (f32::from(p.0[c]) * a + 255.0 * (1.0 - a)).round() as u8;
-        }
-        p.0[3] = 255;
-    }
-    out
+fn opaque(image: &RgbaImage) -> RgbaImage {
+    image::DynamicImage::ImageRgb8(on_white(image)).to_rgba8()
 }
 
 fn name_of(path: &Path) -> String {
@@ -129,7 +122,7 @@ pub fn run(args: &ContactSheetArgs, quiet: bool) -> Result<()> {
         let image = load_image(file)?;
         let (drawn, row) = match match_face(&image, &opts, &NoProgress) {
             Ok(r) if !r.placeholder => (
-                draw_matched(&on_white(&image), &r.face),
+                draw_matched(&opaque(&image), &r.face),
                 format!(
                     "| {n} | {name} | {} | {} | {} |",
                     r.backend.name(),
@@ -138,11 +131,11 @@ pub fn run(args: &ContactSheetArgs, quiet: bool) -> Result<()> {
                 ),
             ),
             Ok(_) => (
-                on_white(&image),
+                opaque(&image),
                 format!("| {n} | {name} | none | 68 | no face found |"),
             ),
             Err(e) => (
-                on_white(&image),
+                opaque(&image),
                 format!(
                     "| {n} | {name} | failed | 68 | {} |",
                     e.to_string().replace('|', "/")
@@ -155,7 +148,22 @@ pub fn run(args: &ContactSheetArgs, quiet: bool) -> Result<()> {
         table.push(row);
     }
     bar.finish();
-    save_png(&sheet, &args.output)?;
+    let jpeg = args
+        .output
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("jpeg"));
+    if jpeg {
+        let mut bytes = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 88)
+            .encode_image(&image::DynamicImage::ImageRgba8(sheet).to_rgb8())
+            .context("encoding the sheet as JPEG")?;
+        AtomicFile::with_contents(&args.output, &bytes)
+            .and_then(AtomicFile::commit)
+            .with_context(|| format!("writing {}", args.output.display()))?;
+    } else {
+        save_png(&sheet, &args.output)?;
+    }
     println!("{}", table.join("\n"));
     Ok(())
 }

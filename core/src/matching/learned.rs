@@ -77,6 +77,14 @@ pub fn whole_picture(width: u32, height: u32) -> RotatedRect {
 pub fn learned_face(image: &RgbaImage) -> Result<Option<LearnedFace>, MatchError> {
     let net = Landmark68Net::stylized()
         .map_err(|e| MatchError::Model(format!("stylized 68-point network: {e}")))?;
+    learned_face_with(image, net)
+}
+
+/// [`learned_face`] with another network `net` (for comparing networks).
+pub fn learned_face_with(
+    image: &RgbaImage,
+    net: &Landmark68Net,
+) -> Result<Option<LearnedFace>, MatchError> {
     let rgb = on_white(image);
     let (w, h) = rgb.dimensions();
     let Some(mut pair) = net_points_in(net, &rgb, &whole_picture(w, h))? else {

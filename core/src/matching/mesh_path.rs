@@ -52,7 +52,7 @@ fn mesh_points_over_heights(
 }
 
 /// `image` composited on white (the networks take RGB; a transparent background reads as paper).
-pub(crate) fn on_white(image: &RgbaImage) -> image::RgbImage {
+pub fn on_white(image: &RgbaImage) -> image::RgbImage {
     let (w, h) = image.dimensions();
     image::RgbImage::from_fn(w, h, |x, y| {
         let p = image.get_pixel(x, y).0;
@@ -96,6 +96,16 @@ pub struct MeshFace {
 /// overlapping grid, coarse to fine; the best confident face of the first scale that has one
 /// is kept.
 pub fn mesh_face(image: &RgbaImage) -> Result<Option<MeshFace>, MatchError> {
+    let net = crate::nn::Landmark68Net::embedded()
+        .map_err(|e| MatchError::Model(format!("68-point network: {e}")))?;
+    mesh_face_with(image, net)
+}
+
+/// [`mesh_face`] with another 68-point network `net` beside the mesh (for comparing networks).
+pub fn mesh_face_with(
+    image: &RgbaImage,
+    net: &crate::nn::Landmark68Net,
+) -> Result<Option<MeshFace>, MatchError> {
     let (w, h) = image.dimensions();
     let rgb = on_white(image);
     let mut tracker = crate::track::Tracker::with_defaults()
@@ -133,8 +143,6 @@ pub fn mesh_face(image: &RgbaImage) -> Result<Option<MeshFace>, MatchError> {
     let view = crop.unwrap_or(rgb);
     let offset = Point::new(x0 as f32, y0 as f32);
     let mut mean = mesh_points_over_heights(&tracker, &view, &f)?;
-    let net = crate::nn::Landmark68Net::embedded()
-        .map_err(|e| MatchError::Model(format!("68-point network: {e}")))?;
     let mut agreement = [1.0; 68];
     let mut disagreement = None;
     if let Some(second) = landmark_net::net_points(net, &view, &mean)? {

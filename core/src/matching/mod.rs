@@ -39,7 +39,8 @@ use image::RgbaImage;
 use std::path::{Path, PathBuf};
 
 pub use mesh_path::{
-    CROP_ACCEPT, CROP_SCALES, MESH_ROI_HEIGHTS, MIN_CROP_SIDE, MeshFace, mesh_face,
+    CROP_ACCEPT, CROP_SCALES, MESH_ROI_HEIGHTS, MIN_CROP_SIDE, MeshFace, mesh_face, mesh_face_with,
+    on_white,
 };
 
 /// What can go wrong while matching.

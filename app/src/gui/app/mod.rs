@@ -708,6 +708,7 @@ impl FaceShotApp {
         if escape {
             self.view.selected_part = None;
             self.view.canvas.anchors = None;
+            self.view.canvas.face_box = None;
         }
         if ctx.input(|i| i.key_pressed(Key::F)) {
             self.view.canvas.fit_face();

@@ -1,0 +1,122 @@
+//! Compares ways of using a candidate 68-point network in the matcher, on tuning sets only
+//! (folders of pictures with ground truth; never the evaluation sets of docs/evaluation.md):
+//!
+//!     cargo run --release -p faceshot-core --example tune_matcher -- NET.safetensors DIR...
+//!
+//! Per folder and strategy: mean NME and failure rate (NME > 0.1). Strategies: `auto` (the
+//! matcher as built), `mesh` (face mesh + the built-in face-api.js net), `mesh+cand` (the mesh
+//! blended with the candidate instead), `cand` (the candidate alone: coarse + refined pass),
+//! `seeded` (the candidate's refined pass on the crop the mesh's points give; the candidate
+//! alone where the mesh finds no face), `structural`, and two ways of choosing per picture:
+//! `mesh|cand` (the mesh blended with the candidate where the mesh finds a face, else the
+//! candidate when its flip spread says it sees one, else the structural fit) and
+//! `seeded|cand` (the same with `seeded` for the mesh's faces).
+
+use faceshot_core::landmarks::Landmarks;
+use faceshot_core::matching::eval::{FAILURE_NME, find_items, nme, read_ground_truth};
+use faceshot_core::matching::{
+    MESH_ACCEPT, MatchOptions, landmark_net, learned, match_face, mesh_face, mesh_face_with,
+    on_white, shape, structural,
+};
+use faceshot_core::media::load_image;
+use faceshot_core::nn::Landmark68Net;
+use faceshot_core::nn::layers::Weights;
+use faceshot_core::progress::NoProgress;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+const STRATEGIES: [&str; 8] = [
+    "auto",
+    "mesh",
+    "mesh+cand",
+    "cand",
+    "seeded",
+    "structural",
+    "mesh|cand",
+    "seeded|cand",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [net_path, dirs @ ..] = &args[..] else {
+        return Err("usage: tune_matcher NET.safetensors DIR...".into());
+    };
+    let cand = Landmark68Net::from_weights(&Weights::load(Path::new(net_path))?)?;
+    let model = shape::ShapeModel::default_model();
+    println!("| set | n | {} |", STRATEGIES.join(" | "));
+    println!("|---|---|{}", "---|".repeat(STRATEGIES.len()));
+    for dir in dirs {
+        let items = find_items(Path::new(dir))?;
+        let mut errs: BTreeMap<&str, Vec<f32>> = BTreeMap::new();
+        for item in &items {
+            let truth = read_ground_truth(&item.truth)?;
+            let image = load_image(&item.image)?;
+            let rgb = on_white(&image);
+            let mut got: BTreeMap<&str, Landmarks> = BTreeMap::new();
+            got.insert(
+                "auto",
+                match_face(&image, &MatchOptions::default(), &NoProgress)?
+                    .face
+                    .points,
+            );
+            let structural_pts = structural::fit(&image, model).face.points;
+            got.insert("structural", structural_pts);
+            let learned = learned::learned_face_with(&image, &cand)?;
+            let cand_pts = learned.as_ref().map(|l| l.face.points);
+            let cand_sees = learned
+                .as_ref()
+                .is_some_and(|l| l.spread <= learned::NO_FACE_SPREAD);
+            if let Some(p) = cand_pts {
+                got.insert("cand", p);
+            }
+            let mesh = mesh_face(&image)?.filter(|m| m.presence >= MESH_ACCEPT);
+            let mesh_cand = mesh_face_with(&image, &cand)?.filter(|m| m.presence >= MESH_ACCEPT);
+            if let Some(m) = &mesh {
+                got.insert("mesh", m.face.points);
+            }
+            if let Some(m) = &mesh_cand {
+                got.insert("mesh+cand", m.face.points);
+            }
+            let seeded = match &mesh {
+                Some(m) => landmark_net::net_points(&cand, &rgb, &m.face.points)?,
+                None => cand_pts,
+            };
+            if let Some(p) = seeded {
+                got.insert("seeded", p);
+            }
+            let fallback = if cand_sees {
+                cand_pts.unwrap_or(structural_pts)
+            } else {
+                structural_pts
+            };
+            got.insert(
+                "mesh|cand",
+                mesh_cand.as_ref().map_or(fallback, |m| m.face.points),
+            );
+            got.insert(
+                "seeded|cand",
+                match (&mesh, seeded) {
+                    (Some(_), Some(p)) => p,
+                    _ => fallback,
+                },
+            );
+            for s in STRATEGIES {
+                // A strategy with no answer counts as a failure at NME 1.
+                let e = got.get(s).and_then(|p| nme(p, &truth)).unwrap_or(1.0);
+                errs.entry(s).or_default().push(e);
+            }
+        }
+        let cells: Vec<String> = STRATEGIES
+            .iter()
+            .map(|s| {
+                let e = &errs[s];
+                let mean = e.iter().sum::<f32>() / e.len().max(1) as f32;
+                let fail =
+                    e.iter().filter(|&&x| x > FAILURE_NME).count() as f32 / e.len().max(1) as f32;
+                format!("{mean:.4}, {:.0} %", 100.0 * fail)
+            })
+            .collect();
+        println!("| {dir} | {} | {} |", items.len(), cells.join(" | "));
+    }
+    Ok(())
+}
