@@ -205,8 +205,8 @@ mod tests {
         draw_number(&mut img, 17, 0, 0, 2);
         // "1" is a centre column; "7" a full top bar: glyph pixel (col, row) at scale 2 sits at
         // x = (1 + 4k + col) · 2, y = (1 + row) · 2.
-        assert_eq!(img.get_pixel(6, 2).0, [255, 255, 255, 255]); // 1: top of the stem
-        assert_eq!(img.get_pixel(4, 2).0, [0, 0, 0, 255]); // beside it
+        assert_eq!(img.get_pixel(4, 2).0, [255, 255, 255, 255]); // 1: top of the stem
+        assert_eq!(img.get_pixel(2, 2).0, [0, 0, 0, 255]); // beside it
         assert_eq!(img.get_pixel(10, 2).0, [255, 255, 255, 255]); // 7: bar's left end
         assert_eq!(img.get_pixel(10, 6).0, [0, 0, 0, 255]); // no left stroke lower down
         assert_eq!(img.get_pixel(39, 19).0, [9, 9, 9, 255]); // outside the box

@@ -1,6 +1,8 @@
 //! Matching benchmark (plain binary, no criterion): the offline matchers' times.
 //!
-//! - `match` with the offline default (structural fit) on 512² generated cartoons;
+//! - `match` with the offline default (`auto`: learned network, face mesh, structural fit) on
+//!   512² generated cartoons;
+//! - the learned network alone on the same cartoons, and its model load time;
 //! - the face-mesh path on a photo (the public-domain astronaut of `assets/parity`), and the
 //!   share of it that face-api.js's 68-point network (two passes) takes;
 //! - the structural fit on a 512² striped-fur picture whose eyes only the round-iris fallback
@@ -40,14 +42,47 @@ fn main() {
         }
     }
     println!(
-        "match (offline default: auto = face mesh + structural fit) on 512x512 cartoons: median {:.1} ms, max {:.1} ms over {} runs",
+        "match (offline default: auto = learned network + face mesh + structural fit) on 512x512 cartoons: median {:.1} ms, max {:.1} ms over {} runs",
         1e3 * median(times.clone()),
         1e3 * times.iter().cloned().fold(0.0, f64::max),
         times.len()
     );
+    learned_alone(&cartoons);
     mesh_path_on_a_photo();
     round_eye_fallback(&cartoons[0]);
     cached_feature_map();
+}
+
+/// The learned network: loading its weights (parsing the safetensors and building the graph),
+/// and `learned_face` (coarse + refined pass, each with its mirror image) per picture.
+fn learned_alone(cartoons: &[Cartoon]) {
+    use faceshot_core::matching::learned::learned_face;
+    use faceshot_core::nn::layers::Weights;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../models/landmark68_stylized.safetensors");
+    let mut loads = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let net = Landmark68Net::from_weights(&Weights::load(&path).unwrap()).unwrap();
+        loads.push(t.elapsed().as_secs_f64());
+        drop(net);
+    }
+    let _ = learned_face(&cartoons[0].image).unwrap();
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        for c in cartoons {
+            let t = Instant::now();
+            let r = learned_face(&c.image).unwrap();
+            times.push(t.elapsed().as_secs_f64());
+            assert!(r.is_some());
+        }
+    }
+    println!(
+        "learned network alone on 512x512 cartoons: median {:.1} ms over {} runs; model load {:.1} ms (median of 5)",
+        1e3 * median(times.clone()),
+        times.len(),
+        1e3 * median(loads)
+    );
 }
 
 /// Median time to store and to read back a character's SD-2.1 feature map (1280 × 32 × 32) in

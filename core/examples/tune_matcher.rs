@@ -48,6 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for dir in dirs {
         let items = find_items(Path::new(dir))?;
         let mut errs: BTreeMap<&str, Vec<f32>> = BTreeMap::new();
+        let mut grid_errs: BTreeMap<usize, Vec<f32>> = BTreeMap::new();
         for item in &items {
             let truth = read_ground_truth(&item.truth)?;
             let image = load_image(&item.image)?;
@@ -100,6 +101,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     _ => fallback,
                 },
             );
+            // Gated choice (see `gate`), for each threshold pair of the grid.
+            let auto_r = match_face(&image, &MatchOptions::default(), &NoProgress)?;
+            let mesh_branch = auto_r.note.contains("face mesh");
+            let sf = structural::fit(&image, model);
+            let f = &sf.findings;
+            let outlined = f.eyes && f.face && !f.round_eyes && !f.one_eye;
+            for (k, &(t, t2, mode)) in GRID.iter().enumerate() {
+                let pts = gate(
+                    &GateInput {
+                        auto: auto_r.face.points,
+                        auto_is_mesh: auto_r.backend == faceshot_core::matching::Backend::Mesh,
+                        mesh_branch,
+                        mesh: mesh.as_ref().map(|m| m.face.points),
+                        seeded: seeded.filter(|_| mesh.is_some()),
+                        mesh_cand: mesh_cand.as_ref().map(|m| m.face.points),
+                        structural: sf.face.points,
+                        outlined,
+                        cand: cand_pts.filter(|_| cand_sees),
+                    },
+                    t,
+                    t2,
+                    mode,
+                );
+                let e = nme(&pts, &truth).unwrap_or(1.0);
+                grid_errs.entry(k).or_default().push(e);
+            }
             for s in STRATEGIES {
                 // A strategy with no answer counts as a failure at NME 1.
                 let e = got.get(s).and_then(|p| nme(p, &truth)).unwrap_or(1.0);
@@ -117,6 +144,65 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
             .collect();
         println!("| {dir} | {} | {} |", items.len(), cells.join(" | "));
+        for (k, (t, t2, seeded)) in GRID.iter().enumerate() {
+            let e = &grid_errs[&k];
+            let mean = e.iter().sum::<f32>() / e.len().max(1) as f32;
+            let fail =
+                e.iter().filter(|&&x| x > FAILURE_NME).count() as f32 / e.len().max(1) as f32;
+            eprintln!(
+                "gate {dir} t={t} t2={t2} mode={seeded}: {mean:.4} {:.0} %",
+                100.0 * fail
+            );
+        }
     }
     Ok(())
+}
+
+/// Thresholds tried for [`gate`]: (structural–candidate agreement, mesh–candidate agreement,
+/// where `auto` keeps the mesh: 0 its points, 1 the candidate's refined pass on the mesh's crop,
+/// 2 the mesh blended with the candidate instead of the built-in net).
+const GRID: [(f32, f32, u8); 9] = [
+    (0.15, 0.15, 0),
+    (0.15, 0.25, 0),
+    (0.2, 0.3, 0),
+    (0.15, 0.15, 1),
+    (0.15, 0.25, 1),
+    (0.2, 0.3, 1),
+    (0.15, 0.15, 2),
+    (0.15, 0.25, 2),
+    (0.2, 0.3, 2),
+];
+
+struct GateInput {
+    auto: Landmarks,
+    auto_is_mesh: bool,
+    mesh_branch: bool,
+    mesh: Option<Landmarks>,
+    seeded: Option<Landmarks>,
+    mesh_cand: Option<Landmarks>,
+    structural: Landmarks,
+    outlined: bool,
+    cand: Option<Landmarks>,
+}
+
+/// The mesh's branch of `auto` where the mesh found a face and the candidate (when it sees one)
+/// agrees with it within `t2`; else the structural fit where it outlined a face and agrees with
+/// the candidate within `t`; else the candidate; else the structural fit.
+fn gate(g: &GateInput, t: f32, t2: f32, mode: u8) -> Landmarks {
+    let agree = |a: &Landmarks, b: &Landmarks, t: f32| nme(a, b).is_some_and(|e| e < t);
+    if let Some(m) = &g.mesh
+        && g.mesh_branch
+        && g.cand.as_ref().is_none_or(|c| agree(m, c, t2))
+    {
+        return match (g.auto_is_mesh, mode, g.seeded, g.mesh_cand) {
+            (true, 1, Some(s), _) => s,
+            (true, 2, _, Some(m)) => m,
+            _ => g.auto,
+        };
+    }
+    match &g.cand {
+        Some(c) if g.outlined && agree(&g.structural, c, t) => g.structural,
+        Some(c) => *c,
+        None => g.structural,
+    }
 }

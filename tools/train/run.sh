@@ -19,7 +19,7 @@ VENV=${VENV:-$HOME/.cache/faceshot/train-venv}
 DATA=${DATA:-../../target/train-data}
 CKPT=${CKPT:-../../target/train-ckpt}
 SHARDS=${SHARDS:-25}   # of 40 shards of 500 pictures each (seeds 1 000 000 + k, k mod 40 < SHARDS)
-STEPS=${STEPS:-4000}
+STEPS=${STEPS:-6000}
 REAL_SHARE=${REAL_SHARE:-0.4}  # share of each batch from the real-face crops
 OUT=${OUT:-../../models/landmark68_stylized.safetensors}
 if [ ! -x "$VENV/bin/python" ]; then

@@ -151,13 +151,13 @@ mod tests {
     }
 
     /// A generated cartoon (the Rust generator, which training never saw): the learned
-    /// backend finds the face by itself; measured NME 0.0505.
+    /// backend finds the face by itself; measured NME 0.0386.
     #[test]
     fn the_learned_backend_finds_a_generated_cartoon() {
         let c = crate::cartoon::Cartoon::generate(460_000, 256);
         let r = learned_face(&c.image).unwrap().unwrap();
         let nme = crate::matching::eval::nme(&r.face.points, &c.face.points).unwrap();
         println!("learned NME {nme:.4}, spread {:.4}", r.spread);
-        assert!(nme < 0.06, "NME {nme}");
+        assert!(nme < 0.045, "NME {nme}");
     }
 }

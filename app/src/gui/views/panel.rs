@@ -510,11 +510,11 @@ fn match_in_box(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
 /// How a matcher backend is offered in the UI.
 fn backend_label(b: Backend) -> &'static str {
     match b {
-        Backend::Auto => "auto (face mesh, else drawn-face fit)",
+        Backend::Auto => "auto (face mesh, learned network, drawn-face fit)",
         Backend::Mesh => "face mesh (human-like faces)",
         Backend::Structural => "drawn-face fit (cartoons)",
         Backend::Dift => "diffusion features (SD 2.1, slow)",
-        Backend::Learned => "learned network (drawn and stylized faces)",
+        Backend::Learned => "learned network alone",
     }
 }
 

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The tuning sets (never an evaluation set of docs/evaluation.md): every choice of how `auto`
+# uses the learned network is made on these, with `core/examples/tune_matcher.rs`.
+#
+#   tools/train/tune_sets.sh [NET.safetensors]   # makes the sets once, then compares strategies
+#
+# TUNE_DIR (default target/tune), DATA (the training data folder, for the d20 frames that
+# run.sh extracts), FACESHOT, VENV as in run.sh.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT/tools/train"
+BIN=${FACESHOT:-$ROOT/target/release/faceshot}
+TUNE=${TUNE_DIR:-$ROOT/target/tune}
+DATA=${DATA:-$ROOT/target/train-data}
+VENV=${VENV:-$HOME/.cache/faceshot/train-venv}
+NET=${1:-$ROOT/models/landmark68_stylized.safetensors}
+mkdir -p "$TUNE"
+# The training generator's styles, whole pictures (seeds apart from training and validation).
+[ -d "$TUNE/gen" ] || "$VENV/bin/python" gen_faces.py "$TUNE/gen" --seed 2100000 --count 100
+# Small faces in non-square pictures.
+[ -d "$TUNE/small" ] || "$VENV/bin/python" make_tune_small.py "$TUNE/small"
+# Real faces of the validation clip d20 (never trained on), exaggerated and stylised.
+[ -d "$TUNE/real" ] || "$VENV/bin/python" real_faces.py "$TUNE/real" \
+    --clip "$DATA/teacher/frames_d20" "$DATA/teacher/d20.json" --every 6 --variants 2 --seed 7000000 --pictures
+# The Rust generator at seeds apart from its evaluation sets (300000+, 310000+).
+[ -d "$TUNE/rust-frontal" ] || "$BIN" cartoons "$TUNE/rust-frontal" --seed 600000 --count 60 --size 256 >/dev/null
+[ -d "$TUNE/rust-yaw40" ] || "$BIN" cartoons "$TUNE/rust-yaw40" --seed 610000 --count 60 --size 256 --yaw 40 >/dev/null
+cd "$ROOT"
+cargo run -q --release -p faceshot-core --example tune_matcher -- "$NET" \
+    "$TUNE/gen" "$TUNE/small" "$TUNE/real" "$TUNE/rust-frontal" "$TUNE/rust-yaw40"
