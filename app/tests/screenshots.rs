@@ -48,6 +48,9 @@ fn main_window_states() {
         "the sample clip has no landmarks"
     );
     h.state_mut().seek(18);
+    // Zoom to the face on the settled layout: the first fit happens while the sample still
+    // loads, when the jobs list may change the canvas's size, and would depend on timing.
+    h.state_mut().view.canvas.fit_face();
     settle(&mut h);
     h.snapshot_options("main_window", &options());
 
