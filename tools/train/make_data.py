@@ -155,15 +155,17 @@ def main():
         return
     if (d / f"shard{a.shard:03d}_y.npy").exists():
         return  # made by an earlier run
-    xs, ys, ks = [], [], []
-    for seed in range(a.start + a.shard, a.start + a.count, a.shards):
-        for x, y, k in crops_for(seed, a.coarse, small_p=a.small, letterbox_p=a.letterbox):
-            xs.append(x)
-            ys.append(y)
-            ks.append(k)
-    np.save(d / f"shard{a.shard:03d}_x.npy", np.stack(xs))
-    np.save(d / f"shard{a.shard:03d}_kind.npy", np.array(ks, np.uint8))
-    np.save(d / f"shard{a.shard:03d}_y.npy", np.stack(ys))  # last: its presence marks a whole shard
+    crops = [c for seed in range(a.start + a.shard, a.start + a.count, a.shards)
+             for c in crops_for(seed, a.coarse, small_p=a.small, letterbox_p=a.letterbox)]
+    save_shard(d, a.shard, crops)
+
+
+def save_shard(d, shard, crops):
+    """Writes `(x, y, kind)` crops as shard `shard` of folder `d` (`--merge` joins them)."""
+    xs, ys, ks = zip(*crops)
+    np.save(d / f"shard{shard:03d}_x.npy", np.stack(xs))
+    np.save(d / f"shard{shard:03d}_kind.npy", np.array(ks, np.uint8))
+    np.save(d / f"shard{shard:03d}_y.npy", np.stack(ys))  # last: its presence marks a whole shard
 
 
 if __name__ == "__main__":

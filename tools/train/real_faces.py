@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageFilter
 
-from make_data import crop_rect, sample, to_crop
+from make_data import crop_rect, sample, save_shard, to_crop
 
 EYE_L, EYE_R = list(range(36, 42)), list(range(42, 48))
 BROW_L, BROW_R = list(range(17, 22)), list(range(22, 27))
@@ -309,19 +309,11 @@ def main():
                 Image.fromarray(img).save(d / f"real_{i:04d}_{v}.png")
                 write_pts(d / f"real_{i:04d}_{v}.pts", p)
         return
-    xs, ys, ks = [], [], []
     jobs = [(i, v) for i in range(len(frames)) for v in range(a.variants)]
-    for j in range(a.shard, len(jobs), a.shards):
-        i, v = jobs[j]
-        frame, pts = frames[i]
-        for x, y, k in variant(frame, pts, [a.seed, i, v], a.coarse):
-            xs.append(x)
-            ys.append(y)
-            ks.append(k)
-    np.save(d / f"shard{a.shard:03d}_x.npy", np.stack(xs))
-    np.save(d / f"shard{a.shard:03d}_kind.npy", np.array(ks, np.uint8))
-    np.save(d / f"shard{a.shard:03d}_y.npy", np.stack(ys))  # last: its presence marks a whole shard
-    print(f"shard {a.shard}: {len(xs)} crops from {len(frames)} frames", flush=True)
+    crops = [c for i, v in jobs[a.shard::a.shards]
+             for c in variant(frames[i][0], frames[i][1], [a.seed, i, v], a.coarse)]
+    save_shard(d, a.shard, crops)
+    print(f"shard {a.shard}: {len(crops)} crops from {len(frames)} frames", flush=True)
 
 
 if __name__ == "__main__":

@@ -238,6 +238,16 @@ fn handles(points: &Landmarks, part: Part, zoom: f32) -> (Point, Point) {
     (rotate, scale)
 }
 
+/// The character picture, placed and scaled by `xform`.
+fn paint_picture(painter: &egui::Painter, texture: &TextureHandle, xform: &Xform, img_size: Vec2) {
+    painter.image(
+        texture.id(),
+        Rect::from_min_size(xform.origin, img_size * xform.zoom),
+        Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
+        Color32::WHITE,
+    );
+}
+
 /// Show the canvas. Edits go through `doc`'s gesture methods (one undo step per drag).
 /// Returns true when the landmarks changed this frame.
 pub fn character_canvas(
@@ -367,13 +377,7 @@ pub fn character_canvas(
                 pick.corners = None;
             }
         }
-        let img_rect = Rect::from_min_size(xform.origin, img_size * xform.zoom);
-        painter.image(
-            texture.id(),
-            img_rect,
-            Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
-            Color32::WHITE,
-        );
+        paint_picture(&painter, texture, &xform, img_size);
         paint_landmarks(&painter, &xform, &points, None, None, None, 0.3);
         if let Some((a, b)) = pick.corners {
             let r = Rect::from_two_pos(xform.to_screen(a), xform.to_screen(b));
@@ -544,13 +548,7 @@ pub fn character_canvas(
     }
 
     // Paint.
-    let img_rect = Rect::from_min_size(xform.origin, img_size * xform.zoom);
-    painter.image(
-        texture.id(),
-        img_rect,
-        Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
-        Color32::WHITE,
-    );
+    paint_picture(&painter, texture, &xform, img_size);
     let Some(rig) = doc.rig.as_ref() else {
         return changed;
     };
