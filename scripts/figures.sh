@@ -32,6 +32,6 @@ echo
 echo "| what | figure | measured by |"
 echo "|---|---|---|"
 echo "| tracking a 640×480 clip | $(pick track 'frames, moving face, detector on loss only\): ') frames/s with the eye model and pupils, $(pick track 'without the iris head \(.*?\), ') mesh only | \`cargo bench -p faceshot-core --bench track\` |"
-echo "| offline \`match\`, 512² cartoon | $(pick matching 'cartoons: median ') ms median | \`cargo bench -p faceshot-core --bench matching\` |"
+echo "| offline \`match\` (\`auto\`), 512² cartoon; learned network alone | $(pick matching 'cartoons: median ') ms; $(pick matching 'alone on 512x512 cartoons: median ') ms (median) | \`cargo bench -p faceshot-core --bench matching\` |"
 echo "| retargeting 1,000 frames | $(pick retarget 'reference first\): median ') ms (reference first), $(pick retarget 'reference auto\): median ') ms (auto) | \`cargo bench -p faceshot-core --bench retarget\` |"
 echo "| decode 640×480 H.264 / encode 512² MP4 | $(pick media 'decode 640x480 h264 -> RGB: ') / $(pick media 'encode 512x512 MP4 \(libx264 veryfast crf 18\): ') frames/s | \`cargo bench -p faceshot-core --bench media\` |"
