@@ -306,7 +306,7 @@ fn match_in_a_face_box() {
         q.x += 160.0;
     }
     let e = faceshot_core::matching::eval::nme(&face.points, &shifted).unwrap();
-    assert!(e < 0.1, "NME {e}");
+    assert!(e < 0.055, "NME {e} (measured 0.043)");
     assert_eq!(face.image.unwrap().width, 320);
     let refused = dir.path().join("r.json");
     let r = refused.to_str().unwrap();

@@ -707,7 +707,8 @@ mod auto_tests {
         };
         let r = match_face(&pair, &opts, &NoProgress).unwrap();
         let e = eval::nme(&r.face.points, &truth).unwrap();
-        assert!(e < 0.1, "NME {e} ({})", r.note);
+        // Measured 0.051.
+        assert!(e < 0.065, "NME {e} ({})", r.note);
         assert_eq!(r.face.image.map(|s| (s.width, s.height)), Some((384, 192)));
         assert!(r.note.contains("in the box"), "{}", r.note);
         let pupils = r.face.pupils.unwrap();
