@@ -237,6 +237,20 @@ fn contact_sheet_draws_every_picture_in_its_tile() {
         .map(|c| (i32::from(drawn[c]) - i32::from(plain[c])).abs())
         .sum();
     assert!(diff > 60, "chin tile {drawn:?} vs picture {plain:?}");
+    // A file that is not a picture gets its row and an empty tile; the others are still drawn.
+    std::fs::write(set.join("broken.png"), b"not a picture").unwrap();
+    let with_broken = dir.path().join("with_broken.png");
+    let table = ok(&faceshot(&[
+        "contact-sheet",
+        s,
+        "-o",
+        with_broken.to_str().unwrap(),
+        "--tile",
+        "64",
+    ]));
+    assert!(table.contains("| 1 | broken.png | unreadable |"), "{table}");
+    assert!(table.contains("| 2 | cartoon_00077.png |"), "{table}");
+    std::fs::remove_file(set.join("broken.png")).unwrap();
     // A .jpg name writes JPEG.
     let jpg = dir.path().join("sheet.jpg");
     ok(&faceshot(&[

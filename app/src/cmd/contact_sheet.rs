@@ -119,7 +119,19 @@ pub fn run(args: &ContactSheetArgs, quiet: bool) -> Result<()> {
         }
         let n = k + 1;
         let name = name_of(file);
-        let image = load_image(file)?;
+        // A picture that cannot be read gets an empty tile and its reason in the table; the
+        // sheet goes on with the others.
+        let image = match load_image(file) {
+            Ok(image) => image,
+            Err(e) => {
+                let t = tile(&RgbaImage::new(1, 1), side, n);
+                let (x, y) = ((k as u32 % columns) * side, (k as u32 / columns) * side);
+                imageops::replace(&mut sheet, &t, i64::from(x), i64::from(y));
+                let why = e.to_string().replace('|', "/");
+                table.push(format!("| {n} | {name} | unreadable | 68 | {why} |"));
+                continue;
+            }
+        };
         let (drawn, row) = match match_face(&image, &opts, &NoProgress) {
             Ok(r) if !r.placeholder => (
                 draw_matched(&opaque(&image), &r.face),
