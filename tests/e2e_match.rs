@@ -147,7 +147,8 @@ fn turned_cartoons_are_generated_and_matched() {
     ]));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["images"], 2);
-    assert!(v["mean_nme"].as_f64().unwrap() < 0.3, "{json}");
+    // Measured 0.028 (0.033 and 0.022).
+    assert!(v["mean_nme"].as_f64().unwrap() < 0.035, "{json}");
 
     let o = faceshot(&["cartoons", dir.path().to_str().unwrap(), "--yaw", "90"]);
     assert!(!o.status.success());
