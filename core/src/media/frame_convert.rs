@@ -92,9 +92,23 @@ impl Yuv420Converter {
         })
     }
 
-    /// The encoded frame size (the picture's, rounded up to even).
-    pub(crate) fn frame_size(&self) -> (u32, u32) {
-        (self.frame_w, self.frame_h)
+    /// An encoder context for `codec` taking this converter's frames (the picture's size rounded
+    /// up to even) at `rate` frames a second
+    /// (time base 1 / `rate`), not yet opened: the caller adds its flags and options.
+    pub(crate) fn encoder_context(
+        &self,
+        codec: ffmpeg_next::Codec,
+        rate: ffmpeg_next::Rational,
+    ) -> Result<ffmpeg_next::encoder::video::Video, ffmpeg_next::Error> {
+        let mut ctx = ffmpeg_next::codec::context::Context::new_with_codec(codec)
+            .encoder()
+            .video()?;
+        ctx.set_width(self.frame_w);
+        ctx.set_height(self.frame_h);
+        ctx.set_format(Pixel::YUV420P);
+        ctx.set_time_base(rate.invert());
+        ctx.set_frame_rate(Some(rate));
+        Ok(ctx)
     }
 
     /// One picture as a yuv420p frame.

@@ -5,7 +5,6 @@ use super::error::MediaError;
 use super::ffmpeg_setup::{FfmpegPath, ensure_init};
 use super::frame_convert::Yuv420Converter;
 use crate::atomic::AtomicFile;
-use ffmpeg_next::format::Pixel;
 use ffmpeg_next::{Dictionary, Packet, Rational, codec, encoder, format};
 use image::RgbaImage;
 use std::path::{Path, PathBuf};
@@ -91,21 +90,12 @@ impl Mp4Writer {
             }
         };
         let converter = Yuv420Converter::new(width, height, opts.background).map_err(enc_err)?;
-        let (frame_w, frame_h) = converter.frame_size();
         let rate = Rational::from(opts.fps);
         let encoder_time_base = rate.invert();
 
         let mut ost = octx.add_stream(codec).map_err(enc_err)?;
         let stream_index = ost.index();
-        let mut ctx = codec::context::Context::new_with_codec(codec)
-            .encoder()
-            .video()
-            .map_err(enc_err)?;
-        ctx.set_width(frame_w);
-        ctx.set_height(frame_h);
-        ctx.set_format(Pixel::YUV420P);
-        ctx.set_time_base(encoder_time_base);
-        ctx.set_frame_rate(Some(rate));
+        let mut ctx = converter.encoder_context(codec, rate).map_err(enc_err)?;
         if global_header {
             ctx.set_flags(codec::Flags::GLOBAL_HEADER);
         }

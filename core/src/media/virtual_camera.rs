@@ -5,7 +5,6 @@
 use super::error::MediaError;
 use super::ffmpeg_setup::ensure_init;
 use super::frame_convert::Yuv420Converter;
-use ffmpeg_next::format::Pixel;
 use ffmpeg_next::{Dictionary, Packet, Rational, codec, encoder, format};
 use image::RgbaImage;
 use std::path::{Path, PathBuf};
@@ -65,20 +64,11 @@ impl VirtualCamera {
         let codec = encoder::find(codec::Id::RAWVIDEO)
             .ok_or_else(|| open_err("this FFmpeg build has no raw video encoder".into()))?;
         let converter = Yuv420Converter::new(width, height, background).map_err(enc_err)?;
-        let (frame_w, frame_h) = converter.frame_size();
         let rate = Rational::from(fps);
         let time_base = rate.invert();
         let mut ost = octx.add_stream(codec).map_err(enc_err)?;
         let stream_index = ost.index();
-        let mut ctx = codec::context::Context::new_with_codec(codec)
-            .encoder()
-            .video()
-            .map_err(enc_err)?;
-        ctx.set_width(frame_w);
-        ctx.set_height(frame_h);
-        ctx.set_format(Pixel::YUV420P);
-        ctx.set_time_base(time_base);
-        ctx.set_frame_rate(Some(rate));
+        let ctx = converter.encoder_context(codec, rate).map_err(enc_err)?;
         let encoder = ctx.open_with(Dictionary::new()).map_err(enc_err)?;
         ost.set_parameters(&encoder);
         ost.set_time_base(time_base);
