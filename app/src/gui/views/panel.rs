@@ -131,24 +131,21 @@ fn live(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
             }
         });
     });
-    ui.horizontal(|ui| {
-        ui.label("Live source");
-        ui.add_enabled(
-            !cx.live_running,
-            egui::TextEdit::singleline(&mut cx.view.live_source)
-                .hint_text("camera, video file or URL")
-                .desired_width(170.0),
-        );
-    });
-    ui.horizontal(|ui| {
-        ui.label("Record to");
-        ui.add_enabled(
-            !cx.live_running,
-            egui::TextEdit::singleline(&mut cx.view.live_record)
-                .hint_text("optional .mp4")
-                .desired_width(170.0),
-        );
-    });
+    let running = cx.live_running;
+    live_field(
+        ui,
+        "Live source",
+        &mut cx.view.live_source,
+        "camera, video file or URL",
+        running,
+    );
+    live_field(
+        ui,
+        "Record to",
+        &mut cx.view.live_record,
+        "optional .mp4",
+        running,
+    );
     ui.horizontal(|ui| {
         let label = if cx.live_running {
             "Stop live"
@@ -472,6 +469,19 @@ fn place_by_clicks(cx: &mut ViewContext<'_>, ui: &mut egui::Ui) {
         if ui.button("Cancel").clicked() {
             cx.send(UiCommand::TogglePlaceByClicks);
         }
+    });
+}
+
+/// A labelled one-line text field of the Live section, locked while live mode runs.
+fn live_field(ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str, running: bool) {
+    ui.horizontal(|ui| {
+        ui.label(label);
+        ui.add_enabled(
+            !running,
+            egui::TextEdit::singleline(text)
+                .hint_text(hint)
+                .desired_width(170.0),
+        );
     });
 }
 
