@@ -8,7 +8,7 @@ use crate::progress_bar::BarProgress;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use faceshot_core::atomic::AtomicFile;
-use faceshot_core::matching::{match_face, on_white, points_to_check};
+use faceshot_core::matching::{MatchOptions, match_face, on_white, points_to_check};
 use faceshot_core::media::{load_image, save_png};
 use faceshot_core::progress::{NoProgress, Progress};
 use image::{Rgba, RgbaImage, imageops};
@@ -87,6 +87,26 @@ fn opaque(image: &RgbaImage) -> RgbaImage {
     image::DynamicImage::ImageRgb8(on_white(image)).to_rgba8()
 }
 
+/// One picture matched: the picture with its landmarks drawn, and the table's backend, points
+/// to check and note. A picture that cannot be read gets an empty tile and its reason, so the
+/// sheet goes on with the others.
+fn reviewed(file: &Path, opts: &MatchOptions) -> (RgbaImage, String, usize, String) {
+    let image = match load_image(file) {
+        Ok(image) => image,
+        Err(e) => return (RgbaImage::new(1, 1), "unreadable".into(), 68, e.to_string()),
+    };
+    match match_face(&image, opts, &NoProgress) {
+        Ok(r) if !r.placeholder => (
+            draw_matched(&opaque(&image), &r.face),
+            r.backend.name().into(),
+            points_to_check(&r.face),
+            r.note,
+        ),
+        Ok(_) => (opaque(&image), "none".into(), 68, "no face found".into()),
+        Err(e) => (opaque(&image), "failed".into(), 68, e.to_string()),
+    }
+}
+
 fn name_of(path: &Path) -> String {
     path.file_name().map_or_else(
         || path.display().to_string(),
@@ -119,41 +139,11 @@ pub fn run(args: &ContactSheetArgs, quiet: bool) -> Result<()> {
         }
         let n = k + 1;
         let name = name_of(file);
-        // A picture that cannot be read gets an empty tile and its reason in the table; the
-        // sheet goes on with the others.
-        let image = match load_image(file) {
-            Ok(image) => image,
-            Err(e) => {
-                let t = tile(&RgbaImage::new(1, 1), side, n);
-                let (x, y) = ((k as u32 % columns) * side, (k as u32 / columns) * side);
-                imageops::replace(&mut sheet, &t, i64::from(x), i64::from(y));
-                let why = e.to_string().replace('|', "/");
-                table.push(format!("| {n} | {name} | unreadable | 68 | {why} |"));
-                continue;
-            }
-        };
-        let (drawn, row) = match match_face(&image, &opts, &NoProgress) {
-            Ok(r) if !r.placeholder => (
-                draw_matched(&opaque(&image), &r.face),
-                format!(
-                    "| {n} | {name} | {} | {} | {} |",
-                    r.backend.name(),
-                    points_to_check(&r.face),
-                    r.note.replace('|', "/")
-                ),
-            ),
-            Ok(_) => (
-                opaque(&image),
-                format!("| {n} | {name} | none | 68 | no face found |"),
-            ),
-            Err(e) => (
-                opaque(&image),
-                format!(
-                    "| {n} | {name} | failed | 68 | {} |",
-                    e.to_string().replace('|', "/")
-                ),
-            ),
-        };
+        let (drawn, backend, to_check, note) = reviewed(file, &opts);
+        let row = format!(
+            "| {n} | {name} | {backend} | {to_check} | {} |",
+            note.replace('|', "/")
+        );
         let t = tile(&drawn, side, n);
         let (x, y) = ((k as u32 % columns) * side, (k as u32 / columns) * side);
         imageops::replace(&mut sheet, &t, i64::from(x), i64::from(y));
