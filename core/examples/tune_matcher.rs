@@ -54,13 +54,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let image = load_image(&item.image)?;
             let rgb = on_white(&image);
             let mut got: BTreeMap<&str, Landmarks> = BTreeMap::new();
-            got.insert(
-                "auto",
-                match_face(&image, &MatchOptions::default(), &NoProgress)?
-                    .face
-                    .points,
-            );
-            let structural_pts = structural::fit(&image, model).face.points;
+            let auto_r = match_face(&image, &MatchOptions::default(), &NoProgress)?;
+            got.insert("auto", auto_r.face.points);
+            let sf = structural::fit(&image, model);
+            let structural_pts = sf.face.points;
             got.insert("structural", structural_pts);
             let learned = learned::learned_face_with(&image, &cand)?;
             let cand_pts = learned.as_ref().map(|l| l.face.points);
@@ -102,9 +99,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 },
             );
             // Gated choice (see `gate`), for each threshold pair of the grid.
-            let auto_r = match_face(&image, &MatchOptions::default(), &NoProgress)?;
             let mesh_branch = auto_r.note.contains("face mesh");
-            let sf = structural::fit(&image, model);
             let f = &sf.findings;
             let outlined = f.eyes && f.face && !f.round_eyes && !f.one_eye;
             for (k, &(t, t2, mode)) in GRID.iter().enumerate() {
