@@ -25,7 +25,7 @@ use faceshot_core::progress::NoProgress;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-const STRATEGIES: [&str; 8] = [
+const STRATEGIES: [&str; 10] = [
     "auto",
     "mesh",
     "mesh+cand",
@@ -34,6 +34,8 @@ const STRATEGIES: [&str; 8] = [
     "structural",
     "mesh|cand",
     "seeded|cand",
+    "avg(mesh,seeded)",
+    "avg(structural,cand)",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -82,6 +84,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if let Some(p) = seeded {
                 got.insert("seeded", p);
             }
+            if let (Some(m), Some(p)) = (&mesh, seeded) {
+                got.insert("avg(mesh,seeded)", average(&m.face.points, &p));
+            }
+            if let Some(p) = cand_pts {
+                got.insert("avg(structural,cand)", average(&structural_pts, &p));
+            }
             let fallback = if cand_sees {
                 cand_pts.unwrap_or(structural_pts)
             } else {
@@ -107,6 +115,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     &GateInput {
                         auto: auto_r.face.points,
                         auto_is_mesh: auto_r.backend == faceshot_core::matching::Backend::Mesh,
+                        auto_is_structural: auto_r.backend
+                            == faceshot_core::matching::Backend::Structural,
                         mesh_branch,
                         mesh: mesh.as_ref().map(|m| m.face.points),
                         seeded: seeded.filter(|_| mesh.is_some()),
@@ -155,8 +165,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// Thresholds tried for [`gate`]: (structural–candidate agreement, mesh–candidate agreement,
 /// where `auto` keeps the mesh: 0 its points, 1 the candidate's refined pass on the mesh's crop,
-/// 2 the mesh blended with the candidate instead of the built-in net).
-const GRID: [(f32, f32, u8); 9] = [
+/// 2 the mesh blended with the candidate instead of the built-in net, 3 the mean of the mesh's
+/// points and the refined pass on its crop, and of the structural fit and the candidate; 4 the
+/// candidate where `auto` keeps the structural fit in the mesh's branch, 5 the mean of the two
+/// there and in the structural branch).
+const GRID: [(f32, f32, u8); 16] = [
+    (0.0, 0.15, 0),
+    (0.08, 0.15, 0),
     (0.15, 0.15, 0),
     (0.15, 0.25, 0),
     (0.2, 0.3, 0),
@@ -166,11 +181,22 @@ const GRID: [(f32, f32, u8); 9] = [
     (0.15, 0.15, 2),
     (0.15, 0.25, 2),
     (0.2, 0.3, 2),
+    (0.15, 0.15, 3),
+    (0.2, 0.3, 3),
+    (0.0, 0.15, 4),
+    (0.15, 0.15, 5),
+    (0.0, 0.15, 5),
 ];
+
+/// The point-wise mean of two readings of a face.
+fn average(a: &Landmarks, b: &Landmarks) -> Landmarks {
+    std::array::from_fn(|i| a[i].lerp(b[i], 0.5))
+}
 
 struct GateInput {
     auto: Landmarks,
     auto_is_mesh: bool,
+    auto_is_structural: bool,
     mesh_branch: bool,
     mesh: Option<Landmarks>,
     seeded: Option<Landmarks>,
@@ -192,10 +218,18 @@ fn gate(g: &GateInput, t: f32, t2: f32, mode: u8) -> Landmarks {
         return match (g.auto_is_mesh, mode, g.seeded, g.mesh_cand) {
             (true, 1, Some(s), _) => s,
             (true, 2, _, Some(m)) => m,
+            (true, 3, Some(s), _) => average(&g.auto, &s),
+            (false, 4, _, _) if g.auto_is_structural => g.cand.unwrap_or(g.auto),
+            (false, 5, _, _) if g.auto_is_structural => {
+                g.cand.map_or(g.auto, |c| average(&g.auto, &c))
+            }
             _ => g.auto,
         };
     }
     match &g.cand {
+        Some(c) if g.outlined && agree(&g.structural, c, t) && (mode == 3 || mode == 5) => {
+            average(&g.structural, c)
+        }
         Some(c) if g.outlined && agree(&g.structural, c, t) => g.structural,
         Some(c) => *c,
         None => g.structural,

@@ -9,14 +9,19 @@ u at fraction u/112 of its side, bilinear, rounded to 8 bits, zero outside the p
 - with probability `--coarse`, a *coarse-pass* crop: the whole picture (the face anywhere in it,
   small or large), as the learned backend's first pass sees it.
 
+`--pictures DIR...` crops labelled pictures instead (`faceshot cartoons`' PNG + face JSON), the
+same two ways.
+
 Writes `DIR/x.npy` (N×112×112×3 uint8), `DIR/y.npy` (N×68×2 float32 fractions of the crop) and
 `DIR/kind.npy` (0 refined, 1 coarse). Run in shards (`--shard K --shards N`), then `--merge`.
 """
 import argparse
+import json
 import math
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 import gen_faces
 
@@ -113,6 +118,12 @@ def crops_for(seed, coarse_p, holdout=False, small_p=0.0, letterbox_p=0.0):
         if q.random() < letterbox_p:
             arr, rect = letterboxed(img, pts, q)
         return [(sample(arr, rect), to_crop(pts, rect), 1)]
+    return crops_of(img, pts, spec["size"], r, q, coarse_p, letterbox_p)
+
+
+def crops_of(img, pts, n, r, q, coarse_p, letterbox_p):
+    """The refined-pass crop of a face (jittered) and, with probability `coarse_p`, the
+    whole-picture crop of its `n`×`n` picture."""
     out = []
     cx, cy, side, angle = crop_rect(pts)
     # A coarse pass's points misplace the refined crop by a few percent.
@@ -120,7 +131,6 @@ def crops_for(seed, coarse_p, holdout=False, small_p=0.0, letterbox_p=0.0):
            side * math.exp(r.normal(0, 0.1)), angle + r.normal(0, math.radians(5)))
     out.append((sample(img, jit), to_crop(pts, jit), 0))
     if r.random() < coarse_p:
-        n = spec["size"]
         zoom = r.uniform(0.8, 1.2)
         rect = (n / 2 - 0.5 + r.normal(0, 0.04) * n, n / 2 - 0.5 + r.normal(0, 0.04) * n, n * zoom, 0.0)
         arr = img
@@ -128,6 +138,17 @@ def crops_for(seed, coarse_p, holdout=False, small_p=0.0, letterbox_p=0.0):
             arr, rect = letterboxed(img, pts, q)
         out.append((sample(arr, rect), to_crop(pts, rect), 1))
     return out
+
+
+def picture_crops(label, seed, coarse_p):
+    """The crops of a square picture `label.png` whose 68 points `label` (a `faceshot-face`
+    JSON) holds: the crops `crops_of` makes of a generated one."""
+    pts = np.array(json.loads(label.read_text())["landmarks"], np.float64)
+    img = Image.open(label.with_suffix(".png")).convert("RGB")
+    if img.size[0] != img.size[1] or pts.shape != (68, 2):
+        raise SystemExit(f"{label}: not a square picture with 68 points")
+    r, q = np.random.default_rng(seed + 7_000_000), np.random.default_rng([seed, 2])
+    return crops_of(img, pts, img.size[0], r, q, coarse_p, 0.0)
 
 
 def main():
@@ -141,6 +162,9 @@ def main():
     ap.add_argument("--shard", type=int, default=0)
     ap.add_argument("--shards", type=int, default=1)
     ap.add_argument("--merge", action="store_true")
+    ap.add_argument("--pictures", nargs="+", default=None,
+                    help="crop the labelled square pictures of these folders (`faceshot cartoons`: "
+                         "NAME.png + NAME.json) instead of generating")
     a = ap.parse_args()
     d = Path(a.dir)
     d.mkdir(parents=True, exist_ok=True)
@@ -155,8 +179,13 @@ def main():
         return
     if (d / f"shard{a.shard:03d}_y.npy").exists():
         return  # made by an earlier run
-    crops = [c for seed in range(a.start + a.shard, a.start + a.count, a.shards)
-             for c in crops_for(seed, a.coarse, small_p=a.small, letterbox_p=a.letterbox)]
+    if a.pictures:
+        labelled = sorted(j for p in a.pictures for j in Path(p).glob("*.json"))
+        crops = [c for i in range(a.shard, len(labelled), a.shards)
+                 for c in picture_crops(labelled[i], a.start + i, a.coarse)]
+    else:
+        crops = [c for seed in range(a.start + a.shard, a.start + a.count, a.shards)
+                 for c in crops_for(seed, a.coarse, small_p=a.small, letterbox_p=a.letterbox)]
     save_shard(d, a.shard, crops)
 
 

@@ -19,8 +19,10 @@ VENV=${VENV:-$HOME/.cache/faceshot/train-venv}
 DATA=${DATA:-../../target/train-data}
 CKPT=${CKPT:-../../target/train-ckpt}
 SHARDS=${SHARDS:-25}   # of 40 shards of 500 pictures each (seeds 1 000 000 + k, k mod 40 < SHARDS)
-STEPS=${STEPS:-6000}
+STEPS=${STEPS:-10000}
 REAL_SHARE=${REAL_SHARE:-0.4}  # share of each batch from the real-face crops
+CARTOON_SHARE=${CARTOON_SHARE:-0.2}  # share of each batch from the Rust generator's cartoons
+CARTOONS=${CARTOONS:-4000}  # Rust generator pictures, frontal and turned each
 OUT=${OUT:-../../models/landmark68_stylized.safetensors}
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
@@ -70,6 +72,26 @@ if [ ! -f "$DATA/real-val/y.npy" ]; then
     $PY real_faces.py "$DATA/real-val" --clip "$T/frames_d20" "$T/d20.json" --variants 2 --seed 6000000
     $PY make_data.py "$DATA/real-val" --merge
 fi
-$PY train.py --data "$DATA" --ckpt "$CKPT" --steps "$STEPS" --real-share "$REAL_SHARE" --out "$OUT"
+# The Rust generator (`faceshot cartoons`, the app's own): training seeds 1 000 000+ frontal and
+# 1 100 000+ turned up to 45°, validation 1 200 000+ (its evaluation sets are 300 000+ and
+# 310 000+, its tuning sets 600 000+ and 610 000+).
+C="$DATA/cartoon-pictures"
+[ -d "$C/frontal" ] || "$FACESHOT" -q cartoons "$C/frontal" --seed 1000000 --count "$CARTOONS" --size 256 >/dev/null
+[ -d "$C/yaw45" ] || "$FACESHOT" -q cartoons "$C/yaw45" --seed 1100000 --count "$CARTOONS" --size 256 --yaw 45 >/dev/null
+[ -d "$C/val" ] || "$FACESHOT" -q cartoons "$C/val" --seed 1200000 --count 300 --size 256 --yaw 45 >/dev/null
+if [ ! -f "$DATA/cartoons/y.npy" ]; then
+    for k in 0 2 4 6; do
+        $PY make_data.py "$DATA/cartoons" --pictures "$C/frontal" "$C/yaw45" --start 4000000 --shard "$k" --shards 8 &
+        $PY make_data.py "$DATA/cartoons" --pictures "$C/frontal" "$C/yaw45" --start 4000000 --shard $((k + 1)) --shards 8
+        wait
+    done
+    $PY make_data.py "$DATA/cartoons" --merge
+fi
+if [ ! -f "$DATA/cartoons-val/y.npy" ]; then
+    $PY make_data.py "$DATA/cartoons-val" --pictures "$C/val" --start 4200000
+    $PY make_data.py "$DATA/cartoons-val" --merge
+fi
+$PY train.py --data "$DATA" --ckpt "$CKPT" --steps "$STEPS" --real-share "$REAL_SHARE" \
+    --cartoon-share "$CARTOON_SHARE" --out "$OUT"
 $PY parity.py  # the graph still matches after training (on the shipped weights)
 sha256sum "$OUT"

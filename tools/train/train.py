@@ -7,14 +7,16 @@ crops (`real_faces.py`), on the CPU.
 Starts from `models/landmark68.safetensors` (the shipped net, which already knows human faces)
 and trains every weight with Adam on the normalised mean error (point distance over the outer
 eye-corner distance, the NME the evaluation reports). Each batch mixes generated crops
-(`DATA/train`) and, when present, real-face crops (`DATA/real`, `--real-share` of the batch).
+(`DATA/train`) and, when present, real-face crops (`DATA/real`, `--real-share` of the batch) and
+crops of the Rust generator's cartoons (`DATA/cartoons`, `--cartoon-share`).
 Augmentation on the fly: mirror image (points mirrored and renumbered with the iBUG mirror map),
 brightness, contrast, saturation, channel shuffle, grey scale and colour inversion.
 
 Resumable: a checkpoint (weights, optimiser, step, data order) is written to `--ckpt` every
 `--ckpt-every` steps and on exit; a rerun with the same arguments continues from it. The
 validation crops (`DATA/val`: generated, training styles, seeds apart from the training ones;
-`DATA/real-val`: a real clip training never sees, exaggerated and stylised) are scored every
+`DATA/real-val`: a real clip training never sees, exaggerated and stylised; `DATA/cartoons-val`:
+the Rust generator at seeds apart from training) are scored every
 `--eval-every` steps and the weights with the best mean validation NME over the sets are
 exported.
 """
@@ -91,6 +93,10 @@ def main():
     ap.add_argument("--real", default=None,
                     help="crops of real faces (`real_faces.py`, merged); default DATA/real when it exists")
     ap.add_argument("--real-share", type=float, default=0.4, help="share of each batch drawn from --real")
+    ap.add_argument("--cartoons", default=None,
+                    help="crops of `faceshot cartoons` pictures (`make_data.py --pictures`, merged); "
+                         "default DATA/cartoons when it exists")
+    ap.add_argument("--cartoon-share", type=float, default=0.2, help="share of each batch drawn from --cartoons")
     ap.add_argument("--steps", type=int, default=6000)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -104,16 +110,20 @@ def main():
     real = Path(a.real) if a.real else data / "real"
     rxs, rys = load_train(real) if real.exists() else (None, None)
     real_batch = round(a.batch * a.real_share) if rxs is not None else 0
+    cartoons = Path(a.cartoons) if a.cartoons else data / "cartoons"
+    cxs, cys = load_train(cartoons) if cartoons.exists() else (None, None)
+    cartoon_batch = round(a.batch * a.cartoon_share) if cxs is not None else 0
     # Validation sets: generated faces of the training styles (DATA/val) and, when made, real
     # faces of a clip training never sees, warped and stylised (DATA/real-val). The exported
     # weights are those with the best mean over the sets.
     vals = {}
-    for name in ("val", "real-val"):
+    for name in ("val", "real-val", "cartoons-val"):
         if (data / name / "y.npy").exists():
             vals[name] = (np.load(data / name / "x.npy").astype(np.float32) / 255.0,
                           np.load(data / name / "y.npy"), np.load(data / name / "kind.npy"))
-    print(f"train {len(xs)} generated + {0 if rxs is None else len(rxs)} real crops "
-          f"({real_batch} real a batch), validation {[(k, len(v[0])) for k, v in vals.items()]}", flush=True)
+    print(f"train {len(xs)} generated + {0 if rxs is None else len(rxs)} real + "
+          f"{0 if cxs is None else len(cxs)} cartoon crops ({real_batch} real, {cartoon_batch} cartoon "
+          f"a batch), validation {[(k, len(v[0])) for k, v in vals.items()]}", flush=True)
     model = net.Landmark68(a.init)
     sched = tf.keras.optimizers.schedules.CosineDecay(a.lr, a.steps, alpha=0.01,
                                                       warmup_target=None, warmup_steps=0)
@@ -165,11 +175,12 @@ def main():
         s = int(step.numpy())
         # The data order is a function of (seed, step): a resumed run sees the same batches.
         pick = np.random.default_rng([a.seed, s])
-        idx = np.sort(pick.choice(n, a.batch - real_batch, replace=False))
+        idx = np.sort(pick.choice(n, a.batch - real_batch - cartoon_batch, replace=False))
         bx, by = np.asarray(xs[idx]), ys[idx]
-        if real_batch:
-            ridx = np.sort(pick.choice(len(rxs), real_batch, replace=False))
-            bx, by = np.concatenate([bx, rxs[ridx]]), np.concatenate([by, rys[ridx]])
+        for sx, sy, k in ((rxs, rys, real_batch), (cxs, cys, cartoon_batch)):
+            if k:
+                sidx = np.sort(pick.choice(len(sx), k, replace=False))
+                bx, by = np.concatenate([bx, sx[sidx]]), np.concatenate([by, sy[sidx]])
         x, y = augment(bx, by, [a.seed, s, 1])
         losses.append(float(train_step(x, y).numpy()))
         step.assign_add(1)
@@ -201,6 +212,7 @@ def main():
         "init": os.path.basename(a.init),
         "seed": str(a.seed), "steps": str(a.steps), "batch": str(a.batch), "lr": str(a.lr),
         "real_share": str(a.real_share if real_batch else 0),
+        "cartoon_share": str(a.cartoon_share if cartoon_batch else 0),
         "best_val_nme": f"{float(best.numpy()):.5f}",
     }
     final = net.Landmark68(str(best_path))

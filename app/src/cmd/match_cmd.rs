@@ -14,8 +14,9 @@ use std::path::PathBuf;
 /// DIFT and backend options shared by `match` and `eval-match`.
 #[derive(Args, Debug, Clone)]
 pub struct BackendArgs {
-    /// Matcher: auto (DIFT when --weights holds SD-2.1, else the face mesh and the structural
-    /// fit), learned (the project's network for stylized faces), mesh, structural, dift.
+    /// Matcher: auto (DIFT when --weights holds SD-2.1, else the face mesh for human-like
+    /// faces, the learned network for drawn ones, the structural fit where it sees no face),
+    /// learned (the project's network for stylized faces), mesh, structural, dift.
     #[arg(long, default_value = "auto")]
     pub backend: String,
     /// Diffusers-format Stable Diffusion 2.1 folder (for dift).
