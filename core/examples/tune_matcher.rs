@@ -15,8 +15,9 @@
 use faceshot_core::landmarks::Landmarks;
 use faceshot_core::matching::eval::{FAILURE_NME, find_items, nme, read_ground_truth};
 use faceshot_core::matching::{
-    MESH_ACCEPT, MatchOptions, landmark_net, learned, match_face, mesh_face, mesh_face_with,
-    on_white, shape, structural,
+    AGREE_NME, AGREE_NME_TURNED, MESH_ACCEPT, MatchOptions, MeshFace, NETS_DOUBT_NME,
+    TURNED_OFFSET, landmark_net, learned, match_face, mesh_face, mesh_face_with, on_white, shape,
+    structural, turn_offset,
 };
 use faceshot_core::media::load_image;
 use faceshot_core::nn::Landmark68Net;
@@ -106,29 +107,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     _ => fallback,
                 },
             );
-            // Gated choice (see `gate`), for each threshold pair of the grid.
-            let mesh_branch = auto_r.note.contains("face mesh");
-            let f = &sf.findings;
-            let outlined = f.eyes && f.face && !f.round_eyes && !f.one_eye;
-            for (k, &(t, t2, mode)) in GRID.iter().enumerate() {
-                let pts = gate(
-                    &GateInput {
-                        auto: auto_r.face.points,
-                        auto_is_mesh: auto_r.backend == faceshot_core::matching::Backend::Mesh,
-                        auto_is_structural: auto_r.backend
-                            == faceshot_core::matching::Backend::Structural,
-                        mesh_branch,
-                        mesh: mesh.as_ref().map(|m| m.face.points),
-                        seeded: seeded.filter(|_| mesh.is_some()),
-                        mesh_cand: mesh_cand.as_ref().map(|m| m.face.points),
-                        structural: sf.face.points,
-                        outlined,
-                        cand: cand_pts.filter(|_| cand_sees),
-                    },
-                    t,
-                    t2,
-                    mode,
-                );
+            // `auto`'s choice with each mesh–candidate agreement threshold of the grid.
+            let drawn = mesh.as_ref().is_some_and(|m| drawn_face(&sf, m));
+            for (k, &t) in MESH_AGREE.iter().enumerate() {
+                let cand = cand_pts.filter(|_| cand_sees);
+                let keep_mesh = |m: &MeshFace| {
+                    !drawn && cand.is_none_or(|c| nme(&m.face.points, &c).is_some_and(|e| e < t))
+                };
+                let pts = match (&mesh, cand) {
+                    (Some(m), _) if keep_mesh(m) => m.face.points,
+                    (_, Some(c)) => c,
+                    _ => structural_pts,
+                };
                 let e = nme(&pts, &truth).unwrap_or(1.0);
                 grid_errs.entry(k).or_default().push(e);
             }
@@ -149,89 +139,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
             .collect();
         println!("| {dir} | {} | {} |", items.len(), cells.join(" | "));
-        for (k, (t, t2, seeded)) in GRID.iter().enumerate() {
+        for (k, t) in MESH_AGREE.iter().enumerate() {
             let e = &grid_errs[&k];
             let mean = e.iter().sum::<f32>() / e.len().max(1) as f32;
             let fail =
                 e.iter().filter(|&&x| x > FAILURE_NME).count() as f32 / e.len().max(1) as f32;
-            eprintln!(
-                "gate {dir} t={t} t2={t2} mode={seeded}: {mean:.4} {:.0} %",
-                100.0 * fail
-            );
+            eprintln!("gate {dir} mesh-agree={t}: {mean:.4} {:.0} %", 100.0 * fail);
         }
     }
     Ok(())
 }
 
-/// Thresholds tried for [`gate`]: (structural–candidate agreement, mesh–candidate agreement,
-/// where `auto` keeps the mesh: 0 its points, 1 the candidate's refined pass on the mesh's crop,
-/// 2 the mesh blended with the candidate instead of the built-in net, 3 the mean of the mesh's
-/// points and the refined pass on its crop, and of the structural fit and the candidate; 4 the
-/// candidate where `auto` keeps the structural fit in the mesh's branch, 5 the mean of the two
-/// there and in the structural branch).
-const GRID: [(f32, f32, u8); 16] = [
-    (0.0, 0.15, 0),
-    (0.08, 0.15, 0),
-    (0.15, 0.15, 0),
-    (0.15, 0.25, 0),
-    (0.2, 0.3, 0),
-    (0.15, 0.15, 1),
-    (0.15, 0.25, 1),
-    (0.2, 0.3, 1),
-    (0.15, 0.15, 2),
-    (0.15, 0.25, 2),
-    (0.2, 0.3, 2),
-    (0.15, 0.15, 3),
-    (0.2, 0.3, 3),
-    (0.0, 0.15, 4),
-    (0.15, 0.15, 5),
-    (0.0, 0.15, 5),
-];
+/// Mesh–candidate agreement thresholds tried (the matcher's `MESH_LEARNED_AGREE`).
+const MESH_AGREE: [f32; 6] = [0.05, 0.08, 0.1, 0.12, 0.15, 0.2];
+
+/// The matcher's test for a drawn face the mesh reads: the structural fit outlined it and lies
+/// close to the mesh's reading, or the mesh and face-api.js's net disagree.
+fn drawn_face(sf: &structural::StructuralFit, m: &MeshFace) -> bool {
+    let f = &sf.findings;
+    let outlined = f.eyes && f.face && !f.round_eyes && !f.one_eye;
+    let mutual = nme(&sf.face.points, &m.face.points).unwrap_or(f32::INFINITY);
+    let agree = if turn_offset(&sf.face.points) >= TURNED_OFFSET {
+        AGREE_NME_TURNED
+    } else {
+        AGREE_NME
+    };
+    outlined && (mutual < agree || m.disagreement.is_some_and(|d| d > NETS_DOUBT_NME))
+}
 
 /// The point-wise mean of two readings of a face.
 fn average(a: &Landmarks, b: &Landmarks) -> Landmarks {
     std::array::from_fn(|i| a[i].lerp(b[i], 0.5))
-}
-
-struct GateInput {
-    auto: Landmarks,
-    auto_is_mesh: bool,
-    auto_is_structural: bool,
-    mesh_branch: bool,
-    mesh: Option<Landmarks>,
-    seeded: Option<Landmarks>,
-    mesh_cand: Option<Landmarks>,
-    structural: Landmarks,
-    outlined: bool,
-    cand: Option<Landmarks>,
-}
-
-/// The mesh's branch of `auto` where the mesh found a face and the candidate (when it sees one)
-/// agrees with it within `t2`; else the structural fit where it outlined a face and agrees with
-/// the candidate within `t`; else the candidate; else the structural fit.
-fn gate(g: &GateInput, t: f32, t2: f32, mode: u8) -> Landmarks {
-    let agree = |a: &Landmarks, b: &Landmarks, t: f32| nme(a, b).is_some_and(|e| e < t);
-    if let Some(m) = &g.mesh
-        && g.mesh_branch
-        && g.cand.as_ref().is_none_or(|c| agree(m, c, t2))
-    {
-        return match (g.auto_is_mesh, mode, g.seeded, g.mesh_cand) {
-            (true, 1, Some(s), _) => s,
-            (true, 2, _, Some(m)) => m,
-            (true, 3, Some(s), _) => average(&g.auto, &s),
-            (false, 4, _, _) if g.auto_is_structural => g.cand.unwrap_or(g.auto),
-            (false, 5, _, _) if g.auto_is_structural => {
-                g.cand.map_or(g.auto, |c| average(&g.auto, &c))
-            }
-            _ => g.auto,
-        };
-    }
-    match &g.cand {
-        Some(c) if g.outlined && agree(&g.structural, c, t) && (mode == 3 || mode == 5) => {
-            average(&g.structural, c)
-        }
-        Some(c) if g.outlined && agree(&g.structural, c, t) => g.structural,
-        Some(c) => *c,
-        None => g.structural,
-    }
 }
