@@ -52,6 +52,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let items = find_items(Path::new(dir))?;
         let mut errs: BTreeMap<&str, Vec<f32>> = BTreeMap::new();
         let mut grid_errs: BTreeMap<usize, Vec<f32>> = BTreeMap::new();
+        // Where the candidate sees no face: (structural fit's NME, candidate's NME).
+        let mut unseen: Vec<(f32, f32)> = Vec::new();
         for item in &items {
             let truth = read_ground_truth(&item.truth)?;
             let image = load_image(&item.image)?;
@@ -107,15 +109,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     _ => fallback,
                 },
             );
+            if !cand_sees {
+                let e = |p: Option<Landmarks>| p.and_then(|p| nme(&p, &truth)).unwrap_or(1.0);
+                unseen.push((e(Some(structural_pts)), e(cand_pts)));
+            }
             // `auto`'s choice with each mesh–candidate agreement threshold of the grid.
-            let drawn = mesh.as_ref().is_some_and(|m| drawn_face(&sf, m));
-            for (k, &t) in MESH_AGREE.iter().enumerate() {
+            let drawn_by_structural = mesh.as_ref().is_some_and(|m| drawn_face(&sf, m));
+            for (k, &(t, mode)) in GRID.iter().enumerate() {
+                let drawn = drawn_by_structural && mode & 4 == 0;
                 let cand = cand_pts.filter(|_| cand_sees);
-                let keep_mesh = |m: &MeshFace| {
-                    !drawn && cand.is_none_or(|c| nme(&m.face.points, &c).is_some_and(|e| e < t))
+                let found_nothing = !sf.findings.face && !sf.findings.eyes;
+                let structural_pts = match cand_pts {
+                    Some(c) if mode & 8 != 0 && !found_nothing => c,
+                    _ => structural_pts,
                 };
+                let agrees = |m: &MeshFace| {
+                    cand.is_none_or(|c| nme(&m.face.points, &c).is_some_and(|e| e < t))
+                };
+                let seeded_or = |p: Landmarks| seeded.filter(|_| mesh.is_some()).unwrap_or(p);
                 let pts = match (&mesh, cand) {
-                    (Some(m), _) if keep_mesh(m) => m.face.points,
+                    (Some(m), _) if !drawn && agrees(m) && mode & 2 != 0 => {
+                        seeded_or(m.face.points)
+                    }
+                    (Some(m), _) if !drawn && agrees(m) => m.face.points,
+                    (Some(_), Some(c)) if !drawn && mode & 1 != 0 => seeded_or(c),
                     (_, Some(c)) => c,
                     _ => structural_pts,
                 };
@@ -139,19 +156,51 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
             .collect();
         println!("| {dir} | {} | {} |", items.len(), cells.join(" | "));
-        for (k, t) in MESH_AGREE.iter().enumerate() {
+        let n = unseen.len() as f32;
+        if !unseen.is_empty() {
+            eprintln!(
+                "{dir}: the candidate sees no face in {}: structural {:.4}, candidate {:.4}",
+                unseen.len(),
+                unseen.iter().map(|e| e.0).sum::<f32>() / n,
+                unseen.iter().map(|e| e.1).sum::<f32>() / n
+            );
+        }
+        for (k, (t, mode)) in GRID.iter().enumerate() {
             let e = &grid_errs[&k];
             let mean = e.iter().sum::<f32>() / e.len().max(1) as f32;
             let fail =
                 e.iter().filter(|&&x| x > FAILURE_NME).count() as f32 / e.len().max(1) as f32;
-            eprintln!("gate {dir} mesh-agree={t}: {mean:.4} {:.0} %", 100.0 * fail);
+            eprintln!(
+                "gate {dir} mesh-agree={t} mode={mode}: {mean:.4} {:.0} %",
+                100.0 * fail
+            );
         }
     }
     Ok(())
 }
 
-/// Mesh–candidate agreement thresholds tried (the matcher's `MESH_LEARNED_AGREE`).
-const MESH_AGREE: [f32; 6] = [0.05, 0.08, 0.1, 0.12, 0.15, 0.2];
+/// `auto` simulated with each (mesh–candidate agreement threshold, the matcher's
+/// `MESH_LEARNED_AGREE`; mode): mode 0 as built; bit 1: where the candidate disagrees with the
+/// mesh's reading of a face that is not drawn, the candidate's refined pass on the mesh's crop
+/// (`seeded`) instead of the candidate's own reading; bit 2: `seeded` where the mesh stands; bit
+/// 4: no structural fit's test for a drawn face; bit 8: the candidate's reading where it sees no
+/// face, instead of the structural fit (unless that found nothing: the placeholder stays).
+const GRID: [(f32, u8); 14] = [
+    (0.05, 0),
+    (0.08, 0),
+    (0.1, 0),
+    (0.12, 0),
+    (0.15, 0),
+    (0.2, 0),
+    (0.1, 1),
+    (0.1, 2),
+    (0.1, 3),
+    (0.15, 1),
+    (0.1, 4),
+    (0.1, 8),
+    (0.1, 12),
+    (0.05, 12),
+];
 
 /// The matcher's test for a drawn face the mesh reads: the structural fit outlined it and lies
 /// close to the mesh's reading, or the mesh and face-api.js's net disagree.
