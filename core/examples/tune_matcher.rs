@@ -66,6 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             got.insert("structural", structural_pts);
             let learned = learned::learned_face_with(&image, &cand)?;
             let cand_pts = learned.as_ref().map(|l| l.face.points);
+            let cand_searched = learned.as_ref().is_some_and(|l| l.searched);
             let cand_sees = learned
                 .as_ref()
                 .is_some_and(|l| l.spread <= learned::NO_FACE_SPREAD);
@@ -123,8 +124,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     Some(c) if mode & 8 != 0 && !found_nothing => c,
                     _ => structural_pts,
                 };
+                // A reading of the crop search never overrules the mesh (as in the matcher).
                 let agrees = |m: &MeshFace| {
-                    cand.is_none_or(|c| nme(&m.face.points, &c).is_some_and(|e| e < t))
+                    cand.filter(|_| !cand_searched)
+                        .is_none_or(|c| nme(&m.face.points, &c).is_some_and(|e| e < t))
                 };
                 let seeded_or = |p: Landmarks| seeded.filter(|_| mesh.is_some()).unwrap_or(p);
                 let pts = match (&mesh, cand) {

@@ -7,9 +7,12 @@
 //! in training) gives rough points, whose crop ([`landmark_net::crop_rect`]: aligned with the
 //! eye line, 1.4 × the points' box) feeds a *refined pass*, repeated [`REFINE_PASSES`] times.
 //! Every pass runs on the crop and on its mirror image; the two results' mean is the answer and
-//! their spread, point by point, the confidence ([`confidence`]).
+//! their spread, point by point, the confidence ([`confidence`]). Where the whole picture gives
+//! no sure reading (a small face, several faces), a *crop search* reads overlapping windows and
+//! keeps the largest face it is sure of ([`SEARCH_SIDES`], [`SEARCH_SURE_SPREAD`]).
 
-use image::RgbaImage;
+use image::{RgbImage, RgbaImage};
+use rayon::prelude::*;
 
 use super::landmark_net::{self, mean_of, net_points_in};
 use super::{MatchError, mesh_path::on_white};
@@ -42,6 +45,8 @@ pub struct LearnedFace {
     /// Mean spread of the flip ensemble over the outer-eye-corner distance (0 when the two
     /// results coincide).
     pub spread: f32,
+    /// Found by the crop search ([`SEARCH_SIDES`]), not on the whole picture.
+    pub searched: bool,
 }
 
 /// Per-point confidence from the flip ensemble: `1 / (1 + (d / s)²)`, with `d` the distance
@@ -72,8 +77,25 @@ pub fn whole_picture(width: u32, height: u32) -> RotatedRect {
     }
 }
 
-/// The stylized network's 68 points for the face in `image` (transparent pixels on white).
-/// `Ok(None)` when a pass gives no finite or no usable (degenerate) points.
+/// Sides of the crop search's square windows, as fractions of the picture's short side. Where
+/// the whole picture gives no sure reading (a face small in the picture, or several faces), the
+/// windows of each side, overlapping by half, are read; among the sure readings lying inside
+/// their window the largest face wins.
+pub const SEARCH_SIDES: [f32; 3] = [1.0, 0.6, 0.35];
+
+/// Mean flip spread at most which the crop search takes a window's reading for a face: stricter
+/// than [`NO_FACE_SPREAD`], as each of its many windows is one more chance of a spuriously sure
+/// reading (on the tuning sets the network alone: small faces 0.218 without the search, 0.289
+/// with it at 0.1, 0.213 at 0.05).
+pub const SEARCH_SURE_SPREAD: f32 = 0.05;
+
+/// Smallest window side (pixels) the crop search reads.
+pub const MIN_SEARCH_SIDE: f32 = 48.0;
+
+/// The stylized network's 68 points for the face in `image` (transparent pixels on white): the
+/// whole picture's reading when sure, else the crop search's when it finds a face, else the
+/// whole picture's. `Ok(None)` when the whole picture gives no finite or no usable (degenerate)
+/// points.
 pub fn learned_face(image: &RgbaImage) -> Result<Option<LearnedFace>, MatchError> {
     let net = Landmark68Net::stylized()
         .map_err(|e| MatchError::Model(format!("stylized 68-point network: {e}")))?;
@@ -87,14 +109,87 @@ pub fn learned_face_with(
 ) -> Result<Option<LearnedFace>, MatchError> {
     let rgb = on_white(image);
     let (w, h) = rgb.dimensions();
-    let Some(mut pair) = net_points_in(net, &rgb, &whole_picture(w, h))? else {
+    let whole = read_in(net, &rgb, &whole_picture(w, h))?;
+    if whole.as_ref().is_some_and(|l| l.spread <= NO_FACE_SPREAD) {
+        return Ok(whole);
+    }
+    Ok(search(net, &rgb)?.or(whole))
+}
+
+/// The largest face among the sure readings of the crop search's windows that lie inside their
+/// window (a reading reaching the window's edge may be of a face the window cuts).
+fn search(net: &Landmark68Net, rgb: &RgbImage) -> Result<Option<LearnedFace>, MatchError> {
+    let (w, h) = (rgb.width() as f32, rgb.height() as f32);
+    // The windows as (left, top, side), largest first.
+    let mut windows = Vec::new();
+    for fraction in SEARCH_SIDES {
+        let side = fraction * w.min(h);
+        // The whole picture's square is read already.
+        if side < MIN_SEARCH_SIDE || side >= w.max(h) {
+            continue;
+        }
+        let stride = side / 2.0;
+        let starts = |len: f32| {
+            let n = ((len - side) / stride).ceil().max(0.0) as usize + 1;
+            (0..n).map(move |i| (i as f32 * stride).min(len - side))
+        };
+        for y0 in starts(h) {
+            windows.extend(starts(w).map(|x0| (x0, y0, side)));
+        }
+    }
+    // Read in parallel, chosen in the windows' order: the same answer on any number of cores.
+    let readings = windows
+        .par_iter()
+        .map(|&(x0, y0, side)| {
+            let rect = RotatedRect {
+                cx: x0 + side / 2.0 - 0.5,
+                cy: y0 + side / 2.0 - 0.5,
+                width: side,
+                height: side,
+                angle: 0.0,
+            };
+            read_in(net, rgb, &rect)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut best: Option<(f32, LearnedFace)> = None;
+    for (&(x0, y0, side), reading) in windows.iter().zip(readings) {
+        let Some(l) = reading else {
+            continue;
+        };
+        let margin = 0.02 * side;
+        let inside = l.face.points.iter().all(|p| {
+            p.x >= x0 + margin
+                && p.y >= y0 + margin
+                && p.x <= x0 + side - margin
+                && p.y <= y0 + side - margin
+        });
+        let eyes = (l.face.points[45] - l.face.points[36]).norm();
+        if l.spread <= SEARCH_SURE_SPREAD && inside && best.as_ref().is_none_or(|(e, _)| eyes > *e)
+        {
+            best = Some((eyes, l));
+        }
+    }
+    Ok(best.map(|(_, l)| LearnedFace {
+        searched: true,
+        ..l
+    }))
+}
+
+/// A coarse pass on `rect` of `rgb` and the refined passes after it.
+fn read_in(
+    net: &Landmark68Net,
+    rgb: &RgbImage,
+    rect: &RotatedRect,
+) -> Result<Option<LearnedFace>, MatchError> {
+    let (w, h) = rgb.dimensions();
+    let Some(mut pair) = net_points_in(net, rgb, rect)? else {
         return Ok(None);
     };
     for _ in 0..REFINE_PASSES {
         let Some(rect) = landmark_net::crop_rect(&mean_of(&pair.0, &pair.1)) else {
             return Ok(None);
         };
-        let Some(next) = net_points_in(net, &rgb, &rect)? else {
+        let Some(next) = net_points_in(net, rgb, &rect)? else {
             return Ok(None);
         };
         pair = next;
@@ -118,7 +213,11 @@ pub fn learned_face_with(
         }),
     );
     face.confidence = confidence(&direct, &mirrored);
-    Ok(Some(LearnedFace { face, spread }))
+    Ok(Some(LearnedFace {
+        face,
+        spread,
+        searched: false,
+    }))
 }
 
 #[cfg(test)]
@@ -150,14 +249,41 @@ mod tests {
         assert_eq!(confidence(&point, &point), [0.5; 68]);
     }
 
-    /// A generated cartoon (the Rust generator, which training never saw): the learned
-    /// backend finds the face by itself; measured NME 0.0386.
+    /// A generated cartoon (the Rust generator, at a seed training never drew): the learned
+    /// backend finds the face by itself; measured NME 0.0225.
     #[test]
     fn the_learned_backend_finds_a_generated_cartoon() {
         let c = crate::cartoon::Cartoon::generate(460_000, 256);
         let r = learned_face(&c.image).unwrap().unwrap();
         let nme = crate::matching::eval::nme(&r.face.points, &c.face.points).unwrap();
         println!("learned NME {nme:.4}, spread {:.4}", r.spread);
-        assert!(nme < 0.045, "NME {nme}");
+        assert!(nme < 0.03, "NME {nme}");
+    }
+
+    /// Two characters in one picture, a small one and a large one: the whole picture gives no
+    /// sure reading, and the crop search finds the larger face (measured NME 0.017).
+    #[test]
+    fn the_crop_search_finds_the_larger_of_two_faces() {
+        use crate::landmarks::Point;
+        let (small, large) = (
+            crate::cartoon::Cartoon::generate(11, 150),
+            crate::cartoon::Cartoon::generate(13, 256),
+        );
+        let mut pair = RgbaImage::from_pixel(448, 256, image::Rgba([255, 255, 255, 255]));
+        image::imageops::replace(&mut pair, &small.image, 10, 50);
+        image::imageops::replace(&mut pair, &large.image, 190, 0);
+        let truth = large.face.points.map(|p| p + Point::new(190.0, 0.0));
+        let whole = read_in(
+            Landmark68Net::stylized().unwrap(),
+            &on_white(&pair),
+            &whole_picture(448, 256),
+        )
+        .unwrap()
+        .unwrap();
+        assert!(whole.spread > NO_FACE_SPREAD, "{}", whole.spread);
+        let r = learned_face(&pair).unwrap().unwrap();
+        assert!(r.searched);
+        let nme = crate::matching::eval::nme(&r.face.points, &truth).unwrap();
+        assert!(nme < 0.03, "NME {nme}");
     }
 }

@@ -555,8 +555,12 @@ fn auto_match(
     model: &shape::ShapeModel,
     progress: &dyn Progress,
 ) -> Result<MatchResult, MatchError> {
-    let learned = learned_result(image, progress)?
-        .filter(|(_, spread)| *spread <= learned::NO_FACE_SPREAD)
+    let learned = learned_result(image, progress)?.filter(|(_, how)| how.sure);
+    // A face the crop search found may be another face than the mesh's (or a part of one): it
+    // answers where the mesh does not stand but never overrules the mesh.
+    let whole_picture = learned
+        .as_ref()
+        .filter(|(_, how)| !how.searched)
         .map(|(r, _)| r);
     progress.update("face mesh", 0, Some(2));
     let mesh = mesh_face(image)?.filter(|m| m.presence >= MESH_ACCEPT);
@@ -565,9 +569,7 @@ fn auto_match(
     progress.update("structural fit", 2, Some(2));
     let mut note = None;
     if let Some(m) = mesh {
-        let d = learned
-            .as_ref()
-            .and_then(|l| eval::nme(&m.face.points, &l.face.points));
+        let d = whole_picture.and_then(|l| eval::nme(&m.face.points, &l.face.points));
         if d.is_some_and(|d| d >= MESH_LEARNED_AGREE) {
             note = d.map(|d| format!("; the face mesh read another face (NME to this one {d:.3})"));
         } else {
@@ -596,26 +598,31 @@ fn auto_match(
     }
     // The mesh's "another face" note needs a learned reading, so a note on the structural fit
     // is always the drawn face's.
-    let mut r = learned.unwrap_or_else(|| structural_result(s));
+    let mut r = learned.map_or_else(|| structural_result(s), |(r, _)| r);
     if let Some(n) = note {
         r.note.push_str(&n);
     }
     Ok(r)
 }
 
-/// The learned backend's result ([`learned::learned_face`]) and its mean flip spread, `None`
-/// when it gives no usable points.
+/// The learned backend's result ([`learned::learned_face`]) and how it was read, `None` when
+/// it gives no usable points.
 fn learned_result(
     image: &RgbaImage,
     progress: &dyn Progress,
-) -> Result<Option<(MatchResult, f32)>, MatchError> {
+) -> Result<Option<(MatchResult, LearnedReading)>, MatchError> {
     progress.update("learned network", 0, Some(1));
     let r = learned::learned_face(image)?;
     progress.update("learned network", 1, Some(1));
     Ok(r.map(|l| {
+        let how = if l.searched {
+            "found by the crop search"
+        } else {
+            "on the whole picture"
+        };
         let result = MatchResult {
             note: format!(
-                "learned 68-point network (coarse pass + {} refined; flip spread {:.3})",
+                "learned 68-point network ({how}: coarse pass + {} refined; flip spread {:.3})",
                 learned::REFINE_PASSES,
                 l.spread
             ),
@@ -623,8 +630,21 @@ fn learned_result(
             backend: Backend::Learned,
             placeholder: false,
         };
-        (result, l.spread)
+        let reading = LearnedReading {
+            sure: l.spread <= learned::NO_FACE_SPREAD,
+            searched: l.searched,
+        };
+        (result, reading)
     }))
+}
+
+/// How the learned network read a picture.
+#[derive(Debug, Clone, Copy)]
+struct LearnedReading {
+    /// Its flip spread says it sees a face ([`learned::NO_FACE_SPREAD`]).
+    sure: bool,
+    /// The face came from the crop search, not the whole picture.
+    searched: bool,
 }
 
 #[cfg(test)]
