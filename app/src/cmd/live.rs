@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use faceshot_core::landmarks::{Face, ImageSize};
 use faceshot_core::live::{
-    Capture, LiveControls, LiveFrame, LiveOptions, LiveRig, Recorder, list_cameras, run_live,
+    Capture, LiveControls, LiveFrame, LiveOptions, LiveRig, list_cameras, run_live_recorded,
     source_path,
 };
 use faceshot_core::media::{ExportFormat, VirtualCamera, load_image};
@@ -123,16 +123,6 @@ pub fn run(args: &LiveArgs) -> Result<()> {
         capture.fps(),
         picture.display()
     );
-    // Encoded on a thread of its own, so the pipeline never waits for the encoder.
-    let recorder = match &args.record {
-        Some(path) => Some(Recorder::start(
-            path.clone(),
-            size.width,
-            size.height,
-            capture.fps(),
-        )?),
-        None => None,
-    };
     let rig = LiveRig {
         image: std::sync::Arc::new(image),
         face,
@@ -163,27 +153,21 @@ pub fn run(args: &LiveArgs) -> Result<()> {
         if cancel.is_cancelled() {
             controls.stop();
         }
-        if let Some(rec) = &recorder {
-            rec.push(frame.image)?;
-        }
         if let Some(cam) = virtual_camera.as_mut() {
             cam.push(frame.image).map_err(|e| e.to_string())?;
         }
         Ok(())
     };
-    let stats = run_live(
+    let (stats, recorded) = run_live_recorded(
         &mut capture,
         rig,
         &mut tracker,
         &options,
         &controls,
+        args.record.clone(),
         &mut sink,
-    );
-    capture.stop();
-    // The recording is finished (published whole) even when live mode stopped on an error.
-    let recorded = recorder.map(Recorder::finish).transpose();
-    let stats = stats?;
-    if let Some(path) = recorded? {
+    )?;
+    if let Some(path) = recorded {
         eprintln!("recorded {} frames to {}", stats.frames_out, path.display());
     }
     eprintln!(

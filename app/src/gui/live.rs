@@ -10,7 +10,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use eframe::egui::ColorImage;
 use faceshot_core::landmarks::Landmarks;
 use faceshot_core::live::{
-    Capture, LiveControls, LiveFrame, LiveOptions, LiveRig, LiveStats, Recorder, run_live,
+    Capture, LiveControls, LiveFrame, LiveOptions, LiveRig, LiveStats, run_live_recorded,
 };
 use faceshot_core::track::Tracker;
 use std::path::PathBuf;
@@ -80,41 +80,26 @@ impl LiveSession {
         let mut tracker = Tracker::with_defaults().map_err(|e| format!("face tracker: {e}"))?;
         let controls = Arc::new(LiveControls::default());
         let (tx, rx) = bounded(1);
-        let fps = capture.fps();
-        let (width, height) = (rig.image.width(), rig.image.height());
         let thread = {
             let (controls, record) = (Arc::clone(&controls), record.clone());
             std::thread::Builder::new()
                 .name("faceshot-live".into())
                 .spawn(move || {
                     // A recording that cannot be created ends the session with its reason.
-                    let recorder = match &record {
-                        Some(path) => Some(
-                            Recorder::start(path.clone(), width, height, fps)
-                                .map_err(|e| e.to_string())?,
-                        ),
-                        None => None,
-                    };
                     let mut sink = Sink::new(tx);
-                    let stats = run_live(
+                    let (stats, _) = run_live_recorded(
                         &mut capture,
                         rig,
                         &mut tracker,
                         &options,
                         &controls,
+                        record,
                         &mut |frame: &LiveFrame<'_>| {
-                            if let Some(rec) = &recorder {
-                                rec.push(frame.image)?;
-                            }
                             sink.send(frame);
                             Ok(())
                         },
-                    );
-                    capture.stop();
-                    // The recording is finished whole even when the session stopped on an error.
-                    let finished = recorder.map(Recorder::finish).transpose();
-                    let stats = stats.map_err(|e| e.to_string())?;
-                    finished.map_err(|e| e.to_string())?;
+                    )
+                    .map_err(|e| e.to_string())?;
                     Ok(stats)
                 })
                 .map_err(|e| format!("starting live mode: {e}"))?

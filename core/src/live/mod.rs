@@ -310,6 +310,35 @@ impl Neutral {
     }
 }
 
+/// [`run_live`] recording the rendered frames to `record` when given (encoded on a thread of its
+/// own, so the pipeline never waits for the encoder), then stops `capture`. The recording is
+/// finished (published whole) even when live mode stopped on an error. Returns the figures and
+/// the recording's path.
+pub fn run_live_recorded(
+    capture: &mut Capture,
+    rig: LiveRig,
+    tracker: &mut Tracker,
+    options: &LiveOptions,
+    controls: &LiveControls,
+    record: Option<PathBuf>,
+    sink: &mut dyn FnMut(&LiveFrame<'_>) -> Result<(), String>,
+) -> Result<(LiveStats, Option<PathBuf>), LiveError> {
+    let (width, height) = rig.image.dimensions();
+    let recorder = record
+        .map(|path| Recorder::start(path, width, height, capture.fps()))
+        .transpose()?;
+    let stats = run_live(capture, rig, tracker, options, controls, &mut |frame| {
+        if let Some(rec) = &recorder {
+            rec.push(frame.image)?;
+        }
+        sink(frame)
+    });
+    capture.stop();
+    let recorded = recorder.map(Recorder::finish).transpose();
+    let stats = stats?;
+    Ok((stats, recorded?))
+}
+
 /// Run live mode on `capture` until it ends, `options.duration` passes or `controls` asks to
 /// stop, animating `rig` (or the latest [`LiveControls::update_rig`]) with the built-in
 /// animator. `sink` receives every rendered frame (a recording, a preview). Returns the figures.

@@ -548,8 +548,9 @@ fn outlined(f: &structural::Findings) -> bool {
 /// face that the learned network (when it sees one) places within [`MESH_LEARNED_AGREE`] and
 /// the structural fit does not take it for a drawn face (an outlined fit that agrees with the
 /// mesh, as before the learned network existed); a drawn face, and any face the mesh does not
-/// read, is the learned network's when it sees one; the structural fit answers where it does
-/// not (a placeholder when it found nothing either).
+/// read, is the learned network's when it sees one (a face only its crop search found answers
+/// but never overrules the mesh); the structural fit answers where it does not (a placeholder
+/// when it found nothing either).
 fn auto_match(
     image: &RgbaImage,
     model: &shape::ShapeModel,
