@@ -92,6 +92,10 @@ pub const SEARCH_SURE_SPREAD: f32 = 0.05;
 /// Smallest window side (pixels) the crop search reads.
 pub const MIN_SEARCH_SIDE: f32 = 48.0;
 
+/// Most windows the crop search reads at one side (a 4:3 picture needs at most 35; a panorama
+/// would need thousands): bounds its time on any picture.
+pub const MAX_SEARCH_WINDOWS: usize = 64;
+
 /// The stylized network's 68 points for the face in `image` (transparent pixels on white): the
 /// whole picture's reading when sure, else the crop search's when it finds a face, else the
 /// whole picture's. `Ok(None)` when the whole picture gives no finite or no usable (degenerate)
@@ -119,24 +123,7 @@ pub fn learned_face_with(
 /// The largest face among the sure readings of the crop search's windows that lie inside their
 /// window (a reading reaching the window's edge may be of a face the window cuts).
 fn search(net: &Landmark68Net, rgb: &RgbImage) -> Result<Option<LearnedFace>, MatchError> {
-    let (w, h) = (rgb.width() as f32, rgb.height() as f32);
-    // The windows as (left, top, side), largest first.
-    let mut windows = Vec::new();
-    for fraction in SEARCH_SIDES {
-        let side = fraction * w.min(h);
-        // The whole picture's square is read already.
-        if side < MIN_SEARCH_SIDE || side >= w.max(h) {
-            continue;
-        }
-        let stride = side / 2.0;
-        let starts = |len: f32| {
-            let n = ((len - side) / stride).ceil().max(0.0) as usize + 1;
-            (0..n).map(move |i| (i as f32 * stride).min(len - side))
-        };
-        for y0 in starts(h) {
-            windows.extend(starts(w).map(|x0| (x0, y0, side)));
-        }
-    }
+    let windows = search_windows(rgb.width() as f32, rgb.height() as f32);
     // Read in parallel, chosen in the windows' order: the same answer on any number of cores.
     let readings = windows
         .par_iter()
@@ -173,6 +160,30 @@ fn search(net: &Landmark68Net, rgb: &RgbImage) -> Result<Option<LearnedFace>, Ma
         searched: true,
         ..l
     }))
+}
+
+/// The crop search's windows on a `w` × `h` picture as (left, top, side), largest first.
+fn search_windows(w: f32, h: f32) -> Vec<(f32, f32, f32)> {
+    let mut windows = Vec::new();
+    for fraction in SEARCH_SIDES {
+        let side = fraction * w.min(h);
+        // The whole picture's square is read already.
+        if side < MIN_SEARCH_SIDE || side >= w.max(h) {
+            continue;
+        }
+        let count = |len: f32, stride: f32| ((len - side) / stride).ceil().max(0.0) as usize + 1;
+        // Half-overlapping windows, fewer overlapping less on a very long picture.
+        let mut stride = side / 2.0;
+        while count(w, stride) * count(h, stride) > MAX_SEARCH_WINDOWS {
+            stride *= 1.5;
+        }
+        let starts =
+            |len: f32| (0..count(len, stride)).map(move |i| (i as f32 * stride).min(len - side));
+        for y0 in starts(h) {
+            windows.extend(starts(w).map(|x0| (x0, y0, side)));
+        }
+    }
+    windows
 }
 
 /// A coarse pass on `rect` of `rgb` and the refined passes after it.
@@ -258,6 +269,28 @@ mod tests {
         let nme = crate::matching::eval::nme(&r.face.points, &c.face.points).unwrap();
         println!("learned NME {nme:.4}, spread {:.4}", r.spread);
         assert!(nme < 0.03, "NME {nme}");
+    }
+
+    /// The windows lie inside the picture, half overlapping on an ordinary one, and stay few on
+    /// a panorama.
+    #[test]
+    fn the_crop_search_reads_few_windows_inside_the_picture() {
+        let pair = search_windows(448.0, 256.0);
+        assert_eq!(pair.len(), 3 + 15 + 45);
+        for (w, h) in [
+            (448.0, 256.0),
+            (256.0, 448.0),
+            (8000.0, 60.0),
+            (1024.0, 1024.0),
+        ] {
+            let windows = search_windows(w, h);
+            assert!(windows.len() <= SEARCH_SIDES.len() * MAX_SEARCH_WINDOWS);
+            for (x, y, side) in windows {
+                assert!(x >= 0.0 && y >= 0.0 && x + side <= w && y + side <= h);
+                assert!(side >= MIN_SEARCH_SIDE && side < w.max(h));
+            }
+        }
+        assert!(!search_windows(8000.0, 60.0).is_empty());
     }
 
     /// Two characters in one picture, a small one and a large one: the whole picture gives no
