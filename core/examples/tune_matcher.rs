@@ -10,7 +10,9 @@
 //! alone where the mesh finds no face), `structural`, and two ways of choosing per picture:
 //! `mesh|cand` (the mesh blended with the candidate where the mesh finds a face, else the
 //! candidate when its flip spread says it sees one, else the structural fit) and
-//! `seeded|cand` (the same with `seeded` for the mesh's faces).
+//! `seeded|cand` (the same with `seeded` for the mesh's faces); `avg(mesh,seeded)` and
+//! `avg(structural,cand)`: the point-wise means of two readings. On stderr: `auto` simulated
+//! over a grid of gate choices (see `GRID`).
 
 use faceshot_core::landmarks::Landmarks;
 use faceshot_core::matching::eval::{FAILURE_NME, find_items, nme, read_ground_truth};
@@ -127,7 +129,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 // A reading of the crop search never overrules the mesh (as in the matcher).
                 let agrees = |m: &MeshFace| {
                     cand.filter(|_| !cand_searched)
-                        .is_none_or(|c| nme(&m.face.points, &c).is_some_and(|e| e < t))
+                        .is_none_or(|c| nme(&m.face.points, &c).is_none_or(|e| e < t))
                 };
                 let seeded_or = |p: Landmarks| seeded.filter(|_| mesh.is_some()).unwrap_or(p);
                 let pts = match (&mesh, cand) {
@@ -136,6 +138,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     }
                     (Some(m), _) if !drawn && agrees(m) => m.face.points,
                     (Some(_), Some(c)) if !drawn && mode & 1 != 0 => seeded_or(c),
+                    // A searched face answers for a drawn one only where it is that face.
+                    (Some(m), Some(c))
+                        if drawn
+                            && cand_searched
+                            && nme(&m.face.points, &c).is_none_or(|e| e >= t) =>
+                    {
+                        structural_pts
+                    }
                     (_, Some(c)) => c,
                     _ => structural_pts,
                 };

@@ -181,6 +181,8 @@ def main():
         return  # made by an earlier run
     if a.pictures:
         labelled = sorted(j for p in a.pictures for j in Path(p).glob("*.json"))
+        if a.shard >= len(labelled):
+            raise SystemExit(f"{' '.join(a.pictures)}: {len(labelled)} labelled pictures, none for shard {a.shard}")
         crops = [c for i in range(a.shard, len(labelled), a.shards)
                  for c in picture_crops(labelled[i], a.start + i, a.coarse)]
     else:

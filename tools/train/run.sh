@@ -39,7 +39,7 @@ worker() { # FIRST_SHARD
         $PY make_data.py "$DATA/train" --start 1000000 --count 20000 --shard "$k" --shards 40
     done
 }
-worker 0 & worker 1; wait
+worker 0 & first=$!; worker 1; wait "$first"  # a failed worker fails the run
 if [ ! -f "$DATA/val/y.npy" ]; then
     $PY make_data.py "$DATA/val" --start 2000000 --count 600
     $PY make_data.py "$DATA/val" --merge
@@ -67,7 +67,7 @@ real_worker() { # FIRST_SHARD
         $PY real_faces.py "$DATA/real" "${CLIPS[@]}" --every 2 --variants 4 --shard "$k" --shards 8
     done
 }
-real_worker 0 & real_worker 1; wait
+real_worker 0 & first=$!; real_worker 1; wait "$first"
 if [ ! -f "$DATA/real-val/y.npy" ]; then
     $PY real_faces.py "$DATA/real-val" --clip "$T/frames_d20" "$T/d20.json" --variants 2 --seed 6000000
     $PY make_data.py "$DATA/real-val" --merge
@@ -76,14 +76,23 @@ fi
 # 1 100 000+ turned up to 45°, validation 1 200 000+ (its evaluation sets are 300 000+ and
 # 310 000+, its tuning sets 600 000+ and 610 000+).
 C="$DATA/cartoon-pictures"
-[ -d "$C/frontal" ] || "$FACESHOT" -q cartoons "$C/frontal" --seed 1000000 --count "$CARTOONS" --size 256 >/dev/null
-[ -d "$C/yaw45" ] || "$FACESHOT" -q cartoons "$C/yaw45" --seed 1100000 --count "$CARTOONS" --size 256 --yaw 45 >/dev/null
-[ -d "$C/val" ] || "$FACESHOT" -q cartoons "$C/val" --seed 1200000 --count 300 --size 256 --yaw 45 >/dev/null
+cartoons() { # NAME ARGS...: made into NAME.part and renamed when whole (a rerun redoes a part)
+    local name=$1
+    shift
+    [ -d "$C/$name" ] && return
+    rm -rf "$C/$name.part"
+    nice -n 19 "$FACESHOT" -q cartoons "$C/$name.part" "$@" >/dev/null
+    mv "$C/$name.part" "$C/$name"
+}
+cartoons frontal --seed 1000000 --count "$CARTOONS" --size 256
+cartoons yaw45 --seed 1100000 --count "$CARTOONS" --size 256 --yaw 45
+cartoons val --seed 1200000 --count 300 --size 256 --yaw 45
 if [ ! -f "$DATA/cartoons/y.npy" ]; then
     for k in 0 2 4 6; do
         $PY make_data.py "$DATA/cartoons" --pictures "$C/frontal" "$C/yaw45" --start 4000000 --shard "$k" --shards 8 &
+        first=$!
         $PY make_data.py "$DATA/cartoons" --pictures "$C/frontal" "$C/yaw45" --start 4000000 --shard $((k + 1)) --shards 8
-        wait
+        wait "$first"
     done
     $PY make_data.py "$DATA/cartoons" --merge
 fi

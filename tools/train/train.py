@@ -104,6 +104,8 @@ def main():
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--ckpt-every", type=int, default=250)
     a = ap.parse_args()
+    if not (0 <= a.real_share and 0 <= a.cartoon_share and a.real_share + a.cartoon_share < 1):
+        ap.error("--real-share and --cartoon-share must be at least 0 and leave part of each batch generated")
     tf.random.set_seed(a.seed)
     data = Path(a.data)
     xs, ys = load_train(data / "train")

@@ -312,8 +312,8 @@ impl Neutral {
 
 /// [`run_live`] recording the rendered frames to `record` when given (encoded on a thread of its
 /// own, so the pipeline never waits for the encoder), then stops `capture`. The recording is
-/// finished (published whole) even when live mode stopped on an error. Returns the figures and
-/// the recording's path.
+/// finished (published whole) even when live mode stopped on an error; a recording that cannot
+/// be started fails before anything runs. Returns the figures and the recording's path.
 pub fn run_live_recorded(
     capture: &mut Capture,
     rig: LiveRig,

@@ -43,7 +43,7 @@ pub struct LearnedFace {
     /// The 68 points with per-point confidence.
     pub face: Face,
     /// Mean spread of the flip ensemble over the outer-eye-corner distance (0 when the two
-    /// results coincide).
+    /// results coincide, infinite when the eye corners do).
     pub spread: f32,
     /// Found by the crop search ([`SEARCH_SIDES`]), not on the whole picture.
     pub searched: bool,
@@ -93,13 +93,14 @@ pub const SEARCH_SURE_SPREAD: f32 = 0.05;
 pub const MIN_SEARCH_SIDE: f32 = 48.0;
 
 /// Most windows the crop search reads at one side (a 4:3 picture needs at most 35; a panorama
-/// would need thousands): bounds its time on any picture.
+/// would need thousands): bounds its time on any picture, at the cost of gaps between windows
+/// along a very long picture.
 pub const MAX_SEARCH_WINDOWS: usize = 64;
 
 /// The stylized network's 68 points for the face in `image` (transparent pixels on white): the
 /// whole picture's reading when sure, else the crop search's when it finds a face, else the
-/// whole picture's. `Ok(None)` when the whole picture gives no finite or no usable (degenerate)
-/// points.
+/// whole picture's. `Ok(None)` when neither the whole picture nor the search gives finite,
+/// usable (not degenerate) points.
 pub fn learned_face(image: &RgbaImage) -> Result<Option<LearnedFace>, MatchError> {
     let net = Landmark68Net::stylized()
         .map_err(|e| MatchError::Model(format!("stylized 68-point network: {e}")))?;
@@ -171,16 +172,29 @@ fn search_windows(w: f32, h: f32) -> Vec<(f32, f32, f32)> {
         if side < MIN_SEARCH_SIDE || side >= w.max(h) {
             continue;
         }
-        let count = |len: f32, stride: f32| ((len - side) / stride).ceil().max(0.0) as usize + 1;
-        // Half-overlapping windows, fewer overlapping less on a very long picture.
-        let mut stride = side / 2.0;
-        while count(w, stride) * count(h, stride) > MAX_SEARCH_WINDOWS {
-            stride *= 1.5;
+        // Half-overlapping windows along each axis (the last one against the far edge).
+        let count = |len: f32| ((len - side) / (side / 2.0)).ceil().max(0.0) as usize + 1;
+        let (mut nx, mut ny) = (count(w), count(h));
+        // Past the cap (a very long picture), fewer windows along the long axis, evenly spread:
+        // they overlap less, or leave gaps between them.
+        let capped = nx * ny > MAX_SEARCH_WINDOWS;
+        if capped {
+            if w >= h {
+                nx = (MAX_SEARCH_WINDOWS / ny).max(1);
+            } else {
+                ny = (MAX_SEARCH_WINDOWS / nx).max(1);
+            }
         }
-        let starts =
-            |len: f32| (0..count(len, stride)).map(move |i| (i as f32 * stride).min(len - side));
-        for y0 in starts(h) {
-            windows.extend(starts(w).map(|x0| (x0, y0, side)));
+        let starts = |len: f32, n: usize| {
+            let step = match (capped, n) {
+                (_, 0 | 1) => 0.0,
+                (true, n) => (len - side) / (n - 1) as f32,
+                (false, _) => side / 2.0,
+            };
+            (0..n).map(move |i| (i as f32 * step).min(len - side))
+        };
+        for y0 in starts(h, ny) {
+            windows.extend(starts(w, nx).map(|x0| (x0, y0, side)));
         }
     }
     windows
@@ -214,7 +228,8 @@ fn read_in(
             .sum::<f32>()
             / (68.0 * eyes)
     } else {
-        0.0
+        // Coinciding eye corners: no face to be sure of.
+        f32::INFINITY
     };
     let mut face = Face::new(
         points,

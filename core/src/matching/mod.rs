@@ -569,6 +569,8 @@ fn auto_match(
     let s = structural::fit(image, model);
     progress.update("structural fit", 2, Some(2));
     let mut note = None;
+    // The mesh's reading of a face the structural fit takes for a drawn one.
+    let mut drawn_mesh = None;
     if let Some(m) = mesh {
         let d = whole_picture.and_then(|l| eval::nme(&m.face.points, &l.face.points));
         if d.is_some_and(|d| d >= MESH_LEARNED_AGREE) {
@@ -585,6 +587,7 @@ fn auto_match(
             if !(outlined(&s.findings) && (mutual < agree || doubt.is_some())) {
                 return Ok(mesh_result(m));
             }
+            drawn_mesh = Some(m.face.points);
             note = Some(match doubt {
                 Some(d) => format!(
                     "; a drawn face: the face mesh (score {presence:.2}) and the 68-point \
@@ -597,6 +600,13 @@ fn auto_match(
             });
         }
     }
+    // A face only the crop search found answers for the drawn face only where it is that face.
+    let learned = learned.filter(|(l, how)| {
+        !how.searched
+            || drawn_mesh.is_none_or(|m| {
+                eval::nme(&m, &l.face.points).is_some_and(|d| d < MESH_LEARNED_AGREE)
+            })
+    });
     // The mesh's "another face" note needs a learned reading, so a note on the structural fit
     // is always the drawn face's.
     let mut r = learned.map_or_else(|| structural_result(s), |(r, _)| r);
