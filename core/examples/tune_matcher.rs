@@ -17,9 +17,8 @@
 use faceshot_core::landmarks::Landmarks;
 use faceshot_core::matching::eval::{FAILURE_NME, find_items, nme, read_ground_truth};
 use faceshot_core::matching::{
-    AGREE_NME, AGREE_NME_TURNED, MESH_ACCEPT, MatchOptions, MeshFace, NETS_DOUBT_NME,
-    TURNED_OFFSET, landmark_net, learned, match_face, mesh_face, mesh_face_with, on_white, shape,
-    structural, turn_offset,
+    MESH_ACCEPT, MatchOptions, MeshFace, drawn_face, landmark_net, learned, match_face, mesh_face,
+    mesh_face_with, on_white, shape, structural,
 };
 use faceshot_core::media::load_image;
 use faceshot_core::nn::Landmark68Net;
@@ -117,7 +116,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 unseen.push((e(Some(structural_pts)), e(cand_pts)));
             }
             // `auto`'s choice with each mesh–candidate agreement threshold of the grid.
-            let drawn_by_structural = mesh.as_ref().is_some_and(|m| drawn_face(&sf, m));
+            let drawn_by_structural = mesh.as_ref().is_some_and(|m| drawn_face(&sf, m).is_some());
             for (k, &(t, mode)) in GRID.iter().enumerate() {
                 let drawn = drawn_by_structural && mode & 4 == 0;
                 let cand = cand_pts.filter(|_| cand_sees);
@@ -214,20 +213,6 @@ const GRID: [(f32, u8); 14] = [
     (0.1, 12),
     (0.05, 12),
 ];
-
-/// The matcher's test for a drawn face the mesh reads: the structural fit outlined it and lies
-/// close to the mesh's reading, or the mesh and face-api.js's net disagree.
-fn drawn_face(sf: &structural::StructuralFit, m: &MeshFace) -> bool {
-    let f = &sf.findings;
-    let outlined = f.eyes && f.face && !f.round_eyes && !f.one_eye;
-    let mutual = nme(&sf.face.points, &m.face.points).unwrap_or(f32::INFINITY);
-    let agree = if turn_offset(&sf.face.points) >= TURNED_OFFSET {
-        AGREE_NME_TURNED
-    } else {
-        AGREE_NME
-    };
-    outlined && (mutual < agree || m.disagreement.is_some_and(|d| d > NETS_DOUBT_NME))
-}
 
 /// The point-wise mean of two readings of a face.
 fn average(a: &Landmarks, b: &Landmarks) -> Landmarks {

@@ -541,6 +541,35 @@ fn outlined(f: &structural::Findings) -> bool {
     f.eyes && f.face && !f.round_eyes && !f.one_eye
 }
 
+/// Why `auto` takes a face the mesh reads for a drawn one ([`drawn_face`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DrawnFace {
+    /// The structural fit outlined it, and the mesh and face-api.js's 68-point network disagree
+    /// by this NME (more than [`NETS_DOUBT_NME`]).
+    NetsDisagree(f32),
+    /// The structural fit outlined it this close (NME) to the mesh's reading: within
+    /// [`AGREE_NME`], or [`AGREE_NME_TURNED`] on a strongly turned head.
+    Outlined(f32),
+}
+
+/// Whether the structural fit `s` takes the face the mesh read (`m`) for a drawn one, and why;
+/// `None` for a face the mesh reads well.
+pub fn drawn_face(s: &structural::StructuralFit, m: &MeshFace) -> Option<DrawnFace> {
+    if !outlined(&s.findings) {
+        return None;
+    }
+    if let Some(d) = m.disagreement.filter(|&d| d > NETS_DOUBT_NME) {
+        return Some(DrawnFace::NetsDisagree(d));
+    }
+    let mutual = eval::nme(&s.face.points, &m.face.points)?;
+    let agree = if turn_offset(&s.face.points) >= TURNED_OFFSET {
+        AGREE_NME_TURNED
+    } else {
+        AGREE_NME
+    };
+    (mutual < agree).then_some(DrawnFace::Outlined(mutual))
+}
+
 /// `auto` without diffusion features. Three readings of the picture: the learned network
 /// ([`learned`], which finds the face itself), the face mesh blended with face-api.js's network
 /// ([`mesh_face`]; its human annotation conventions, which the learned network's teacher labels
@@ -576,24 +605,17 @@ fn auto_match(
         if d.is_some_and(|d| d >= MESH_LEARNED_AGREE) {
             note = d.map(|d| format!("; the face mesh read another face (NME to this one {d:.3})"));
         } else {
-            let mutual = eval::nme(&s.face.points, &m.face.points).unwrap_or(f32::INFINITY);
-            let presence = m.presence;
-            let doubt = m.disagreement.filter(|&d| d > NETS_DOUBT_NME);
-            let agree = if turn_offset(&s.face.points) >= TURNED_OFFSET {
-                AGREE_NME_TURNED
-            } else {
-                AGREE_NME
-            };
-            if !(outlined(&s.findings) && (mutual < agree || doubt.is_some())) {
+            let Some(drawn) = drawn_face(&s, &m) else {
                 return Ok(mesh_result(m));
-            }
+            };
+            let presence = m.presence;
             drawn_mesh = Some(m.face.points);
-            note = Some(match doubt {
-                Some(d) => format!(
+            note = Some(match drawn {
+                DrawnFace::NetsDisagree(d) => format!(
                     "; a drawn face: the face mesh (score {presence:.2}) and the 68-point \
                      network disagree (NME between them {d:.3})"
                 ),
-                None => format!(
+                DrawnFace::Outlined(mutual) => format!(
                     "; a drawn face: the structural fit outlined it, in agreement with the face \
                      mesh (score {presence:.2}, NME between them {mutual:.3})"
                 ),
