@@ -3,7 +3,8 @@
 //! - `match` with the offline default (`auto`: learned network, face mesh, structural fit) on
 //!   512² generated cartoons;
 //! - the learned network alone on the same cartoons, and its model load time; and on a 448×256
-//!   picture of two characters, where its crop search runs;
+//!   picture of two characters, a small character in a larger picture and noise, where its crop
+//!   search runs;
 //! - the face-mesh path on a photo (the public-domain astronaut of `assets/parity`), and the
 //!   share of it that face-api.js's 68-point network (two passes) takes;
 //! - the structural fit on a 512² striped-fur picture whose eyes only the round-iris fallback
@@ -84,23 +85,43 @@ fn learned_alone(cartoons: &[Cartoon]) {
         times.len(),
         1e3 * median(loads)
     );
-    // Two characters side by side: no sure reading of the whole picture, so the crop search
-    // reads its windows.
+    // Where the whole picture gives no sure reading the crop search reads its windows, largest
+    // first: two characters side by side (found among the largest windows), one character small
+    // in a photo-sized picture (found among smaller ones) and no face at all (every window read:
+    // the worst case).
     let (small, large) = (Cartoon::generate(11, 150), Cartoon::generate(13, 256));
     let mut pair = image::RgbaImage::from_pixel(448, 256, image::Rgba([255, 255, 255, 255]));
     image::imageops::replace(&mut pair, &small.image, 10, 50);
     image::imageops::replace(&mut pair, &large.image, 190, 0);
-    let mut searched = Vec::new();
-    for _ in 0..5 {
-        let t = Instant::now();
-        let r = learned_face(&pair).unwrap();
-        searched.push(t.elapsed().as_secs_f64());
-        assert!(r.is_some_and(|r| r.searched));
+    let mut lone = image::RgbaImage::from_pixel(640, 480, image::Rgba([200, 220, 235, 255]));
+    image::imageops::replace(&mut lone, &Cartoon::generate(17, 110).image, 400, 300);
+    let mut state = 0x2545_f491_u32;
+    let noise = image::RgbaImage::from_fn(448, 256, |_, _| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let [a, b, c, _] = state.to_le_bytes();
+        image::Rgba([a, b, c, 255])
+    });
+    for (what, picture) in [
+        ("two characters, 448x256", &pair),
+        ("a 110 px character in 640x480", &lone),
+        ("noise, no face, 448x256", &noise),
+    ] {
+        let mut searched = Vec::new();
+        let mut found = None;
+        for _ in 0..5 {
+            let t = Instant::now();
+            let r = learned_face(picture).unwrap();
+            searched.push(t.elapsed().as_secs_f64());
+            found = r.map(|r| r.searched);
+        }
+        println!(
+            "learned network alone with its crop search ({what}): median {:.1} ms (median of 5); answered by the search: {}",
+            1e3 * median(searched),
+            found.unwrap_or(false)
+        );
     }
-    println!(
-        "learned network alone with its crop search (two characters, 448x256): median {:.1} ms (median of 5)",
-        1e3 * median(searched)
-    );
 }
 
 /// Median time to store and to read back a character's SD-2.1 feature map (1280 × 32 × 32) in

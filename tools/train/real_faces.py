@@ -249,6 +249,13 @@ def window(img, pts, r):
     return sub, pts
 
 
+def strength_of(seed, strength):
+    """The exaggeration strength of one variant, uniform in `strength` (lo, hi), drawn from its
+    own stream so the variant's other draws do not depend on the range."""
+    lo, hi = strength
+    return lo if hi <= lo else float(np.random.default_rng([*seed, 1]).uniform(lo, hi))
+
+
 def variant(frame, pts, seed, coarse_p, exaggeration=1.0):
     """The crops of one variant of one frame."""
     r = np.random.default_rng(seed)
@@ -272,12 +279,12 @@ def variant(frame, pts, seed, coarse_p, exaggeration=1.0):
     return out
 
 
-def picture(frame, pts, seed):
+def picture(frame, pts, seed, exaggeration=1.0):
     """One whole warped and stylised picture and its points (a tuning set for the matcher)."""
     r = np.random.default_rng(seed)
     img = np.asarray(Image.open(frame).convert("RGB"))
     if r.random() < 0.85:
-        img, pts = warp_to(img, pts, exaggerate(pts, r), r)
+        img, pts = warp_to(img, pts, exaggerate(pts, r, exaggeration), r)
     img = np.ascontiguousarray(stylise(img, r))
     return degrade(img, pts, r)
 
@@ -291,6 +298,8 @@ def main():
     ap.add_argument("--variants", type=int, default=4, help="variants of each frame")
     ap.add_argument("--coarse", type=float, default=0.5)
     ap.add_argument("--seed", type=int, default=5_000_000)
+    ap.add_argument("--strength", type=float, nargs=2, default=(1.0, 1.0), metavar=("LO", "HI"),
+                    help="exaggeration strength of each variant, uniform in [LO, HI] (1: the ranges of `exaggerate`)")
     ap.add_argument("--shard", type=int, default=0)
     ap.add_argument("--shards", type=int, default=1)
     ap.add_argument("--pictures", action="store_true",
@@ -305,13 +314,15 @@ def main():
         from gen_faces import write_pts
         for i, (frame, pts) in enumerate(frames):
             for v in range(a.variants):
-                img, p = picture(frame, pts, [a.seed, i, v])
+                seed = [a.seed, i, v]
+                img, p = picture(frame, pts, seed, strength_of(seed, a.strength))
                 Image.fromarray(img).save(d / f"real_{i:04d}_{v}.png")
                 write_pts(d / f"real_{i:04d}_{v}.pts", p)
         return
     jobs = [(i, v) for i in range(len(frames)) for v in range(a.variants)]
     crops = [c for i, v in jobs[a.shard::a.shards]
-             for c in variant(frames[i][0], frames[i][1], [a.seed, i, v], a.coarse)]
+             for c in variant(frames[i][0], frames[i][1], [a.seed, i, v], a.coarse,
+                              strength_of([a.seed, i, v], a.strength))]
     save_shard(d, a.shard, crops)
     print(f"shard {a.shard}: {len(crops)} crops from {len(frames)} frames", flush=True)
 

@@ -22,9 +22,13 @@ mkdir -p "$TUNE"
 # Real faces of the validation clip d20 (never trained on), exaggerated and stylised.
 [ -d "$TUNE/real" ] || "$VENV/bin/python" real_faces.py "$TUNE/real" \
     --clip "$DATA/teacher/frames_d20" "$DATA/teacher/d20.json" --every 6 --variants 2 --seed 7000000 --pictures
+# The same clip exaggerated harder (the training range of `run.sh`'s REAL_STRENGTH): caricatures.
+[ -d "$TUNE/real-strong" ] || "$VENV/bin/python" real_faces.py "$TUNE/real-strong" \
+    --clip "$DATA/teacher/frames_d20" "$DATA/teacher/d20.json" --every 6 --variants 2 --seed 7100000 \
+    --strength 1 1.6 --pictures
 # The Rust generator at seeds apart from its evaluation sets (300000+, 310000+).
 [ -d "$TUNE/rust-frontal" ] || "$BIN" cartoons "$TUNE/rust-frontal" --seed 600000 --count 60 --size 256 >/dev/null
 [ -d "$TUNE/rust-yaw40" ] || "$BIN" cartoons "$TUNE/rust-yaw40" --seed 610000 --count 60 --size 256 --yaw 40 >/dev/null
 cd "$ROOT"
 cargo run -q --release -p faceshot-core --example tune_matcher -- "$NET" \
-    "$TUNE/gen" "$TUNE/small" "$TUNE/real" "$TUNE/rust-frontal" "$TUNE/rust-yaw40"
+    "$TUNE/gen" "$TUNE/small" "$TUNE/real" "$TUNE/real-strong" "$TUNE/rust-frontal" "$TUNE/rust-yaw40"

@@ -8,8 +8,9 @@
 //! eye line, 1.4 × the points' box) feeds a *refined pass*, repeated [`REFINE_PASSES`] times.
 //! Every pass runs on the crop and on its mirror image; the two results' mean is the answer and
 //! their spread, point by point, the confidence ([`confidence`]). Where the whole picture gives
-//! no sure reading (a small face, several faces), a *crop search* reads overlapping windows and
-//! keeps the largest face it is sure of ([`SEARCH_SIDES`], [`SEARCH_SURE_SPREAD`]).
+//! no sure reading (a small face, several faces), a *crop search* reads overlapping windows,
+//! largest first, and keeps the largest face it is sure of ([`SEARCH_SIDES`],
+//! [`SEARCH_SURE_SPREAD`]).
 
 use image::{RgbImage, RgbaImage};
 use rayon::prelude::*;
@@ -79,8 +80,8 @@ pub fn whole_picture(width: u32, height: u32) -> RotatedRect {
 
 /// Sides of the crop search's square windows, as fractions of the picture's short side. Where
 /// the whole picture gives no sure reading (a face small in the picture, or several faces), the
-/// windows of each side, overlapping by half, are read; among the sure readings lying inside
-/// their window the largest face wins.
+/// windows of each side, overlapping by half, are read, largest side first; the first side with
+/// sure readings lying inside their window answers with its largest face.
 pub const SEARCH_SIDES: [f32; 3] = [1.0, 0.6, 0.35];
 
 /// Mean flip spread at most which the crop search takes a window's reading for a face: stricter
@@ -122,10 +123,30 @@ pub fn learned_face_with(
 }
 
 /// The largest face among the sure readings of the crop search's windows that lie inside their
-/// window (a reading reaching the window's edge may be of a face the window cuts).
+/// window (a reading reaching the window's edge may be of a face the window cuts). Window sides
+/// are read largest first and the search stops at the first side with a sure face: a face that
+/// a larger window reads surely is larger than one only a smaller window finds.
 fn search(net: &Landmark68Net, rgb: &RgbImage) -> Result<Option<LearnedFace>, MatchError> {
     let windows = search_windows(rgb.width() as f32, rgb.height() as f32);
-    // Read in parallel, chosen in the windows' order: the same answer on any number of cores.
+    for side in windows.chunk_by(|a, b| a.2 == b.2) {
+        if let Some(found) = largest_sure_face(net, rgb, side)? {
+            return Ok(Some(LearnedFace {
+                searched: true,
+                ..found
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// The largest face among the sure readings of `windows` (left, top, side) lying inside their
+/// window, read in parallel and chosen in the windows' order: the same answer on any number of
+/// cores.
+fn largest_sure_face(
+    net: &Landmark68Net,
+    rgb: &RgbImage,
+    windows: &[(f32, f32, f32)],
+) -> Result<Option<LearnedFace>, MatchError> {
     let readings = windows
         .par_iter()
         .map(|&(x0, y0, side)| {
@@ -157,10 +178,7 @@ fn search(net: &Landmark68Net, rgb: &RgbImage) -> Result<Option<LearnedFace>, Ma
             best = Some((eyes, l));
         }
     }
-    Ok(best.map(|(_, l)| LearnedFace {
-        searched: true,
-        ..l
-    }))
+    Ok(best.map(|(_, l)| l))
 }
 
 /// The crop search's windows on a `w` × `h` picture as (left, top, side), largest first.
@@ -200,6 +218,21 @@ fn search_windows(w: f32, h: f32) -> Vec<(f32, f32, f32)> {
     windows
 }
 
+/// Mean distance between the direct and the mirrored reading's points over the outer-eye-corner
+/// distance of their mean; infinite when the eye corners coincide (no face to be sure of).
+fn flip_spread(direct: &Landmarks, mirrored: &Landmarks) -> f32 {
+    let points = mean_of(direct, mirrored);
+    let eyes = (points[45] - points[36]).norm();
+    if eyes.is_finite() && eyes > 1e-3 {
+        (0..68)
+            .map(|i| (direct[i] - mirrored[i]).norm())
+            .sum::<f32>()
+            / (68.0 * eyes)
+    } else {
+        f32::INFINITY
+    }
+}
+
 /// A coarse pass on `rect` of `rgb` and the refined passes after it.
 fn read_in(
     net: &Landmark68Net,
@@ -221,16 +254,7 @@ fn read_in(
     }
     let (direct, mirrored) = pair;
     let points = mean_of(&direct, &mirrored);
-    let eyes = (points[45] - points[36]).norm();
-    let spread = if eyes.is_finite() && eyes > 1e-3 {
-        (0..68)
-            .map(|i| (direct[i] - mirrored[i]).norm())
-            .sum::<f32>()
-            / (68.0 * eyes)
-    } else {
-        // Coinciding eye corners: no face to be sure of.
-        f32::INFINITY
-    };
+    let spread = flip_spread(&direct, &mirrored);
     let mut face = Face::new(
         points,
         Some(ImageSize {
