@@ -19,8 +19,10 @@ VENV=${VENV:-$HOME/.cache/faceshot/train-venv}
 DATA=${DATA:-../../target/train-data}
 CKPT=${CKPT:-../../target/train-ckpt}
 SHARDS=${SHARDS:-25}   # of 40 shards of 500 pictures each (seeds 1 000 000 + k, k mod 40 < SHARDS)
-STEPS=${STEPS:-10000}
+STEPS=${STEPS:-20000}
 REAL_SHARE=${REAL_SHARE:-0.4}  # share of each batch from the real-face crops
+REAL_VARIANTS=${REAL_VARIANTS:-8}  # exaggerated, stylised variants of each real frame
+REAL_STRENGTH=${REAL_STRENGTH:-"1 1.6"}  # their exaggeration strength, uniform in [LO, HI]
 CARTOON_SHARE=${CARTOON_SHARE:-0.2}  # share of each batch from the Rust generator's cartoons
 CARTOONS=${CARTOONS:-4000}  # Rust generator pictures, frontal and turned each
 OUT=${OUT:-../../models/landmark68_stylized.safetensors}
@@ -64,7 +66,8 @@ CLIPS=()
 for c in d9 d10 d11 d12 d13 d14; do CLIPS+=(--clip "$T/frames_$c" "$T/$c.json"); done
 real_worker() { # FIRST_SHARD
     for k in $(seq "$1" 2 7); do
-        $PY real_faces.py "$DATA/real" "${CLIPS[@]}" --every 2 --variants 4 --shard "$k" --shards 8
+        $PY real_faces.py "$DATA/real" "${CLIPS[@]}" --every 2 --variants "$REAL_VARIANTS" \
+            --strength $REAL_STRENGTH --shard "$k" --shards 8
     done
 }
 real_worker 0 & first=$!; real_worker 1; wait "$first"

@@ -107,27 +107,8 @@ impl Face {
 
     /// Parse and validate a face from JSON text; `context` names the source in errors.
     pub fn from_json(text: &str, context: &Path) -> Result<Self, LandmarkError> {
-        // Editors on Windows may start UTF-8 files with a byte-order mark.
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let file: FaceFile = serde_json::from_str(text)
-            .map_err(|e| LandmarkError::format(context, e.to_string()))?;
-        if let Some(f) = &file.format
-            && f != FACE_FORMAT
-        {
-            return Err(LandmarkError::format(
-                context,
-                format!("format is \"{f}\", expected \"{FACE_FORMAT}\""),
-            ));
-        }
-        if let Some(v) = file.version
-            && v > FORMAT_VERSION
-        {
-            return Err(LandmarkError::Version {
-                path: context.to_path_buf(),
-                found: v,
-                supported: FORMAT_VERSION,
-            });
-        }
+        let file: FaceFile = parse_json(text, context)?;
+        check_header(file.format.as_deref(), file.version, FACE_FORMAT, context)?;
         let points = points_from_pairs(&file.landmarks, context)?;
         let mut confidence = [1.0f32; LANDMARK_COUNT];
         if let Some(c) = file.confidence {
@@ -197,6 +178,43 @@ pub fn eye_centres(points: &Landmarks) -> [Point; 2] {
 }
 
 /// Convert `[x, y]` pairs into exactly 68 points.
+/// JSON `text` parsed as `T` (a leading byte-order mark, as Windows editors write, skipped).
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+    text: &str,
+    context: &Path,
+) -> Result<T, LandmarkError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    serde_json::from_str(text).map_err(|e| LandmarkError::format(context, e.to_string()))
+}
+
+/// A file's `format` tag (when given) must be `expected` and its `version` at most
+/// [`FORMAT_VERSION`].
+pub(crate) fn check_header(
+    format: Option<&str>,
+    version: Option<u32>,
+    expected: &str,
+    context: &Path,
+) -> Result<(), LandmarkError> {
+    if let Some(f) = format
+        && f != expected
+    {
+        return Err(LandmarkError::format(
+            context,
+            format!("format is \"{f}\", expected \"{expected}\""),
+        ));
+    }
+    if let Some(v) = version
+        && v > FORMAT_VERSION
+    {
+        return Err(LandmarkError::Version {
+            path: context.to_path_buf(),
+            found: v,
+            supported: FORMAT_VERSION,
+        });
+    }
+    Ok(())
+}
+
 pub(crate) fn points_from_pairs(
     pairs: &[[f64; 2]],
     context: &Path,

@@ -1,7 +1,9 @@
 //! A landmark track: 68 points per frame over time, with a per-frame face-found flag.
 
 use super::error::LandmarkError;
-use super::face::{FORMAT_VERSION, ImageSize, Landmarks, points_from_pairs};
+use super::face::{
+    FORMAT_VERSION, ImageSize, Landmarks, check_header, parse_json, points_from_pairs,
+};
 use super::layout::LANDMARK_COUNT;
 use super::npy::{read_npy_f32, write_npy_f32};
 use super::point::Point;
@@ -132,27 +134,8 @@ impl Track {
 
     /// Parse and validate the JSON track format.
     pub fn from_json(text: &str, context: &Path) -> Result<Self, LandmarkError> {
-        // Editors on Windows may start UTF-8 files with a byte-order mark.
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let file: TrackFile = serde_json::from_str(text)
-            .map_err(|e| LandmarkError::format(context, e.to_string()))?;
-        if let Some(f) = &file.format
-            && f != TRACK_FORMAT
-        {
-            return Err(LandmarkError::format(
-                context,
-                format!("format is \"{f}\", expected \"{TRACK_FORMAT}\""),
-            ));
-        }
-        if let Some(v) = file.version
-            && v > FORMAT_VERSION
-        {
-            return Err(LandmarkError::Version {
-                path: context.to_path_buf(),
-                found: v,
-                supported: FORMAT_VERSION,
-            });
-        }
+        let file: TrackFile = parse_json(text, context)?;
+        check_header(file.format.as_deref(), file.version, TRACK_FORMAT, context)?;
         let mut frames: Vec<Option<Landmarks>> = Vec::with_capacity(file.frames.len());
         let mut found = Vec::with_capacity(file.frames.len());
         let mut pupils: Vec<Option<[Point; 2]>> = Vec::with_capacity(file.frames.len());
