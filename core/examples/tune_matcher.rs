@@ -120,7 +120,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             for (k, &(t, mode)) in GRID.iter().enumerate() {
                 let drawn = drawn_by_structural && mode & 4 == 0;
                 let cand = cand_pts.filter(|_| cand_sees);
-                let found_nothing = !sf.findings.face && !sf.findings.eyes;
+                let found_nothing = sf.findings.nothing();
                 let structural_pts = match cand_pts {
                     Some(c) if mode & 8 != 0 && !found_nothing => c,
                     _ => structural_pts,

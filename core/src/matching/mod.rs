@@ -526,7 +526,7 @@ fn structural_result(r: structural::StructuralFit) -> MatchResult {
         if f.mouth { "found" } else { "assumed" },
         if f.nose { "found" } else { "assumed" },
     );
-    let placeholder = !f.face && !f.eyes;
+    let placeholder = f.nothing();
     MatchResult {
         face: r.face,
         backend: Backend::Structural,

@@ -76,6 +76,14 @@ pub struct Findings {
     pub one_eye: bool,
 }
 
+impl Findings {
+    /// Neither a face region nor an eye pair: the fit's points are only a mean face placed on the
+    /// picture (a placeholder).
+    pub fn nothing(&self) -> bool {
+        !self.face && !self.eyes
+    }
+}
+
 /// Measurements the fit has taken of the picture: points it should pass through, and each
 /// point's confidence so far.
 pub(super) struct Measured {
