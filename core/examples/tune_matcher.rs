@@ -197,7 +197,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// (`seeded`) instead of the candidate's own reading; bit 2: `seeded` where the mesh stands; bit
 /// 4: no structural fit's test for a drawn face; bit 8: the candidate's reading where it sees no
 /// face, instead of the structural fit (unless that found nothing: the placeholder stays).
-const GRID: [(f32, u8); 14] = [
+const GRID: [(f32, u8); 16] = [
     (0.05, 0),
     (0.08, 0),
     (0.1, 0),
@@ -209,6 +209,8 @@ const GRID: [(f32, u8); 14] = [
     (0.1, 3),
     (0.15, 1),
     (0.1, 4),
+    (0.05, 8),
+    (0.08, 8),
     (0.1, 8),
     (0.1, 12),
     (0.05, 12),
