@@ -122,7 +122,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let cand = cand_pts.filter(|_| cand_sees);
                 let found_nothing = sf.findings.nothing();
                 let structural_pts = match cand_pts {
-                    Some(c) if mode & 8 != 0 && !found_nothing => c,
+                    Some(c) if mode & 8 != 0 && !cand_sees && !found_nothing => c,
                     _ => structural_pts,
                 };
                 // A reading of the crop search never overrules the mesh (as in the matcher).

@@ -578,14 +578,18 @@ pub fn drawn_face(s: &structural::StructuralFit, m: &MeshFace) -> Option<DrawnFa
 /// the structural fit does not take it for a drawn face (an outlined fit that agrees with the
 /// mesh, as before the learned network existed); a drawn face, and any face the mesh does not
 /// read, is the learned network's when it sees one (a face only its crop search found answers
-/// but never overrules the mesh); the structural fit answers where it does not (a placeholder
-/// when it found nothing either).
+/// but never overrules the mesh). Where the network is not sure of a face, its reading still
+/// answers (its points' confidences show the doubt) unless the structural fit found nothing
+/// face-like either: then the structural fit's placeholder says "no face found".
 fn auto_match(
     image: &RgbaImage,
     model: &shape::ShapeModel,
     progress: &dyn Progress,
 ) -> Result<MatchResult, MatchError> {
-    let learned = learned_result(image, progress)?.filter(|(_, how)| how.sure);
+    let (learned, unsure) = match learned_result(image, progress)? {
+        Some((r, how)) if how.sure => (Some((r, how)), None),
+        other => (None, other.map(|(r, _)| r)),
+    };
     // A face the crop search found may be another face than the mesh's (or a part of one): it
     // answers where the mesh does not stand but never overrules the mesh.
     let whole_picture = learned
@@ -629,9 +633,19 @@ fn auto_match(
                 eval::nme(&m, &l.face.points).is_some_and(|d| d < MESH_LEARNED_AGREE)
             })
     });
-    // The mesh's "another face" note needs a learned reading, so a note on the structural fit
-    // is always the drawn face's.
-    let mut r = learned.map_or_else(|| structural_result(s), |(r, _)| r);
+    // The mesh's "another face" note needs a sure learned reading, so a note on the others is
+    // always the drawn face's.
+    let mut r = match (learned, unsure) {
+        (Some((r, _)), _) => r,
+        (None, Some(mut u)) if !s.findings.nothing() => {
+            u.note.push_str(&format!(
+                "; not sure of a face (flip spread over {})",
+                learned::NO_FACE_SPREAD
+            ));
+            u
+        }
+        _ => structural_result(s),
+    };
     if let Some(n) = note {
         r.note.push_str(&n);
     }
@@ -826,6 +840,21 @@ mod auto_tests {
         assert!(l.spread > learned::NO_FACE_SPREAD, "{}", l.spread);
         let r = match_face(&blank, &MatchOptions::default(), &NoProgress).unwrap();
         assert!(r.placeholder, "{}", r.note);
+    }
+
+    /// The top half of a generated cartoon (its face cut at the nose): the learned network is
+    /// not sure of a face, but the structural fit finds something face-like, so `auto` answers
+    /// with the network's reading, says it is unsure and flags most points for checking.
+    #[test]
+    fn auto_answers_with_an_unsure_reading_and_flags_its_points() {
+        let c = cartoon::Cartoon::generate(460_000, 256);
+        let cut = image::imageops::crop_imm(&c.image, 0, 0, 256, 140).to_image();
+        let l = learned::learned_face(&cut).unwrap().unwrap();
+        assert!(l.spread > learned::NO_FACE_SPREAD, "{}", l.spread);
+        let r = match_face(&cut, &MatchOptions::default(), &NoProgress).unwrap();
+        assert_eq!(r.backend, Backend::Learned, "{}", r.note);
+        assert!(!r.placeholder && r.note.contains("not sure of a face"), "{}", r.note);
+        assert!(points_to_check(&r.face) > 34, "{}", r.note);
     }
 
     #[test]
