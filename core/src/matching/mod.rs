@@ -853,7 +853,11 @@ mod auto_tests {
         assert!(l.spread > learned::NO_FACE_SPREAD, "{}", l.spread);
         let r = match_face(&cut, &MatchOptions::default(), &NoProgress).unwrap();
         assert_eq!(r.backend, Backend::Learned, "{}", r.note);
-        assert!(!r.placeholder && r.note.contains("not sure of a face"), "{}", r.note);
+        assert!(
+            !r.placeholder && r.note.contains("not sure of a face"),
+            "{}",
+            r.note
+        );
         assert!(points_to_check(&r.face) > 34, "{}", r.note);
     }
 
