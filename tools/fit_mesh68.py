@@ -1,20 +1,24 @@
 #!/usr/bin/env python3
-"""Fit the 468 → 68 landmark map (models/mesh68.json) on annotated faces.
+"""Fit the 468 → 68 landmark map (models/mesh68.json) on faces with 68-point targets.
 
 Each of the 68 points becomes an affine combination (weights sum to 1) of the K mesh vertices
 nearest to it, fitted by ridge-regularised least squares (residuals in units of the face's
 inter-ocular distance; the ridge pulls towards the single-vertex table). Only the fitted weights
-are written; the images and annotations are read from a local folder and never committed.
+are written. The targets are face-api.js's readings of frames of LivePortrait's MIT driving
+clips (`tools/mesh68_targets.py`: the iBUG convention that network was trained on), never the
+team's evaluation data:
 
-    cargo run --release --example dump_mesh -- DATA/human_ibug68/*.jpg DATA/human_ibug68/*.png \
-        DATA/caricature_ibug68/*.jpg > meshes.jsonl
-    python3 tools/fit_mesh68.py meshes.jsonl models/mesh68.json
+    T=target/teacher; VENV=~/.cache/faceshot/train-venv
+    $VENV/bin/python tools/mesh68_targets.py target/mesh68/fit --every 4 \
+        --clip $T/frames_d9 $T/d9.json ... --clip $T/frames_d14 $T/d14.json
+    $VENV/bin/python tools/mesh68_targets.py target/mesh68/holdout --every 5 --clip $T/frames_d20 $T/d20.json
+    cargo run --release -p faceshot-core --example dump_mesh -- target/mesh68/*/*.png > target/mesh68/meshes.jsonl
+    python3 tools/fit_mesh68.py target/mesh68/meshes.jsonl models/mesh68.json
 
-Annotations sit next to each image (`.pts`, 1-based 300-W convention, or `.txt`, 68 lines
-`x y`). The script prints the normalised mean error (NME, inter-ocular) of the single-vertex
-table and of the fitted map, the latter by leave-one-out over the human faces (each human
-face is scored with weights fitted without it). The shipped map is fitted on the human faces
-only: adding the caricatures (exaggerated shapes) made the human-face error worse.
+Targets sit next to each image (`.pts`, 1-based 300-W convention, or `.txt`, 68 lines `x y`).
+Faces under a folder named `holdout` are only scored: the script prints the normalised mean
+error (NME, inter-ocular) of the single-vertex table and of the fitted map on the faces fitted
+on and on the held-out ones.
 """
 import json
 import re
@@ -94,43 +98,29 @@ def apply(terms, mesh):
 def report(name, errs):
     errs = np.array(errs)
     parts = ", ".join(f"{p} {errs[:, list(r)].mean():.4f}" for p, r in PARTS.items())
-    print(f"{name}: NME {errs.mean():.4f} (per face {', '.join(f'{e:.4f}' for e in errs.mean(1))}; {parts})")
+    print(f"{name}: NME {errs.mean():.4f} over {len(errs)} faces ({parts})")
 
 
 def main():
     meshes, out = sys.argv[1], sys.argv[2]
     table = single_vertex_table()
-    human, other = [], []
+    fitted_on, held_out = [], []
     for line in open(meshes):
         d = json.loads(line)
         if d["mesh"] is None:
             print(f"skipped (no face): {d['image']}")
             continue
         face = (np.array(d["mesh"], float), load_gt(d["image"]))
-        (human if "human" in d["image"] else other).append(face)
-    print(f"{len(human)} human faces, {len(other)} other annotated faces")
-    single = [nme(np.array([m[v] for v in table]), g) for m, g in human]
-    report("single-vertex table, human faces", single)
-    for label, extra in (("humans only", []), ("humans + caricatures", other)):
-        loo = []
-        for i, (m, g) in enumerate(human):
-            terms = fit([f for k, f in enumerate(human) if k != i] + extra, table)
-            loo.append(nme(apply(terms, m), g))
-        report(f"fitted ({label}), leave-one-out on human faces", loo)
-    if other:
-        single_o = [nme(np.array([m[v] for v in table]), g) for m, g in other]
-        report("single-vertex table, caricatures", single_o)
-        loo_o = []
-        for i, (m, g) in enumerate(other):
-            terms = fit(human + [f for k, f in enumerate(other) if k != i], table)
-            loo_o.append(nme(apply(terms, m), g))
-        report("fitted (all), leave-one-out on caricatures", loo_o)
-    # Adding the caricatures makes the human-face error worse (see the report), so the shipped
-    # map is fitted on the human faces only.
-    terms = fit(human, table)
+        (held_out if "holdout" in Path(d["image"]).parts else fitted_on).append(face)
+    print(f"{len(fitted_on)} faces to fit on, {len(held_out)} held out")
+    terms = fit(fitted_on, table)
+    for name, faces in (("fitted on", fitted_on), ("held out", held_out)):
+        if faces:
+            report(f"single-vertex table, {name}", [nme(np.array([m[v] for v in table]), g) for m, g in faces])
+            report(f"fitted map, {name}", [nme(apply(terms, m), g) for m, g in faces])
     Path(out).write_text(json.dumps({
         "about": "468->68 map fitted by tools/fit_mesh68.py: each point = sum(weight * mesh vertex)",
-        "k": K, "lambda": LAMBDA, "faces": len(human),
+        "k": K, "lambda": LAMBDA, "faces": len(fitted_on),
         "landmarks": [[[v, round(w, 5)] for v, w in t] for t in terms]}) + "\n")
     print(f"wrote {out}")
 
