@@ -3,9 +3,10 @@
 //! Two maps: the widely used single-vertex table ([`Mesh68Map::single_vertex`]) and a fitted one
 //! ([`Mesh68Map::fitted`]) where each of the 68 points is an affine combination (weights summing
 //! to one) of a few nearby mesh vertices, fitted by `tools/fit_mesh68.py` on real faces read by
-//! face-api.js's network (trained on human annotations) and stored in `models/mesh68.json`. Mesh vertices do not sit where the 300-W jaw and brow points
-//! are defined (the 300-W jaw follows the visible outline, the brows their lower-middle line),
-//! so a combination lands closer than any one vertex. The eye model's eyelid contour replaces the
+//! face-api.js's network (trained on human annotations) and stored in `models/mesh68.json`. Mesh
+//! vertices do not sit where the 300-W jaw and brow points are defined (the 300-W jaw follows the
+//! visible outline, the brows their lower-middle line), so a combination lands closer than any
+//! one vertex. The eye model's eyelid contour replaces the
 //! mesh's eye vertices before mapping, so the eyelid points come from the eye model.
 
 use serde::Deserialize;
