@@ -6,8 +6,8 @@
 //! face-api.js's network (trained on human annotations) and stored in `models/mesh68.json`. Mesh
 //! vertices do not sit where the 300-W jaw and brow points are defined (the 300-W jaw follows the
 //! visible outline, the brows their lower-middle line), so a combination lands closer than any
-//! one vertex. The eye model's eyelid contour replaces the
-//! mesh's eye vertices before mapping, so the eyelid points come from the eye model.
+//! one vertex. The eye model's eyelid contour replaces the mesh's eye vertices before mapping,
+//! so the eyelid points come from the eye model.
 
 use serde::Deserialize;
 
