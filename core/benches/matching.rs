@@ -89,14 +89,14 @@ fn learned_alone(cartoons: &[Cartoon]) {
     // first: two characters side by side (found among the largest windows), one character small
     // in a photo-sized picture (found among smaller ones) and no face at all (every window read:
     // the worst case).
-    let (small, large) = (Cartoon::generate(11, 150), Cartoon::generate(13, 256));
-    let mut pair = image::RgbaImage::from_pixel(448, 256, image::Rgba([255, 255, 255, 255]));
-    image::imageops::replace(&mut pair, &small.image, 10, 50);
-    image::imageops::replace(&mut pair, &large.image, 190, 0);
+    let (small, large) = (Cartoon::generate(11, 140), Cartoon::generate(13, 256));
+    let mut pair = image::RgbaImage::from_pixel(512, 256, image::Rgba([255, 255, 255, 255]));
+    image::imageops::replace(&mut pair, &small.image, 10, 60);
+    image::imageops::replace(&mut pair, &large.image, 256, 0);
     let mut lone = image::RgbaImage::from_pixel(640, 480, image::Rgba([200, 220, 235, 255]));
     image::imageops::replace(&mut lone, &Cartoon::generate(17, 110).image, 400, 300);
     let mut state = 0x2545_f491_u32;
-    let noise = image::RgbaImage::from_fn(448, 256, |_, _| {
+    let noise = image::RgbaImage::from_fn(512, 256, |_, _| {
         state ^= state << 13;
         state ^= state >> 17;
         state ^= state << 5;
@@ -104,9 +104,9 @@ fn learned_alone(cartoons: &[Cartoon]) {
         image::Rgba([a, b, c, 255])
     });
     for (what, picture) in [
-        ("two characters, 448x256", &pair),
+        ("two characters, 512x256", &pair),
         ("a 110 px character in 640x480", &lone),
-        ("noise, no face, 448x256", &noise),
+        ("noise, no face, 512x256", &noise),
     ] {
         let mut searched = Vec::new();
         let mut found = None;
