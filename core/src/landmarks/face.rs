@@ -177,7 +177,6 @@ pub fn eye_centres(points: &Landmarks) -> [Point; 2] {
     })
 }
 
-/// Convert `[x, y]` pairs into exactly 68 points.
 /// JSON `text` parsed as `T` (a leading byte-order mark, as Windows editors write, skipped).
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
     text: &str,
@@ -215,6 +214,7 @@ pub(crate) fn check_header(
     Ok(())
 }
 
+/// Convert `[x, y]` pairs into exactly 68 points.
 pub(crate) fn points_from_pairs(
     pairs: &[[f64; 2]],
     context: &Path,
