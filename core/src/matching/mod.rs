@@ -785,16 +785,17 @@ mod auto_tests {
         assert!(e.source().is_none());
     }
 
-    /// A generated cartoon the face mesh reads (and the structural fit takes for a drawn face),
-    /// 0.06 from the learned network's reading: `auto` gives it to the learned network
-    /// (measured NME 0.021; the mesh's 0.063).
+    /// A generated cartoon the face mesh reads within NME 0.034 of the learned network and the
+    /// structural fit outlines in agreement with it: a drawn face, which `auto` gives to the
+    /// learned network (measured NME 0.027; the mesh's 0.047).
     #[test]
     fn auto_gives_a_drawn_face_the_mesh_reads_to_the_learned_network() {
-        let c = cartoon::Cartoon::generate(11, 256);
+        let c = cartoon::Cartoon::generate(25, 256);
         let m = mesh_face(&c.image).unwrap().unwrap();
         assert!(m.presence >= MESH_ACCEPT);
         let r = match_face(&c.image, &MatchOptions::default(), &NoProgress).unwrap();
         assert_eq!(r.backend, Backend::Learned, "{}", r.note);
+        assert!(r.note.contains("a drawn face"), "{}", r.note);
         let e = eval::nme(&r.face.points, &c.face.points).unwrap();
         let mesh = eval::nme(&m.face.points, &c.face.points).unwrap();
         assert!(e < 0.04 && e < mesh, "NME {e}, mesh {mesh}");
