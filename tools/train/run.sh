@@ -5,7 +5,7 @@
 # labelled by `faceshot detect`, exaggerated and stylised), the fine-tuning (resumable), the
 # export.
 #
-#   tools/train/run.sh                 # everything, ~2 h on the 2-core development machine
+#   tools/train/run.sh                 # everything, ~75 min on the 2-core development machine
 #   STEPS=2000 tools/train/run.sh      # a shorter schedule
 #
 # Everything large lives outside git: VENV (default ~/.cache/faceshot/train-venv), DATA
