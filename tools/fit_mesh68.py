@@ -8,7 +8,7 @@ are written. The targets are face-api.js's readings of frames of LivePortrait's 
 clips (`tools/mesh68_targets.py`: the iBUG convention that network was trained on), never the
 team's evaluation data:
 
-    T=target/teacher; VENV=~/.cache/faceshot/train-venv
+    T=target/train-data/teacher; VENV=~/.cache/faceshot/train-venv
     $VENV/bin/python tools/mesh68_targets.py target/mesh68/fit --every 4 \
         --clip $T/frames_d9 $T/d9.json ... --clip $T/frames_d14 $T/d14.json
     $VENV/bin/python tools/mesh68_targets.py target/mesh68/holdout --every 5 --clip $T/frames_d20 $T/d20.json

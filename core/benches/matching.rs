@@ -2,7 +2,7 @@
 //!
 //! - `match` with the offline default (`auto`: learned network, face mesh, structural fit) on
 //!   512² generated cartoons;
-//! - the learned network alone on the same cartoons, and its model load time; and on a 448×256
+//! - the learned network alone on the same cartoons, and its model load time; and on a 512×256
 //!   picture of two characters, a small character in a larger picture and noise, where its crop
 //!   search runs;
 //! - the face-mesh path on a photo (the public-domain astronaut of `assets/parity`), and the

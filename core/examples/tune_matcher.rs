@@ -192,7 +192,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// `auto` simulated with each (mesh–candidate agreement threshold, the matcher's
-/// `MESH_LEARNED_AGREE`; mode): mode 0 as built; bit 1: where the candidate disagrees with the
+/// `MESH_LEARNED_AGREE`; mode): mode 0 the gate alone (the shipped `auto` is mode 8); bit 1: where the candidate disagrees with the
 /// mesh's reading of a face that is not drawn, the candidate's refined pass on the mesh's crop
 /// (`seeded`) instead of the candidate's own reading; bit 2: `seeded` where the mesh stands; bit
 /// 4: no structural fit's test for a drawn face; bit 8: the candidate's reading where it sees no

@@ -15,8 +15,8 @@ frame). Each frame is used several times, each time:
 4. the same crops as `make_data.py`: a jittered refined-pass crop and, with probability
    `--coarse`, a whole-picture crop of a random window around the face (faces small to large).
 
-    python real_faces.py OUT --frames DIR/frames_d9 --track DIR/d9.json [...] --variants 4 \
-        --shard K --shards N      # then: python make_data.py OUT --merge
+    python real_faces.py OUT --clip DIR/frames_d9 DIR/d9.json [...] --variants 8 \
+        --strength 1 1.6 --shard K --shards N      # then: python make_data.py OUT --merge
 
 Writes the same `shardK_{x,y,kind}.npy` files as `make_data.py`.
 """

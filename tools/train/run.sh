@@ -58,10 +58,17 @@ for c in d9 d10 d11 d12 d13 d14 d20; do
     cp -n "$LIVEPORTRAIT/assets/examples/driving/$c.mp4" "$T/"
 done
 (cd "$T" && sha256sum -c --quiet "$OLDPWD/teacher_clips.sha256")
+# The labels follow the tracker's 468 -> 68 map: labels made with another map are refused.
+MAP=$(sha256sum ../../models/mesh68.json | cut -d' ' -f1)
+if ls "$T"/*.json >/dev/null 2>&1 && [ "$(cat "$T/map.sha256" 2>/dev/null)" != "$MAP" ]; then
+    echo "run.sh: $T holds labels of another 468->68 map; remove $T/*.json, $DATA/real and $DATA/real-val" >&2
+    exit 1
+fi
 for c in d9 d10 d11 d12 d13 d14 d20; do
     [ -f "$T/$c.json" ] || nice -n 19 "$FACESHOT" -q detect "$T/$c.mp4" --no-smoothing -o "$T/$c.json"
     [ -d "$T/frames_$c" ] || nice -n 19 "$FACESHOT" -q transcode "$T/$c.mp4" "$T/frames_$c"
 done
+echo "$MAP" > "$T/map.sha256"
 CLIPS=()
 for c in d9 d10 d11 d12 d13 d14; do CLIPS+=(--clip "$T/frames_$c" "$T/$c.json"); done
 real_worker() { # FIRST_SHARD

@@ -15,8 +15,9 @@ use std::path::PathBuf;
 #[derive(Args, Debug, Clone)]
 pub struct BackendArgs {
     /// Matcher: auto (DIFT when --weights holds SD-2.1, else the face mesh for human-like
-    /// faces, the learned network for drawn ones, the structural fit where it sees no face),
-    /// learned (the project's network for stylized faces), mesh, structural, dift.
+    /// faces and the learned network for the rest, its doubtful points flagged; "no face found"
+    /// where nothing looks like one), learned (the project's network for stylized faces), mesh,
+    /// structural, dift.
     #[arg(long, default_value = "auto")]
     pub backend: String,
     /// Diffusers-format Stable Diffusion 2.1 folder (for dift).

@@ -9,8 +9,8 @@
 //! Every pass runs on the crop and on its mirror image; the two results' mean is the answer and
 //! their spread, point by point, the confidence ([`confidence`]). Where the whole picture gives
 //! no sure reading (a small face, several faces), a *crop search* reads overlapping windows,
-//! largest first, and keeps the largest face it is sure of ([`SEARCH_SIDES`],
-//! [`SEARCH_SURE_SPREAD`]).
+//! largest first, and keeps the largest face it is sure of among the windows of the first size
+//! that finds one ([`SEARCH_SIDES`], [`SEARCH_SURE_SPREAD`]).
 
 use image::{RgbImage, RgbaImage};
 use rayon::prelude::*;
@@ -34,8 +34,9 @@ pub const REFINE_PASSES: usize = 1;
 pub const SPREAD_SCALE: f32 = 0.08;
 
 /// Mean flip spread ([`LearnedFace::spread`]) above which the network is taken not to see one
-/// face: `auto` then keeps its "no face found" answer. On the tuning set 95 % of faces spread
-/// less (median 0.039); a blank, a gradient and a noise picture spread 0.15–0.38.
+/// face: the crop search then runs, and `auto` flags such a reading as unsure. On the tuning set
+/// 95 % of faces spread less (median 0.039); a blank, a gradient and a noise picture spread
+/// 0.15–0.38.
 pub const NO_FACE_SPREAD: f32 = 0.1;
 
 /// The learned backend's result.
@@ -124,8 +125,10 @@ pub fn learned_face_with(
 
 /// The largest face among the sure readings of the crop search's windows that lie inside their
 /// window (a reading reaching the window's edge may be of a face the window cuts). Window sides
-/// are read largest first and the search stops at the first side with a sure face: a face that
-/// a larger window reads surely is larger than one only a smaller window finds.
+/// are read largest first and the search stops at the first side with a sure face: a face a
+/// larger window reads surely is usually the larger one (a large face that every larger window
+/// cuts is found only with the smaller windows, after a smaller face alone in a larger one), and
+/// a picture with a large face costs a few windows instead of all.
 fn search(net: &Landmark68Net, rgb: &RgbImage) -> Result<Option<LearnedFace>, MatchError> {
     let windows = search_windows(rgb.width() as f32, rgb.height() as f32);
     for side in windows.chunk_by(|a, b| a.2 == b.2) {
