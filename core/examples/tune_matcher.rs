@@ -117,10 +117,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             // `auto`'s choice with each mesh–candidate agreement threshold of the grid.
             let drawn_by_structural = mesh.as_ref().is_some_and(|m| drawn_face(&sf, m).is_some());
+            let cand = cand_pts.filter(|_| cand_sees);
+            let found_nothing = sf.findings.nothing();
             for (k, &(t, mode)) in GRID.iter().enumerate() {
                 let drawn = drawn_by_structural && mode & 4 == 0;
-                let cand = cand_pts.filter(|_| cand_sees);
-                let found_nothing = sf.findings.nothing();
                 let structural_pts = match cand_pts {
                     Some(c) if mode & 8 != 0 && !cand_sees && !found_nothing => c,
                     _ => structural_pts,
@@ -161,9 +161,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .iter()
             .map(|s| {
                 let e = &errs[s];
-                let mean = e.iter().sum::<f32>() / e.len().max(1) as f32;
-                let fail =
-                    e.iter().filter(|&&x| x > FAILURE_NME).count() as f32 / e.len().max(1) as f32;
+                let (mean, fail) = mean_and_failures(e);
                 format!("{mean:.4}, {:.0} %", 100.0 * fail)
             })
             .collect();
@@ -179,9 +177,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         for (k, (t, mode)) in GRID.iter().enumerate() {
             let e = &grid_errs[&k];
-            let mean = e.iter().sum::<f32>() / e.len().max(1) as f32;
-            let fail =
-                e.iter().filter(|&&x| x > FAILURE_NME).count() as f32 / e.len().max(1) as f32;
+            let (mean, fail) = mean_and_failures(e);
             eprintln!(
                 "gate {dir} mesh-agree={t} mode={mode}: {mean:.4} {:.0} %",
                 100.0 * fail
@@ -192,11 +188,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// `auto` simulated with each (mesh–candidate agreement threshold, the matcher's
-/// `MESH_LEARNED_AGREE`; mode): mode 0 the gate alone (the shipped `auto` is mode 8); bit 1: where the candidate disagrees with the
-/// mesh's reading of a face that is not drawn, the candidate's refined pass on the mesh's crop
-/// (`seeded`) instead of the candidate's own reading; bit 2: `seeded` where the mesh stands; bit
-/// 4: no structural fit's test for a drawn face; bit 8: the candidate's reading where it sees no
-/// face, instead of the structural fit (unless that found nothing: the placeholder stays).
+/// `MESH_LEARNED_AGREE`; mode): mode 0 the gate alone (the shipped `auto` is mode 8); bit 1:
+/// where the candidate disagrees with the mesh's reading of a face that is not drawn, the
+/// candidate's refined pass on the mesh's crop (`seeded`) instead of the candidate's own
+/// reading; bit 2: `seeded` where the mesh stands; bit 4: no structural fit's test for a drawn
+/// face; bit 8: the candidate's reading where it sees no face, instead of the structural fit
+/// (unless that found nothing: the placeholder stays).
 const GRID: [(f32, u8); 16] = [
     (0.05, 0),
     (0.08, 0),
@@ -217,6 +214,13 @@ const GRID: [(f32, u8); 16] = [
 ];
 
 /// The point-wise mean of two readings of a face.
+/// Mean NME and share of failures (NME over [`FAILURE_NME`]) of a set's errors.
+fn mean_and_failures(e: &[f32]) -> (f32, f32) {
+    let n = e.len().max(1) as f32;
+    let failures = e.iter().filter(|&&x| x > FAILURE_NME).count() as f32;
+    (e.iter().sum::<f32>() / n, failures / n)
+}
+
 fn average(a: &Landmarks, b: &Landmarks) -> Landmarks {
     std::array::from_fn(|i| a[i].lerp(b[i], 0.5))
 }
