@@ -55,11 +55,9 @@ pub struct LearnedFace {
 /// between the direct and the mirrored result over the outer-eye-corner distance of their mean
 /// and `s` = [`SPREAD_SCALE`]. All ½ when the eye corners coincide (nothing to scale by).
 pub fn confidence(direct: &Landmarks, mirrored: &Landmarks) -> [f32; 68] {
-    let mean = mean_of(direct, mirrored);
-    let eyes = (mean[45] - mean[36]).norm();
-    if !eyes.is_finite() || eyes <= 1e-3 {
+    let Some(eyes) = eye_distance(direct, mirrored) else {
         return [0.5; 68];
-    }
+    };
     std::array::from_fn(|i| {
         let d = (direct[i] - mirrored[i]).norm() / (eyes * SPREAD_SCALE);
         1.0 / (1.0 + d * d)
@@ -221,19 +219,23 @@ fn search_windows(w: f32, h: f32) -> Vec<(f32, f32, f32)> {
     windows
 }
 
-/// Mean distance between the direct and the mirrored reading's points over the outer-eye-corner
-/// distance of their mean; infinite when the eye corners coincide (no face to be sure of).
+/// The outer-eye-corner distance of the mean of the direct and the mirrored reading, `None`
+/// when the corners (nearly) coincide or are not finite: nothing to scale the spread by.
+fn eye_distance(direct: &Landmarks, mirrored: &Landmarks) -> Option<f32> {
+    let mean = mean_of(direct, mirrored);
+    let eyes = (mean[45] - mean[36]).norm();
+    (eyes.is_finite() && eyes > 1e-3).then_some(eyes)
+}
+
+/// Mean distance between the direct and the mirrored reading's points over their
+/// [`eye_distance`]; infinite when the eye corners coincide (no face to be sure of).
 fn flip_spread(direct: &Landmarks, mirrored: &Landmarks) -> f32 {
-    let points = mean_of(direct, mirrored);
-    let eyes = (points[45] - points[36]).norm();
-    if eyes.is_finite() && eyes > 1e-3 {
+    eye_distance(direct, mirrored).map_or(f32::INFINITY, |eyes| {
         (0..68)
             .map(|i| (direct[i] - mirrored[i]).norm())
             .sum::<f32>()
             / (68.0 * eyes)
-    } else {
-        f32::INFINITY
-    }
+    })
 }
 
 /// A coarse pass on `rect` of `rgb` and the refined passes after it.
