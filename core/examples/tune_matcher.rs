@@ -213,7 +213,6 @@ const GRID: [(f32, u8); 16] = [
     (0.05, 12),
 ];
 
-/// The point-wise mean of two readings of a face.
 /// Mean NME and share of failures (NME over [`FAILURE_NME`]) of a set's errors.
 fn mean_and_failures(e: &[f32]) -> (f32, f32) {
     let n = e.len().max(1) as f32;
@@ -221,6 +220,7 @@ fn mean_and_failures(e: &[f32]) -> (f32, f32) {
     (e.iter().sum::<f32>() / n, failures / n)
 }
 
+/// The point-wise mean of two readings of a face.
 fn average(a: &Landmarks, b: &Landmarks) -> Landmarks {
     std::array::from_fn(|i| a[i].lerp(b[i], 0.5))
 }
