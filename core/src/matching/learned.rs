@@ -6,9 +6,9 @@
 //! *coarse pass* on the whole picture (a square as large as its long side, zero outside it, as
 //! in training) gives rough points, whose crop ([`landmark_net::crop_rect`]: aligned with the
 //! eye line, 1.4 × the points' box) feeds a *refined pass* on three crops of nearby sizes
-//! ([`REFINE_SCALES`]), repeated [`REFINE_PASSES`] times. Every pass runs on the crop and on its
-//! mirror image; the two results' mean is the answer and their spread, point by point, the
-//! confidence ([`confidence`]). Where the whole picture gives
+//! ([`REFINE_SCALES`]), repeated [`REFINE_PASSES`] times. Every crop is read as it is and
+//! mirrored; the mean of all the readings is the answer, and the spread between the first
+//! crop's two, point by point, the confidence ([`confidence`]). Where the whole picture gives
 //! no sure reading (a small face, several faces), a *crop search* reads overlapping windows,
 //! largest first, refines those whose coarse pass looks like a face ([`SEARCH_SCREEN_SPREAD`]),
 //! and keeps the largest face it is sure of among the windows of the first size that finds one
