@@ -10,9 +10,9 @@
 //! mirrored; the mean of all the readings is the answer, and the spread between the first
 //! crop's two, point by point, the confidence ([`confidence`]). Where the whole picture gives
 //! no sure reading (a small face, several faces), a *crop search* reads overlapping windows,
-//! largest first, refines those whose coarse pass looks like a face ([`SEARCH_SCREEN_SPREAD`]),
-//! and keeps the largest face it is sure of among the windows of the first size that finds one
-//! ([`SEARCH_SIDES`], [`SEARCH_SURE_SPREAD`]).
+//! largest first (each refined on one crop), and keeps the largest face it is sure of among the
+//! windows of the first size that finds one ([`SEARCH_SIDES`], [`SEARCH_SURE_SPREAD`]), read
+//! again with the three crops.
 
 use image::{RgbImage, RgbaImage};
 use rayon::prelude::*;
@@ -97,14 +97,6 @@ pub const SEARCH_SIDES: [f32; 3] = [1.0, 0.6, 0.35];
 /// with it at 0.1, 0.213 at 0.05).
 pub const SEARCH_SURE_SPREAD: f32 = 0.05;
 
-/// Mean flip spread of a window's coarse pass at most which the crop search gives it the
-/// refined pass: the rest are not read further. Halves the cost of a window that shows no face,
-/// and keeps a larger window's spurious face from stopping the search before a smaller window
-/// finds the real one (on the tuning sets the network alone: small faces 0.190 unscreened,
-/// 0.180 / 0.119 / 0.131 screened at 0.2 / 0.15 / 0.1; generated and exaggerated real faces
-/// unchanged).
-pub const SEARCH_SCREEN_SPREAD: f32 = 0.15;
-
 /// Smallest window side (pixels) the crop search reads.
 pub const MIN_SEARCH_SIDE: f32 = 48.0;
 
@@ -158,32 +150,24 @@ fn search(net: &Landmark68Net, rgb: &RgbImage) -> Result<Option<LearnedFace>, Ma
 
 /// The largest face among the sure readings of `windows` (left, top, side) lying inside their
 /// window, read in parallel and chosen in the windows' order: the same answer on any number of
-/// cores. Only the windows whose coarse pass spreads at most [`SEARCH_SCREEN_SPREAD`] get the
-/// refined pass.
+/// cores. Windows are refined on one crop; the chosen one again on [`REFINE_SCALES`].
 fn largest_sure_face(
     net: &Landmark68Net,
     rgb: &RgbImage,
     windows: &[(f32, f32, f32)],
 ) -> Result<Option<LearnedFace>, MatchError> {
-    let coarse = windows
+    let readings = windows
         .par_iter()
-        .map(|&(x0, y0, side)| net_points_in(net, rgb, &window_rect(x0, y0, side)))
-        .collect::<Result<Vec<_>, _>>()?;
-    let promising: Vec<_> = windows
-        .iter()
-        .zip(coarse)
-        .filter_map(|(&w, pair)| {
-            pair.filter(|(d, m)| flip_spread(d, m) <= SEARCH_SCREEN_SPREAD)
-                .map(|p| (w, p))
+        .map(|&(x0, y0, side)| {
+            let Some(coarse) = net_points_in(net, rgb, &window_rect(x0, y0, side))? else {
+                return Ok(None);
+            };
+            Ok(refine(net, rgb, coarse, &[1.0])?.map(|l| (coarse, l)))
         })
-        .collect();
-    let readings = promising
-        .par_iter()
-        .map(|&(_, pair)| refine(net, rgb, pair))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut best: Option<(f32, LearnedFace)> = None;
-    for (&((x0, y0, side), _), reading) in promising.iter().zip(readings) {
-        let Some(l) = reading else {
+        .collect::<Result<Vec<_>, MatchError>>()?;
+    let mut best: Option<(f32, FlipPair)> = None;
+    for (&(x0, y0, side), reading) in windows.iter().zip(readings) {
+        let Some((coarse, l)) = reading else {
             continue;
         };
         let margin = 0.02 * side;
@@ -196,10 +180,13 @@ fn largest_sure_face(
         let eyes = (l.face.points[45] - l.face.points[36]).norm();
         if l.spread <= SEARCH_SURE_SPREAD && inside && best.as_ref().is_none_or(|(e, _)| eyes > *e)
         {
-            best = Some((eyes, l));
+            best = Some((eyes, coarse));
         }
     }
-    Ok(best.map(|(_, l)| l))
+    match best {
+        Some((_, coarse)) => refine(net, rgb, coarse, &REFINE_SCALES),
+        None => Ok(None),
+    }
 }
 
 /// The square window with top-left corner (`x0`, `y0`) and side `side`.
@@ -276,18 +263,20 @@ fn read_in(
     rect: &RotatedRect,
 ) -> Result<Option<LearnedFace>, MatchError> {
     match net_points_in(net, rgb, rect)? {
-        Some(pair) => refine(net, rgb, pair),
+        Some(pair) => refine(net, rgb, pair, &REFINE_SCALES),
         None => Ok(None),
     }
 }
 
-/// The refined passes after a coarse pass's direct and mirrored points `coarse`: the points are
-/// the scale ensemble's mean, their confidence and spread those of its first crop's flip pair
-/// (the spread thresholds were measured on one crop; the ensemble's mean spreads less).
+/// The refined passes after a coarse pass's direct and mirrored points `coarse`, each on crops
+/// `scales` times as large as [`landmark_net::crop_rect`]'s: the points are the mean of their
+/// readings, the confidence and spread those of the first crop's flip pair (the spread
+/// thresholds were measured on one crop; the mean over several spreads less).
 fn refine(
     net: &Landmark68Net,
     rgb: &RgbImage,
     coarse: FlipPair,
+    scales: &[f32],
 ) -> Result<Option<LearnedFace>, MatchError> {
     let (w, h) = rgb.dimensions();
     let mut points = mean_of(&coarse.0, &coarse.1);
@@ -296,7 +285,7 @@ fn refine(
         let Some(rect) = landmark_net::crop_rect(&points) else {
             return Ok(None);
         };
-        let Some((mean, pair)) = scale_ensemble(net, rgb, &rect)? else {
+        let Some((mean, pair)) = scale_ensemble(net, rgb, &rect, scales)? else {
             return Ok(None);
         };
         (points, (direct, mirrored)) = (mean, pair);
@@ -320,17 +309,17 @@ fn refine(
 /// A crop's direct points and its mirror image's, mirrored back.
 type FlipPair = (Landmarks, Landmarks);
 
-/// The mean of the direct and the mirrored points over crops [`REFINE_SCALES`] times as large as
-/// `rect`, and the direct and mirrored points of the first (`rect` itself); `None` when a
-/// reading is not finite.
+/// The mean of the direct and the mirrored points over crops `scales` times as large as `rect`,
+/// and the direct and mirrored points of the first; `None` when a reading is not finite.
 fn scale_ensemble(
     net: &Landmark68Net,
     rgb: &RgbImage,
     rect: &RotatedRect,
+    scales: &[f32],
 ) -> Result<Option<(Landmarks, FlipPair)>, MatchError> {
     let mut sum = [Point::new(0.0, 0.0); 68];
     let mut first = None;
-    for scale in REFINE_SCALES {
+    for &scale in scales {
         let scaled = RotatedRect {
             width: rect.width * scale,
             height: rect.height * scale,
@@ -344,7 +333,7 @@ fn scale_ensemble(
         }
         first.get_or_insert((d, m));
     }
-    let n = 2.0 * REFINE_SCALES.len() as f32;
+    let n = 2.0 * scales.len() as f32;
     Ok(first.map(|pair| (sum.map(|p| p * (1.0 / n)), pair)))
 }
 
