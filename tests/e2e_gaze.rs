@@ -152,7 +152,9 @@ fn the_characters_irises_follow_the_drivers_gaze_and_wink() {
         match *label {
             "left" => assert!(d.iter().all(|d| d.x < -2.0 && d.y.abs() < 1.5), "{msg}"),
             "right" => assert!(d.iter().all(|d| d.x > 2.0 && d.y.abs() < 1.5), "{msg}"),
-            "up" => assert!(d.iter().all(|d| d.y < -1.0 && d.x.abs() < 1.0), "{msg}"),
+            // Looking up, the upper lid hides part of the iris (a third or more of its pixels),
+            // which shifts the visible part's centre sideways with the lid's slope.
+            "up" => assert!(d.iter().all(|d| d.y < -1.0 && d.x.abs() < 1.5), "{msg}"),
             "roll" => roll.push(d[1]),
             "wink" => {
                 assert!(now[0].1 * 20 < rest[0].1, "{msg}");

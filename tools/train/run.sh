@@ -5,7 +5,7 @@
 # labelled by `faceshot detect`, exaggerated and stylised), the fine-tuning (resumable), the
 # export.
 #
-#   tools/train/run.sh                 # everything, ~75 min on the 2-core development machine
+#   tools/train/run.sh                 # everything, ~1.5 h on the 2-core development machine
 #   STEPS=2000 tools/train/run.sh      # a shorter schedule
 #
 # Everything large lives outside git: VENV (default ~/.cache/faceshot/train-venv), DATA
@@ -19,10 +19,10 @@ VENV=${VENV:-$HOME/.cache/faceshot/train-venv}
 DATA=${DATA:-../../target/train-data}
 CKPT=${CKPT:-../../target/train-ckpt}
 SHARDS=${SHARDS:-25}   # of 40 shards of 500 pictures each (seeds 1 000 000 + k, k mod 40 < SHARDS)
-STEPS=${STEPS:-20000}
+STEPS=${STEPS:-30000}
 REAL_SHARE=${REAL_SHARE:-0.4}  # share of each batch from the real-face crops
 REAL_VARIANTS=${REAL_VARIANTS:-8}  # exaggerated, stylised variants of each real frame
-REAL_STRENGTH=${REAL_STRENGTH:-"1 1.6"}  # their exaggeration strength, uniform in [LO, HI]
+REAL_STRENGTH=${REAL_STRENGTH:-"1 2"}  # their exaggeration strength, uniform in [LO, HI]
 CARTOON_SHARE=${CARTOON_SHARE:-0.2}  # share of each batch from the Rust generator's cartoons
 CARTOONS=${CARTOONS:-4000}  # Rust generator pictures, frontal and turned each
 OUT=${OUT:-../../models/landmark68_stylized.safetensors}
