@@ -162,7 +162,7 @@ fn largest_sure_face(
             let Some(coarse) = net_points_in(net, rgb, &window_rect(x0, y0, side))? else {
                 return Ok(None);
             };
-            Ok(refine(net, rgb, coarse, &[1.0])?.map(|l| (coarse, l)))
+            Ok(refine(net, rgb, coarse, &REFINE_SCALES[..1])?.map(|l| (coarse, l)))
         })
         .collect::<Result<Vec<_>, MatchError>>()?;
     let mut best: Option<(f32, FlipPair)> = None;
@@ -391,7 +391,9 @@ mod tests {
         let coarse = net_points_in(net, &rgb, &whole_picture(256, 256))
             .unwrap()
             .unwrap();
-        let one = refine(net, &rgb, coarse, &[1.0]).unwrap().unwrap();
+        let one = refine(net, &rgb, coarse, &REFINE_SCALES[..1])
+            .unwrap()
+            .unwrap();
         let three = refine(net, &rgb, coarse, &REFINE_SCALES).unwrap().unwrap();
         assert_eq!(one.spread, three.spread);
         assert_eq!(one.face.confidence, three.face.confidence);
