@@ -3,6 +3,9 @@
 //!
 //!     cargo run --release -p faceshot-core --example tune_matcher -- NET.safetensors DIR...
 //!
+//! `NET` may be `COARSE.safetensors+REFINED.safetensors`: one network for each pass of the
+//! learned backend (the refined one also reads the mesh's crops).
+//!
 //! Per folder and strategy: mean NME and failure rate (NME > 0.1). Strategies: `auto` (the
 //! matcher as built), `mesh` (face mesh + the built-in face-api.js net), `mesh+cand` (the mesh
 //! blended with the candidate instead), `cand` (the candidate alone: coarse + refined pass),
@@ -43,9 +46,20 @@ const STRATEGIES: [&str; 10] = [
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [net_path, dirs @ ..] = &args[..] else {
-        return Err("usage: tune_matcher NET.safetensors DIR...".into());
+        return Err("usage: tune_matcher NET.safetensors[+REFINED.safetensors] DIR...".into());
     };
-    let cand = Landmark68Net::from_weights(&Weights::load(Path::new(net_path))?)?;
+    // `COARSE+REFINED`: a network for each pass of the learned backend.
+    let load = |p: &str| -> Result<Landmark68Net, Box<dyn std::error::Error>> {
+        Ok(Landmark68Net::from_weights(&Weights::load(Path::new(p))?)?)
+    };
+    let (coarse_net, refined_net) = match net_path.split_once('+') {
+        Some((c, r)) => (load(c)?, Some(load(r)?)),
+        None => (load(net_path)?, None),
+    };
+    let nets = learned::PassNets {
+        coarse: &coarse_net,
+        refined: refined_net.as_ref().unwrap_or(&coarse_net),
+    };
     let model = shape::ShapeModel::default_model();
     println!("| set | n | {} |", STRATEGIES.join(" | "));
     println!("|---|---|{}", "---|".repeat(STRATEGIES.len()));
@@ -65,7 +79,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let sf = structural::fit(&image, model);
             let structural_pts = sf.face.points;
             got.insert("structural", structural_pts);
-            let learned = learned::learned_face_with(&image, &cand)?;
+            let learned = learned::learned_face_with(&image, nets)?;
             let cand_pts = learned.as_ref().map(|l| l.face.points);
             let cand_searched = learned.as_ref().is_some_and(|l| l.searched);
             let cand_sees = learned
@@ -75,7 +89,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 got.insert("cand", p);
             }
             let mesh = mesh_face(&image)?.filter(|m| m.presence >= MESH_ACCEPT);
-            let mesh_cand = mesh_face_with(&image, &cand)?.filter(|m| m.presence >= MESH_ACCEPT);
+            let mesh_cand =
+                mesh_face_with(&image, nets.refined)?.filter(|m| m.presence >= MESH_ACCEPT);
             if let Some(m) = &mesh {
                 got.insert("mesh", m.face.points);
             }
@@ -83,7 +98,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 got.insert("mesh+cand", m.face.points);
             }
             let seeded = match &mesh {
-                Some(m) => landmark_net::net_points(&cand, &rgb, &m.face.points)?,
+                Some(m) => landmark_net::net_points(nets.refined, &rgb, &m.face.points)?,
                 None => cand_pts,
             };
             if let Some(p) = seeded {

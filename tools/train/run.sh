@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# One command for the whole training of models/landmark68_stylized.safetensors (issue #25):
+# One command for the whole training of models/landmark68_stylized.safetensors and of the
+# refined pass's landmark68_stylized_refined.safetensors (issue #25):
 # a venv with the pinned CPU packages, the parity check of the training graph against
 # TensorFlow.js, the generated data, the real-face data (LivePortrait's MIT driving clips
 # labelled by `faceshot detect`, exaggerated and stylised), the fine-tuning (resumable), the
 # export.
 #
-#   tools/train/run.sh                 # everything, ~1.5 h on the 2-core development machine
+#   tools/train/run.sh                 # everything, ~1.8 h on the 2-core development machine
 #   STEPS=2000 tools/train/run.sh      # a shorter schedule
 #
 # Everything large lives outside git: VENV (default ~/.cache/faceshot/train-venv), DATA
-# (default target/train-data, ~1 GB) and CKPT (default target/train-ckpt; rerun to resume),
-# both under the repository's git-ignored target/. Runs under `nice -n 19`. LIVEPORTRAIT: a
-# checkout of github.com/KwaiVGI/LivePortrait (default: cloned into DATA; the clips used are
-# checked against teacher_clips.sha256, from commit 1986663be3b6).
+# (default target/train-data, ~1 GB) and CKPT (default target/train-ckpt, the refined pass's
+# network's CKPT-refined; rerun to resume), both under the repository's git-ignored target/.
+# Runs under `nice -n 19`. LIVEPORTRAIT: a checkout of github.com/KwaiVGI/LivePortrait
+# (default: cloned into DATA; the clips used are checked against teacher_clips.sha256, from
+# commit 1986663be3b6).
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV=${VENV:-$HOME/.cache/faceshot/train-venv}
@@ -26,6 +28,9 @@ REAL_STRENGTH=${REAL_STRENGTH:-"1 2"}  # their exaggeration strength, uniform in
 CARTOON_SHARE=${CARTOON_SHARE:-0.2}  # share of each batch from the Rust generator's cartoons
 CARTOONS=${CARTOONS:-4000}  # Rust generator pictures, frontal and turned each
 OUT=${OUT:-../../models/landmark68_stylized.safetensors}
+# The refined pass's network: OUT trained further on refined-pass crops only.
+REFINED_STEPS=${REFINED_STEPS:-8000}
+REFINED_OUT=${REFINED_OUT:-../../models/landmark68_stylized_refined.safetensors}
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install -q -r requirements.txt
@@ -112,5 +117,8 @@ if [ ! -f "$DATA/cartoons-val/y.npy" ]; then
 fi
 $PY train.py --data "$DATA" --ckpt "$CKPT" --steps "$STEPS" --real-share "$REAL_SHARE" \
     --cartoon-share "$CARTOON_SHARE" --out "$OUT"
+$PY train.py --data "$DATA" --ckpt "$CKPT-refined" --init "$OUT" --refined-only \
+    --steps "$REFINED_STEPS" --lr 3e-4 --real-share "$REAL_SHARE" \
+    --cartoon-share "$CARTOON_SHARE" --out "$REFINED_OUT"
 $PY parity.py  # the graph still matches after training (on the shipped weights)
-sha256sum "$OUT"
+sha256sum "$OUT" "$REFINED_OUT"

@@ -71,17 +71,24 @@ def augment(x, y, seed):
     return np.clip(x, 0, 1).astype(np.float32), y.astype(np.float32)
 
 
-def load_train(d):
+def load_train(d, kind=None):
     """The training crops: `x.npy`/`y.npy`, or the shards `make_data.py` has finished so far
-    (training may start while the data is still being made; see `--rescan`)."""
+    (training may start while the data is still being made; see `--rescan`); with `kind`
+    (0 refined, 1 coarse), only the crops of that pass."""
     if (d / "x.npy").exists():
-        return np.load(d / "x.npy"), np.load(d / "y.npy")
-    shards = sorted(d.glob("shard*_y.npy"))
-    if not shards:
-        raise SystemExit(f"{d}: no training data")
-    xs = np.concatenate([np.load(str(p).replace("_y.npy", "_x.npy")) for p in shards])
-    ys = np.concatenate([np.load(p) for p in shards])
-    return xs, ys
+        xs, ys, ks = np.load(d / "x.npy"), np.load(d / "y.npy"), d / "kind.npy"
+    else:
+        shards = sorted(d.glob("shard*_y.npy"))
+        if not shards:
+            raise SystemExit(f"{d}: no training data")
+        xs = np.concatenate([np.load(str(p).replace("_y.npy", "_x.npy")) for p in shards])
+        ys = np.concatenate([np.load(p) for p in shards])
+        ks = [Path(str(p).replace("_y.npy", "_kind.npy")) for p in shards]
+    if kind is None:
+        return xs, ys
+    ks = np.load(ks) if isinstance(ks, Path) else np.concatenate([np.load(k) for k in ks])
+    keep = ks == kind
+    return xs[keep], ys[keep]
 
 
 def main():
@@ -103,17 +110,21 @@ def main():
     ap.add_argument("--seed", type=int, default=25)
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--ckpt-every", type=int, default=250)
+    ap.add_argument("--refined-only", action="store_true",
+                    help="train and choose the best weights on refined-pass crops only (a network for "
+                         "the refined pass, the coarse pass left to another)")
     a = ap.parse_args()
     if not (0 <= a.real_share and 0 <= a.cartoon_share and a.real_share + a.cartoon_share < 1):
         ap.error("--real-share and --cartoon-share must be at least 0 and leave part of each batch generated")
     tf.random.set_seed(a.seed)
     data = Path(a.data)
-    xs, ys = load_train(data / "train")
+    kind = 0 if a.refined_only else None
+    xs, ys = load_train(data / "train", kind)
     real = Path(a.real) if a.real else data / "real"
-    rxs, rys = load_train(real) if real.exists() else (None, None)
+    rxs, rys = load_train(real, kind) if real.exists() else (None, None)
     real_batch = round(a.batch * a.real_share) if rxs is not None else 0
     cartoons = Path(a.cartoons) if a.cartoons else data / "cartoons"
-    cxs, cys = load_train(cartoons) if cartoons.exists() else (None, None)
+    cxs, cys = load_train(cartoons, kind) if cartoons.exists() else (None, None)
     cartoon_batch = round(a.batch * a.cartoon_share) if cxs is not None else 0
     # Validation sets: generated faces of the training styles (DATA/val) and, when made, real
     # faces of a clip training never sees, warped and stylised (DATA/real-val). The exported
@@ -162,7 +173,7 @@ def main():
             out.update({f"{key}_nme": float(errs.mean()), f"{key}_refined": float(errs[vk == 0].mean()),
                         f"{key}_coarse": float(errs[vk == 1].mean()) if (vk == 1).any() else None,
                         f"{key}_fail": float((errs[vk == 0] > 0.1).mean())})
-            means.append(float(errs.mean()))
+            means.append(float(errs[vk == 0].mean() if a.refined_only else errs.mean()))
         out["val_nme"] = float(np.mean(means))
         return out
 
@@ -192,11 +203,11 @@ def main():
                   f"{(time.time() - t0) / len(losses):.3f} s/step", flush=True)
         if s % a.eval_every == 0 or s == a.steps:
             if not (data / "train/x.npy").exists():
-                xs, ys = load_train(data / "train")
+                xs, ys = load_train(data / "train", kind)
                 n = len(xs)
                 print(f"training crops now {n}", flush=True)
             if real_batch and not (real / "x.npy").exists():
-                rxs, rys = load_train(real)
+                rxs, rys = load_train(real, kind)
                 print(f"real crops now {len(rxs)}", flush=True)
             v = validate()
             print(f"step {s}", json.dumps(v), flush=True)
@@ -216,6 +227,7 @@ def main():
         "real_share": str(a.real_share if real_batch else 0),
         "cartoon_share": str(a.cartoon_share if cartoon_batch else 0),
         "best_val_nme": f"{float(best.numpy()):.5f}",
+        "crops": "refined" if a.refined_only else "refined and coarse",
     }
     final = net.Landmark68(str(best_path))
     final.save(a.out, meta)

@@ -2,8 +2,10 @@
 # The tuning sets (never an evaluation set of docs/evaluation.md): every choice of how `auto`
 # uses the learned network is made on these, with `core/examples/tune_matcher.rs`.
 #
-#   tools/train/tune_sets.sh [NET.safetensors]   # makes the sets once, then compares strategies
+#   tools/train/tune_sets.sh [NET.safetensors[+REFINED.safetensors]]   # makes the sets once,
+#                                                   # then compares strategies
 #
+# NET defaults to the shipped pair (the coarse pass's network + the refined pass's).
 # TUNE_DIR (default target/tune), DATA (the training data folder, for the d20 frames that
 # run.sh extracts), FACESHOT, VENV as in run.sh.
 set -euo pipefail
@@ -13,7 +15,7 @@ BIN=${FACESHOT:-$ROOT/target/release/faceshot}
 TUNE=${TUNE_DIR:-$ROOT/target/tune}
 DATA=${DATA:-$ROOT/target/train-data}
 VENV=${VENV:-$HOME/.cache/faceshot/train-venv}
-NET=${1:-$ROOT/models/landmark68_stylized.safetensors}
+NET=${1:-$ROOT/models/landmark68_stylized.safetensors+$ROOT/models/landmark68_stylized_refined.safetensors}
 mkdir -p "$TUNE"
 # The training generator's styles, whole pictures (seeds apart from training and validation).
 [ -d "$TUNE/gen" ] || "$VENV/bin/python" gen_faces.py "$TUNE/gen" --seed 2100000 --count 100

@@ -25,9 +25,15 @@ pub const LANDMARK68_FILE: &str = "landmark68.safetensors";
 /// `models/README.md`): same graph, same tensor names and layouts.
 pub const LANDMARK68_STYLIZED_FILE: &str = "landmark68_stylized.safetensors";
 
+/// The network of the learned backend's refined pass ([`LANDMARK68_STYLIZED_FILE`] trained on
+/// refined-pass crops only): same graph, same tensor names and layouts.
+pub const LANDMARK68_STYLIZED_REFINED_FILE: &str = "landmark68_stylized_refined.safetensors";
+
 static LANDMARK68_BYTES: &[u8] = include_bytes!("../../../models/landmark68.safetensors");
 static LANDMARK68_STYLIZED_BYTES: &[u8] =
     include_bytes!("../../../models/landmark68_stylized.safetensors");
+static LANDMARK68_STYLIZED_REFINED_BYTES: &[u8] =
+    include_bytes!("../../../models/landmark68_stylized_refined.safetensors");
 
 /// A depthwise 3×3 followed by a pointwise 1×1 convolution with bias.
 struct Separable {
@@ -118,6 +124,17 @@ impl Landmark68Net {
     pub fn stylized() -> Result<&'static Self, NnError> {
         static NET: OnceLock<Result<Landmark68Net, String>> = OnceLock::new();
         Self::embedded_once(&NET, LANDMARK68_STYLIZED_BYTES, LANDMARK68_STYLIZED_FILE)
+    }
+
+    /// The project's network for the learned backend's refined pass
+    /// ([`LANDMARK68_STYLIZED_REFINED_FILE`]), built into the binary, loaded once per process.
+    pub fn stylized_refined() -> Result<&'static Self, NnError> {
+        static NET: OnceLock<Result<Landmark68Net, String>> = OnceLock::new();
+        Self::embedded_once(
+            &NET,
+            LANDMARK68_STYLIZED_REFINED_BYTES,
+            LANDMARK68_STYLIZED_REFINED_FILE,
+        )
     }
 
     fn embedded_once(
