@@ -2,9 +2,9 @@
 //!
 //! - `match` with the offline default (`auto`: learned network, face mesh, structural fit) on
 //!   512² generated cartoons;
-//! - the learned network alone on the same cartoons, and its model load time; and on a 512×256
-//!   picture of two characters, a small character in a larger picture and noise, where its crop
-//!   search runs;
+//! - the learned network alone on the same cartoons, and loading its two networks; and on a
+//!   512×256 picture of two characters, a small character in a larger picture and noise, where
+//!   its crop search runs;
 //! - the face-mesh path on a photo (the public-domain astronaut of `assets/parity`), and the
 //!   share of it that face-api.js's 68-point network (two passes) takes;
 //! - the structural fit on a 512² striped-fur picture whose eyes only the round-iris fallback
@@ -56,8 +56,8 @@ fn main() {
 }
 
 /// The learned network: loading its weights (parsing the safetensors of both passes' networks
-/// and building the graphs), and `learned_face` (coarse + refined pass, each with its mirror
-/// image) per picture.
+/// and building the graphs), and `learned_face` (coarse pass + refined passes, each crop also
+/// mirrored) per picture.
 fn learned_alone(cartoons: &[Cartoon]) {
     use faceshot_core::matching::learned::learned_face;
     use faceshot_core::nn::layers::Weights;

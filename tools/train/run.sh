@@ -7,7 +7,7 @@
 # export.
 #
 #   tools/train/run.sh                 # everything, ~1.8 h on the 2-core development machine
-#   STEPS=2000 tools/train/run.sh      # a shorter schedule
+#   STEPS=2000 REFINED_STEPS=500 tools/train/run.sh   # a shorter schedule
 #
 # Everything large lives outside git: VENV (default ~/.cache/faceshot/train-venv), DATA
 # (default target/train-data, ~1 GB) and CKPT (default target/train-ckpt, the refined pass's
@@ -117,7 +117,15 @@ if [ ! -f "$DATA/cartoons-val/y.npy" ]; then
 fi
 $PY train.py --data "$DATA" --ckpt "$CKPT" --steps "$STEPS" --real-share "$REAL_SHARE" \
     --cartoon-share "$CARTOON_SHARE" --out "$OUT"
-$PY train.py --data "$DATA" --ckpt "$CKPT-refined" --init "$OUT" --refined-only \
+# The refined pass's network starts from OUT: checkpoints grown from another OUT are refused.
+INIT=$(sha256sum "$OUT" | cut -d' ' -f1)
+mkdir -p "$CKPT-refined"
+if [ -f "$CKPT-refined/checkpoint" ] && [ "$(cat "$CKPT-refined/init.sha256" 2>/dev/null)" != "$INIT" ]; then
+    echo "run.sh: $CKPT-refined was trained from another $OUT; remove it to train anew" >&2
+    exit 1
+fi
+echo "$INIT" > "$CKPT-refined/init.sha256"
+$PY train.py --data "$DATA" --ckpt "$CKPT-refined" --init "$OUT" --crops refined \
     --steps "$REFINED_STEPS" --lr 3e-4 --real-share "$REAL_SHARE" \
     --cartoon-share "$CARTOON_SHARE" --out "$REFINED_OUT"
 $PY parity.py  # the graph still matches after training (on the shipped weights)

@@ -110,15 +110,15 @@ def main():
     ap.add_argument("--seed", type=int, default=25)
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--ckpt-every", type=int, default=250)
-    ap.add_argument("--refined-only", action="store_true",
-                    help="train and choose the best weights on refined-pass crops only (a network for "
-                         "the refined pass, the coarse pass left to another)")
+    ap.add_argument("--crops", choices=("all", "refined", "coarse"), default="all",
+                    help="train and choose the best weights on the crops of one pass only (a network "
+                         "for that pass, the other left to another)")
     a = ap.parse_args()
     if not (0 <= a.real_share and 0 <= a.cartoon_share and a.real_share + a.cartoon_share < 1):
         ap.error("--real-share and --cartoon-share must be at least 0 and leave part of each batch generated")
     tf.random.set_seed(a.seed)
     data = Path(a.data)
-    kind = 0 if a.refined_only else None
+    kind = {"all": None, "refined": 0, "coarse": 1}[a.crops]
     xs, ys = load_train(data / "train", kind)
     real = Path(a.real) if a.real else data / "real"
     rxs, rys = load_train(real, kind) if real.exists() else (None, None)
@@ -173,7 +173,10 @@ def main():
             out.update({f"{key}_nme": float(errs.mean()), f"{key}_refined": float(errs[vk == 0].mean()),
                         f"{key}_coarse": float(errs[vk == 1].mean()) if (vk == 1).any() else None,
                         f"{key}_fail": float((errs[vk == 0] > 0.1).mean())})
-            means.append(float(errs[vk == 0].mean() if a.refined_only else errs.mean()))
+            if kind is None:
+                means.append(float(errs.mean()))
+            elif (vk == kind).any():
+                means.append(float(errs[vk == kind].mean()))
         out["val_nme"] = float(np.mean(means))
         return out
 
@@ -227,7 +230,7 @@ def main():
         "real_share": str(a.real_share if real_batch else 0),
         "cartoon_share": str(a.cartoon_share if cartoon_batch else 0),
         "best_val_nme": f"{float(best.numpy()):.5f}",
-        "crops": "refined" if a.refined_only else "refined and coarse",
+        "crops": a.crops,
     }
     final = net.Landmark68(str(best_path))
     final.save(a.out, meta)
