@@ -56,12 +56,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some((c, r)) => (load(c)?, Some(load(r)?)),
         None => (load(net_path)?, None),
     };
-    let nets = match &refined_net {
-        Some(refined) => learned::PassNets {
-            coarse: &coarse_net,
-            refined,
-        },
-        None => learned::PassNets::single(&coarse_net),
+    let nets = learned::PassNets {
+        coarse: &coarse_net,
+        refined: refined_net.as_ref().unwrap_or(&coarse_net),
     };
     let model = shape::ShapeModel::default_model();
     println!("| set | n | {} |", STRATEGIES.join(" | "));

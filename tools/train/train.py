@@ -76,18 +76,17 @@ def load_train(d, kind=None):
     (training may start while the data is still being made; see `--rescan`); with `kind`
     (0 refined, 1 coarse), only the crops of that pass."""
     if (d / "x.npy").exists():
-        xs, ys, ks = np.load(d / "x.npy"), np.load(d / "y.npy"), d / "kind.npy"
+        xs, ys, kind_files = np.load(d / "x.npy"), np.load(d / "y.npy"), [d / "kind.npy"]
     else:
         shards = sorted(d.glob("shard*_y.npy"))
         if not shards:
             raise SystemExit(f"{d}: no training data")
         xs = np.concatenate([np.load(str(p).replace("_y.npy", "_x.npy")) for p in shards])
         ys = np.concatenate([np.load(p) for p in shards])
-        ks = [Path(str(p).replace("_y.npy", "_kind.npy")) for p in shards]
+        kind_files = [str(p).replace("_y.npy", "_kind.npy") for p in shards]
     if kind is None:
         return xs, ys
-    ks = np.load(ks) if isinstance(ks, Path) else np.concatenate([np.load(k) for k in ks])
-    keep = ks == kind
+    keep = np.concatenate([np.load(k) for k in kind_files]) == kind
     return xs[keep], ys[keep]
 
 

@@ -140,16 +140,6 @@ impl PassNets<'static> {
     }
 }
 
-impl<'a> PassNets<'a> {
-    /// One network for both passes.
-    pub fn single(net: &'a Landmark68Net) -> Self {
-        Self {
-            coarse: net,
-            refined: net,
-        }
-    }
-}
-
 /// [`learned_face`] with other networks `nets` (for comparing networks).
 pub fn learned_face_with(
     image: &RgbaImage,
