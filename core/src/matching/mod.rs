@@ -588,7 +588,21 @@ fn auto_match(
     model: &shape::ShapeModel,
     progress: &dyn Progress,
 ) -> Result<MatchResult, MatchError> {
-    let (learned, unsure) = match learned_result(image, progress)? {
+    // The three readings are independent: they run side by side (each also splits its own
+    // layers over the cores), which overlaps their serial stretches.
+    let (learned, (mesh, s)) = rayon::join(
+        || learned_result(image, progress),
+        || {
+            rayon::join(
+                || {
+                    progress.update("face mesh", 0, Some(2));
+                    mesh_face(image)
+                },
+                || structural::fit(image, model),
+            )
+        },
+    );
+    let (learned, unsure) = match learned? {
         Some((r, how)) if how.sure => (Some((r, how)), None),
         other => (None, other.map(|(r, _)| r)),
     };
@@ -598,10 +612,7 @@ fn auto_match(
         .as_ref()
         .filter(|(_, how)| !how.searched)
         .map(|(r, _)| r);
-    progress.update("face mesh", 0, Some(2));
-    let mesh = mesh_face(image)?.filter(|m| m.presence >= MESH_ACCEPT);
-    progress.update("structural fit", 1, Some(2));
-    let s = structural::fit(image, model);
+    let mesh = mesh?.filter(|m| m.presence >= MESH_ACCEPT);
     progress.update("structural fit", 2, Some(2));
     let mut note = None;
     // The mesh's reading of a face the structural fit takes for a drawn one.
