@@ -683,8 +683,7 @@ fn learned_result(
         let result = MatchResult {
             note: format!(
                 "learned 68-point network ({how}: coarse pass + {} refined; flip spread {:.3})",
-                learned::REFINE_PASSES,
-                l.spread
+                l.passes, l.spread
             ),
             face: l.face,
             backend: Backend::Learned,
