@@ -45,6 +45,16 @@ def nme(pred, truth):
     return tf.reduce_mean(d, axis=-1) / eyes
 
 
+def wing(pred, truth, w=0.05, eps=0.01):
+    """Per-sample Wing loss (Feng et al., CVPR 2018) of each point's distance over the outer
+    eye-corner distance: logarithmic below `w` (larger gradients for small errors), linear above."""
+    d = tf.norm(pred - truth, axis=-1)
+    eyes = tf.maximum(tf.norm(truth[:, 36] - truth[:, 45], axis=-1), 0.02)
+    dn = d / eyes[:, None]
+    c = w - w * np.log(1.0 + w / eps)
+    return tf.reduce_mean(tf.where(dn < w, w * tf.math.log(1.0 + dn / eps), dn - c), axis=-1)
+
+
 def augment(x, y, seed):
     """x: B×112×112×3 uint8, y: B×68×2 fractions → float inputs in [0, 1] and points."""
     r = np.random.default_rng(seed)
@@ -112,6 +122,8 @@ def main():
     ap.add_argument("--crops", choices=("all", "refined", "coarse"), default="all",
                     help="train and choose the best weights on the crops of one pass only (a network "
                          "for that pass, the other left to another)")
+    ap.add_argument("--loss", choices=("nme", "wing"), default="nme",
+                    help="training loss: the NME itself, or Wing loss on the same normalised distances")
     a = ap.parse_args()
     if not (0 <= a.real_share and 0 <= a.cartoon_share and a.real_share + a.cartoon_share < 1):
         ap.error("--real-share and --cartoon-share must be at least 0 and leave part of each batch generated")
@@ -137,6 +149,7 @@ def main():
           f"{0 if cxs is None else len(cxs)} cartoon crops ({real_batch} real, {cartoon_batch} cartoon "
           f"a batch), validation {[(k, len(v[0])) for k, v in vals.items()]}", flush=True)
     model = net.Landmark68(a.init)
+    loss_fn = {"nme": nme, "wing": wing}[a.loss]
     sched = tf.keras.optimizers.schedules.CosineDecay(a.lr, a.steps, alpha=0.01,
                                                       warmup_target=None, warmup_steps=0)
     opt = tf.keras.optimizers.Adam(sched)
@@ -154,7 +167,7 @@ def main():
     @tf.function(jit_compile=False)
     def train_step(x, y):
         with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(nme(model(x), y))
+            loss = tf.reduce_mean(loss_fn(model(x), y))
         grads = tape.gradient(loss, model.trainable)
         grads, _ = tf.clip_by_global_norm(grads, 5.0)
         opt.apply_gradients(zip(grads, model.trainable))
@@ -230,6 +243,7 @@ def main():
         "cartoon_share": str(a.cartoon_share if cartoon_batch else 0),
         "best_val_nme": f"{float(best.numpy()):.5f}",
         "crops": a.crops,
+        "loss": a.loss,
     }
     final = net.Landmark68(str(best_path))
     final.save(a.out, meta)
