@@ -8,14 +8,15 @@
 //! *coarse pass* on the whole picture (a square as large as its long side, zero outside it, as
 //! in training) gives rough points, whose crop ([`landmark_net::crop_rect`]: aligned with the
 //! eye line, 1.4 × the points' box) feeds a *refined pass*; [`REFINE_PASSES`] of them (one
-//! more where the first moves the crop far, [`RECENTRE_MOVE`]), each re-centred on the last, the last on three crops of nearby sizes ([`REFINE_SCALES`]). Every
-//! crop is read as it is and mirrored; the mean of the last pass's readings is the answer, the
-//! spread between its first crop's two, point by point, the confidence ([`confidence`]), and
-//! the first pass's mean spread says whether there is a face ([`NO_FACE_SPREAD`]). Where the
-//! whole picture gives no sure reading (a small face, several faces), a *crop search* reads
-//! overlapping windows, largest first (each with one refined pass on one crop), and keeps the
-//! largest face it is sure of among the windows of the first size that finds one
-//! ([`SEARCH_SIDES`], [`SEARCH_SURE_SPREAD`]), read again with all the refined passes.
+//! more where the first moves the crop far, [`RECENTRE_MOVE`]), each re-centred on the last,
+//! the last on three crops of nearby sizes ([`REFINE_SCALES`]). Every crop is read as it is
+//! and mirrored; the mean of the last pass's readings is the answer, the spread between its
+//! first crop's two, point by point, the confidence ([`confidence`]), and the first pass's mean
+//! spread says whether there is a face ([`NO_FACE_SPREAD`]). Where the whole picture gives no
+//! sure reading (a small face, several faces), a *crop search* reads overlapping windows,
+//! largest first (each with one refined pass on one crop), and keeps the largest face it is
+//! sure of among the windows of the first size that finds one ([`SEARCH_SIDES`],
+//! [`SEARCH_SURE_SPREAD`]), read again with all the refined passes.
 
 use image::{RgbImage, RgbaImage};
 use rayon::prelude::*;
@@ -306,9 +307,8 @@ fn read_in(
 }
 
 /// `passes` refined passes (one more where the first moves the crop far: [`RECENTRE_MOVE`])
-/// after a coarse pass's direct and mirrored points `coarse`, the last
-/// on crops `scales` times as large as [`landmark_net::crop_rect`]'s, the earlier on the first
-/// of them: the points are the mean of the last pass's readings, the confidence that of its
+/// after a coarse pass's direct and mirrored points `coarse`, the last on crops `scales` times
+/// as large as [`landmark_net::crop_rect`]'s, the earlier on the first of them: the points are the mean of the last pass's readings, the confidence that of its
 /// first crop's flip pair. The spread, which decides whether there is a face, is the first
 /// pass's first crop's (the thresholds were measured on one pass of one crop; a further pass
 /// locks onto one of two faces and reads it as sure).

@@ -589,16 +589,33 @@ fn auto_match(
     progress: &dyn Progress,
 ) -> Result<MatchResult, MatchError> {
     // The three readings are independent: they run side by side (each also splits its own
-    // layers over the cores), which overlaps their serial stretches.
+    // layers over the cores), which overlaps their serial stretches. Progress counts the
+    // readings finished.
+    const STAGE: &str = "learned network, face mesh, structural fit";
+    let finished = std::sync::atomic::AtomicU64::new(0);
+    let done = || {
+        let n = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        progress.update(STAGE, n, Some(3));
+    };
+    progress.update(STAGE, 0, Some(3));
     let (learned, (mesh, s)) = rayon::join(
-        || learned_result(image, progress),
+        || {
+            let r = learned_result(image, &crate::progress::NoProgress);
+            done();
+            r
+        },
         || {
             rayon::join(
                 || {
-                    progress.update("face mesh", 0, Some(2));
-                    mesh_face(image)
+                    let m = mesh_face(image);
+                    done();
+                    m
                 },
-                || structural::fit(image, model),
+                || {
+                    let s = structural::fit(image, model);
+                    done();
+                    s
+                },
             )
         },
     );
@@ -613,7 +630,6 @@ fn auto_match(
         .filter(|(_, how)| !how.searched)
         .map(|(r, _)| r);
     let mesh = mesh?.filter(|m| m.presence >= MESH_ACCEPT);
-    progress.update("structural fit", 2, Some(2));
     let mut note = None;
     // The mesh's reading of a face the structural fit takes for a drawn one.
     let mut drawn_mesh = None;
