@@ -308,10 +308,11 @@ fn read_in(
 
 /// `passes` refined passes (one more where the first moves the crop far: [`RECENTRE_MOVE`])
 /// after a coarse pass's direct and mirrored points `coarse`, the last on crops `scales` times
-/// as large as [`landmark_net::crop_rect`]'s, the earlier on the first of them: the points are the mean of the last pass's readings, the confidence that of its
-/// first crop's flip pair. The spread, which decides whether there is a face, is the first
-/// pass's first crop's (the thresholds were measured on one pass of one crop; a further pass
-/// locks onto one of two faces and reads it as sure).
+/// as large as [`landmark_net::crop_rect`]'s, the earlier on the first of them: the points are
+/// the mean of the last pass's readings, the confidence that of its first crop's flip pair. The
+/// spread, which decides whether there is a face, is the first pass's first crop's (the
+/// thresholds were measured on one pass of one crop; a further pass locks onto one of two
+/// faces and reads it as sure).
 fn refine(
     net: &Landmark68Net,
     rgb: &RgbImage,
