@@ -30,7 +30,7 @@ use faceshot_core::progress::NoProgress;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-const STRATEGIES: [&str; 10] = [
+const STRATEGIES: [&str; 12] = [
     "auto",
     "mesh",
     "mesh+cand",
@@ -41,6 +41,8 @@ const STRATEGIES: [&str; 10] = [
     "seeded|cand",
     "avg(mesh,seeded)",
     "avg(structural,cand)",
+    "fuse(mesh,cand)",
+    "swap(mesh,cand)",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -110,6 +112,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if let Some(p) = cand_pts {
                 got.insert("avg(structural,cand)", average(&structural_pts, &p));
             }
+            let cand_conf = learned.as_ref().map(|l| l.face.confidence);
+            if let (Some(p), Some(c)) = (cand_pts, cand_conf) {
+                let m = mesh.as_ref().map(|m| &m.face.points);
+                got.insert("fuse(mesh,cand)", m.map_or(p, |m| fuse(&p, &c, m, false)));
+                got.insert("swap(mesh,cand)", m.map_or(p, |m| fuse(&p, &c, m, true)));
+            }
             let fallback = if cand_sees {
                 cand_pts.unwrap_or(structural_pts)
             } else {
@@ -163,6 +171,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     (_, Some(c)) => c,
                     _ => structural_pts,
                 };
+                // Bit 128: the candidate's answer averaged with `seeded` where the mesh
+                // stands and the face is not drawn.
+                let from_cand = cand_pts.is_some_and(|c| c == pts);
+                let pts = match (seeded, &mesh) {
+                    (Some(sd), Some(_))
+                        if from_cand && !cand_searched && !drawn && mode & 128 != 0 =>
+                    {
+                        average(&pts, &sd)
+                    }
+                    _ => pts,
+                };
+                // Bits 16 / 32: the candidate's answer fused with the mesh's points by
+                // confidence (soft / hard) where both read the same face (not a searched one,
+                // closer than an eye distance); bit 64: only where the face is not drawn.
+                let pts = match (&mesh, cand_conf) {
+                    (Some(m), Some(c))
+                        if from_cand
+                            && !cand_searched
+                            && nme(&m.face.points, &pts).is_some_and(|d| d < 1.0)
+                            && mode & 48 != 0
+                            && (mode & 64 == 0 || !drawn) =>
+                    {
+                        fuse(&pts, &c, &m.face.points, mode & 32 != 0)
+                    }
+                    _ => pts,
+                };
                 let e = nme(&pts, &truth).unwrap_or(1.0);
                 grid_errs.entry(k).or_default().push(e);
             }
@@ -209,7 +243,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// reading; bit 2: `seeded` where the mesh stands; bit 4: no structural fit's test for a drawn
 /// face; bit 8: the candidate's reading where it sees no face, instead of the structural fit
 /// (unless that found nothing: the placeholder stays).
-const GRID: [(f32, u8); 16] = [
+const GRID: [(f32, u16); 23] = [
     (0.05, 0),
     (0.08, 0),
     (0.1, 0),
@@ -226,6 +260,13 @@ const GRID: [(f32, u8); 16] = [
     (0.1, 8),
     (0.1, 12),
     (0.05, 12),
+    (0.05, 8 | 16),
+    (0.05, 8 | 32),
+    (0.05, 8 | 16 | 64),
+    (0.05, 8 | 32 | 64),
+    (0.05, 8 | 1),
+    (0.05, 8 | 64 | 128),
+    (0.05, 8 | 16 | 64 | 128),
 ];
 
 /// Mean NME and share of failures (NME over [`FAILURE_NME`]) of a set's errors.
@@ -233,6 +274,19 @@ fn mean_and_failures(e: &[f32]) -> (f32, f32) {
     let n = e.len().max(1) as f32;
     let failures = e.iter().filter(|&&x| x > FAILURE_NME).count() as f32;
     (e.iter().sum::<f32>() / n, failures / n)
+}
+
+/// The candidate's points moved toward the mesh's by their confidence: each point
+/// `c·cand + (1 − c)·mesh` (soft), or the mesh's point where `c < ½` (hard).
+fn fuse(cand: &Landmarks, conf: &[f32; 68], mesh: &Landmarks, hard: bool) -> Landmarks {
+    std::array::from_fn(|i| {
+        let c = conf[i].clamp(0.0, 1.0);
+        match hard {
+            true if c < 0.5 => mesh[i],
+            true => cand[i],
+            false => mesh[i].lerp(cand[i], c),
+        }
+    })
 }
 
 /// The point-wise mean of two readings of a face.

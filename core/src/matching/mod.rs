@@ -621,7 +621,7 @@ fn auto_match(
     );
     let (learned, unsure) = match learned? {
         Some((r, how)) if how.sure => (Some((r, how)), None),
-        other => (None, other.map(|(r, _)| r)),
+        other => (None, other),
     };
     // A face the crop search found may be another face than the mesh's (or a part of one): it
     // answers where the mesh does not stand but never overrules the mesh.
@@ -630,6 +630,12 @@ fn auto_match(
         .filter(|(_, how)| !how.searched)
         .map(|(r, _)| r);
     let mesh = mesh?.filter(|m| m.presence >= MESH_ACCEPT);
+    // The mesh's points, where it reads a face the structural fit does not take for a drawn
+    // one: the network's whole-picture answer leans on them where it is unsure of a point.
+    let lean_on = mesh
+        .as_ref()
+        .filter(|m| drawn_face(&s, m).is_none())
+        .map(|m| m.face.points);
     let mut note = None;
     // The mesh's reading of a face the structural fit takes for a drawn one.
     let mut drawn_mesh = None;
@@ -665,13 +671,13 @@ fn auto_match(
     // The mesh's "read it otherwise" note needs a sure learned reading, so a note on the others is
     // always the drawn face's.
     let mut r = match (learned, unsure) {
-        (Some((r, _)), _) => r,
-        (None, Some(mut u)) if !s.findings.nothing() => {
+        (Some((r, how)), _) => lean_on_mesh(r, how, lean_on.as_ref()),
+        (None, Some((mut u, how))) if !s.findings.nothing() => {
             u.note.push_str(&format!(
                 "; not sure of a face (flip spread over {})",
                 learned::NO_FACE_SPREAD
             ));
-            u
+            lean_on_mesh(u, how, lean_on.as_ref())
         }
         _ => structural_result(s),
     };
@@ -679,6 +685,27 @@ fn auto_match(
         r.note.push_str(&n);
     }
     Ok(r)
+}
+
+/// The learned network's whole-picture answer `r` with each point moved toward the mesh's
+/// reading `mesh` of the same face by how unsure the network is of it: `c·network + (1 −
+/// c)·mesh` for the point's confidence `c`. Chosen on the tuning sets only
+/// (`core/examples/tune_matcher.rs`, mode 88; docs/evaluation.md). A face the crop search found,
+/// or one an eye distance or more from the mesh's, may be another face: it stays as read.
+fn lean_on_mesh(mut r: MatchResult, how: LearnedReading, mesh: Option<&Landmarks>) -> MatchResult {
+    let Some(mesh) = mesh.filter(|_| !how.searched) else {
+        return r;
+    };
+    if !eval::nme(mesh, &r.face.points).is_some_and(|d| d < 1.0) {
+        return r;
+    }
+    let confidence = r.face.confidence;
+    for ((p, m), c) in r.face.points.iter_mut().zip(mesh).zip(confidence) {
+        *p = m.lerp(*p, c.clamp(0.0, 1.0));
+    }
+    r.note
+        .push_str("; points it is unsure of lean on the face mesh's");
+    r
 }
 
 /// The learned backend's result ([`learned::learned_face`]) and how it was read, `None` when
@@ -902,5 +929,46 @@ mod auto_tests {
         }
         let t = turn_offset(&face);
         assert!((t - 0.4).abs() < 0.03, "{t}");
+    }
+
+    #[test]
+    fn the_network_leans_on_the_mesh_only_where_it_is_unsure_and_reads_the_same_face() {
+        let net = crate::landmarks::synthetic::frontal_face(100.0, 100.0, 60.0);
+        let mesh = net.map(|p| p + Point::new(4.0, 0.0));
+        let mut face = Face::new(net, None);
+        face.confidence[30] = 0.0;
+        face.confidence[48] = 0.5;
+        let result = MatchResult {
+            face,
+            backend: Backend::Learned,
+            note: String::new(),
+            placeholder: false,
+        };
+        let whole = LearnedReading {
+            sure: true,
+            searched: false,
+        };
+        let leant = lean_on_mesh(result.clone(), whole, Some(&mesh));
+        assert_eq!(leant.face.points[30], mesh[30]);
+        assert_eq!(leant.face.points[48], mesh[48].lerp(net[48], 0.5));
+        assert_eq!(leant.face.points[0], net[0]);
+        assert!(leant.note.contains("face mesh"));
+        // A face the crop search found, or one far from the mesh's, may be another face.
+        let searched = LearnedReading {
+            searched: true,
+            ..whole
+        };
+        assert_eq!(
+            lean_on_mesh(result.clone(), searched, Some(&mesh))
+                .face
+                .points,
+            net
+        );
+        let far = net.map(|p| p + Point::new(500.0, 0.0));
+        assert_eq!(
+            lean_on_mesh(result.clone(), whole, Some(&far)).face.points,
+            net
+        );
+        assert_eq!(lean_on_mesh(result, whole, None).face.points, net);
     }
 }
