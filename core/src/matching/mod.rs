@@ -580,7 +580,9 @@ pub fn drawn_face(s: &structural::StructuralFit, m: &MeshFace) -> Option<DrawnFa
 /// read, is the learned network's when it sees one (a face only its crop search found answers
 /// but never overrules the mesh). Where the network is not sure of a face, its reading still
 /// answers (its points' confidences show the doubt) unless the structural fit found nothing
-/// face-like either: then the structural fit's placeholder says "no face found". The structural
+/// face-like either: then the structural fit's placeholder says "no face found". Where the
+/// network's whole-picture reading answers and the mesh reads the same face, not a drawn one,
+/// the points the network is unsure of lean on the mesh's ([`lean_on_mesh`]). The structural
 /// fit's own reading answers only where the network gives no usable points, or where its only
 /// sure face came from the crop search and is not the drawn face the mesh read.
 fn auto_match(
