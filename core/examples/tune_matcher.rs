@@ -158,6 +158,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     (Some(m), _) if !drawn && agrees(m) && mode & 2 != 0 => {
                         seeded_or(m.face.points)
                     }
+                    // Bit 512: the mesh blended with the candidate instead of face-api.js.
+                    (Some(m), _) if !drawn && agrees(m) && mode & 512 != 0 => mesh_cand
+                        .as_ref()
+                        .map_or(m.face.points, |mc| mc.face.points),
                     (Some(m), _) if !drawn && agrees(m) => m.face.points,
                     (Some(_), Some(c)) if !drawn && mode & 1 != 0 => seeded_or(c),
                     // A searched face answers for a drawn one only where it is that face.
@@ -193,6 +197,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                             && mode & 48 != 0
                             && (mode & 64 == 0 || !drawn) =>
                     {
+                        // Bit 256: weighed by the mesh's confidence too.
+                        let c = match mode & 256 != 0 {
+                            true => std::array::from_fn(|i| {
+                                let (n, k) = (c[i].clamp(0.0, 1.0), m.face.confidence[i]);
+                                n / (n + (1.0 - n) * k.clamp(0.0, 1.0)).max(1e-6)
+                            }),
+                            false => c,
+                        };
                         fuse(&pts, &c, &m.face.points, mode & 32 != 0)
                     }
                     _ => pts,
@@ -243,7 +255,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// reading; bit 2: `seeded` where the mesh stands; bit 4: no structural fit's test for a drawn
 /// face; bit 8: the candidate's reading where it sees no face, instead of the structural fit
 /// (unless that found nothing: the placeholder stays).
-const GRID: [(f32, u16); 23] = [
+const GRID: [(f32, u16); 28] = [
     (0.05, 0),
     (0.08, 0),
     (0.1, 0),
@@ -267,6 +279,11 @@ const GRID: [(f32, u16); 23] = [
     (0.05, 8 | 1),
     (0.05, 8 | 64 | 128),
     (0.05, 8 | 16 | 64 | 128),
+    (0.05, 8 | 16 | 256),
+    (0.05, 8 | 16 | 64 | 256),
+    (0.05, 8 | 32 | 64 | 256),
+    (0.05, 8 | 512),
+    (0.05, 8 | 16 | 64 | 256 | 512),
 ];
 
 /// Mean NME and share of failures (NME over [`FAILURE_NME`]) of a set's errors.

@@ -637,7 +637,7 @@ fn auto_match(
     let lean_on = mesh
         .as_ref()
         .filter(|m| drawn_face(&s, m).is_none())
-        .map(|m| m.face.points);
+        .map(|m| m.face.clone());
     let mut note = None;
     // The mesh's reading of a face the structural fit takes for a drawn one.
     let mut drawn_mesh = None;
@@ -690,20 +690,27 @@ fn auto_match(
 }
 
 /// The learned network's whole-picture answer `r` with each point moved toward the mesh's
-/// reading `mesh` of the same face by how unsure the network is of it: `c·network + (1 −
-/// c)·mesh` for the point's confidence `c`. Chosen on the tuning sets only
-/// (`core/examples/tune_matcher.rs`, mode 88; docs/evaluation.md). A face the crop search found,
-/// or one an eye distance or more from the mesh's, may be another face: it stays as read.
-fn lean_on_mesh(mut r: MatchResult, how: LearnedReading, mesh: Option<&Landmarks>) -> MatchResult {
+/// reading `mesh` of the same face where the network is unsure of it and the mesh is not:
+/// `w·network + (1 − w)·mesh` with `w = n / (n + (1 − n)·m)` for the network's confidence `n`
+/// and the mesh's `m` in that point (`w = n` where the mesh is sure, 1 where it is not). Chosen
+/// on the tuning sets only (`core/examples/tune_matcher.rs`, mode 344; docs/evaluation.md). A
+/// face the crop search found, or one an eye distance or more from the mesh's, may be another
+/// face: it stays as read.
+fn lean_on_mesh(mut r: MatchResult, how: LearnedReading, mesh: Option<&Face>) -> MatchResult {
     let Some(mesh) = mesh.filter(|_| !how.searched) else {
         return r;
     };
-    if !eval::nme(mesh, &r.face.points).is_some_and(|d| d < 1.0) {
+    if !eval::nme(&mesh.points, &r.face.points).is_some_and(|d| d < 1.0) {
         return r;
     }
-    let confidence = r.face.confidence;
-    for ((p, m), c) in r.face.points.iter_mut().zip(mesh).zip(confidence) {
-        *p = m.lerp(*p, c.clamp(0.0, 1.0));
+    let network = r.face.confidence;
+    for (i, p) in r.face.points.iter_mut().enumerate() {
+        let (n, m) = (
+            network[i].clamp(0.0, 1.0),
+            mesh.confidence[i].clamp(0.0, 1.0),
+        );
+        let w = n / (n + (1.0 - n) * m).max(f32::EPSILON);
+        *p = mesh.points[i].lerp(*p, w);
     }
     r.note
         .push_str("; points it is unsure of lean on the face mesh's");
@@ -936,9 +943,13 @@ mod auto_tests {
     #[test]
     fn the_network_leans_on_the_mesh_only_where_it_is_unsure_and_reads_the_same_face() {
         let net = crate::landmarks::synthetic::frontal_face(100.0, 100.0, 60.0);
-        let mesh = net.map(|p| p + Point::new(4.0, 0.0));
+        let mesh_points = net.map(|p| p + Point::new(4.0, 0.0));
+        let mut mesh = Face::new(mesh_points, None);
+        // The mesh unsure of point 31: the network keeps it however unsure it is.
+        mesh.confidence[31] = 0.0;
         let mut face = Face::new(net, None);
         face.confidence[30] = 0.0;
+        face.confidence[31] = 0.1;
         face.confidence[48] = 0.5;
         let result = MatchResult {
             face,
@@ -951,8 +962,9 @@ mod auto_tests {
             searched: false,
         };
         let leant = lean_on_mesh(result.clone(), whole, Some(&mesh));
-        assert_eq!(leant.face.points[30], mesh[30]);
-        assert_eq!(leant.face.points[48], mesh[48].lerp(net[48], 0.5));
+        assert_eq!(leant.face.points[30], mesh_points[30]);
+        assert_eq!(leant.face.points[31], net[31]);
+        assert_eq!(leant.face.points[48], mesh_points[48].lerp(net[48], 0.5));
         assert_eq!(leant.face.points[0], net[0]);
         assert!(leant.note.contains("face mesh"));
         // A face the crop search found, or one far from the mesh's, may be another face.
@@ -966,7 +978,7 @@ mod auto_tests {
                 .points,
             net
         );
-        let far = net.map(|p| p + Point::new(500.0, 0.0));
+        let far = Face::new(net.map(|p| p + Point::new(500.0, 0.0)), None);
         assert_eq!(
             lean_on_mesh(result.clone(), whole, Some(&far)).face.points,
             net
