@@ -692,7 +692,8 @@ fn auto_match(
 /// The learned network's whole-picture answer `r` with each point moved toward the mesh's
 /// reading `mesh` of the same face where the network is unsure of it and the mesh is not:
 /// `w·network + (1 − w)·mesh` with `w = n / (n + (1 − n)·m)` for the network's confidence `n`
-/// and the mesh's `m` in that point (`w = n` where the mesh is sure, 1 where it is not). Chosen
+/// and the mesh's `m` in that point (`w = n` where the mesh is sure; 1 where it is not, unless
+/// the network is not at all sure either). Chosen
 /// on the tuning sets only (`core/examples/tune_matcher.rs`, mode 344; docs/evaluation.md). A
 /// face the crop search found, or one an eye distance or more from the mesh's, may be another
 /// face: it stays as read.
@@ -704,6 +705,7 @@ fn lean_on_mesh(mut r: MatchResult, how: LearnedReading, mesh: Option<&Face>) ->
         return r;
     }
     let network = r.face.confidence;
+    let mut mostly_mesh = 0;
     for (i, p) in r.face.points.iter_mut().enumerate() {
         let (n, m) = (
             network[i].clamp(0.0, 1.0),
@@ -711,9 +713,11 @@ fn lean_on_mesh(mut r: MatchResult, how: LearnedReading, mesh: Option<&Face>) ->
         );
         let w = n / (n + (1.0 - n) * m).max(f32::EPSILON);
         *p = mesh.points[i].lerp(*p, w);
+        mostly_mesh += usize::from(w < 0.5);
     }
-    r.note
-        .push_str("; points it is unsure of lean on the face mesh's");
+    r.note.push_str(&format!(
+        "; where it is unsure, its points lean on the face mesh's ({mostly_mesh} mostly the mesh's)"
+    ));
     r
 }
 
@@ -966,7 +970,11 @@ mod auto_tests {
         assert_eq!(leant.face.points[31], net[31]);
         assert_eq!(leant.face.points[48], mesh_points[48].lerp(net[48], 0.5));
         assert_eq!(leant.face.points[0], net[0]);
-        assert!(leant.note.contains("face mesh"));
+        assert!(
+            leant.note.contains("(1 mostly the mesh's)"),
+            "{}",
+            leant.note
+        );
         // A face the crop search found, or one far from the mesh's, may be another face.
         let searched = LearnedReading {
             searched: true,
