@@ -715,9 +715,10 @@ fn lean_on_mesh(mut r: MatchResult, how: LearnedReading, mesh: Option<&Face>) ->
         *p = mesh.points[i].lerp(*p, w);
         mostly_mesh += usize::from(w < 0.5);
     }
-    r.note.push_str(&format!(
-        "; where it is unsure, its points lean on the face mesh's ({mostly_mesh} mostly the mesh's)"
-    ));
+    r.note.push_str(&match mostly_mesh {
+        0 => "; its unsure points lean a little on the face mesh's".to_string(),
+        n => format!("; its unsure points lean on the face mesh's ({n} taken mostly from it)"),
+    });
     r
 }
 
