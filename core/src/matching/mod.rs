@@ -972,7 +972,7 @@ mod auto_tests {
         assert_eq!(leant.face.points[48], mesh_points[48].lerp(net[48], 0.5));
         assert_eq!(leant.face.points[0], net[0]);
         assert!(
-            leant.note.contains("(1 mostly the mesh's)"),
+            leant.note.contains("(1 taken mostly from it)"),
             "{}",
             leant.note
         );
