@@ -14,8 +14,10 @@
 //! `mesh|cand` (the mesh blended with the candidate where the mesh finds a face, else the
 //! candidate when its flip spread says it sees one, else the structural fit) and
 //! `seeded|cand` (the same with `seeded` for the mesh's faces); `avg(mesh,seeded)` and
-//! `avg(structural,cand)`: the point-wise means of two readings. On stderr: `auto` simulated
-//! over a grid of gate choices (see `GRID`).
+//! `avg(structural,cand)`: the point-wise means of two readings; `fuse(mesh,cand)` and
+//! `swap(mesh,cand)`: the candidate's points moved toward the mesh's by their confidence, or
+//! replaced by them under ½. On stderr: `auto` simulated over a grid of gate choices (see
+//! `GRID`).
 
 use faceshot_core::landmarks::Landmarks;
 use faceshot_core::matching::eval::{FAILURE_NME, find_items, nme, read_ground_truth};
@@ -249,12 +251,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// `auto` simulated with each (mesh–candidate agreement threshold, the matcher's
-/// `MESH_LEARNED_AGREE`; mode): mode 0 the gate alone (the shipped `auto` is mode 8); bit 1:
+/// `MESH_LEARNED_AGREE`; mode): mode 0 the gate alone (the shipped `auto` is mode 344); bit 1:
 /// where the candidate disagrees with the mesh's reading of a face that is not drawn, the
 /// candidate's refined pass on the mesh's crop (`seeded`) instead of the candidate's own
 /// reading; bit 2: `seeded` where the mesh stands; bit 4: no structural fit's test for a drawn
 /// face; bit 8: the candidate's reading where it sees no face, instead of the structural fit
-/// (unless that found nothing: the placeholder stays).
+/// (unless that found nothing: the placeholder stays); bits 16 / 32: the candidate's answer
+/// leaning on the mesh's points by its confidence (soft / hard: `fuse`); bit 64: only where
+/// the face is not drawn; bit 128: the answer averaged with `seeded`; bit 256: the leaning
+/// weighed by the mesh's confidence too (`auto`'s `lean_on_mesh`); bit 512: the mesh blended
+/// with the candidate instead of face-api.js where the mesh answers.
 const GRID: [(f32, u16); 28] = [
     (0.05, 0),
     (0.08, 0),
