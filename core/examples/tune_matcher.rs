@@ -22,8 +22,8 @@
 use faceshot_core::landmarks::Landmarks;
 use faceshot_core::matching::eval::{FAILURE_NME, find_items, nme, read_ground_truth};
 use faceshot_core::matching::{
-    MESH_ACCEPT, MatchOptions, MeshFace, drawn_face, landmark_net, learned, match_face, mesh_face,
-    mesh_face_with, on_white, shape, structural,
+    MESH_ACCEPT, MatchOptions, MeshFace, drawn_face, landmark_net, lean_weight, learned,
+    match_face, mesh_face, mesh_face_with, on_white, shape, structural,
 };
 use faceshot_core::media::load_image;
 use faceshot_core::nn::Landmark68Net;
@@ -201,10 +201,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     {
                         // Bit 256: weighed by the mesh's confidence too.
                         let c = match mode & 256 != 0 {
-                            true => std::array::from_fn(|i| {
-                                let (n, k) = (c[i].clamp(0.0, 1.0), m.face.confidence[i]);
-                                n / (n + (1.0 - n) * k.clamp(0.0, 1.0)).max(1e-6)
-                            }),
+                            true => {
+                                std::array::from_fn(|i| lean_weight(c[i], m.face.confidence[i]))
+                            }
                             false => c,
                         };
                         fuse(&pts, &c, &m.face.points, mode & 32 != 0)

@@ -632,11 +632,13 @@ fn auto_match(
         .filter(|(_, how)| !how.searched)
         .map(|(r, _)| r);
     let mesh = mesh?.filter(|m| m.presence >= MESH_ACCEPT);
-    // The mesh's points, where it reads a face the structural fit does not take for a drawn
-    // one: the network's whole-picture answer leans on them where it is unsure of a point.
+    // Whether the structural fit takes the mesh's face for a drawn one.
+    let drawn = mesh.as_ref().and_then(|m| drawn_face(&s, m));
+    // The mesh's reading of a face that is not drawn: the network's whole-picture answer
+    // leans on it where it is unsure of a point.
     let lean_on = mesh
         .as_ref()
-        .filter(|m| drawn_face(&s, m).is_none())
+        .filter(|_| drawn.is_none())
         .map(|m| m.face.clone());
     let mut note = None;
     // The mesh's reading of a face the structural fit takes for a drawn one.
@@ -646,7 +648,7 @@ fn auto_match(
         if d.is_some_and(|d| d >= MESH_LEARNED_AGREE) {
             note = d.map(|d| format!("; the face mesh read it otherwise (NME to this one {d:.3})"));
         } else {
-            let Some(drawn) = drawn_face(&s, &m) else {
+            let Some(drawn) = drawn else {
                 return Ok(mesh_result(m));
             };
             let presence = m.presence;
@@ -689,14 +691,21 @@ fn auto_match(
     Ok(r)
 }
 
+/// The weight of the network's point against the mesh's where `auto` leans on the mesh
+/// ([`lean_on_mesh`]): `n / (n + (1 − n)·m)` for the network's confidence `n` and the mesh's
+/// `m` in that point; `n` where the mesh is sure, 1 where it is not (unless the network is not
+/// at all sure either).
+pub fn lean_weight(network: f32, mesh: f32) -> f32 {
+    let (n, m) = (network.clamp(0.0, 1.0), mesh.clamp(0.0, 1.0));
+    n / (n + (1.0 - n) * m).max(f32::EPSILON)
+}
+
 /// The learned network's whole-picture answer `r` with each point moved toward the mesh's
 /// reading `mesh` of the same face where the network is unsure of it and the mesh is not:
-/// `w·network + (1 − w)·mesh` with `w = n / (n + (1 − n)·m)` for the network's confidence `n`
-/// and the mesh's `m` in that point (`w = n` where the mesh is sure; 1 where it is not, unless
-/// the network is not at all sure either). Chosen
-/// on the tuning sets only (`core/examples/tune_matcher.rs`, mode 344; docs/evaluation.md). A
-/// face the crop search found, or one an eye distance or more from the mesh's, may be another
-/// face: it stays as read.
+/// `w·network + (1 − w)·mesh` with `w` from [`lean_weight`]. Chosen on the tuning sets only
+/// (`core/examples/tune_matcher.rs`, mode 344; docs/evaluation.md). A face the crop search
+/// found, or one an eye distance or more from the mesh's, may be another face: it stays as
+/// read.
 fn lean_on_mesh(mut r: MatchResult, how: LearnedReading, mesh: Option<&Face>) -> MatchResult {
     let Some(mesh) = mesh.filter(|_| !how.searched) else {
         return r;
@@ -707,11 +716,7 @@ fn lean_on_mesh(mut r: MatchResult, how: LearnedReading, mesh: Option<&Face>) ->
     let network = r.face.confidence;
     let mut mostly_mesh = 0;
     for (i, p) in r.face.points.iter_mut().enumerate() {
-        let (n, m) = (
-            network[i].clamp(0.0, 1.0),
-            mesh.confidence[i].clamp(0.0, 1.0),
-        );
-        let w = n / (n + (1.0 - n) * m).max(f32::EPSILON);
+        let w = lean_weight(network[i], mesh.confidence[i]);
         *p = mesh.points[i].lerp(*p, w);
         mostly_mesh += usize::from(w < 0.5);
     }
